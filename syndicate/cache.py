@@ -1,0 +1,169 @@
+"""The incremental cache in `.syndicate-cache/`: never trusted, always checked.
+
+One SQLite file holds what earlier builds learned: each content file's hash by its size
+and mtime (so unchanged files are not even read), the parsed front matter of each file
+by its hash and the site configuration, each Markdown body by its hash, and the output
+manifest (what every output path holds and which inputs made it). Every key includes
+the package version, so an upgrade starts afresh; a cache that cannot be read is removed
+and rebuilt, never half-used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+SCHEMA = 3
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, hash TEXT)",
+    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)",
+    "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, value BLOB)",
+    "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB)",
+)
+
+
+def digest(*parts: str | bytes) -> str:
+    """A short stable hash of several parts; parts are length-prefixed so they cannot blur."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Cache:
+    """A cache that may be disabled: then every lookup misses and nothing is stored."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+        self._db: sqlite3.Connection | None = None
+        self._pending_files: list[tuple[str, int, int, str]] = []
+        if folder is not None:
+            self._db = self._open(folder)
+
+    def _open(self, folder: Path) -> sqlite3.Connection | None:
+        path = folder / "cache.sqlite"
+        for _attempt in range(2):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(path, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version not in (0, SCHEMA):
+                    raise sqlite3.DatabaseError("old schema")
+                for statement in _TABLES:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+                stamp = db.execute("SELECT value FROM state WHERE key='version'").fetchone()
+                if stamp is not None and pickle.loads(stamp[0]) != __version__:
+                    raise sqlite3.DatabaseError("other version")
+                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (pickle.dumps(__version__),))
+                return db
+            except (sqlite3.DatabaseError, pickle.UnpicklingError, OSError):
+                with contextlib.suppress(NameError, sqlite3.Error):
+                    db.close()
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        (folder / f"cache.sqlite{suffix}").unlink()
+        return None
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def file_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+        row = self._query("SELECT hash FROM files WHERE path=? AND size=? AND mtime=?", (path, size, mtime_ns))
+        return row[0] if row else None
+
+    def file_hashes(self) -> dict[str, tuple[int, int, str]]:
+        """Every remembered file at once: one query beats ten thousand."""
+        if self._db is None:
+            return {}
+        try:
+            return {p: (s, m, h) for p, s, m, h in self._db.execute("SELECT path, size, mtime, hash FROM files")}
+        except sqlite3.DatabaseError:
+            return {}
+
+    def remember_file(self, path: str, size: int, mtime_ns: int, hash_: str) -> None:
+        self._pending_files.append((path, size, mtime_ns, hash_))
+
+    def get(self, table: str, key: str) -> Any:
+        row = self._query(f"SELECT value FROM {table} WHERE key=?", (key,))
+        if row is None:
+            return None
+        try:
+            value = pickle.loads(row[0])
+        except Exception:  # a damaged entry is a miss, never a crash
+            return None
+        self.hits += 1
+        return value
+
+    def get_many(self, table: str, keys: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self._db is None or not keys:
+            return found
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            try:
+                rows = self._db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", batch).fetchall()
+            except sqlite3.DatabaseError:
+                return found
+            for key, blob in rows:
+                try:
+                    found[key] = pickle.loads(blob)
+                except Exception:  # damaged: recomputed by the caller
+                    continue
+        self.hits += len(found)
+        return found
+
+    def put_many(self, table: str, items: dict[str, Any]) -> None:
+        if self._db is None or not items:
+            return
+        rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
+        self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+
+    def get_state(self, key: str) -> Any:
+        return self.get("state", key)
+
+    def put_state(self, key: str, value: Any) -> None:
+        self.put_many("state", {key: value})
+
+    def flush(self) -> None:
+        """Store what this build learned; called only after a successful build."""
+        if self._pending_files:
+            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._pending_files)
+            self._pending_files = []
+
+    def close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
+        if self._db is None:
+            return None
+        try:
+            return self._db.execute(sql, args).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+
+    def _write(self, sql: str, rows: list[Any]) -> None:
+        assert self._db is not None
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany(sql, rows)
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")

@@ -1,0 +1,125 @@
+"""The command line: thin shims over build(), each problem one line on stderr.
+
+Exit status: 0 success, 1 a problem with the site (one `path:line: message` line each),
+2 a usage error (Click's own). Any other exception is our bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .build import build
+from .errors import SiteError
+from .model import BuildOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+site_option = click.option(
+    "--site", "site_file", default="site.yaml", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="The site's configuration file.",
+)
+
+
+def reports_problems(command: F) -> F:
+    """Turn a SiteError into one stderr line per problem and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SiteError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the output folder was left as it was", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _WarningFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
+def _setup_logging(quiet: bool) -> None:
+    logger = logging.getLogger("syndicate")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_WarningFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    logger.propagate = False
+
+
+@click.group()
+@click.version_option(__version__, prog_name="syndicate")
+def main() -> None:
+    """Build a static site whose every syndicated copy carries its author's reprint statement."""
+
+
+@main.command("build")
+@site_option
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output/ beside site.yaml].")
+@click.option("--drafts", is_flag=True, help="Include drafts and future-dated articles.")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+@click.option("--clean", is_flag=True, help="Render every file again, ignoring what the last build wrote.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .syndicate-cache/.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+@reports_problems
+def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: int, clean: bool,
+                  strict: bool, no_cache: bool, quiet: bool) -> None:
+    """Build the site into the output folder."""
+    _setup_logging(quiet)
+    options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
+                           output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
+    report = build(site_file, options)
+    if not quiet:
+        click.echo(report.summary(), err=True)
+
+
+@main.command("check")
+@site_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@reports_problems
+def check_command(site_file: Path, strict: bool) -> None:
+    """Validate content, configuration, templates and attribution without writing output."""
+    _setup_logging(False)
+    report = build(site_file, BuildOptions(strict=strict, dry_run=True))
+    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked", err=True)
+
+
+@main.command("snippet")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "markdown"]), default="html", show_default=True)
+@site_option
+@reports_problems
+def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
+    """Print one syndicated copy of an article to stdout."""
+    from .config import load_site
+    from .errors import Problem
+
+    _setup_logging(True)
+    report = build(site_file, BuildOptions(dry_run=True))
+    extension = {"html": "html", "text": "txt", "markdown": "md"}[fmt]
+    data = report.rendered.get(f"syndicate/{slug}.{extension}")
+    if data is None:
+        site = load_site(site_file)
+        known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html"))
+        close = difflib.get_close_matches(slug, known, n=3)
+        page = report.rendered.get(f"articles/{slug}/index.html")
+        reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"
+        hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
+        raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])
+    sys.stdout.write(data.decode())

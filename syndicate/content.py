@@ -1,0 +1,357 @@
+"""content/**/*.md -> Article and Page; every other file under content/ becomes an Asset.
+
+Reading is cheap and done here, in order; Markdown is expensive and handed to worker
+processes, and only for files whose bytes the cache has not seen rendered. Every problem
+in every file is collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from . import __version__
+from .cache import Cache, digest
+from .errors import Problem, Problems, display_path
+from .fields import Fields, is_web_url, parse_yaml, strip_controls
+from .markup import MARKDOWN_VERSION, html_to_text, render_markdown
+from .model import Article, Asset, Body, Original, Page, Site, Tag
+from .parallel import parallel_map
+from .urls import contained_path, is_safe_slug, slugify
+
+ARTICLE_KEYS = (
+    "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
+    "syndicate", "original", "updated",
+)
+PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author")
+ORIGINAL_KEYS = ("url", "site", "note")
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_IGNORED = re.compile(r"(^\.|~$|\.swp$|\.tmp$|^#.*#$)")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path
+    rel: str  # relative to content/, posix
+    shown: str  # as messages name it
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything the read phase learned; `bodies` maps each body_key to its rendered Body."""
+
+    articles: tuple[Article, ...]  # published, newest first
+    pages: tuple[Page, ...]
+    assets: tuple[Asset, ...]
+    bodies: Mapping[str, Body]
+    warnings: tuple[Problem, ...]
+    scheduled: tuple[Article, ...]  # dated in the future, left out until their time
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """One file after its front matter was read: what is cached by the file's hash."""
+
+    document: Article | Page | None
+    body_text: str | None
+    source_dir: str
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+
+
+def load_content(
+    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0
+) -> Content:
+    """Read every file under content/; raises SiteError listing every problem found."""
+    problems = Problems()
+    sources, assets = scan_content(site, problems)
+    known = cache.file_hashes()
+    parsed: dict[str, _Parsed] = {}
+    entry_keys: dict[str, str] = {}
+    for source in sources:
+        remembered = known.get(source.rel)
+        file_hash = remembered[2] if remembered and remembered[:2] == (source.size, source.mtime_ns) else None
+        data = None
+        if file_hash is None:
+            data = _read(source, problems)
+            if data is None:
+                continue
+            file_hash = digest(data)
+            cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
+        entry_keys[source.rel] = digest("entry", file_hash, site.fingerprint, source.rel, __version__)
+        if data is not None:
+            parsed[source.rel] = _parse(site, source, data, file_hash)
+    missing = [s for s in sources if s.rel in entry_keys and s.rel not in parsed]
+    cached = cache.get_many("entries", [entry_keys[s.rel] for s in missing])
+    for source in missing:
+        entry = cached.get(entry_keys[source.rel])
+        if entry is None:
+            data = _read(source, problems)
+            if data is None:
+                continue
+            entry = _parse(site, source, data, digest(data))
+        parsed[source.rel] = entry
+
+    bodies = _render_bodies(parsed, cache, jobs)
+    cache.put_many("entries", {entry_keys[rel]: _cacheable(p) for rel, p in parsed.items() if rel in entry_keys})
+
+    warnings: list[Problem] = []
+    articles: list[Article] = []
+    pages: list[Page] = []
+    for rel in sorted(parsed):
+        entry = parsed[rel]
+        problems.extend(entry.problems)
+        warnings.extend(entry.warnings)
+        document = entry.document
+        if isinstance(document, Article):
+            articles.append(_with_body(document, bodies))
+        elif isinstance(document, Page):
+            pages.append(document)
+    _check_duplicates(articles, pages, problems)
+    _check_images(site, articles, assets, problems)
+    problems.raise_if_any()
+
+    visible = [a for a in articles if include_drafts or not a.is_draft]
+    published = [a for a in visible if include_drafts or a.date <= now]
+    scheduled = [a for a in visible if a.date > now and not a.is_draft]
+    return Content(
+        articles=tuple(sort_articles(published)),
+        pages=tuple(sorted((p for p in pages if include_drafts or not p.is_draft), key=lambda p: p.slug)),
+        assets=tuple(assets),
+        bodies=bodies,
+        warnings=tuple(warnings),
+        scheduled=tuple(sort_articles(a for a in scheduled if not include_drafts)),
+    )
+
+
+def sort_articles(articles: Iterator[Article] | list[Article]) -> list[Article]:
+    """Newest first, then by slug: the one order every listing and feed uses."""
+    return sorted(sorted(articles, key=lambda a: a.slug), key=lambda a: a.date, reverse=True)
+
+
+def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list[Asset]]:
+    """Walk content/ in a stable order; symlinks that lead outside it are refused."""
+    root = site.content_dir
+    if not root.is_dir():
+        problems.add(site.source, 1, "no content/ folder beside site.yaml (create it and add articles)")
+        return [], []
+    resolved_root = root.resolve()
+    sources: list[SourceFile] = []
+    assets: list[Asset] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        folder_path = Path(folder)
+        kept_dirs = []
+        for name in sorted(dirs):
+            if _IGNORED.search(name):
+                continue
+            path = folder_path / name
+            if path.is_symlink():
+                if not path.resolve().is_relative_to(resolved_root):
+                    problems.add(display_path(path, site.root), 1, "symlink points outside content/; copy the files in instead")
+                else:
+                    problems.add(display_path(path, site.root), 1, "symlinked folders are not followed; use a real folder")
+                continue
+            kept_dirs.append(name)
+        dirs[:] = kept_dirs
+        for name in sorted(files):
+            if _IGNORED.search(name):
+                continue
+            path = folder_path / name
+            shown = display_path(path, site.root)
+            if path.is_symlink() and contained_path(resolved_root, os.path.relpath(path, root)) is None:
+                problems.add(shown, 1, "symlink points outside content/; copy the file in instead")
+                continue
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                problems.add(shown, 1, f"cannot read file: {exc.strerror}")
+                continue
+            rel = path.relative_to(root).as_posix()
+            if name.endswith(".md"):
+                sources.append(SourceFile(path, rel, shown, stat.st_size, stat.st_mtime_ns))
+            else:
+                assets.append(Asset(path, rel, stat.st_size, stat.st_mtime_ns))
+    return sources, assets
+
+
+def _read(source: SourceFile, problems: Problems) -> bytes | None:
+    try:
+        return source.path.read_bytes()
+    except OSError as exc:
+        problems.add(source.shown, 1, f"cannot read file: {exc.strerror}")
+        return None
+
+
+def split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Problem:
+    """(front matter, body, line of the body's first line) or the problem that prevents it.
+
+    A file must open with a line `---`, and the block must be closed by `---` (or `...`):
+    anything else is an error, never silently treated as body text.
+    """
+    lines = text.split("\n")
+    if not text.strip():
+        return Problem(shown, 1, "empty file: an article starts with front matter between '---' lines")
+    if not _FENCE.match(lines[0]) or lines[0].startswith("..."):
+        return Problem(shown, 1, "no front matter: the file must start with a line '---', then title, date and author")
+    for number, line in enumerate(lines[1:], start=1):
+        if _FENCE.match(line):
+            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :]), number + 2
+    return Problem(shown, 1, "front matter is not closed: add a line '---' after it")
+
+
+def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Parsed:
+    source_dir = PurePosixPath(source.rel).parent.as_posix()
+    if len(data) > site.max_article_bytes:
+        return _failed(source, source_dir, 1, (
+            f"file is {len(data):,} bytes, over the limit of {site.max_article_bytes:,} "
+            "(raise max_article_bytes in site.yaml if this is intended)"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return _failed(source, source_dir, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    split = split_front_matter(text, source.shown)
+    if isinstance(split, Problem):
+        return _Parsed(None, None, source_dir, (split,), ())
+    front, body_text, _body_line = split
+    doc = parse_yaml(front, source.shown, line_offset=1)
+    if doc.problems and not doc.data:
+        return _Parsed(None, None, source_dir, tuple(doc.problems), ())
+    fields = Fields(doc)
+    is_page = source.rel.startswith("pages/")
+    warnings: list[Problem] = []
+    for key in fields.unknown(PAGE_KEYS if is_page else ARTICLE_KEYS):
+        warnings.append(Problem(source.shown, doc.line(key), f"warning: unknown front matter key '{key}'"))
+    default_slug = slugify(PurePosixPath(source.rel).stem)
+    slug = fields.text("slug", default=default_slug)
+    if not is_safe_slug(slug):
+        doc.problem(("slug",), f"slug '{slug}' must be letters, digits, '-', '_' or '.', with no '/' or '..'")
+    title = fields.text("title", required=True)
+    summary = fields.text("summary")
+    is_draft = fields.flag("draft", False)
+    body_key = digest("body", file_hash, source_dir, MARKDOWN_VERSION, __version__)
+    document: Article | Page | None
+    if is_page:
+        document = Page(source.shown, slug, title, body_key, summary, is_draft, file_hash)
+    else:
+        document = _article(site, fields, source, slug, title, summary, is_draft, body_key, file_hash, warnings)
+    if doc.problems:
+        return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
+    return _Parsed(document, body_text, source_dir, (), tuple(warnings))
+
+
+def _article(
+    site: Site, fields: Fields, source: SourceFile, slug: str, title: str, summary: str,
+    is_draft: bool, body_key: str, file_hash: str, warnings: list[Problem],
+) -> Article | None:
+    doc = fields.doc
+    date = fields.when("date", site.tz)
+    if date is None and not fields.has("date"):
+        doc.problem(("date",), "missing required key 'date' (like 2024-05-01)")
+    author_id = fields.text("author", required=True)
+    author = site.authors.get(author_id)
+    if author_id and author is None:
+        known = ", ".join(site.authors) or "none defined in site.yaml"
+        doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
+    tags = {}
+    for name in fields.text_list("tags"):
+        tag_slug = slugify(name)
+        if not tag_slug:
+            doc.problem(("tags",), f"tag '{name}' has no letters or digits")
+            continue
+        tags.setdefault(tag_slug, Tag(tag_slug, name))
+    image = fields.text("image")
+    if image and not is_web_url(image):
+        if "://" in image or image.startswith(("//", "data:", "javascript:")):
+            doc.problem(("image",), f"image '{image}' must be a path under content/ or an http(s) URL")
+        else:
+            image = "/" + image.lstrip("/")
+    original = None
+    section = fields.mapping("original")
+    if section is not None:
+        for key in section.unknown(ORIGINAL_KEYS):
+            doc.problem(("original", key), f"unknown key 'original.{key}' (known: url, site, note)")
+        original = Original(section.web_url("url", required=True), section.text("site"), section.text("note"))
+    updated = fields.when("updated", site.tz)
+    syndicate = fields.flag("syndicate", True)
+    if doc.problems or date is None or author is None:
+        return None
+    if fields.data.get("syndicate") is True and author.reprint is None:
+        warnings.append(Problem(source.shown, doc.line("syndicate"), (
+            f"warning: syndicate is true but author '{author.id}' has no reprint statement, so no copies are made")))
+    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, sorted(tags), summary, image, slug)))
+    return Article(
+        source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,
+        summary=summary, word_count=0, tags=tuple(tags.values()), image=image,
+        image_alt=fields.text("image_alt"), is_draft=is_draft, syndicate=syndicate,
+        original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
+    )
+
+
+def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Parsed:
+    return _Parsed(None, None, source_dir, (Problem(source.shown, line, message),), ())
+
+
+def _cacheable(parsed: _Parsed) -> _Parsed:
+    """Cached entries drop the body text: the rendered Body is cached under its own key."""
+    return _Parsed(parsed.document, None, parsed.source_dir, parsed.problems, parsed.warnings)
+
+
+def _render_job(job: tuple[str, str]) -> Body:
+    text, source_dir = job
+    return render_markdown(text, PurePosixPath(source_dir))
+
+
+def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int) -> dict[str, Body]:
+    """Bodies for every document: from the cache where seen before, else rendered in parallel."""
+    wanted = {e.document.body_key: e for e in parsed.values() if e.document is not None}
+    bodies: dict[str, Body] = cache.get_many("bodies", list(wanted))
+    todo = [(key, entry) for key, entry in wanted.items() if key not in bodies]
+    unread = [key for key, entry in todo if entry.body_text is None]
+    if unread:  # cached entry but evicted body: cannot happen unless the cache was damaged
+        raise RuntimeError("cache entry without body; remove .syndicate-cache and build again")
+    rendered = parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs)
+    fresh = {key: body for (key, _entry), body in zip(todo, rendered, strict=True)}
+    cache.put_many("bodies", fresh)
+    bodies.update(fresh)
+    return bodies
+
+
+def _with_body(article: Article, bodies: Mapping[str, Body]) -> Article:
+    from dataclasses import replace
+
+    body = bodies[article.body_key]
+    summary = article.summary or _clip(body.first_paragraph, 300)
+    return replace(article, summary=summary, word_count=body.word_count)
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _check_duplicates(articles: list[Article], pages: list[Page], problems: Problems) -> None:
+    seen: dict[str, str] = {}
+    for doc in [*articles, *pages]:
+        if doc.path in seen:
+            problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {seen[doc.path]}")
+        else:
+            seen[doc.path] = doc.source
+
+
+def _check_images(site: Site, articles: list[Article], assets: list[Asset], problems: Problems) -> None:
+    paths = {"/" + a.path for a in assets}
+    for article in articles:
+        if article.image.startswith("/") and article.image not in paths:
+            problems.add(article.source, 2, f"image '{article.image.lstrip('/')}' not found under content/")
+
+
+_ = html_to_text  # re-exported for summaries of pages

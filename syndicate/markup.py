@@ -1,0 +1,104 @@
+"""Markdown -> HTML with Python-Markdown, plus what later stages need to know of the result.
+
+This is the expensive stage of a build (several milliseconds an article), so it runs in
+worker processes and its result (`Body`) is cached by the hash of the source bytes.
+Relative links are resolved here, against the article's folder under content/, into
+site-root paths; each output later makes them page-relative or absolute.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from functools import cache
+from html import unescape
+from pathlib import PurePosixPath
+from typing import Any
+
+import markdown
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+from .model import Body, Heading
+from .urls import resolve_content_link
+
+MARKDOWN_VERSION = markdown.__version__
+EXTENSIONS = ("extra", "smarty", "toc", "sane_lists")
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
+_FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+class _LinkResolver(Treeprocessor):
+    """Rewrites relative hrefs and srcs to site-root paths and counts images without alt."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.source_dir = PurePosixPath(".")
+        self.links: list[str] = []
+        self.missing_alt = 0
+
+    def run(self, root: etree.Element) -> None:
+        for element in root.iter():
+            attribute = {"a": "href", "img": "src"}.get(element.tag)
+            if attribute is None:
+                continue
+            if element.tag == "img" and not element.get("alt", "").strip():
+                self.missing_alt += 1
+            resolved = resolve_content_link(element.get(attribute, ""), self.source_dir)
+            if resolved is not None:
+                element.set(attribute, resolved)
+                self.links.append(resolved)
+
+
+class _SyndicateExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+        md.treeprocessors.register(_LinkResolver(md), "syndicate_links", 1)
+
+
+@cache
+def _converter() -> markdown.Markdown:
+    """One converter per process; reset before every document so footnotes never leak."""
+    return markdown.Markdown(
+        extensions=[*EXTENSIONS, _SyndicateExtension()],
+        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
+        output_format="html",
+    )
+
+
+def render_markdown(text: str, source_dir: PurePosixPath = PurePosixPath(".")) -> Body:
+    """Render one document; `source_dir` is its folder relative to content/."""
+    md = _converter()
+    md.reset()
+    resolver: _LinkResolver = md.treeprocessors["syndicate_links"]  # type: ignore[assignment]
+    resolver.source_dir = source_dir
+    resolver.links = []
+    resolver.missing_alt = 0
+    html = md.convert(text)
+    tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
+    first = _FIRST_PARAGRAPH.search(html)
+    return Body(
+        html=html,
+        first_paragraph=html_to_text(first[1]) if first else "",
+        word_count=len(_WORD.findall(html_to_text(html))),
+        headings=tuple(_flatten(tokens)),
+        links=tuple(dict.fromkeys(resolver.links)),
+        images_without_alt=resolver.missing_alt,
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of a small HTML fragment, whitespace folded: for summaries and counts."""
+    html = _BLOCK_BOUNDARY.sub(" ", _FOOTNOTE_REF.sub("", html))
+    return " ".join(unescape(_TAG.sub("", html)).split())
+
+
+def _flatten(tokens: list[dict[str, Any]]) -> list[Heading]:
+    headings = []
+    for token in tokens:
+        headings.append(Heading(int(token["level"]), str(token["id"]), html_to_text(str(token["name"]))))
+        headings.extend(_flatten(token.get("children", [])))
+    return headings

@@ -1,0 +1,218 @@
+"""The domain values every stage passes along.
+
+Each value is complete when it is built and never mutated afterwards: a later stage that
+derives something makes a new value. Collections are tuples so a value can be shared
+between worker processes and cached without defensive copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    """An author's terms for free reprints; `statement` must travel with every copy, complete."""
+
+    statement: str
+    preamble: str = ""
+    commercial: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: str
+    name: str
+    url: str = ""
+    bio: str = ""
+    reprint: Reprint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Syndication:
+    """Options for syndicated copies; UTM tags go on backlinks only, never on statement links."""
+
+    utm: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    title: str
+    url: str  # absolute, always ends with "/"
+    authors: Mapping[str, Author]
+    root: Path  # the folder holding site.yaml
+    source: str  # site.yaml as the user names it in messages
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    per_page: int = 10
+    feed_items: int = 20
+    max_article_bytes: int = 1_000_000
+    syndication: Syndication = field(default_factory=Syndication)
+    fingerprint: str = ""  # hash of every setting that shows up in rendered output
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".syndicate-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """Where a republished article first appeared; its URL becomes the canonical link."""
+
+    url: str
+    site: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Tag:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """What Markdown produced for one document, cached by the hash of the source bytes.
+
+    `html` holds internal links as site-root paths ("/images/a.svg"); each output turns them
+    into page-relative or absolute URLs, so one rendering serves the site, feeds and copies.
+    """
+
+    html: str
+    first_paragraph: str  # plain text, for a summary the author did not write
+    word_count: int
+    headings: tuple[Heading, ...] = ()
+    links: tuple[str, ...] = ()  # site-root paths this body links to, for the link check
+    images_without_alt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    source: str  # path as shown in messages, relative to the site folder
+    slug: str
+    title: str
+    date: datetime  # always time-zone aware
+    author: Author
+    body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
+    summary: str  # plain text
+    word_count: int
+    tags: tuple[Tag, ...] = ()
+    image: str = ""  # site-root path ("/images/x.jpg") or absolute URL
+    image_alt: str = ""
+    is_draft: bool = False
+    syndicate: bool = True
+    original: Original | None = None
+    updated: datetime | None = None
+    source_hash: str = ""
+    meta_hash: str = ""  # what listing pages show: changes when the front matter does
+
+    @property
+    def path(self) -> str:
+        return f"articles/{self.slug}/"
+
+    @property
+    def is_syndicable(self) -> bool:
+        """Spec: copies exist only for articles whose author has reprint terms."""
+        return self.syndicate and self.author.reprint is not None
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.word_count / 230))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A stand-alone page (content/pages/): rendered, but never in feeds or syndication."""
+
+    source: str
+    slug: str
+    title: str
+    body_key: str
+    summary: str
+    is_draft: bool = False
+    source_hash: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"pages/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A non-Markdown file under content/, copied byte for byte to the same relative path."""
+
+    source: Path
+    path: str  # relative to the output folder, posix
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One file the build will write; `source` names what produced it, for clash messages."""
+
+    path: str  # relative to the output folder, posix
+    data: bytes
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    include_drafts: bool = False
+    jobs: int = 0  # 0 means one per core
+    clean: bool = False
+    strict: bool = False
+    now: datetime | None = None
+    output_dir: Path | None = None
+    use_cache: bool = True
+    dry_run: bool = False  # `check`: everything but the write
+    mark_drafts: bool = False
+    progress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    articles: int
+    pages: int
+    copies: int
+    feeds: int
+    written: int
+    unchanged: int
+    deleted: int
+    cache_hits: int
+    seconds: float
+    warnings: tuple[str, ...] = ()
+    output_dir: Path | None = None
+    rendered: Mapping[str, bytes] = field(default_factory=dict)  # filled by `check` only
+
+    def summary(self) -> str:
+        return (
+            f"built {self.articles} articles, {self.pages} pages, {self.copies} syndicated copies, "
+            f"{self.feeds} feeds in {self.seconds:.2f}s "
+            f"({self.written} written, {self.unchanged} unchanged, {self.deleted} removed, "
+            f"{self.cache_hits} cache hits)"
+        )

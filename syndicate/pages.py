@@ -1,0 +1,231 @@
+"""The HTML pages of the site, one function per kind, each returning Output values.
+
+Every template receives the common context below plus its own; names are documented here
+because templates see undefined names as errors.
+
+Common: `site` (Site), `page_path` (this page's site path), `url(path)` (relative href to a
+site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` (for
+<title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
+URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
+href)), `nav` (stand-alone pages, for the header), `show_drafts` (a preview build), `year`
+(the build year, for the footer), `version`.
+
+index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
+article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Article or
+None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None).
+page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
+author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
+404.html: nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from . import __version__
+from .attribution import Statement
+from .model import Article, Author, Body, Original, Page, Site, Tag
+from .theme import Theme
+from .urls import absolute_url, relative_url, relativize_root_paths
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The reprint offer shown on an article page, and the ready copy for the republish box."""
+
+    preamble: str
+    statement: Statement
+    commercial: str
+    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
+    copies: Mapping[str, str]  # format -> site path of the copy
+
+    @property
+    def statement_html(self) -> Markup:
+        return Markup(self.statement.html)
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """What every page shares; built once per build and extended per page."""
+
+    site: Site
+    nav: tuple[Page, ...]
+    now: datetime
+    show_drafts: bool
+
+    def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
+        site = self.site
+        context: dict[str, Any] = {
+            "site": site,
+            "page_path": page_path,
+            "url": lambda path: relative_url(page_path, path),
+            "abs_url": lambda path: absolute_url(site.url, path),
+            "canonical": absolute_url(site.url, page_path),
+            "title": title,
+            "description": description or site.description or site.title,
+            "og_type": "website",
+            "og_image": "",
+            "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
+            "feeds": [
+                ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
+                ("application/atom+xml", f"{site.title} (Atom)", relative_url(page_path, "atom.xml")),
+                ("application/feed+json", f"{site.title} (JSON Feed)", relative_url(page_path, "feed.json")),
+            ],
+            "nav": self.nav,
+            "show_drafts": self.show_drafts,
+            "year": self.now.year,
+            "version": __version__,
+        }
+        context.update(extra)
+        return context
+
+
+def render_index_page(theme: Theme, ctx: PageContext, articles: Sequence[Article], number: int, total: int) -> str:
+    path = index_path(number)
+    pagination = {
+        "number": number,
+        "total": total,
+        "prev": relative_url(path, index_path(number - 1)) if number > 1 else "",
+        "next": relative_url(path, index_path(number + 1)) if number < total else "",
+    }
+    title = ctx.site.title if number == 1 else f"{ctx.site.title} (page {number} of {total})"
+    return theme.render("index.html", ctx.common(path, title, ctx.site.description, articles=articles, pagination=pagination))
+
+
+def index_path(number: int) -> str:
+    return "" if number == 1 else f"page/{number}/"
+
+
+def render_article_page(
+    theme: Theme, ctx: PageContext, article: Article, body: Body, *, newer: Article | None,
+    older: Article | None, related: Sequence[Article], offer: Offer | None,
+) -> str:
+    site = ctx.site
+    canonical = article.original.url if article.original else absolute_url(site.url, article.path)
+    image = image_url(site, article.image)
+    context = ctx.common(
+        article.path, f"{article.title} | {site.title}", article.summary,
+        article=article, body=Markup(relativize_root_paths(body.html, article.path)),
+        headings=body.headings, newer=newer, older=older, related=list(related), offer=offer,
+        credit=article.original, canonical=canonical, og_type="article", og_image=image,
+        json_ld=_json_ld(article_json_ld(site, article, image)),
+    )
+    return theme.render("article.html", context)
+
+
+def render_page(theme: Theme, ctx: PageContext, page: Page, body: Body) -> str:
+    context = ctx.common(
+        page.path, f"{page.title} | {ctx.site.title}", page.summary or body.first_paragraph[:200],
+        page=page, body=Markup(relativize_root_paths(body.html, page.path)),
+    )
+    return theme.render("page.html", context)
+
+
+def render_tag_page(theme: Theme, ctx: PageContext, tag: Tag, articles: Sequence[Article]) -> str:
+    path = f"tags/{tag.slug}/"
+    description = f"Articles tagged “{tag.name}” on {ctx.site.title}."
+    context = ctx.common(path, f"{tag.name} | {ctx.site.title}", description, tag=tag, articles=articles,
+                         tag_feed=relative_url(path, f"{path}feed.xml"))
+    context["feeds"] = [("application/rss+xml", f"{tag.name} (RSS)", relative_url(path, f"{path}feed.xml")), *context["feeds"]]
+    return theme.render("tag.html", context)
+
+
+def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles: Sequence[Article]) -> str:
+    path = f"authors/{author.id}/"
+    description = author.bio or f"Articles by {author.name} on {ctx.site.title}."
+    return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
+
+
+def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Article]) -> str:
+    years: dict[int, list[Article]] = {}
+    for article in articles:
+        years.setdefault(article.date.year, []).append(article)
+    description = f"Every article on {ctx.site.title}, by year."
+    return theme.render("archive.html", ctx.common("archive/", f"Archive | {ctx.site.title}", description, years=list(years.items())))
+
+
+def render_not_found(theme: Theme, ctx: PageContext) -> str:
+    # The 404 page is served at any depth, so its links are absolute.
+    context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
+    context["url"] = lambda path: absolute_url(ctx.site.url, path)
+    return theme.render("404.html", context)
+
+
+def image_url(site: Site, image: str) -> str:
+    return absolute_url(site.url, image.lstrip("/")) if image.startswith("/") else image
+
+
+def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": article.title,
+        "description": article.summary,
+        "datePublished": article.date.isoformat(),
+        "dateModified": (article.updated or article.date).isoformat(),
+        "author": {"@type": "Person", "name": article.author.name, **({"url": article.author.url} if article.author.url else {})},
+        "copyrightHolder": {"@type": "Person", "name": article.author.name},
+        "publisher": {"@type": "Organization", "name": site.title, "url": site.url},
+        "mainEntityOfPage": absolute_url(site.url, article.path),
+        "url": absolute_url(site.url, article.path),
+        "wordCount": article.word_count,
+        "keywords": [t.name for t in article.tags],
+        "inLanguage": site.language,
+    }
+    if image:
+        data["image"] = image
+    if article.original:
+        data["isBasedOn"] = article.original.url
+    return data
+
+
+def _json_ld(data: dict[str, Any]) -> Markup:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 12) -> dict[str, list[Article]]:
+    """For each article, up to `limit` others sharing the most tags, nearest in date first.
+
+    Candidates are the `window` nearest neighbours in each shared tag's date order, so the
+    cost grows with the number of articles, not with its square.
+    """
+    by_tag: dict[str, list[int]] = {}
+    for index, article in enumerate(articles):
+        for tag in article.tags:
+            by_tag.setdefault(tag.slug, []).append(index)
+    position: dict[tuple[str, int], int] = {}
+    for slug, members in by_tag.items():
+        for offset, index in enumerate(members):
+            position[(slug, index)] = offset
+    result: dict[str, list[Article]] = {}
+    for index, article in enumerate(articles):
+        scores: dict[int, int] = {}
+        for tag in article.tags:
+            members = by_tag[tag.slug]
+            at = position[(tag.slug, index)]
+            for other in members[max(0, at - window) : at + window + 1]:
+                if other != index:
+                    scores[other] = scores.get(other, 0) + 1
+        ranked = sorted(scores, key=lambda o: (-scores[o], abs(o - index), o))[:limit]
+        result[article.slug] = [articles[o] for o in ranked]
+    return result
+
+
+def neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, Article | None]]:
+    """(newer, older) for each article in the site's newest-first order."""
+    found = {}
+    for index, article in enumerate(articles):
+        newer = articles[index - 1] if index > 0 else None
+        older = articles[index + 1] if index + 1 < len(articles) else None
+        found[article.slug] = (newer, older)
+    return found
+
+
+_ = (Callable, Original)

@@ -1,0 +1,197 @@
+"""HTML -> plain text or Markdown, for the copies editors paste where HTML cannot go.
+
+Links keep their targets in both forms: `text (https://...)` in plain text and
+`[text](https://...)` in Markdown, so no copy ever loses where a link pointed.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from html.parser import HTMLParser
+
+WIDTH = 72
+_SPACE = re.compile(r"\s+")
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
+           "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
+
+
+class _Converter(HTMLParser):
+    def __init__(self, markdown: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.markdown = markdown
+        self.blocks: list[str] = []
+        self.inline: list[str] = []
+        self.links: list[tuple[str, int]] = []  # href, where its text starts in self.inline
+        self.lists: list[list[int]] = []  # [ordered, counter]
+        self.quote = 0
+        self.pre = 0
+        self.heading = 0
+        self.cells: list[str] = []
+        self.rows: list[str] = []
+        self.skip = 0
+
+    # Block handling -------------------------------------------------------------------
+    def _flush(self) -> None:
+        text = "".join(self.inline)
+        self.inline = []
+        if self.pre:
+            block = text.strip("\n")
+            if block:
+                self._emit(block if not self.markdown else f"```\n{block}\n```", wrap=False)
+            return
+        text = _SPACE.sub(" ", text).strip()
+        if not text:
+            return
+        if self.heading:
+            if self.markdown:
+                text = "#" * self.heading + " " + text
+            elif self.heading <= 2:
+                text = f"{text}\n{('=' if self.heading == 1 else '-') * min(len(text), WIDTH)}"
+                self._emit(text, wrap=False)
+                return
+        self._emit(text, wrap=True)
+
+    def _emit(self, text: str, *, wrap: bool) -> None:
+        indent = ""
+        first = ""
+        if self.lists:
+            depth = len(self.lists) - 1
+            ordered, counter = self.lists[-1]
+            marker = f"{counter}. " if ordered else "- "
+            first = "   " * depth + marker
+            indent = "   " * depth + " " * len(marker)
+        quote = "> " * self.quote
+        if wrap:
+            lines = textwrap.wrap(text, WIDTH - len(quote) - len(indent), break_long_words=False, break_on_hyphens=False)
+        else:
+            lines = text.split("\n")
+        if first and self.list_item_open:
+            lines = [first + lines[0], *[indent + line for line in lines[1:]]]
+            self.list_item_open = False
+        elif indent:
+            lines = [indent + line for line in lines]
+        self.blocks.append("\n".join(quote + line for line in lines))
+
+    list_item_open = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("script", "style", "template"):
+            self.skip += 1
+            return
+        if tag in _BLOCKS and tag != "table":
+            self._flush()
+        if tag in ("ul", "ol"):
+            start = int(attributes.get("start") or 1) if tag == "ol" else 0
+            self.lists.append([tag == "ol", start - 1])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+            self.list_item_open = True
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag == "pre":
+            self.pre += 1
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.heading = int(tag[1])
+        elif tag == "hr":
+            self.blocks.append("---" if self.markdown else "* * *")
+        elif tag == "br":
+            self.inline.append("\n" if self.pre else "  \n" if self.markdown else " ")
+        elif tag == "a":
+            self.links.append((attributes.get("href") or "", len(self.inline)))
+        elif tag == "img":
+            alt = attributes.get("alt") or ""
+            src = attributes.get("src") or ""
+            self.inline.append(f"![{alt}]({src})" if self.markdown else f"[image: {alt}] ({src})" if alt else f"[image] ({src})")
+        elif tag in ("em", "i") and self.markdown:
+            self.inline.append("*")
+        elif tag in ("strong", "b") and self.markdown:
+            self.inline.append("**")
+        elif tag == "code" and self.markdown and not self.pre:
+            self.inline.append("`")
+        elif tag in ("td", "th"):
+            self.cells.append("")
+            self.cell_start = len(self.inline)
+
+    cell_start = 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template"):
+            self.skip = max(0, self.skip - 1)
+            return
+        if tag == "a" and self.links:
+            href, start = self.links.pop()
+            text = _SPACE.sub(" ", "".join(self.inline[start:])).strip()
+            if href and not href.startswith("#"):
+                if self.markdown:
+                    self.inline[start:] = [f"[{text}]({href})"]
+                elif text.rstrip("/") != href.rstrip("/") and text.rstrip("/") not in (_bare(href), href[7:]):
+                    self.inline.append(f" ({href.removeprefix('mailto:')})")
+                elif text != href and href.startswith("http"):
+                    self.inline[start:] = [href]
+            return
+        if tag in ("em", "i") and self.markdown:
+            self.inline.append("*")
+        elif tag in ("strong", "b") and self.markdown:
+            self.inline.append("**")
+        elif tag == "code" and self.markdown and not self.pre:
+            self.inline.append("`")
+        elif tag in ("td", "th"):
+            cell = _SPACE.sub(" ", "".join(self.inline[self.cell_start :])).strip()
+            del self.inline[self.cell_start :]
+            if self.cells:
+                self.cells[-1] = cell
+            return
+        elif tag == "tr":
+            row = " | ".join(self.cells)
+            if row and self.markdown:
+                row = "| " + row + " |"
+                if not self.rows:
+                    row += "\n|" + "---|" * len(self.cells)
+            if row:
+                self.rows.append(row)
+            self.cells = []
+            self.inline = []
+            return
+        elif tag == "table":
+            self.blocks.append("\n".join(self.rows))
+            self.rows = []
+            return
+        if tag in _BLOCKS:
+            self._flush()
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "blockquote":
+            self.quote = max(0, self.quote - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.heading = 0
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.inline.append(data)
+
+    def result(self) -> str:
+        self._flush()
+        return "\n\n".join(b for b in self.blocks if b.strip()) + "\n"
+
+
+def _bare(href: str) -> str:
+    return re.sub(r"^https?://", "", href)
+
+
+def html_to_plain(html: str) -> str:
+    """Wrapped plain text; each link's target is written out after its text."""
+    converter = _Converter(markdown=False)
+    converter.feed(html)
+    converter.close()
+    return converter.result()
+
+
+def html_to_markdown(html: str) -> str:
+    converter = _Converter(markdown=True)
+    converter.feed(html)
+    converter.close()
+    return converter.result()

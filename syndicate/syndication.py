@@ -1,0 +1,252 @@
+"""Syndicated copies: the email-safe HTML snippet, plain text, Markdown, feed item bodies.
+
+Every copy is rendered, sanitized, and then checked by `verify_copy`: the integrity gate.
+A copy that lost any word of the author's statement, or any of its links, or the link
+back to the article, fails the build instead of shipping an article without attribution.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from html.parser import HTMLParser
+from typing import Any
+
+import css_inline
+import nh3
+from markupsafe import Markup
+
+from .attribution import Statement, parse_statement
+from .errors import Problem
+from .model import Article, Body, Original, Site
+from .plaintext import WIDTH, html_to_markdown, html_to_plain
+from .theme import Theme
+from .urls import absolute_url, absolutize_root_paths, add_query
+
+SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "ol",
+    "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul",
+}
+_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+}
+_IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)")
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Everything a copy must carry for one article: pure data, built before any rendering."""
+
+    article_url: str  # the article's site URL, the canonical permalink
+    backlink: str  # the site URL, with UTM tags when configured
+    statement: Statement | None
+    original: Original | None
+
+    @property
+    def statement_html(self) -> Markup:
+        return Markup(self.statement.html) if self.statement else Markup("")
+
+
+def build_attribution(site: Site, article: Article) -> Attribution:
+    article_url = absolute_url(site.url, article.path)
+    reprint = article.author.reprint
+    return Attribution(
+        article_url=article_url,
+        backlink=add_query(article_url, dict(site.syndication.utm)),
+        statement=parse_statement(reprint.statement) if reprint else None,
+        original=article.original,
+    )
+
+
+def copy_paths(article: Article) -> dict[str, str]:
+    """Where the copies of one article live, relative to the output folder."""
+    return {fmt: f"syndicate/{article.slug}.{ext}" for fmt, ext in (("html", "html"), ("text", "txt"), ("markdown", "md"))}
+
+
+@cache
+def _snippet_cleaner(article_url: str, slug: str) -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=_TAGS,
+        clean_content_tags={"script", "style", "template", "iframe", "object", "embed", "form", "svg", "math"},
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        url_relative=("rewrite_with_base", article_url),
+        id_prefix=f"{slug}-",
+        strip_comments=True,
+    )
+
+
+def sanitize(html: str, article_url: str, slug: str) -> str:
+    """Strip everything unsafe for an inbox or a feed reader; make every href and src absolute."""
+    return _snippet_cleaner(article_url, slug).clean(html)
+
+
+def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
+    """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
+    author = article.author
+    return {
+        "site": site,
+        "article": article,
+        "body": Markup(absolutize_root_paths(body.html, site.url)),
+        "attribution": attribution,
+        "statement": attribution.statement_html,
+        "author_url": author.url or absolute_url(site.url, f"authors/{author.id}/"),
+        "credit": attribution.original,
+    }
+
+
+def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+    """The three copies of one article, sanitized, inlined and verified. Raises nothing:
+    the gate's problems are returned by `verify_copies` for the build to report together."""
+    context = copy_context(site, article, body, attribution)
+    raw = theme.render("snippet.html", context)
+    clean = sanitize(raw, attribution.article_url, article.slug)
+    clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
+    html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
+    text_html = theme.render("snippet.txt", {**context, "body": html_to_plain(sanitize(str(context["body"]), attribution.article_url, article.slug)),
+                                             "statement": attribution.statement.text if attribution.statement else "", "width": WIDTH})
+    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(sanitize(str(context["body"]), attribution.article_url, article.slug)),
+                                           "statement": attribution.statement.markdown if attribution.statement else ""})
+    return {"html": (html.strip() + "\n").encode(), "text": text_html.encode(), "markdown": markdown.encode()}
+
+
+def snippet_css(theme: Theme) -> str:
+    return theme.sources.get("snippet.css", "")
+
+
+def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
+    """A feed item's full content: the credit, the body, the backlink and the statement.
+
+    Built here rather than by a template so that no theme override can drop the statement
+    from feeds; sanitized with absolute links and without inline styles (feed readers
+    restyle everything, and validators warn on style attributes).
+    """
+    parts = []
+    if attribution.original:
+        parts.append(credit_html(attribution.original))
+    parts.append(absolutize_root_paths(body.html, site.url))
+    parts.append(backlink_html(site, article, attribution))
+    if attribution.statement:
+        parts.append(f'<div class="reprint-statement">{attribution.statement.html}</div>')
+    return sanitize("\n".join(parts), attribution.article_url, article.slug)
+
+
+def credit_html(original: Original) -> str:
+    from html import escape
+
+    note = escape(original.note or "Originally published")
+    name = escape(original.site or original.url)
+    return f'<p class="credit"><em>{note}</em> <a href="{escape(original.url)}">{name}</a></p>'
+
+
+def backlink_html(site: Site, article: Article, attribution: Attribution) -> str:
+    from html import escape
+
+    return (f'<p class="backlink">This article first appeared on <a href="{escape(attribution.backlink)}">'
+            f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
+
+
+# The integrity gate ---------------------------------------------------------------------
+
+
+class _LinkText(HTMLParser):
+    """Collects every href and the visible text of an HTML copy."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href") or "")
+        elif tag == "br":
+            self.text.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
+    """What a copy is missing of its attribution, as messages; empty when it is complete."""
+    missing: list[str] = []
+    statement = attribution.statement
+    if kind == "html":
+        parser = _LinkText()
+        parser.feed(copy)
+        parser.close()
+        hrefs, text = parser.hrefs, _fold("".join(parser.text))
+        if attribution.backlink not in hrefs:
+            missing.append(f"the link back to {attribution.article_url}")
+        if statement:
+            if _fold(statement.visible_text) not in text:
+                missing.append("the complete statement")
+            for link in statement.links:
+                if hrefs.count(link) < sum(1 for s in statement.segments if s.href == link):
+                    missing.append(f"the statement's link to {link}")
+        if attribution.original and attribution.original.url not in hrefs:
+            missing.append(f"the credit link to the original post {attribution.original.url}")
+    else:
+        folded = _fold(copy)
+        if attribution.backlink not in folded:
+            missing.append(f"the link back to {attribution.article_url}")
+        if statement:
+            expected = statement.text if kind == "text" else statement.markdown
+            if _fold(expected) not in folded:
+                missing.append("the complete statement")
+            for link in statement.links:
+                target = link.removeprefix("mailto:") if kind == "text" else link
+                if target not in folded:
+                    missing.append(f"the statement's link to {link}")
+        if attribution.original and attribution.original.url not in folded:
+            missing.append(f"the credit link to the original post {attribution.original.url}")
+    return missing
+
+
+def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
+    return [Problem(template, 1, f"syndicated copy {copy_name} of {source} lacks {what}") for what in missing]
+
+
+def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:
+    paths = copy_paths(article)
+    statement = attribution.statement
+    entry: dict[str, Any] = {
+        "slug": article.slug,
+        "title": article.title,
+        "author": article.author.name,
+        "author_id": article.author.id,
+        "date": article.date.isoformat(),
+        "url": attribution.article_url,
+        "html": paths["html"],
+        "text": paths["text"],
+        "markdown": paths["markdown"],
+        "summary": article.summary,
+        "tags": [t.name for t in article.tags],
+        "statement": statement.text if statement else "",
+        "links": list(statement.links) if statement else [],
+    }
+    if article.original:
+        entry["original"] = {"url": article.original.url, "site": article.original.site, "note": article.original.note}
+    return entry
+
+
+def render_manifest(site: Site, entries: Sequence[dict[str, Any]]) -> bytes:
+    data = {"site": {"title": site.title, "url": site.url}, "articles": list(entries)}
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()

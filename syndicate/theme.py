@@ -1,0 +1,137 @@
+"""The Jinja environment: the site's templates/ over the built-in theme, file by file.
+
+Autoescaping is on for everything but plain-text and Markdown templates, and undefined
+names are errors, so a typo in a template fails the build naming the template and line
+instead of printing an empty string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+from jinja2.exceptions import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+
+from .cache import digest
+from .errors import Problem, SiteError, display_path
+from .model import Site
+
+THEME_DIR = Path(__file__).parent / "theme"
+PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")
+
+
+def _autoescape(name: str | None) -> bool:
+    return not (name or "").endswith((".txt", ".md"))
+
+
+class Theme:
+    """Loads templates and knows which template files each one depends on."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
+            autoescape=_autoescape,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.filters["date"] = format_date
+        self.env.filters["isodate"] = lambda d: d.isoformat()
+
+    def locate(self, name: str) -> Path:
+        for folder in self.folders:
+            if (folder / name).is_file():
+                return folder / name
+        return THEME_DIR / name
+
+    def shown(self, name: str) -> str:
+        return display_path(self.locate(name), self.site.root)
+
+    @cached_property
+    def sources(self) -> Mapping[str, str]:
+        """Every template's text by name, the site's own winning over the theme's."""
+        found: dict[str, str] = {}
+        for folder in reversed(self.folders):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    try:
+                        found[path.relative_to(folder).as_posix()] = path.read_text("utf-8")
+                    except (OSError, UnicodeDecodeError) as exc:
+                        shown = display_path(path, self.site.root)
+                        raise SiteError.one(shown, 1, f"cannot read template: {exc}") from None
+        return found
+
+    def fingerprint(self, name: str) -> str:
+        """A hash of a template and everything it extends, includes or imports."""
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen or current not in self.sources:
+                continue
+            seen.add(current)
+            try:
+                tree = self.env.parse(self.sources[current])
+            except TemplateSyntaxError:
+                continue  # reported by check_templates
+            todo.extend(ref for ref in jinja2.meta.find_referenced_templates(tree) if ref)
+        return digest(*(f"{n}\0{self.sources[n]}" for n in sorted(seen)))
+
+    def check_templates(self) -> None:
+        """Compile every template up front so all syntax errors are reported in one run."""
+        problems = []
+        for name in self.sources:
+            if not name.endswith((".html", ".xml", ".txt", ".md")):
+                continue
+            try:
+                self.env.get_template(name)
+            except TemplateSyntaxError as exc:
+                problems.append(Problem(self.shown(name), exc.lineno or 1, f"template syntax error: {exc.message}"))
+        if problems:
+            raise SiteError(problems)
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """Render one template; a template mistake becomes a SiteError naming file and line."""
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateNotFound as exc:
+            raise SiteError.one(self.site.source, 1, f"template '{exc.name}' not found in templates/ or the theme") from None
+        except TemplateSyntaxError as exc:
+            path = display_path(Path(exc.filename), self.site.root) if exc.filename else self.shown(name)
+            raise SiteError.one(path, exc.lineno or 1, f"template syntax error: {exc.message}") from None
+        except UndefinedError as exc:
+            path, line = _template_frame(exc, self, name)
+            raise SiteError.one(path, line, f"template error: {exc.message}") from None
+        except TemplateError as exc:
+            path, line = _template_frame(exc, self, name)
+            raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
+
+
+def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, int]:
+    """The innermost template file and line in the traceback: where the user must look."""
+    found = (theme.shown(name), 1)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".md")) and Path(filename).is_file():
+            found = (display_path(Path(filename), theme.site.root), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def format_date(value: datetime, style: str = "long") -> str:
+    """Dates in words ("4 March 2019"), independent of the machine's locale."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    if style == "short":
+        return f"{value.day} {months[value.month - 1][:3]} {value.year}"
+    return f"{value.day} {months[value.month - 1]} {value.year}"

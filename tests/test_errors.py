@@ -1,0 +1,189 @@
+"""The bad-input matrix: one exact line per problem, exit 1, and the previous output untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicate.cli import main
+
+from .conftest import BASIC_SITE, article
+
+GOOD = {"content/good.md": article("Good", body="Fine words.")}
+
+CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
+    ("unknown_author", {"content/a.md": article(author="jane-do")}, BASIC_SITE,
+     ["content/a.md:4: unknown author 'jane-do' (known: ann)"]),
+    ("missing_title", {"content/a.md": "---\ndate: 2024-01-01\nauthor: ann\n---\nx\n"}, BASIC_SITE,
+     ["content/a.md:2: missing required key 'title'"]),
+    ("missing_date_and_author", {"content/a.md": "---\ntitle: T\n---\nx\n"}, BASIC_SITE,
+     ["content/a.md:2: missing required key 'author'", "content/a.md:2: missing required key 'date' (like 2024-05-01)"]),
+    ("bad_date", {"content/a.md": article(date="2024-13-45")}, BASIC_SITE,
+     ["content/a.md:3: invalid value '2024-13-45': month must be in 1..12"]),
+    ("bad_date_text", {"content/a.md": article(date="next tuesday")}, BASIC_SITE,
+     ["content/a.md:3: 'date' is not a valid date: 'next tuesday' (use YYYY-MM-DD or ISO 8601)"]),
+    ("wrong_types", {"content/a.md": article(tags="{a: b}", draft="maybe", original="just-a-string")}, BASIC_SITE,
+     ["content/a.md:5: 'tags' must be a list of text, like [one, two]",
+      "content/a.md:6: 'draft' must be true or false, not 'maybe'",
+      "content/a.md:7: 'original' must be a mapping of keys to values"]),
+    ("yaml_syntax_error", {"content/a.md": "---\ntitle: \"unclosed\ndate: 2024-01-01\n---\nx\n"}, BASIC_SITE,
+     ["content/a.md:4: invalid YAML: found unexpected end of stream"]),
+    ("yaml_not_mapping", {"content/a.md": "---\n- just\n- a list\n---\nx\n"}, BASIC_SITE,
+     ["content/a.md:2: expected a mapping of keys to values"]),
+    ("duplicate_key", {"content/a.md": article(title="One") .replace("date:", "title: Two\ndate:")}, BASIC_SITE,
+     ["content/a.md:3: duplicate key 'title' (first at line 2)"]),
+    ("front_matter_not_closed", {"content/a.md": "---\ntitle: T\ndate: 2024-01-01\nauthor: ann\nbody text\n"}, BASIC_SITE,
+     ["content/a.md:1: front matter is not closed: add a line '---' after it"]),
+    ("no_front_matter", {"content/a.md": "# Just a heading\n\nText.\n"}, BASIC_SITE,
+     ["content/a.md:1: no front matter: the file must start with a line '---', then title, date and author"]),
+    ("empty_file", {"content/a.md": ""}, BASIC_SITE,
+     ["content/a.md:1: empty file: an article starts with front matter between '---' lines"]),
+    ("non_utf8", {"content/a.md": b"---\ntitle: caf\xe9\ndate: 2024-01-01\nauthor: ann\n---\n"}, BASIC_SITE,
+     ["content/a.md:2: not valid UTF-8 (byte 15); save the file as UTF-8"]),
+    ("duplicate_slug", {"content/a.md": article(slug="same"), "content/sub/b.md": article(slug="same")}, BASIC_SITE,
+     ["content/sub/b.md:1: duplicate slug 'same': also used by content/a.md"]),
+    ("slug_leaves_output", {"content/a.md": article(slug='"../../etc"')}, BASIC_SITE,
+     ["content/a.md:5: slug '../../etc' must be letters, digits, '-', '_' or '.', with no '/' or '..'"]),
+    ("huge_file", {"content/a.md": article(body="word " * 600)}, BASIC_SITE + "max_article_bytes: 1000\n",
+     ["content/a.md:1: file is 3,061 bytes, over the limit of 1,000 (raise max_article_bytes in site.yaml if this is intended)"]),
+    ("output_clash", {"content/good.md": article(slug="x"), "content/articles/x/index.html": "<p>clash</p>"}, BASIC_SITE,
+     ["content/articles/x/index.html:1: output 'articles/x/index.html' is also written by content/good.md; rename one of them"]),
+    ("missing_image", {"content/a.md": article(image="pics/none.png")}, BASIC_SITE,
+     ["content/a.md:2: image 'pics/none.png' not found under content/"]),
+    ("original_without_url", {"content/a.md": article(original="{site: Elsewhere}")}, BASIC_SITE,
+     ["content/a.md:5: missing required key 'original.url'"]),
+    ("statement_javascript", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "[Click](javascript:alert(1))"),
+     ["site.yaml:6: 'javascript:' links are not allowed in a statement; use http, https or mailto"]),
+    ("statement_data_link", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "[x](data:text/html,hi)"),
+     ["site.yaml:6: 'data:' links are not allowed in a statement; use http, https or mailto"]),
+    ("reprint_without_statement", GOOD, BASIC_SITE.replace('      statement: "Copyright, Ann Example. Visit www.example.com/ann for more."', '      preamble: "Free to reprint."'),
+     ["site.yaml:5: missing required key 'authors.ann.reprint.statement'"]),
+    ("site_missing_keys", GOOD, "description: nothing else\n",
+     ["site.yaml:1: missing required key 'authors' (every article names one)", "site.yaml:1: missing required key 'title'",
+      "site.yaml:1: missing required key 'url'"]),
+    ("site_bad_url_and_zone", GOOD, BASIC_SITE.replace("https://scratch.example.org/", "scratch.example.org") + "timezone: Mars/Olympus\n",
+     ["site.yaml:2: 'url' must be an absolute http(s) URL, not 'scratch.example.org'",
+      "site.yaml:8: unknown time zone 'Mars/Olympus' (use a name like Europe/London or UTC)"]),
+    ("site_yaml_syntax_error", GOOD, "title: [unclosed\nurl: https://x.example.org/\n",
+     ["site.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"]),
+    ("template_syntax_error", {**GOOD, "templates/page.html": "{% if %}\n"}, BASIC_SITE,
+     ["templates/page.html:1: template syntax error: Expected an expression, got 'end of statement block'"]),
+    ("many_files_at_once", {"content/a.md": article(author="nobody"), "content/b.md": "", "content/c.md": article(date="soon")}, BASIC_SITE,
+     ["content/a.md:4: unknown author 'nobody' (known: ann)",
+      "content/b.md:1: empty file: an article starts with front matter between '---' lines",
+      "content/c.md:3: 'date' is not a valid date: 'soon' (use YYYY-MM-DD or ISO 8601)"]),
+]
+
+
+def tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        h.update(path.relative_to(folder).as_posix().encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("files", "site_yaml", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_reports_every_problem_and_keeps_output(
+    write_site: Callable[..., Path], files: dict[str, str | bytes], site_yaml: str, expected: list[str]
+) -> None:
+    site = write_site(GOOD)
+    code, _out, err = run(["build", "--site", str(site), "--jobs", "1", "-q"])
+    assert code == 0, err
+    output = site.parent / "output"
+    before = tree_hash(output)
+    site = write_site(files, site_yaml)
+    os.chdir(site.parent)
+    code, out, err = run(["build", "--jobs", "1", "-q"])
+    assert (code, err.splitlines()) == (1, expected)
+    assert "Traceback" not in err and out == ""
+    assert tree_hash(output) == before
+    code, _out, check_err = run(["check"])
+    assert code == 1 and check_err.splitlines() == expected
+
+
+def test_missing_site_yaml(tmp_path: Path) -> None:
+    code, _out, err = run(["build", "--site", str(tmp_path / "nope" / "site.yaml")])
+    assert code == 1 and err.strip().endswith("nope/site.yaml:1: site configuration not found (create site.yaml or pass --site)")
+
+
+def test_usage_error_exits_2() -> None:
+    code, _out, _err = run(["build", "--jobs", "many"])
+    assert code == 2
+
+
+def test_bom_and_crlf_are_fine(write_site: Callable[..., Path]) -> None:
+    text = "\ufeff" + article("Windows Saved", body="Line one.\n\nLine two.").replace("\n", "\r\n")
+    site = write_site({"content/win.md": text.encode("utf-8")})
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 0, err
+    html = (site.parent / "output/articles/win/index.html").read_text()
+    assert "Windows Saved" in html and "\r" not in html
+
+
+def test_symlink_outside_content_is_refused(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    site = write_site(GOOD)
+    (site.parent / "content" / "leak.txt").symlink_to(secret)
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 1
+    assert err.splitlines() == ["content/leak.txt:1: symlink points outside content/; copy the file in instead"]
+    assert not (site.parent / "output").exists()
+
+
+def test_foreign_output_folder_is_refused(write_site: Callable[..., Path]) -> None:
+    site = write_site(GOOD)
+    foreign = site.parent / "output"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("mine")
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 1
+    assert err.strip() == "output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"
+    assert (foreign / "precious.txt").read_text() == "mine" and len(list(foreign.iterdir())) == 1
+
+
+def test_control_characters_are_stripped(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/a.md": article("Bell\x07 Title", body="Text with \x0b vertical tab and \x1f unit.")})
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 0, err
+    for name in ("feed.xml", "atom.xml", "articles/a/index.html", "syndicate/a.txt"):
+        data = (site.parent / "output" / name).read_text()
+        assert "\x07" not in data and "\x0b" not in data and "\x1f" not in data
+
+
+def test_html_in_titles_and_summaries_is_escaped(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/a.md": article("<script>alert(1)</script> Title", summary='"<b>bold</b> & more"')})
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 0, err
+    out = site.parent / "output"
+    for name in ("index.html", "articles/a/index.html", "syndicate/a.html", "tags/index.html" if False else "archive/index.html"):
+        html = (out / name).read_text()
+        assert "<script>alert(1)</script>" not in html and "<b>bold</b>" not in html, name
+    assert "&lt;script&gt;" in (out / "articles/a/index.html").read_text()
+
+
+def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/a.md": article(body="![](pic.png) [gone](/nowhere/)", tittle="typo"), "content/pic.png": b"\x89PNG"})
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 0
+    code, _out, err = run(["check", "--site", str(site), "--strict"])
+    assert code == 1
+    assert err.splitlines() == [
+        "content/a.md:1: warning: 1 image(s) without alt text",
+        "content/a.md:1: warning: broken internal link '/nowhere/'",
+        "content/a.md:5: warning: unknown front matter key 'tittle'",
+    ]
