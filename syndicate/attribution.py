@@ -127,14 +127,18 @@ def parse_statement(source: str) -> Statement:
 def check_statement(source: str) -> list[str]:
     """Problems that would make a statement emit a link we must never emit."""
     problems = []
-    for start, _end, _text, href in _explicit_links(source, validate=False):
+    taken: list[tuple[int, int]] = []
+    for start, end, _text, href in _explicit_links(source, validate=False):
         scheme = _scheme(href)
         if scheme not in ALLOWED_SCHEMES:
             shown = href if len(href) < 60 else href[:57] + "..."
             problems.append(
                 f"link '{shown}' in the statement must be an absolute http, https or mailto URL"
             )
+            taken.append((start, end))
     for match in _BAD_SCHEME.finditer(source):
+        if any(start <= match.start() < end for start, end in taken):
+            continue
         problems.append(f"'{match[1].lower()}:' links are not allowed in a statement; use http, https or mailto")
     return list(dict.fromkeys(problems))
 

@@ -43,6 +43,7 @@ from .theme import Theme
 from .urls import absolute_url, page_file
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
+PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     _check_clashes(jobs, out_dir, site)
     warnings += _check_links(site, content, jobs)
     if options.strict and warnings:
-        raise SiteError(Problem(*_split(w)) for w in warnings)
+        raise SiteError(sorted(Problem(*_split(w)) for w in warnings))
 
     stage: Stage | None = None
     manifest_key = f"manifest:{out_dir}"
@@ -321,7 +322,7 @@ class _Runner:
         self.todo = todo
         _RUNNER = self
         try:
-            pairs = parallel_map(_run_one, range(len(todo)), jobs if len(todo) > 200 else 1)
+            pairs = parallel_map(_run_one, range(len(todo)), jobs if len(todo) > PARALLEL_JOBS_FROM else 1)
         finally:
             _RUNNER = None
         return {todo[index]: result for index, result in pairs}

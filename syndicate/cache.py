@@ -159,7 +159,8 @@ class Cache:
             return None
 
     def _write(self, sql: str, rows: list[Any]) -> None:
-        assert self._db is not None
+        if self._db is None:
+            return
         try:
             self._db.execute("BEGIN")
             self._db.executemany(sql, rows)

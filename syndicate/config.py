@@ -38,6 +38,8 @@ def load_site(site_file: Path | str) -> Site:
         raise SiteError.one(shown, 1, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8") from None
     problems = Problems()
     doc = parse_yaml(text.replace("\r\n", "\n"), shown)
+    if doc.problems and not doc.data:
+        raise SiteError(doc.problems)
     fields = Fields(doc)
     if not doc.problems and not doc.data:
         doc.problem((), "site.yaml is empty: it needs at least title, url and authors")

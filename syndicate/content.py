@@ -253,7 +253,7 @@ def _article(
 ) -> Article | None:
     doc = fields.doc
     date = fields.when("date", site.tz)
-    if date is None and not fields.has("date"):
+    if date is None and "date" not in fields.data:
         doc.problem(("date",), "missing required key 'date' (like 2024-05-01)")
     author_id = fields.text("author", required=True)
     author = site.authors.get(author_id)

@@ -117,10 +117,20 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
     text_html = theme.render("snippet.txt", {**context, "body": html_to_plain(sanitize(str(context["body"]), attribution.article_url, article.slug)),
-                                             "statement": attribution.statement.text if attribution.statement else "", "width": WIDTH})
+                                             "statement": wrap_text(attribution.statement.text) if attribution.statement else "", "width": WIDTH})
     markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(sanitize(str(context["body"]), attribution.article_url, article.slug)),
                                            "statement": attribution.statement.markdown if attribution.statement else ""})
     return {"html": (html.strip() + "\n").encode(), "text": text_html.encode(), "markdown": markdown.encode()}
+
+
+def wrap_text(text: str) -> str:
+    """Wrap each paragraph of plain text; URLs are never broken across lines."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(line, WIDTH, break_long_words=False, break_on_hyphens=False) if line.strip() else ""
+        for line in text.split("\n")
+    )
 
 
 def snippet_css(theme: Theme) -> str:

@@ -1,0 +1,181 @@
+"""Incremental builds equal clean ones; unchanged files stay untouched; commits are atomic."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import importlib
+import syndicate.output
+import syndicate.parallel
+from syndicate.errors import SiteError
+
+from .conftest import build_site, tree
+
+build_module = importlib.import_module("syndicate.build")
+
+
+def outputs(site: Path) -> dict[str, bytes]:
+    found = tree(site.parent / "output")
+    found.pop(".syndicate-output", None)
+    return found
+
+
+def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The same site state built from nothing, in a separate folder with no cache."""
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
+    build_site(fresh / "site.yaml", use_cache=False)
+    return outputs(fresh / "site.yaml")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def add_footer_override(root: Path) -> None:
+    (root / "templates").mkdir()
+    (root / "templates/footer.html").write_text('<footer><p>Local footer for {{ site.title }}</p></footer>\n')
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "article_body": lambda root: edit(root / "content/greeting.md", "it's that simple.", "it's that simple, really."),
+    "article_title": lambda root: edit(root / "content/waiting.md", 'title: "Waiting <Well>"', 'title: "Waiting Well"'),
+    "tag_change": lambda root: edit(root / "content/chairs.md", "tags: [waiting]", "tags: [comfort, Front Desk]"),
+    "template": lambda root: add_footer_override(root),
+    "config": lambda root: edit(root / "site.yaml", 'title: "Counter Notes"', 'title: "Counter Notes Weekly"'),
+    "statement": lambda root: edit(root / "site.yaml", "visit www.example.com/ada", "visit www.example.org/ada"),
+    "deletion": lambda root: (root / "content/chairs.md").unlink(),
+    "rename": lambda root: (root / "content/greeting.md").rename(root / "content/hello.md"),
+    "asset": lambda root: (root / "content/dot.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n"),
+    "new_article": lambda root: (root / "content/new.md").write_text("---\ntitle: New\ndate: 2025-12-01\nauthor: cy-lee\n---\nFresh.\n"),
+}
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_incremental_build_equals_clean_build(tiny_site: Path, tmp_path: Path, kind: str) -> None:
+    build_site(tiny_site)
+    EDITS[kind](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.written > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_no_change_rebuild_writes_nothing(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    before = {p: p.stat().st_mtime_ns for p in (tiny_site.parent / "output").rglob("*") if p.is_file()}
+    report = build_site(tiny_site)
+    assert (report.written, report.deleted) == (0, 0)
+    assert report.cache_hits > 0
+    after = {p: p.stat().st_mtime_ns for p in (tiny_site.parent / "output").rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_one_edit_rewrites_only_what_shows_it(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    before = {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    EDITS["article_body"](tiny_site.parent)
+    build_site(tiny_site)
+    changed = sorted(p for p, mtime in before.items() if (out / p).stat().st_mtime_ns != mtime)
+    assert "articles/greeting/index.html" in changed and "syndicate/greeting.txt" in changed
+    assert "articles/chairs/index.html" not in changed and "authors/cy-lee/index.html" not in changed
+    assert "sitemap.xml" not in changed and "dot.svg" not in changed
+
+
+def test_builds_are_deterministic_and_independent_of_jobs(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(tiny_site, use_cache=False)
+    first = outputs(tiny_site)
+    monkeypatch.setattr(syndicate.parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_JOBS_FROM", 0)
+    shutil.rmtree(tiny_site.parent / "output")
+    build_site(tiny_site, use_cache=False, jobs=2)
+    assert outputs(tiny_site) == first
+
+
+def test_clean_removes_stale_files_and_rerenders(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    (tiny_site.parent / "content/chairs.md").unlink()
+    report = build_site(tiny_site, clean=True)
+    assert not (tiny_site.parent / "output/articles/chairs").exists()
+    assert report.deleted >= 1
+
+
+def test_corrupt_cache_is_rebuilt_not_trusted(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    for path in (tiny_site.parent / ".syndicate-cache").glob("cache.sqlite*"):
+        path.write_bytes(b"this is not a database" * 10)
+    EDITS["article_body"](tiny_site.parent)
+    build_site(tiny_site)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_second_concurrent_build_is_refused(tiny_site: Path) -> None:
+    cache = tiny_site.parent / ".syndicate-cache"
+    cache.mkdir()
+    with open(cache / "lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(SiteError) as caught:
+            build_site(tiny_site)
+    assert str(caught.value) == ".syndicate-cache:1: another build of this site is running; wait for it to finish"
+
+
+def test_interrupted_commit_is_completed_by_the_next_run(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(tiny_site)
+    EDITS["tag_change"](tiny_site.parent)
+    EDITS["article_body"](tiny_site.parent)
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def crash_midway(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if "stage" in str(src) and "JOURNAL" not in str(src):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise KeyboardInterrupt  # as if the power went out between two renames
+        real_replace(src, dst)
+
+    monkeypatch.setattr(syndicate.output.os, "replace", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(tiny_site)
+    monkeypatch.setattr(syndicate.output.os, "replace", real_replace)
+    stage = tiny_site.parent / ".syndicate-cache/stage"
+    assert (stage / "JOURNAL.json").exists()
+    build_site(tiny_site)
+    assert not stage.exists()
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_interruption_before_the_journal_changes_nothing(tiny_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(tiny_site)
+    before = outputs(tiny_site)
+    EDITS["config"](tiny_site.parent)
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "commit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(tiny_site)
+    assert outputs(tiny_site) == before
+    monkeypatch.undo()
+    build_site(tiny_site)
+    assert not (tiny_site.parent / ".syndicate-cache/stage").exists()
+    assert outputs(tiny_site) != before
+
+
+def test_site_with_a_path_keeps_it_everywhere(built_tiny: Path) -> None:
+    base = "https://notes.example.org/counter/"
+    sitemap = (built_tiny / "sitemap.xml").read_text()
+    assert f"<loc>{base}articles/greeting/</loc>" in sitemap
+    assert "/articles/borrowed/" not in sitemap  # its canonical page is the original post
+    assert f"Sitemap: {base}sitemap.xml" in (built_tiny / "robots.txt").read_text()
+    page = (built_tiny / "articles/greeting/index.html").read_text()
+    assert 'href="../../articles/waiting/"' in page

@@ -1,0 +1,98 @@
+"""Feeds read back by a real consumer (feedparser): versions, items, dates, GUIDs, links."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from syndicate.attribution import parse_statement
+from syndicate.config import load_site
+
+from .conftest import TINY
+
+BASE = "https://notes.example.org/counter/"
+# Published, syndicate not false, newest first: greeting (2025-03-04), waiting (2025-02-01), borrowed (2024-11-11), chairs.
+FEED_SLUGS = ["greeting", "waiting", "borrowed", "chairs"]
+
+
+def parse(path: Path) -> feedparser.FeedParserDict:
+    data = path.read_bytes()
+    assert data.strip(), f"{path} is empty"
+    return feedparser.parse(data)
+
+
+@pytest.mark.parametrize(("name", "version"), [("feed.xml", "rss20"), ("atom.xml", "atom10")])
+def test_feed_items(built_tiny: Path, name: str, version: str) -> None:
+    feed = parse(built_tiny / name)
+    assert feed.bozo == 0 and feed.version == version
+    assert [e.link for e in feed.entries] == [f"{BASE}articles/{s}/" for s in FEED_SLUGS]
+    assert [e.id for e in feed.entries] == [e.link for e in feed.entries]
+    assert feed.feed.link == BASE
+    assert "Copyright" in feed.feed.get("rights", "")
+    first = feed.entries[0]
+    assert first.title == "The Greeting Counts"
+    assert first.published_parsed[:3] == (2025, 3, 4)
+    assert first.summary == "Why the first words at a counter set the tone."
+    content = first.content[0].value
+    for href in re.findall(r'(?:href|src)="([^"]+)"', content):
+        assert href.startswith(("https://", "mailto:")), href
+
+
+def test_rss_dates_carry_the_site_time_zone(built_tiny: Path) -> None:
+    text = (built_tiny / "feed.xml").read_text()
+    # 2025-03-04 midnight in America/New_York; 2025-02-01T08:15 local.
+    assert "<pubDate>Tue, 04 Mar 2025 00:00:00 -0500</pubDate>" in text
+    assert "<pubDate>Sat, 01 Feb 2025 08:15:00 -0500</pubDate>" in text
+    assert "<lastBuildDate>Tue, 04 Mar 2025 00:00:00 -0500</lastBuildDate>" in text
+
+
+def test_feed_items_end_with_statement_and_backlink(built_tiny: Path) -> None:
+    site = load_site(TINY / "site.yaml")
+    for name in ("feed.xml", "atom.xml"):
+        for entry in parse(built_tiny / name).entries:
+            content = entry.content[0].value
+            assert f'href="{entry.link}"' in content, "backlink missing"
+            author = next(a for a in site.authors.values() if a.name == entry.author)
+            if author.reprint:
+                statement = parse_statement(author.reprint.statement)
+                for link in statement.links:
+                    assert f'href="{link}"' in content
+                assert content.rstrip().endswith("</div>")
+                assert content.rindex(statement.links[-1]) > content.rindex(entry.link)
+
+
+def test_original_is_credited_in_feeds(built_tiny: Path) -> None:
+    entry = next(e for e in parse(built_tiny / "atom.xml").entries if e.link.endswith("/borrowed/"))
+    content = entry.content[0].value
+    assert 'href="https://queue.example.net/blog/borrowed"' in content
+    assert "Republished with the author" in content and "Queue Craft" in content
+
+
+def test_json_feed(built_tiny: Path) -> None:
+    feed = json.loads((built_tiny / "feed.json").read_text())
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["feed_url"] == BASE + "feed.json"
+    assert [i["id"] for i in feed["items"]] == [f"{BASE}articles/{s}/" for s in FEED_SLUGS]
+    borrowed = next(i for i in feed["items"] if i["id"].endswith("/borrowed/"))
+    assert borrowed["external_url"] == "https://queue.example.net/blog/borrowed"
+    assert feed["items"][0]["date_published"] == "2025-03-04T00:00:00-05:00"
+    assert "www.example.com/ada" in feed["items"][0]["content_html"]
+
+
+def test_tag_feed(built_tiny: Path) -> None:
+    feed = parse(built_tiny / "tags/waiting/feed.xml")
+    assert feed.bozo == 0 and feed.version == "rss20"
+    # "A Note Not For Reprint" is tagged waiting but has syndicate: false.
+    assert [e.link for e in feed.entries] == [f"{BASE}articles/waiting/", f"{BASE}articles/chairs/"]
+
+
+def test_drafts_future_and_unsyndicated_stay_out(built_tiny: Path) -> None:
+    everything = "".join(p.read_text(errors="replace") for p in built_tiny.rglob("*") if p.is_file())
+    assert "Unfinished" not in everything and "From The Future" not in everything
+    feeds = "".join((built_tiny / n).read_text() for n in ("feed.xml", "atom.xml", "feed.json"))
+    assert "A Note Not For Reprint" not in feeds
+    assert not (built_tiny / "articles/draft").exists()

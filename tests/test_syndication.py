@@ -1,0 +1,144 @@
+"""Syndicated copies: sanitized, absolute, complete; the gate fails a build that drops a statement."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicate.cli import main
+from syndicate.errors import SiteError
+
+from .conftest import article, build_site
+
+FORBIDDEN_TAGS = {"script", "style", "link", "iframe", "form", "object", "embed", "input", "button", "meta"}
+
+
+class Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_snippets_are_email_safe(built_tiny: Path) -> None:
+    snippets = sorted((built_tiny / "syndicate").glob("*.html"))
+    assert [p.stem for p in snippets] == ["borrowed", "greeting", "waiting"]
+    for path in snippets:
+        html = path.read_text()
+        assert len(html.encode()) < 100_000
+        for tag, attrs in elements(html):
+            assert tag not in FORBIDDEN_TAGS, (path, tag)
+            assert not any(name.startswith("on") for name in attrs), (path, tag, attrs)
+            if tag in ("p", "h1", "h2", "a", "td", "th", "blockquote"):
+                assert attrs.get("style"), (path, tag, "not inlined")
+            for name in ("href", "src"):
+                if name in attrs:
+                    assert (attrs[name] or "").startswith(("https://", "mailto:")), (path, attrs)
+            if tag == "img":
+                assert "alt" in attrs and "width" in attrs
+
+
+def test_hostile_body_is_sanitized(write_site: Callable[..., Path]) -> None:
+    body = ('<script>alert(1)</script><iframe src="https://evil.example.com"></iframe>\n\n'
+            '[click](javascript:alert(2)) <a href="#" onclick="x()">a</a> <img src="x.png" onerror="y()" alt="pic">\n\n'
+            '<form action="/x"><input name="q"></form><style>p{}</style> [rel](other/page/) '
+            '![dot](/dot.png){: onmouseover="z()" }')
+    site = write_site({"content/bad.md": article("Bad", body=body), "content/x.png": b"x", "content/dot.png": b"d"})
+    build_site(site)
+    html = (site.parent / "output/syndicate/bad.html").read_text()
+    for tag, attrs in elements(html):
+        assert tag not in FORBIDDEN_TAGS
+        assert not any(k.startswith("on") for k in attrs)
+        for name in ("href", "src"):
+            if attrs.get(name):
+                assert attrs[name].startswith(("https://scratch.example.org/", "https://www.example.com/", "mailto:")), attrs
+    assert "javascript" not in html and "alert" not in html
+    assert 'href="https://scratch.example.org/articles/bad/other/page/"' not in html
+    assert 'src="https://scratch.example.org/dot.png"' in html
+
+
+def test_text_and_markdown_copies(built_tiny: Path) -> None:
+    text = (built_tiny / "syndicate/greeting.txt").read_text()
+    assert text.startswith("The Greeting Counts\n===")
+    assert "https://www.example.com/ada" in text and "https://ada.example.com/notes" in text
+    assert "waiting note (https://notes.example.org/counter/articles/waiting/)" in " ".join(text.split())
+    assert "https://notes.example.org/counter/articles/greeting/" in text
+    assert "<" not in text.replace("<Well>", "")
+    lines = text.splitlines()
+    assert max(len(line) for line in lines if "https://" not in line) <= 72
+    markdown = (built_tiny / "syndicate/waiting.md").read_text()
+    assert "[Queue Craft](https://queue.example.net/about)" in markdown
+    assert "[ben@example.net](mailto:ben@example.net)" in markdown
+    assert "| Wait | Feels like |" in markdown
+
+
+def test_manifest(built_tiny: Path) -> None:
+    manifest = json.loads((built_tiny / "syndicate/index.json").read_text())
+    entries = {e["slug"]: e for e in manifest["articles"]}
+    assert sorted(entries) == ["borrowed", "greeting", "waiting"]
+    greeting = entries["greeting"]
+    assert greeting["author"] == "Ada Moss" and greeting["author_id"] == "ada-moss"
+    assert greeting["url"] == "https://notes.example.org/counter/articles/greeting/"
+    assert greeting["date"] == "2025-03-04T00:00:00-05:00"
+    assert greeting["links"] == ["https://www.example.com/ada", "https://ada.example.com/notes"]
+    assert greeting["statement"].startswith("Copyright, Ada Moss. Used with permission.")
+    for entry in entries.values():
+        assert (built_tiny / entry["html"]).is_file() and (built_tiny / entry["text"]).is_file()
+
+
+def test_article_page_shows_offer_and_credit(built_tiny: Path) -> None:
+    html = (built_tiny / "articles/greeting/index.html").read_text()
+    assert "Reprint this note free of charge" in html and "Paid publications" in html
+    assert 'href="https://www.example.com/ada"' in html
+    assert "<textarea" in html and "syndicate/greeting.txt" in html
+    borrowed = (built_tiny / "articles/borrowed/index.html").read_text()
+    assert '<link rel="canonical" href="https://queue.example.net/blog/borrowed">' in borrowed
+    assert "Republished with the author" in borrowed
+    plain = (built_tiny / "articles/chairs/index.html").read_text()
+    assert "<textarea" not in plain and '<link rel="canonical" href="https://notes.example.org/counter/articles/chairs/">' in plain
+
+
+def test_gate_fails_a_template_that_drops_the_statement(tiny_site: Path) -> None:
+    override = tiny_site.parent / "templates" / "snippet.html"
+    override.parent.mkdir()
+    override.write_text('<div><h1><a href="{{ attribution.backlink }}">{{ article.title }}</a></h1>{{ body }}</div>\n')
+    with pytest.raises(SiteError) as caught:
+        build_site(tiny_site)
+    lines = [str(p) for p in caught.value.problems]
+    assert "templates/snippet.html:1: syndicated copy syndicate/greeting.html of content/greeting.md lacks the complete statement" in lines
+    assert any("lacks the statement's link to https://www.example.com/ada" in line for line in lines)
+    assert not (tiny_site.parent / "output").exists()
+
+
+def test_utm_tags_only_on_backlinks(tiny_site: Path) -> None:
+    text = tiny_site.read_text().replace("per_page: 2", "per_page: 2\nsyndication:\n  utm: {utm_source: newsletter}")
+    tiny_site.write_text(text)
+    build_site(tiny_site)
+    html = (tiny_site.parent / "output/syndicate/greeting.html").read_text()
+    assert 'href="https://notes.example.org/counter/articles/greeting/?utm_source=newsletter"' in html
+    assert 'href="https://www.example.com/ada"' in html and "ada?utm" not in html
+
+
+def test_snippet_command(tiny_site: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["snippet", "greeting", "--format", "text", "--site", str(tiny_site)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (tiny_site.parent / "output/syndicate/greeting.txt").read_text() if (tiny_site.parent / "output").exists() else result.stdout.startswith("The Greeting Counts")
+    missing = runner.invoke(main, ["snippet", "greetin", "--site", str(tiny_site)])
+    assert missing.exit_code == 1 and missing.stdout == ""
+    assert "'greetin' is not a published article; did you mean greeting?" in missing.stderr
+    private = runner.invoke(main, ["snippet", "private", "--site", str(tiny_site)])
+    assert private.exit_code == 1 and "is not syndicable" in private.stderr
