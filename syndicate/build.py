@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,20 +24,36 @@ from typing import Any
 from . import __version__
 from .cache import Cache, digest
 from .config import load_site
-from .content import Content, load_content
+from .content import BodyStore, Content, SourceFile, load_content, scan_content
 from .errors import Problem, Problems, SiteError, display_path, warn
 from .feeds import render_atom, render_json_feed, render_rss
 from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
 from .output import MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
 from .pages import (
-    Offer, PageContext, index_path, neighbours, related_articles, render_archive_page,
-    render_article_page, render_author_page, render_index_page, render_not_found, render_page,
+    Offer,
+    PageContext,
+    index_path,
+    neighbours,
+    related_articles,
+    render_archive_page,
+    render_article_page,
+    render_author_page,
+    render_index_page,
+    render_not_found,
+    render_page,
     render_tag_page,
 )
 from .parallel import parallel_map
 from .syndication import (
-    Attribution, build_attribution, copy_paths, feed_item_html, gate_problems, manifest_entry,
-    render_copies, render_manifest, verify_copy,
+    Attribution,
+    build_attribution,
+    copy_paths,
+    feed_item_html,
+    gate_problems,
+    manifest_entry,
+    render_copies,
+    render_manifest,
+    verify_copy,
 )
 from .theme import Theme
 from .urls import absolute_url, page_file
@@ -82,24 +98,62 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
     site = load_site(site_file)
     now = build_time(options)
     out_dir = (options.output_dir or site.root / "output").absolute()
-    theme = Theme(site)
-    theme.check_templates()
     with build_lock(site.cache_dir, site.root):
         cache = Cache(site.cache_dir if options.use_cache else None)
         try:
-            return _build(site, theme, options, now, out_dir, cache, started)
+            theme = Theme(site, cache.get_state("templates"))
+            theme.check_templates()
+            report = _build(site, theme, options, now, out_dir, cache, started)
+            cache.put_state("templates", theme.memo)
+            return report
         finally:
             cache.close()
 
 
+def _input_signature(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path,
+                     scanned: tuple[list[SourceFile], list[Asset]]) -> str:
+    """Everything a build reads, by name, size and mtime: equal signatures, equal output."""
+    sources, assets = scanned
+    files = [f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources] + [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets]
+    templates = [f"{name}\0{text}" for name, text in sorted(theme.sources.items())]
+    flags = repr((options.include_drafts, options.mark_drafts, options.strict, str(out_dir), now.year))
+    return digest(site.fingerprint, flags, *templates, *files)
+
+
+def _up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> BuildReport | None:
+    """The last build's report when nothing it read has changed since: no work at all."""
+    state = cache.get_state("last-build")
+    if not isinstance(state, dict) or state.get("signature") != signature:
+        return None
+    if state.get("token") != _marker_token(out_dir) or not state.get("token"):
+        return None
+    next_due = state.get("next_due")
+    if next_due is not None and now >= next_due:
+        return None  # a scheduled article is due: it must appear now
+    for line in state["warnings"]:
+        warn(*_split(line))
+    report: BuildReport = state["report"]
+    return replace(report, written=0, deleted=0, unchanged=report.written + report.unchanged, cache_hits=cache.hits)
+
+
 def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path,
            cache: Cache, started: float) -> BuildReport:
-    content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs)
+    problems = Problems()
+    scanned = scan_content(site, problems)
+    problems.raise_if_any()
+    signature = _input_signature(site, theme, options, now, out_dir, scanned)
+    if not (options.dry_run or options.clean) and cache.enabled:
+        unchanged = _up_to_date(cache, signature, now, out_dir)
+        if unchanged is not None:
+            return replace(unchanged, seconds=time.perf_counter() - started)
+    content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs, scanned=scanned)
     warnings = [str(w) for w in content.warnings]
     for problem in content.warnings:
         warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
     ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts)
-    jobs = plan_outputs(site, content, theme, ctx)
+    near = neighbours(content.articles)
+    related = _related(cache, content.articles)
+    jobs = plan_outputs(site, content, theme, ctx, near, related)
     _check_clashes(jobs, out_dir, site)
     warnings += _check_links(site, content, jobs)
     if options.strict and warnings:
@@ -115,9 +169,10 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         old = _trusted_manifest(cache.get_state(manifest_key), out_dir)
         discard(stage_dir)
         stage = Stage(out_dir, stage_dir)
-    on_disk = existing_files(out_dir) if not options.dry_run else {}
+    # A trusted manifest says what is on disk; without one, look.
+    on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
-    runner = _Runner(site, theme, ctx, content, old, stage, keep=options.dry_run)
+    runner = _Runner(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related)
     results = runner.run_all(todo, options.jobs)
 
     problems = Problems()
@@ -149,12 +204,17 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         cache.flush()
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = 3 + len({t.slug for a in content.articles if a.syndicate for t in a.tags})
-    return BuildReport(
+    report = BuildReport(
         articles=len(content.articles), pages=len(content.pages), copies=copies, feeds=feeds,
         written=written, unchanged=len(files) - written, deleted=deleted, cache_hits=cache.hits,
         seconds=time.perf_counter() - started, warnings=tuple(warnings), output_dir=out_dir,
         rendered={path: data for r in results.values() for path, data in r.rendered.items()},
     )
+    if stage is not None:
+        next_due = min((a.date for a in content.scheduled), default=None)
+        cache.put_state("last-build", {"signature": signature, "token": token, "next_due": next_due,
+                                       "warnings": warnings, "report": replace(report, rendered={})})
+    return report
 
 
 def _split(line: str) -> tuple[str, int, str]:
@@ -181,7 +241,7 @@ def _trusted_manifest(state: Any, out_dir: Path) -> dict[str, tuple[str, str, in
     return files if isinstance(files, dict) else {}
 
 
-def _unchanged(job: Job, old: dict[str, tuple[str, str, int]], on_disk: dict[str, Path]) -> bool:
+def _unchanged(job: Job, old: dict[str, tuple[str, str, int]], on_disk: set[str]) -> bool:
     for path in job.paths:
         entry = old.get(path)
         if entry is None or entry[0] != job.key or path not in on_disk:
@@ -192,7 +252,8 @@ def _unchanged(job: Job, old: dict[str, tuple[str, str, int]], on_disk: dict[str
 # Planning --------------------------------------------------------------------------------
 
 
-def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext) -> list[Job]:
+def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
+                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]]) -> list[Job]:
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
@@ -202,8 +263,6 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext) -
     copies_fp = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                        theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
     jobs: list[Job] = []
-    near = neighbours(articles)
-    related = related_articles(articles)
     for article in articles:
         newer, older = near[article.slug]
         paths = [page_file(article.path)]
@@ -220,11 +279,12 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext) -
         chunk = articles[(number - 1) * per_page : number * per_page]
         key = digest(fp["index.html"], str(number), str(total), *(a.meta_hash for a in chunk))
         jobs.append(Job("index", str(number), (page_file(index_path(number)),), key, "index.html"))
-    for tag, members in tag_index(articles).items():
+    tags = tag_index(articles)
+    for tag, members in tags.items():
         in_feed = [a for a in members if a.syndicate][: site.feed_items]
         key = digest(fp["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
         jobs.append(Job("tag", tag.slug, (f"tags/{tag.slug}/index.html", f"tags/{tag.slug}/feed.xml"), key, "tag.html"))
-    for author_id, author in site.authors.items():
+    for author_id in site.authors:
         members = [a for a in articles if a.author.id == author_id]
         key = digest(fp["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
@@ -236,12 +296,25 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext) -
     jobs.append(Job("feeds", "feeds", FEED_FILES, feed_key, "feeds"))
     syndicable = [a for a in articles if a.is_syndicable]
     jobs.append(Job("manifest", "manifest", ("syndicate/index.json",), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
-    pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tag_index(articles)))
+    pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp["404.html"], "404.html"))
     for asset in content.assets:
-        jobs.append(Job("asset", asset.path, (asset.path,), digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source)), display_path(asset.source, site.root)))
+        key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
+        jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
+
+
+def _related(cache: Cache, articles: Sequence[Article]) -> dict[str, list[Article]]:
+    """Related articles depend only on the order, slugs and tags: reuse them while those hold."""
+    key = digest(*(f"{a.slug}\0{'|'.join(t.slug for t in a.tags)}" for a in articles))
+    state = cache.get_state("related")
+    if isinstance(state, dict) and state.get("key") == key:
+        by_slug = {a.slug: a for a in articles}
+        return {slug: [by_slug[s] for s in others] for slug, others in state["slugs"].items()}
+    related = related_articles(articles)
+    cache.put_state("related", {"key": key, "slugs": {slug: [a.slug for a in others] for slug, others in related.items()}})
+    return related
 
 
 def tag_index(articles: Sequence[Article]) -> dict[Tag, list[Article]]:
@@ -273,13 +346,13 @@ def _check_links(site: Site, content: Content, jobs: Sequence[Job]) -> list[str]
     paths = {path for job in jobs for path in job.paths}
     lines = []
     for document in [*content.articles, *content.pages]:
-        body = content.bodies[document.body_key]
-        for link in body.links:
+        body_links, missing_alt = content.links[document.source]
+        for link in body_links:
             target = link.split("#", 1)[0].split("?", 1)[0].lstrip("/")
             if target and page_file(target) not in paths and target not in paths and f"{target}/index.html" not in paths:
                 lines.append(str(warn(document.source, 1, f"broken internal link '{link}'")))
-        if body.images_without_alt:
-            lines.append(str(warn(document.source, 1, f"{body.images_without_alt} image(s) without alt text")))
+        if missing_alt:
+            lines.append(str(warn(document.source, 1, f"{missing_alt} image(s) without alt text")))
     return lines
 
 
@@ -297,7 +370,8 @@ class _Runner:
     """Renders jobs; every method is a pure function of the state given to the constructor."""
 
     def __init__(self, site: Site, theme: Theme, ctx: PageContext, content: Content,
-                 old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool) -> None:
+                 old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool,
+                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]]) -> None:
         self.site = site
         self.theme = theme
         self.ctx = ctx
@@ -307,10 +381,11 @@ class _Runner:
         self.keep = keep
         self.todo: list[Job] = []
         articles = content.articles
-        self.near = neighbours(articles)
-        self.related = related_articles(articles)
-        self.by_tag = {tag.slug: members for tag, members in tag_index(articles).items()}
-        self.tags = {tag.slug: tag for tag in tag_index(articles)}
+        self.near = near
+        self.related = related
+        tags = tag_index(articles)
+        self.by_tag = {tag.slug: members for tag, members in tags.items()}
+        self.tags = {tag.slug: tag for tag in tags}
         self.by_slug = {a.slug: a for a in articles}
         self.pages = {p.slug: p for p in content.pages}
         self.assets = {a.path: a for a in content.assets}
@@ -320,12 +395,30 @@ class _Runner:
     def run_all(self, todo: list[Job], jobs: int) -> dict[Job, JobResult]:
         global _RUNNER
         self.todo = todo
+        self._prefetch(todo)
         _RUNNER = self
         try:
             pairs = parallel_map(_run_one, range(len(todo)), jobs if len(todo) > PARALLEL_JOBS_FROM else 1)
         finally:
             _RUNNER = None
         return {todo[index]: result for index, result in pairs}
+
+    def _prefetch(self, todo: list[Job]) -> None:
+        """Load the bodies these jobs need now, before workers fork off without the cache."""
+        if not isinstance(self.content.bodies, BodyStore):
+            return
+        keys = []
+        feed_items = self.site.feed_items
+        for job in todo:
+            if job.kind == "article":
+                keys.append(self.by_slug[job.name].body_key)
+            elif job.kind == "page":
+                keys.append(self.pages[job.name].body_key)
+            elif job.kind == "feeds":
+                keys += [a.body_key for a in self.content.articles if a.syndicate][:feed_items]
+            elif job.kind == "tag":
+                keys += [a.body_key for a in self.by_tag[job.name] if a.syndicate][:feed_items]
+        self.content.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
         result = JobResult()

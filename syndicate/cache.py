@@ -19,7 +19,17 @@ from typing import Any
 
 from . import __version__
 
-SCHEMA = 3
+SCHEMA = 4
+
+
+def code_stamp() -> str:
+    """The version plus a hash of the package's own code: any change to it starts a new cache,
+    so an edited or upgraded syndicate never reads values pickled by another one."""
+    package = Path(__file__).parent
+    parts: list[str | bytes] = [__version__]
+    for path in sorted(package.glob("*.py")):
+        parts += [path.name, path.read_bytes()]
+    return digest(*parts)
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, hash TEXT)",
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)",
@@ -64,9 +74,10 @@ class Cache:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version={SCHEMA}")
                 stamp = db.execute("SELECT value FROM state WHERE key='version'").fetchone()
-                if stamp is not None and pickle.loads(stamp[0]) != __version__:
+                current = code_stamp()
+                if stamp is not None and pickle.loads(stamp[0]) != current:
                     raise sqlite3.DatabaseError("other version")
-                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (pickle.dumps(__version__),))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (pickle.dumps(current),))
                 return db
             except (sqlite3.DatabaseError, pickle.UnpicklingError, OSError):
                 with contextlib.suppress(NameError, sqlite3.Error):

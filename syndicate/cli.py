@@ -123,3 +123,72 @@ def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
         hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
         raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])
     sys.stdout.write(data.decode())
+
+
+# Authoring workflow: init, new, schedule, serve (thin shims over scaffold.py and serve.py).
+
+
+@main.command("init")
+@click.argument("folder", type=click.Path(path_type=Path))
+@reports_problems
+def init_command(folder: Path) -> None:
+    """Create a new site in FOLDER (new or empty) that builds as it is."""
+    from .scaffold import init_site
+
+    for path in init_site(folder):
+        click.echo(f"created {path}", err=True)
+    click.echo(f"next: cd {folder} && syndicate serve", err=True)
+
+
+@main.command("new")
+@click.argument("title")
+@click.option("--author", "author_id", help="Author id from site.yaml [default: the only author].")
+@site_option
+@reports_problems
+def new_command(title: str, author_id: str | None, site_file: Path) -> None:
+    """Start a draft article titled TITLE in content/ and print its path."""
+    from .config import load_site
+    from .errors import display_path
+    from .scaffold import new_article
+
+    path = new_article(load_site(site_file), title, author_id)
+    click.echo(display_path(path, Path.cwd().absolute()))
+
+
+@main.command("schedule")
+@site_option
+@reports_problems
+def schedule_command(site_file: Path) -> None:
+    """List future-dated articles and when the site next needs a build to publish one."""
+    from .config import load_site
+    from .scaffold import scheduled_articles
+
+    articles = scheduled_articles(load_site(site_file))
+    for article in articles:
+        click.echo(f"{article.date.isoformat()}  {article.source}  {article.title}")
+    click.echo(f"next rebuild: {articles[0].date.isoformat()}" if articles else "nothing scheduled")
+
+
+@main.command("serve")
+@site_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback keeps drafts private).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free port).")
+@click.option("--no-reload", is_flag=True, help="Build once and serve; do not watch or reload.")
+@reports_problems
+def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> None:
+    """Preview the site with drafts, rebuilding and reloading the browser on every save."""
+    from .serve import PreviewServer
+
+    _setup_logging(False)
+    server = PreviewServer(site_file, host, port, reload=not no_reload, echo=lambda line: click.echo(line, err=True))
+    try:
+        try:
+            server.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}; try another --port") from None
+        click.echo(f"Serving {server.url} (Ctrl-C to stop)")
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.stop()

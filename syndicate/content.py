@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -18,7 +18,7 @@ from . import __version__
 from .cache import Cache, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
-from .markup import MARKDOWN_VERSION, html_to_text, render_markdown
+from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag
 from .parallel import parallel_map
 from .urls import contained_path, is_safe_slug, slugify
@@ -52,6 +52,7 @@ class Content:
     bodies: Mapping[str, Body]
     warnings: tuple[Problem, ...]
     scheduled: tuple[Article, ...]  # dated in the future, left out until their time
+    links: Mapping[str, tuple[tuple[str, ...], int]]  # source -> (internal links, images without alt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +64,24 @@ class _Parsed:
     source_dir: str
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
+    links: tuple[str, ...] = ()  # site-root paths the body links to, for the link check
+    missing_alt: int = 0
 
 
 def load_content(
-    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0
+    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0,
+    scanned: tuple[list[SourceFile], list[Asset]] | None = None,
 ) -> Content:
-    """Read every file under content/; raises SiteError listing every problem found."""
+    """Read every file under content/; raises SiteError listing every problem found.
+
+    A file whose size and mtime the cache knows is not even read: its parsed, complete
+    entry comes from the cache, and its rendered body only when a page needs it.
+    """
     problems = Problems()
-    sources, assets = scan_content(site, problems)
+    sources, assets = scanned if scanned is not None else scan_content(site, problems)
     known = cache.file_hashes()
     parsed: dict[str, _Parsed] = {}
+    fresh: dict[str, str] = {}  # rel -> entry key, for entries parsed in this run
     entry_keys: dict[str, str] = {}
     for source in sources:
         remembered = known.get(source.rel)
@@ -87,6 +96,7 @@ def load_content(
         entry_keys[source.rel] = digest("entry", file_hash, site.fingerprint, source.rel, __version__)
         if data is not None:
             parsed[source.rel] = _parse(site, source, data, file_hash)
+            fresh[source.rel] = entry_keys[source.rel]
     missing = [s for s in sources if s.rel in entry_keys and s.rel not in parsed]
     cached = cache.get_many("entries", [entry_keys[s.rel] for s in missing])
     for source in missing:
@@ -96,23 +106,31 @@ def load_content(
             if data is None:
                 continue
             entry = _parse(site, source, data, digest(data))
+            fresh[source.rel] = entry_keys[source.rel]
         parsed[source.rel] = entry
 
-    bodies = _render_bodies(parsed, cache, jobs)
-    cache.put_many("entries", {entry_keys[rel]: _cacheable(p) for rel, p in parsed.items() if rel in entry_keys})
+    rendered = _render_bodies({rel: parsed[rel] for rel in fresh}, cache, jobs)
+    for rel in fresh:
+        parsed[rel] = _complete(parsed[rel], rendered)
+    cache.put_many("entries", {key: _cacheable(parsed[rel]) for rel, key in fresh.items()})
+    fallback = {e.document.body_key: (site.content_dir / rel, e.source_dir) for rel, e in parsed.items() if e.document}
+    bodies = BodyStore(rendered, cache, fallback)
 
     warnings: list[Problem] = []
     articles: list[Article] = []
     pages: list[Page] = []
+    links: dict[str, tuple[tuple[str, ...], int]] = {}
     for rel in sorted(parsed):
         entry = parsed[rel]
         problems.extend(entry.problems)
         warnings.extend(entry.warnings)
         document = entry.document
         if isinstance(document, Article):
-            articles.append(_with_body(document, bodies))
+            articles.append(document)
         elif isinstance(document, Page):
             pages.append(document)
+        if document is not None:
+            links[document.source] = (entry.links, entry.missing_alt)
     _check_duplicates(articles, pages, problems)
     _check_images(site, articles, assets, problems)
     problems.raise_if_any()
@@ -127,7 +145,46 @@ def load_content(
         bodies=bodies,
         warnings=tuple(warnings),
         scheduled=tuple(sort_articles(a for a in scheduled if not include_drafts)),
+        links=links,
     )
+
+
+class BodyStore(Mapping[str, Body]):
+    """Rendered bodies by key: this run's in memory, earlier runs' fetched from the cache.
+
+    Only the pages being rendered ask for bodies, so an incremental build of ten thousand
+    articles loads a handful. `prefetch` fills memory before worker processes fork, so the
+    workers never touch the cache's database. A body the cache lost is rendered again.
+    """
+
+    def __init__(self, bodies: dict[str, Body], cache: Cache, fallback: dict[str, tuple[Path, str]]) -> None:
+        self._bodies = dict(bodies)
+        self._cache = cache
+        self._fallback = fallback
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._bodies]
+        self._bodies.update(self._cache.get_many("bodies", wanted))
+
+    def __getitem__(self, key: str) -> Body:
+        body = self._bodies.get(key)
+        if body is None:
+            body = self._cache.get("bodies", key) if self._cache.enabled else None
+        if body is None:
+            if key not in self._fallback:
+                raise KeyError(key)
+            path, source_dir = self._fallback[key]
+            split = split_front_matter(path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n"), str(path))
+            body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
+            self._cache.put_many("bodies", {key: body})
+        self._bodies[key] = body
+        return body
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fallback)
+
+    def __len__(self) -> int:
+        return len(self._fallback)
 
 
 def sort_articles(articles: Iterator[Article] | list[Article]) -> list[Article]:
@@ -301,7 +358,7 @@ def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Pa
 
 def _cacheable(parsed: _Parsed) -> _Parsed:
     """Cached entries drop the body text: the rendered Body is cached under its own key."""
-    return _Parsed(parsed.document, None, parsed.source_dir, parsed.problems, parsed.warnings)
+    return replace(parsed, body_text=None)
 
 
 def _render_job(job: tuple[str, str]) -> Body:
@@ -310,13 +367,10 @@ def _render_job(job: tuple[str, str]) -> Body:
 
 
 def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int) -> dict[str, Body]:
-    """Bodies for every document: from the cache where seen before, else rendered in parallel."""
+    """Bodies of freshly parsed files: from the cache where seen before, else rendered in parallel."""
     wanted = {e.document.body_key: e for e in parsed.values() if e.document is not None}
     bodies: dict[str, Body] = cache.get_many("bodies", list(wanted))
     todo = [(key, entry) for key, entry in wanted.items() if key not in bodies]
-    unread = [key for key, entry in todo if entry.body_text is None]
-    if unread:  # cached entry but evicted body: cannot happen unless the cache was damaged
-        raise RuntimeError("cache entry without body; remove .syndicate-cache and build again")
     rendered = parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs)
     fresh = {key: body for (key, _entry), body in zip(todo, rendered, strict=True)}
     cache.put_many("bodies", fresh)
@@ -324,12 +378,17 @@ def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int) -> dict[
     return bodies
 
 
-def _with_body(article: Article, bodies: Mapping[str, Body]) -> Article:
-    from dataclasses import replace
-
-    body = bodies[article.body_key]
-    summary = article.summary or _clip(body.first_paragraph, 300)
-    return replace(article, summary=summary, word_count=body.word_count)
+def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
+    """Fold what the body tells into the entry: a summary the author did not write, the length."""
+    document = entry.document
+    if document is None:
+        return entry
+    body = bodies[document.body_key]
+    if isinstance(document, Article):
+        document = replace(document, summary=document.summary or _clip(body.first_paragraph, 300), word_count=body.word_count)
+    elif not document.summary:
+        document = replace(document, summary=_clip(body.first_paragraph, 200))
+    return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -354,4 +413,3 @@ def _check_images(site: Site, articles: list[Article], assets: list[Asset], prob
             problems.add(article.source, 2, f"image '{article.image.lstrip('/')}' not found under content/")
 
 
-_ = html_to_text  # re-exported for summaries of pages

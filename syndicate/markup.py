@@ -21,10 +21,11 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from .model import Body, Heading
+from .typography import smarten
 from .urls import resolve_content_link
 
 MARKDOWN_VERSION = markdown.__version__
-EXTENSIONS = ("extra", "smarty", "toc", "sane_lists")
+EXTENSIONS = ("extra", "toc", "sane_lists")  # typography: see typography.smarten
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
@@ -69,7 +70,10 @@ def _converter() -> markdown.Markdown:
     )
 
 
-def render_markdown(text: str, source_dir: PurePosixPath = PurePosixPath(".")) -> Body:
+_TOP = PurePosixPath(".")
+
+
+def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     """Render one document; `source_dir` is its folder relative to content/."""
     md = _converter()
     md.reset()
@@ -77,7 +81,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = PurePosixPath(".")) -
     resolver.source_dir = source_dir
     resolver.links = []
     resolver.missing_alt = 0
-    html = md.convert(text)
+    html = smarten(md.convert(text))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
     first = _FIRST_PARAGRAPH.search(html)
     return Body(
@@ -99,6 +103,6 @@ def html_to_text(html: str) -> str:
 def _flatten(tokens: list[dict[str, Any]]) -> list[Heading]:
     headings = []
     for token in tokens:
-        headings.append(Heading(int(token["level"]), str(token["id"]), html_to_text(str(token["name"]))))
+        headings.append(Heading(int(token["level"]), str(token["id"]), smarten(html_to_text(str(token["name"])))))
         headings.extend(_flatten(token.get("children", [])))
     return headings

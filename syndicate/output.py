@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -76,7 +77,10 @@ def stage_folder(out_dir: Path, cache_dir: Path) -> Path:
         same = os.stat(cache_dir).st_dev == os.stat(parent).st_dev
     except OSError:
         same = False
-    return cache_dir / "stage" if same else out_dir / ".syndicate-stage"
+    # One stage per output folder: an interrupted deploy build must never be replayed into
+    # the preview server's folder, or the other way round.
+    key = hashlib.blake2b(str(out_dir.absolute()).encode(), digest_size=6).hexdigest()
+    return cache_dir / f"stage-{key}" if same else out_dir / ".syndicate-stage"
 
 
 @contextlib.contextmanager

@@ -121,7 +121,7 @@ def render_article_page(
 
 def render_page(theme: Theme, ctx: PageContext, page: Page, body: Body) -> str:
     context = ctx.common(
-        page.path, f"{page.title} | {ctx.site.title}", page.summary or body.first_paragraph[:200],
+        page.path, f"{page.title} | {ctx.site.title}", page.summary,
         page=page, body=Markup(relativize_root_paths(body.html, page.path)),
     )
     return theme.render("page.html", context)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 import textwrap
 from html.parser import HTMLParser
+from typing import Any
+
+import lxml.html
 
 WIDTH = 72
 _SPACE = re.compile(r"\s+")
@@ -182,16 +185,35 @@ def _bare(href: str) -> str:
     return re.sub(r"^https?://", "", href)
 
 
+def _walk(converter: _Converter, element: Any) -> None:
+    """Drive the converter from lxml's tree: the C parser is many times faster than HTMLParser."""
+    tag = element.tag
+    if isinstance(tag, str):
+        converter.handle_starttag(tag, list(element.attrib.items()))
+        if element.text:
+            converter.handle_data(element.text)
+        for child in element:
+            _walk(converter, child)
+        converter.handle_endtag(tag)
+    if element.tail:
+        converter.handle_data(element.tail)
+
+
+def _convert(html: str, markdown: bool) -> str:
+    converter = _Converter(markdown=markdown)
+    if html.strip():
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        if root.text:
+            converter.handle_data(root.text)
+        for child in root:
+            _walk(converter, child)
+    return converter.result()
+
+
 def html_to_plain(html: str) -> str:
     """Wrapped plain text; each link's target is written out after its text."""
-    converter = _Converter(markdown=False)
-    converter.feed(html)
-    converter.close()
-    return converter.result()
+    return _convert(html, markdown=False)
 
 
 def html_to_markdown(html: str) -> str:
-    converter = _Converter(markdown=True)
-    converter.feed(html)
-    converter.close()
-    return converter.result()
+    return _convert(html, markdown=True)

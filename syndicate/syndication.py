@@ -116,11 +116,13 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     clean = sanitize(raw, attribution.article_url, article.slug)
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
-    text_html = theme.render("snippet.txt", {**context, "body": html_to_plain(sanitize(str(context["body"]), attribution.article_url, article.slug)),
-                                             "statement": wrap_text(attribution.statement.text) if attribution.statement else "", "width": WIDTH})
-    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(sanitize(str(context["body"]), attribution.article_url, article.slug)),
-                                           "statement": attribution.statement.markdown if attribution.statement else ""})
-    return {"html": (html.strip() + "\n").encode(), "text": text_html.encode(), "markdown": markdown.encode()}
+    body = sanitize(str(context["body"]), attribution.article_url, article.slug)
+    statement = attribution.statement
+    text = theme.render("snippet.txt", {**context, "body": html_to_plain(body), "width": WIDTH,
+                                        "statement": wrap_text(statement.text) if statement else ""})
+    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(body),
+                                           "statement": statement.markdown if statement else ""})
+    return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
 def wrap_text(text: str) -> str:

@@ -32,8 +32,13 @@ def _autoescape(name: str | None) -> bool:
 class Theme:
     """Loads templates and knows which template files each one depends on."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, memo: dict[str, Any] | None = None) -> None:
         self.site = site
+        # What earlier builds learned about these exact template texts (kept in the cache):
+        # which templates each one references, and whether the whole set compiled.
+        self.memo: dict[str, Any] = memo if isinstance(memo, dict) else {}
+        self.memo.setdefault("refs", {})
+        self.memo.setdefault("ok", "")
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
@@ -79,15 +84,24 @@ class Theme:
             if current in seen or current not in self.sources:
                 continue
             seen.add(current)
-            try:
-                tree = self.env.parse(self.sources[current])
-            except TemplateSyntaxError:
-                continue  # reported by check_templates
-            todo.extend(ref for ref in jinja2.meta.find_referenced_templates(tree) if ref)
+            todo.extend(self._references(current))
         return digest(*(f"{n}\0{self.sources[n]}" for n in sorted(seen)))
+
+    def _references(self, name: str) -> list[str]:
+        key = digest(name, self.sources[name])
+        if key not in self.memo["refs"]:
+            try:
+                tree = self.env.parse(self.sources[name])
+            except TemplateSyntaxError:
+                return []  # reported by check_templates
+            self.memo["refs"][key] = [ref for ref in jinja2.meta.find_referenced_templates(tree) if ref]
+        return list(self.memo["refs"][key])
 
     def check_templates(self) -> None:
         """Compile every template up front so all syntax errors are reported in one run."""
+        everything = digest(*(f"{n}\0{t}" for n, t in sorted(self.sources.items())))
+        if self.memo["ok"] == everything:
+            return
         problems = []
         for name in self.sources:
             if not name.endswith((".html", ".xml", ".txt", ".md")):
@@ -98,6 +112,7 @@ class Theme:
                 problems.append(Problem(self.shown(name), exc.lineno or 1, f"template syntax error: {exc.message}"))
         if problems:
             raise SiteError(problems)
+        self.memo["ok"] = everything
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template; a template mistake becomes a SiteError naming file and line."""

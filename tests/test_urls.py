@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicate.urls import (
-    absolute_url, absolutize_root_paths, add_query, contained_path, is_safe_slug, relative_url,
-    relativize_root_paths, resolve_content_link, slugify,
+    absolute_url,
+    absolutize_root_paths,
+    add_query,
+    contained_path,
+    is_safe_slug,
+    relative_url,
+    relativize_root_paths,
+    resolve_content_link,
+    slugify,
 )
 
 

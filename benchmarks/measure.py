@@ -1,0 +1,132 @@
+"""Run one build command and print its wall time and peak memory as one JSON object.
+
+`run.py` starts this script as a fresh process for every single build. That is what makes
+`resource.getrusage(RUSAGE_CHILDREN)` mean "this build": the rusage of a process's children
+accumulates over its lifetime, so a long-lived parent would report the largest build so far.
+
+Two memory figures are reported because they answer different questions:
+
+- `max_rss_mb`: `ru_maxrss`, the peak resident set of the largest single process in the build's
+  tree (the kernel's exact high-water mark). For a one-process tool this is its footprint.
+- `tree_mb`: the largest sum, over the whole process tree, of proportional set size (PSS), sampled
+  every `--interval` seconds from /proc. A build that forks worker processes (syndicate with
+  `--jobs`) needs this one: its footprint is the sum of its workers, and PSS splits the pages they
+  share instead of counting them once per worker. Sampling can miss a peak shorter than the
+  interval, so it is a lower bound; it is None where /proc is unavailable.
+
+Usage: python measure.py --timeout 600 --log build.log --cwd SITE -- COMMAND [ARG ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+PROC = Path("/proc")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
+def session_pids(session: int) -> list[int]:
+    """Pids in the build's session: the build gets a session of its own, so these are its tree."""
+    pids = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state ppid pgrp session ...
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == session:
+            pids.append(int(entry.name))
+    return pids
+
+
+def process_kb(pid: int) -> int:
+    """PSS of one process in kB, falling back to RSS when smaps_rollup is not readable."""
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    try:
+        return int((PROC / str(pid) / "statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class TreeSampler(threading.Thread):
+    """Polls the build's process tree and remembers the largest total it saw."""
+
+    def __init__(self, session: int, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.session = session
+        self.interval = interval
+        self.peak_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            total = sum(process_kb(pid) for pid in session_pids(self.session))
+            self.peak_kb = max(self.peak_kb, total)
+            self.done.wait(self.interval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--timeout", type=float, required=True, help="seconds before a kill")
+    parser.add_argument("--log", type=Path, required=True, help="file for the build's output")
+    parser.add_argument("--cwd", type=Path, required=True, help="folder to run the build in")
+    parser.add_argument("--interval", type=float, default=0.1, help="tree sampling period (s)")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARG ...]")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given")
+
+    can_sample = PROC.is_dir() and args.interval > 0
+    with args.log.open("wb") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=args.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        sampler = TreeSampler(process.pid, args.interval) if can_sample else None
+        if sampler:
+            sampler.start()
+        timed_out = False
+        try:
+            returncode = process.wait(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            os.killpg(process.pid, signal.SIGKILL)
+            returncode = process.wait()
+        seconds = time.perf_counter() - start
+        if sampler:
+            sampler.done.set()
+            sampler.join()
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {
+        "seconds": seconds,
+        "max_rss_mb": usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        "tree_mb": sampler.peak_kb / 1024 if sampler and sampler.peak_kb else None,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "returncode": returncode,
+        "timed_out": timed_out,
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,633 @@
+"""Benchmark syndicate against Pelican and Hugo on generated corpora, and print Markdown tables.
+
+For each corpus size the same articles are generated as a syndicate, a Pelican and a Hugo site
+(`make_corpus.py`). Each round then runs, per tool, the scenarios that tool supports; the order
+of the tools rotates from round to round, so a slow drift of the machine (thermal, page cache,
+another job) is spread over all tools instead of landing on one. Reported figures are medians
+over rounds, and the ratios compare tools measured side by side within this one run.
+
+Every build runs in a fresh `measure.py` process, under a timeout, in a temporary folder outside
+the repository. A tool that is not installed is reported as such; nothing is ever estimated.
+Each edit scenario checks that the rebuilt page really contains the edit, so a build that skips
+work it should have done cannot pass as fast: such a figure is flagged with a dagger.
+
+Usage:
+    python benchmarks/run.py --sizes 1000 --repeat 3
+    python benchmarks/run.py --pelican /path/to/venv/bin/pelican --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from make_corpus import extra_sentence, make_corpus  # noqa: E402  (sibling script, not a package)
+
+DEFAULT_SIZES = (1000, 5000, 10000)
+PROBE_TIMEOUT = 120  # seconds for a version or import check
+
+SCENARIO_LABELS = {
+    "cold": "cold build (no cache, no output)",
+    "no-change": "no-change rebuild",
+    "article-edit": "one article edited",
+    "template-edit": "base.html template edited",
+    "config-edit": "site.yaml description edited",
+}
+
+# (scenario, other tool) pairs compared against syndicate's figure for the same scenario.
+RATIO_PAIRS = (
+    ("cold", "pelican"),
+    ("no-change", "pelican"),
+    ("article-edit", "pelican"),
+    ("cold", "hugo"),
+    ("no-change", "hugo"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One build as `measure.py` saw it, plus whether the edit reached the output."""
+
+    seconds: float
+    max_rss_mb: float
+    tree_mb: float | None
+    cpu_seconds: float
+    returncode: int
+    timed_out: bool
+    log: str
+    # True: the output shows what the scenario should produce (every article page after a cold
+    # build, the edit after an edit); False: it does not; None: nothing reliable to check.
+    verified: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A scenario that could not run in this round, with the reason shown in the report."""
+
+    reason: str
+
+
+Outcome = Measurement | Skip
+
+
+@dataclass(slots=True)
+class Tool:
+    """An installed (or missing) generator and how to drive it on a site from make_corpus."""
+
+    key: str
+    label: str
+    scenarios: tuple[str, ...]
+    command: list[str] | None = None
+    version: str = ""
+    missing: str = ""  # why the tool cannot run; empty when it can
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def build_command(self, site: Path) -> list[str]:
+        """The argv of one build; every tool writes into a folder inside its own site."""
+        assert self.command is not None
+        if self.key == "syndicate":
+            return [*self.command, "build", "--site", str(site / "site.yaml")]
+        if self.key == "pelican":
+            return [*self.command, "content", "-s", "pelicanconf.py", "-o", "output"]
+        return [
+            *self.command,
+            "--source",
+            str(site),
+            "--destination",
+            "public",
+            "--cacheDir",
+            str(site / ".hugo-cache"),
+        ]
+
+    def state_paths(self, site: Path) -> list[Path]:
+        """Everything a cold build must not find: the output folder and every cache."""
+        names = {
+            "syndicate": ["output", ".syndicate-cache"],
+            "pelican": ["output", "cache"],
+            "hugo": ["public", "resources", ".hugo-cache", ".hugo_build.lock"],
+        }[self.key]
+        return [site / name for name in names]
+
+    def article_page(self, site: Path, slug: str) -> Path:
+        """All three sites are configured to publish an article at articles/<slug>/."""
+        out = "public" if self.key == "hugo" else "output"
+        return site / out / "articles" / slug / "index.html"
+
+
+def probe(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run a quick check command; any failure to start counts as a non-zero exit."""
+    try:
+        done = subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=PROBE_TIMEOUT, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return 1, str(error)
+    return done.returncode, (done.stdout + done.stderr).strip()
+
+
+def find_syndicate(override: str | None) -> Tool:
+    """Benchmark this checkout's package: PYTHONPATH puts the repository first."""
+    tool = Tool("syndicate", "syndicate", tuple(SCENARIO_LABELS))
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), tool.env.get("PYTHONPATH", "")]))
+    tool.env["PYTHONPATH"] = path
+    check = (
+        "import importlib.util, syndicate; "
+        "print(getattr(syndicate, '__version__', '?'), syndicate.__file__, "
+        "importlib.util.find_spec('syndicate.__main__') is not None)"
+    )
+    code, text = probe([sys.executable, "-c", check], tool.env)
+    if override:
+        tool.command = shlex.split(override)
+        tool.version = text.split("\n")[-1] if code == 0 else "unknown version"
+        return tool
+    if code != 0:
+        tool.missing = "not installed (`import syndicate` failed)"
+        return tool
+    version, location, has_main = text.split("\n")[-1].rsplit(" ", 2)
+    tool.version = f"{version} ({location})"
+    if has_main == "True":
+        tool.command = [sys.executable, "-m", "syndicate"]
+    elif script := shutil.which("syndicate"):
+        tool.command = [script]
+    else:
+        tool.missing = "not runnable (no syndicate/__main__.py and no `syndicate` script)"
+    return tool
+
+
+def find_pelican(override: str | None) -> Tool:
+    tool = Tool("pelican", "Pelican", ("cold", "no-change", "article-edit"))
+    if override:
+        tool.command = shlex.split(override)
+    elif script := shutil.which("pelican"):
+        tool.command = [script]
+    elif probe([sys.executable, "-c", "import pelican"])[0] == 0:
+        tool.command = [sys.executable, "-m", "pelican"]
+    else:
+        tool.missing = "not installed"
+        return tool
+    code, text = probe([*tool.command, "--version"])
+    if code != 0:
+        tool.command, tool.missing = None, f"not runnable ({text.splitlines()[-1:]})"
+    else:
+        tool.version = text.splitlines()[-1]
+    return tool
+
+
+def find_hugo(override: str | None) -> Tool:
+    tool = Tool("hugo", "Hugo", ("cold", "no-change"))
+    binary = override or shutil.which("hugo")
+    if binary is None:
+        tool.missing = "not installed"
+        return tool
+    code, text = probe([binary, "version"])
+    if code != 0:
+        tool.missing = "not runnable"
+    else:
+        tool.command, tool.version = [binary], text.splitlines()[0]
+    return tool
+
+
+def measure(tool: Tool, site: Path, log: Path, timeout: float, interval: float) -> Measurement:
+    """Run one build inside a fresh measure.py process; see measure.py for the memory figures."""
+    wrapper = [
+        sys.executable,
+        str(HERE / "measure.py"),
+        "--timeout",
+        str(timeout),
+        "--log",
+        str(log),
+        "--cwd",
+        str(site),
+        "--interval",
+        str(interval),
+        "--",
+        *tool.build_command(site),
+    ]
+    done = subprocess.run(
+        wrapper, env=tool.env, capture_output=True, text=True, timeout=timeout + 120, check=True
+    )
+    return Measurement(**json.loads(done.stdout), log=str(log))
+
+
+@contextlib.contextmanager
+def restored(paths: Sequence[Path]) -> Iterator[None]:
+    """Put the edited files back as they were, so every round starts from the same corpus."""
+    saved = {path: path.read_bytes() for path in paths if path.exists()}
+    try:
+        yield
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)
+
+
+def page_contains(path: Path, marker: str) -> bool:
+    try:
+        return marker in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class RoundContext:
+    site: Path
+    manifest: dict[str, object]
+    size: int
+    round_no: int
+    logs: Path
+    timeout: float
+    interval: float
+
+
+Check = Callable[[], bool | None]
+
+
+def apply_edit(tool: Tool, scenario: str, ctx: RoundContext) -> Check | Skip | None:
+    """Make one scenario's change to the site and return how to check the build's output.
+
+    The check returns True when the output shows the work the build owed (every article page
+    after a cold build, the edit after an edit), False when it does not, and None when the
+    output gives no reliable place to look.
+    """
+    site, slug = ctx.site, str(ctx.manifest["edit_slug"])
+    marker = f"zq{ctx.size}r{ctx.round_no}{scenario[0]}"  # no generated word contains "zq"
+    page = tool.article_page(site, slug)
+    if scenario == "cold":
+        expected = int(str(ctx.manifest["articles"]))
+        return lambda: len(list(page.parent.parent.glob("*/index.html"))) == expected
+    if scenario == "no-change":
+        return None
+    if scenario == "article-edit":
+        edit_paths = ctx.manifest["edit_paths"]
+        assert isinstance(edit_paths, dict)
+        with (site / edit_paths[tool.key]).open("a", encoding="utf-8") as handle:
+            handle.write(f"\n{extra_sentence(ctx.round_no)} ({marker})\n")
+        return lambda: page_contains(page, marker)
+    if scenario == "template-edit":
+        if not ctx.manifest.get("template_override"):
+            return Skip("no syndicate/theme/base.html to override")
+        with (site / "templates" / "base.html").open("a", encoding="utf-8") as handle:
+            handle.write(f"\n<!-- {marker} -->\n")
+        return lambda: page_contains(page, marker)
+    # config-edit: a new description, which the built-in theme is free to show or not.
+    config = site / "site.yaml"
+    line = f"description: {json.dumps(f'{extra_sentence(ctx.round_no + 1000)} ({marker})')}"
+    text = re.sub(
+        r"^description: .*$",
+        lambda _: line,
+        config.read_text(encoding="utf-8"),
+        count=1,
+        flags=re.MULTILINE,
+    )
+    config.write_text(text, encoding="utf-8")
+    out = site / "output"
+    # The feed channel is the likeliest place, but absence proves nothing: None, not False.
+    return lambda: (
+        any(page_contains(out / name, marker) for name in ("feed.xml", "atom.xml", "index.html"))
+        or None
+    )
+
+
+def run_round(tool: Tool, ctx: RoundContext) -> dict[str, Outcome]:
+    """Run every scenario of one tool once: cold first, then each edit on top of the last."""
+    edit_paths = ctx.manifest["edit_paths"]
+    assert isinstance(edit_paths, dict)
+    touched = [
+        ctx.site / edit_paths[tool.key],
+        ctx.site / "templates" / "base.html",
+        ctx.site / "site.yaml",
+    ]
+    outcomes: dict[str, Outcome] = {}
+    with restored(touched):
+        for path in tool.state_paths(ctx.site):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        for scenario in tool.scenarios:
+            check = apply_edit(tool, scenario, ctx)
+            if isinstance(check, Skip):
+                outcomes[scenario] = check
+                continue
+            log = ctx.logs / f"{tool.key}-{ctx.size}-r{ctx.round_no}-{scenario}.log"
+            result = measure(tool, ctx.site, log, ctx.timeout, ctx.interval)
+            if result.ok and check is not None:
+                result = dataclasses.replace(result, verified=check())
+            outcomes[scenario] = result
+            if not result.ok:
+                break  # later scenarios build on this one; their figures would mean nothing
+    return outcomes
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+Results = dict[int, dict[str, dict[str, list[Outcome]]]]
+
+
+def ok_runs(outcomes: list[Outcome]) -> list[Measurement]:
+    return [item for item in outcomes if isinstance(item, Measurement) and item.ok]
+
+
+def median_of(outcomes: list[Outcome], attribute: str) -> float | None:
+    values = [getattr(item, attribute) for item in ok_runs(outcomes)]
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def failure_text(outcomes: list[Outcome]) -> str:
+    skips = [item for item in outcomes if isinstance(item, Skip)]
+    if skips and len(skips) == len(outcomes):
+        return "skipped¹"
+    failed = [item for item in outcomes if isinstance(item, Measurement) and not item.ok]
+    if not failed:
+        return "not run"
+    first = failed[0]
+    return "timeout" if first.timed_out else f"failed (exit {first.returncode})"
+
+
+def time_cell(tool: Tool, scenario: str, outcomes: list[Outcome] | None) -> str:
+    if tool.missing:
+        return tool.missing.split(" (")[0]
+    if scenario not in tool.scenarios:
+        return "—"
+    if not outcomes:
+        return "not run"
+    seconds = median_of(outcomes, "seconds")
+    if seconds is None:
+        return failure_text(outcomes)
+    text = f"{seconds:.2f}"
+    if any(item.verified is False for item in ok_runs(outcomes)):
+        text += " †"
+    failed = len(outcomes) - len(ok_runs(outcomes))
+    return text + (f" ({failed} failed)" if failed else "")
+
+
+def memory_cell(tool: Tool, scenario: str, outcomes: list[Outcome] | None) -> str:
+    if tool.missing or scenario not in tool.scenarios or not outcomes:
+        return time_cell(tool, scenario, outcomes)
+    rss = median_of(outcomes, "max_rss_mb")
+    if rss is None:
+        return failure_text(outcomes)
+    tree = median_of(outcomes, "tree_mb")
+    return f"{rss:.0f} / {tree:.0f}" if tree is not None else f"{rss:.0f} / ?"
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or denominator is None or denominator == 0:
+        return "n/a"
+    return f"{numerator / denominator:.2f}×"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table whose first column is text and the others right-aligned figures."""
+    rule = "|---|" + "---:|" * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", rule]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report_size(size: int, tools: Sequence[Tool], results: Results, repeat: int) -> str:
+    by_tool = results.get(size, {})
+    labels = [tool.label for tool in tools]
+    time_rows, memory_rows = [], []
+    for scenario, label in SCENARIO_LABELS.items():
+        cells = [by_tool.get(tool.key, {}).get(scenario) for tool in tools]
+        time_rows.append(
+            [label, *(time_cell(t, scenario, c) for t, c in zip(tools, cells, strict=True))]
+        )
+        memory_rows.append(
+            [label, *(memory_cell(t, scenario, c) for t, c in zip(tools, cells, strict=True))]
+        )
+    parts = [
+        f"### {size:,} articles (median of {repeat} interleaved rounds)",
+        "",
+        "Wall-clock seconds:",
+        "",
+        table(["scenario", *labels], time_rows),
+        "",
+        "Peak memory, MB: largest single process (ru_maxrss) / whole process tree (PSS, sampled):",
+        "",
+        table(["scenario", *labels], memory_rows),
+    ]
+    tool_by_key = {tool.key: tool for tool in tools}
+    syndicate = by_tool.get("syndicate", {})
+    ratio_rows = []
+    for scenario, other_key in RATIO_PAIRS:
+        other_tool = tool_by_key.get(other_key)
+        if other_tool is None or "syndicate" not in tool_by_key:
+            continue
+        other = by_tool.get(other_key, {}).get(scenario, [])
+        mine = syndicate.get(scenario, [])
+        ratio_rows.append(
+            [
+                f"{SCENARIO_LABELS[scenario]}: syndicate ÷ {other_tool.label}",
+                ratio(median_of(mine, "seconds"), median_of(other, "seconds")),
+                ratio(median_of(mine, "max_rss_mb"), median_of(other, "max_rss_mb")),
+                ratio(median_of(mine, "tree_mb"), median_of(other, "tree_mb")),
+            ]
+        )
+    if ratio_rows:
+        parts += [
+            "",
+            "Ratios within this run (below 1 means syndicate is faster or smaller):",
+            "",
+            table(["comparison", "time", "memory (max RSS)", "memory (tree)"], ratio_rows),
+        ]
+    return "\n".join(parts)
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def report(
+    tools: Sequence[Tool], results: Results, manifests: dict[int, dict[str, object]], repeat: int
+) -> str:
+    lines = [
+        f"## Benchmark run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        "",
+        f"- machine: {cpu_model()}, {os.cpu_count()} logical CPUs, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
+    ]
+    for tool in tools:
+        state = tool.missing or tool.version
+        lines.append(f"- {tool.label}: {state}")
+    for size, manifest in manifests.items():
+        lines.append(f"- corpus {size:,}: {manifest['words']:,} words, seed {manifest['seed']}")
+    for size in manifests:
+        lines += ["", report_size(size, tools, results, repeat)]
+    lines += [
+        "",
+        "— not applicable to this tool. † the output failed its check (a cold build wrote fewer "
+        "article pages than there are articles, or an edit was missing from the rebuilt page). "
+        "¹ the corpus has no templates/base.html override because syndicate/theme/base.html "
+        "was not found.",
+    ]
+    return "\n".join(lines)
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated article counts (default: %(default)s)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per size (default: 3)")
+    parser.add_argument(
+        "--tools", default="syndicate,pelican,hugo", help="comma-separated subset to run"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per build")
+    parser.add_argument(
+        "--interval", type=float, default=0.1, help="process-tree memory sampling period (s)"
+    )
+    parser.add_argument("--syndicate-cmd", help="command that runs syndicate's CLI")
+    parser.add_argument("--pelican", help="pelican command (default: from PATH)")
+    parser.add_argument("--hugo", help="hugo binary (default: from PATH)")
+    parser.add_argument(
+        "--workdir", type=Path, help="folder for corpora and builds (default: temp)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
+    parser.add_argument("--json", type=Path, help="also write every raw measurement here")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    except ValueError:
+        parser.error("--sizes takes comma-separated integers")
+    if not args.sizes or min(args.sizes) < 1 or args.repeat < 1:
+        parser.error("--sizes and --repeat must be positive")
+    args.tools = [name.strip() for name in args.tools.split(",") if name.strip()]
+    unknown = set(args.tools) - {"syndicate", "pelican", "hugo"}
+    if unknown:
+        parser.error(f"unknown tool(s): {', '.join(sorted(unknown))}")
+    if args.workdir and args.workdir.resolve().is_relative_to(REPO_ROOT):
+        parser.error("--workdir must be outside the repository")
+    return args
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    finders = {"syndicate": find_syndicate, "pelican": find_pelican, "hugo": find_hugo}
+    overrides = {"syndicate": args.syndicate_cmd, "pelican": args.pelican, "hugo": args.hugo}
+    tools = [finders[key](overrides[key]) for key in args.tools]
+    for tool in tools:
+        progress(f"{tool.label}: {tool.missing or tool.version}")
+    runnable = [tool for tool in tools if not tool.missing]
+
+    is_temporary = args.workdir is None
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="syndicate-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    progress(f"work folder: {workdir}")
+    results: Results = {}
+    manifests: dict[int, dict[str, object]] = {}
+    try:
+        for size in args.sizes:
+            corpus_dir = workdir / f"corpus-{size}"
+            if corpus_dir.exists():
+                shutil.rmtree(corpus_dir)
+            started = time.perf_counter()
+            manifests[size] = make_corpus(size, corpus_dir, formats=[t.key for t in runnable])
+            progress(f"corpus {size}: generated in {time.perf_counter() - started:.1f} s")
+            logs = workdir / "logs"
+            logs.mkdir(exist_ok=True)
+            per_tool: dict[str, dict[str, list[Outcome]]] = {t.key: {} for t in runnable}
+            results[size] = per_tool
+            for round_no in range(args.repeat):
+                shift = round_no % max(1, len(runnable))
+                for tool in runnable[shift:] + runnable[:shift]:
+                    ctx = RoundContext(
+                        site=corpus_dir / tool.key,
+                        manifest=manifests[size],
+                        size=size,
+                        round_no=round_no,
+                        logs=logs,
+                        timeout=args.timeout,
+                        interval=args.interval,
+                    )
+                    for scenario, outcome in run_round(tool, ctx).items():
+                        per_tool[tool.key].setdefault(scenario, []).append(outcome)
+                        progress(
+                            f"  n={size} round {round_no + 1}/{args.repeat} {tool.label} "
+                            f"{scenario}: {describe(outcome)}"
+                        )
+            for tool in runnable:  # free the disk before the next, larger corpus
+                for path in tool.state_paths(corpus_dir / tool.key):
+                    shutil.rmtree(path, ignore_errors=True)
+        text = report(tools, results, manifests, args.repeat)
+        print(text)
+        if args.json:
+            raw = {
+                str(size): {
+                    key: {
+                        s: [asdict(o) | {"kind": type(o).__name__} for o in outs]
+                        for s, outs in scenarios.items()
+                    }
+                    for key, scenarios in per_tool.items()
+                }
+                for size, per_tool in results.items()
+            }
+            tools_info = {t.key: {"version": t.version, "missing": t.missing} for t in tools}
+            args.json.write_text(
+                json.dumps(
+                    {"tools": tools_info, "manifests": manifests, "results": raw},
+                    indent=2,
+                    sort_keys=True,
+                )
+                + "\n"
+            )
+    finally:
+        if is_temporary and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            progress(f"kept {workdir}")
+    return 0
+
+
+def describe(outcome: Outcome) -> str:
+    if isinstance(outcome, Skip):
+        return f"skipped ({outcome.reason})"
+    if not outcome.ok:
+        state = "timeout" if outcome.timed_out else f"exit {outcome.returncode}"
+        tail = Path(outcome.log).read_text(errors="replace").strip().splitlines()[-3:]
+        return f"FAILED ({state}); log {outcome.log}: " + " | ".join(tail)
+    seen = ", OUTPUT CHECK FAILED" if outcome.verified is False else ""
+    tree = f"{outcome.tree_mb:.0f}" if outcome.tree_mb is not None else "?"
+    return f"{outcome.seconds:.2f} s, {outcome.max_rss_mb:.0f} MB (tree {tree}){seen}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
