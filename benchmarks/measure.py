@@ -65,6 +65,23 @@ def process_kb(pid: int) -> int:
         return 0
 
 
+def busy_cpu_seconds() -> float | None:
+    """CPU time all processes on the machine have used so far, from /proc/stat.
+
+    The machine may be shared. The busy time that accrues during a build, less the build's own
+    CPU time, is what other jobs took: a direct measure of how noisy the build's wall time is
+    (a load average would count the build's own workers too).
+    """
+    try:
+        fields = (PROC / "stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    # cpu user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    ticks = [int(value) for value in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 class TreeSampler(threading.Thread):
     """Polls the build's process tree and remembers the largest total it saw."""
 
@@ -96,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
     can_sample = PROC.is_dir() and args.interval > 0
     with args.log.open("wb") as log:
+        busy_before = busy_cpu_seconds()
         start = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=args.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -111,18 +129,25 @@ def main(argv: list[str] | None = None) -> int:
             os.killpg(process.pid, signal.SIGKILL)
             returncode = process.wait()
         seconds = time.perf_counter() - start
+        busy_after = busy_cpu_seconds()
         if sampler:
             sampler.done.set()
             sampler.join()
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    other_share = None
+    if busy_before is not None and busy_after is not None and seconds > 0:
+        other = busy_after - busy_before - cpu_seconds
+        other_share = max(0.0, other / (seconds * (os.cpu_count() or 1)))
     result = {
         "seconds": seconds,
         "max_rss_mb": usage.ru_maxrss / 1024,  # Linux reports kilobytes
         "tree_mb": sampler.peak_kb / 1024 if sampler and sampler.peak_kb else None,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "cpu_seconds": cpu_seconds,
         "returncode": returncode,
         "timed_out": timed_out,
+        "other_cpu_share": other_share,
     }
     print(json.dumps(result))
     return 0

@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -45,6 +46,7 @@ from make_corpus import extra_sentence, make_corpus  # noqa: E402  (sibling scri
 
 DEFAULT_SIZES = (1000, 5000, 10000)
 PROBE_TIMEOUT = 120  # seconds for a version or import check
+CONTENTION_WARNING = 0.10  # share of the CPUs other jobs may take before the report warns
 
 SCENARIO_LABELS = {
     "cold": "cold build (no cache, no output)",
@@ -54,6 +56,20 @@ SCENARIO_LABELS = {
     "config-edit": "site.yaml description edited",
 }
 
+# The report's tables: a caption, and the Measurement fields each cell shows (medians).
+TABLES = (
+    ("Wall-clock seconds:", ("seconds",)),
+    (
+        "CPU seconds, user + system over the whole process tree (less sensitive than wall time "
+        "to other jobs on the machine, but blind to parallelism):",
+        ("cpu_seconds",),
+    ),
+    (
+        "Peak memory, MB: largest single process (ru_maxrss) / whole process tree (PSS, sampled):",
+        ("max_rss_mb", "tree_mb"),
+    ),
+)
+
 # (scenario, other tool) pairs compared against syndicate's figure for the same scenario.
 RATIO_PAIRS = (
     ("cold", "pelican"),
@@ -62,6 +78,8 @@ RATIO_PAIRS = (
     ("cold", "hugo"),
     ("no-change", "hugo"),
 )
+
+RATIO_FIELDS = ("seconds", "cpu_seconds", "max_rss_mb", "tree_mb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +92,7 @@ class Measurement:
     cpu_seconds: float
     returncode: int
     timed_out: bool
+    other_cpu_share: float | None  # share of all CPUs that other jobs used during the build
     log: str
     # True: the output shows what the scenario should produce (every article page after a cold
     # build, the edit after an edit); False: it does not; None: nothing reliable to check.
@@ -104,6 +123,7 @@ class Tool:
     command: list[str] | None = None
     version: str = ""
     missing: str = ""  # why the tool cannot run; empty when it can
+    source_dir: Path | None = None  # syndicate's package folder, watched for edits during a run
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     def build_command(self, site: Path) -> list[str]:
@@ -112,7 +132,8 @@ class Tool:
         if self.key == "syndicate":
             return [*self.command, "build", "--site", str(site / "site.yaml")]
         if self.key == "pelican":
-            return [*self.command, "content", "-s", "pelicanconf.py", "-o", "output"]
+            # --fatal errors: Pelican otherwise skips a file it cannot read and finishes faster.
+            return [*self.command, *"content -s pelicanconf.py -o output --fatal errors".split()]
         return [
             *self.command,
             "--source",
@@ -169,6 +190,7 @@ def find_syndicate(override: str | None) -> Tool:
         return tool
     version, location, has_main = text.split("\n")[-1].rsplit(" ", 2)
     tool.version = f"{version} ({location})"
+    tool.source_dir = Path(location).parent
     if has_main == "True":
         tool.command = [sys.executable, "-m", "syndicate"]
     elif script := shutil.which("syndicate"):
@@ -209,6 +231,16 @@ def find_hugo(override: str | None) -> Tool:
     else:
         tool.command, tool.version = [binary], text.splitlines()[0]
     return tool
+
+
+def source_fingerprint(folder: Path) -> str:
+    """A hash of every file in the package: the team edits syndicate while benchmarks run, and
+    a run whose rounds measured different code must say so."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def measure(tool: Tool, site: Path, log: Path, timeout: float, interval: float) -> Measurement:
@@ -368,31 +400,25 @@ def failure_text(outcomes: list[Outcome]) -> str:
     return "timeout" if first.timed_out else f"failed (exit {first.returncode})"
 
 
-def time_cell(tool: Tool, scenario: str, outcomes: list[Outcome] | None) -> str:
+def figure_cell(
+    tool: Tool, scenario: str, outcomes: list[Outcome] | None, attributes: Sequence[str]
+) -> str:
+    """Medians of the given attributes joined by " / ", or why there is no figure."""
     if tool.missing:
         return tool.missing.split(" (")[0]
     if scenario not in tool.scenarios:
         return "—"
     if not outcomes:
         return "not run"
-    seconds = median_of(outcomes, "seconds")
-    if seconds is None:
+    if not ok_runs(outcomes):
         return failure_text(outcomes)
-    text = f"{seconds:.2f}"
+    values = [median_of(outcomes, attribute) for attribute in attributes]
+    digits = 0 if attributes[0].endswith("_mb") else 2
+    text = " / ".join("?" if value is None else f"{value:.{digits}f}" for value in values)
     if any(item.verified is False for item in ok_runs(outcomes)):
         text += " †"
     failed = len(outcomes) - len(ok_runs(outcomes))
     return text + (f" ({failed} failed)" if failed else "")
-
-
-def memory_cell(tool: Tool, scenario: str, outcomes: list[Outcome] | None) -> str:
-    if tool.missing or scenario not in tool.scenarios or not outcomes:
-        return time_cell(tool, scenario, outcomes)
-    rss = median_of(outcomes, "max_rss_mb")
-    if rss is None:
-        return failure_text(outcomes)
-    tree = median_of(outcomes, "tree_mb")
-    return f"{rss:.0f} / {tree:.0f}" if tree is not None else f"{rss:.0f} / ?"
 
 
 def ratio(numerator: float | None, denominator: float | None) -> str:
@@ -412,26 +438,14 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def report_size(size: int, tools: Sequence[Tool], results: Results, repeat: int) -> str:
     by_tool = results.get(size, {})
     labels = [tool.label for tool in tools]
-    time_rows, memory_rows = [], []
-    for scenario, label in SCENARIO_LABELS.items():
-        cells = [by_tool.get(tool.key, {}).get(scenario) for tool in tools]
-        time_rows.append(
-            [label, *(time_cell(t, scenario, c) for t, c in zip(tools, cells, strict=True))]
-        )
-        memory_rows.append(
-            [label, *(memory_cell(t, scenario, c) for t, c in zip(tools, cells, strict=True))]
-        )
-    parts = [
-        f"### {size:,} articles (median of {repeat} interleaved rounds)",
-        "",
-        "Wall-clock seconds:",
-        "",
-        table(["scenario", *labels], time_rows),
-        "",
-        "Peak memory, MB: largest single process (ru_maxrss) / whole process tree (PSS, sampled):",
-        "",
-        table(["scenario", *labels], memory_rows),
-    ]
+    parts = [f"### {size:,} articles (median of {repeat} interleaved rounds)"]
+    for caption, attributes in TABLES:
+        rows = []
+        for scenario, label in SCENARIO_LABELS.items():
+            cells = [by_tool.get(tool.key, {}).get(scenario) for tool in tools]
+            pairs = zip(tools, cells, strict=True)
+            rows.append([label, *(figure_cell(t, scenario, c, attributes) for t, c in pairs)])
+        parts += ["", caption, "", table(["scenario", *labels], rows)]
     tool_by_key = {tool.key: tool for tool in tools}
     syndicate = by_tool.get("syndicate", {})
     ratio_rows = []
@@ -441,20 +455,15 @@ def report_size(size: int, tools: Sequence[Tool], results: Results, repeat: int)
             continue
         other = by_tool.get(other_key, {}).get(scenario, [])
         mine = syndicate.get(scenario, [])
-        ratio_rows.append(
-            [
-                f"{SCENARIO_LABELS[scenario]}: syndicate ÷ {other_tool.label}",
-                ratio(median_of(mine, "seconds"), median_of(other, "seconds")),
-                ratio(median_of(mine, "max_rss_mb"), median_of(other, "max_rss_mb")),
-                ratio(median_of(mine, "tree_mb"), median_of(other, "tree_mb")),
-            ]
-        )
+        label = f"{SCENARIO_LABELS[scenario]}: syndicate ÷ {other_tool.label}"
+        figures = [ratio(median_of(mine, key), median_of(other, key)) for key in RATIO_FIELDS]
+        ratio_rows.append([label, *figures])
     if ratio_rows:
         parts += [
             "",
             "Ratios within this run (below 1 means syndicate is faster or smaller):",
             "",
-            table(["comparison", "time", "memory (max RSS)", "memory (tree)"], ratio_rows),
+            table(["comparison", "wall time", "CPU time", "max RSS", "tree memory"], ratio_rows),
         ]
     return "\n".join(parts)
 
@@ -467,8 +476,33 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def contention_note(results: Results) -> str:
+    """Say how much CPU other jobs took during the builds; a shared machine makes figures noisy."""
+    shares = [
+        item.other_cpu_share
+        for per_tool in results.values()
+        for scenarios in per_tool.values()
+        for outcomes in scenarios.values()
+        for item in ok_runs(outcomes)
+        if item.other_cpu_share is not None
+    ]
+    if not shares:
+        return "CPU use by other jobs during the builds: not measured"
+    text = (
+        f"CPU use by other jobs during the builds: median {statistics.median(shares):.0%}, "
+        f"max {max(shares):.0%} of all CPUs"
+    )
+    if max(shares) > CONTENTION_WARNING:
+        text += " (the machine was shared: treat wall times as noisy, CPU times less so)"
+    return text
+
+
 def report(
-    tools: Sequence[Tool], results: Results, manifests: dict[int, dict[str, object]], repeat: int
+    tools: Sequence[Tool],
+    results: Results,
+    manifests: dict[int, dict[str, object]],
+    repeat: int,
+    notes: Sequence[str],
 ) -> str:
     lines = [
         f"## Benchmark run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
@@ -481,6 +515,7 @@ def report(
         lines.append(f"- {tool.label}: {state}")
     for size, manifest in manifests.items():
         lines.append(f"- corpus {size:,}: {manifest['words']:,} words, seed {manifest['seed']}")
+    lines += [f"- {note}" for note in [contention_note(results), *notes]]
     for size in manifests:
         lines += ["", report_size(size, tools, results, repeat)]
     lines += [
@@ -554,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"work folder: {workdir}")
     results: Results = {}
     manifests: dict[int, dict[str, object]] = {}
+    versions: dict[str, None] = {}  # syndicate source fingerprints, in the order first seen
     try:
         for size in args.sizes:
             corpus_dir = workdir / f"corpus-{size}"
@@ -567,6 +603,9 @@ def main(argv: list[str] | None = None) -> int:
             per_tool: dict[str, dict[str, list[Outcome]]] = {t.key: {} for t in runnable}
             results[size] = per_tool
             for round_no in range(args.repeat):
+                for tool in runnable:
+                    if tool.source_dir is not None:
+                        versions.setdefault(source_fingerprint(tool.source_dir), None)
                 shift = round_no % max(1, len(runnable))
                 for tool in runnable[shift:] + runnable[:shift]:
                     ctx = RoundContext(
@@ -587,7 +626,10 @@ def main(argv: list[str] | None = None) -> int:
             for tool in runnable:  # free the disk before the next, larger corpus
                 for path in tool.state_paths(corpus_dir / tool.key):
                     shutil.rmtree(path, ignore_errors=True)
-        text = report(tools, results, manifests, args.repeat)
+        notes = [f"syndicate source fingerprint: {', '.join(versions)}"] if versions else []
+        if len(versions) > 1:
+            notes.append("syndicate's source changed during the run: its figures mix versions")
+        text = report(tools, results, manifests, args.repeat, notes)
         print(text)
         if args.json:
             raw = {

@@ -55,7 +55,7 @@ class Content:
     links: Mapping[str, tuple[tuple[str, ...], int]]  # source -> (internal links, images without alt)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Parsed:
     """One file after its front matter was read: what is cached by the file's hash."""
 
@@ -113,8 +113,8 @@ def load_content(
     for rel in fresh:
         parsed[rel] = _complete(parsed[rel], rendered)
     cache.put_many("entries", {key: _cacheable(parsed[rel]) for rel, key in fresh.items()})
-    fallback = {e.document.body_key: (site.content_dir / rel, e.source_dir) for rel, e in parsed.items() if e.document}
-    bodies = BodyStore(rendered, cache, fallback)
+    fallback = {e.document.body_key: (rel, e.source_dir) for rel, e in parsed.items() if e.document}
+    bodies = BodyStore(rendered, cache, fallback, site.content_dir)
 
     warnings: list[Problem] = []
     articles: list[Article] = []
@@ -157,10 +157,11 @@ class BodyStore(Mapping[str, Body]):
     workers never touch the cache's database. A body the cache lost is rendered again.
     """
 
-    def __init__(self, bodies: dict[str, Body], cache: Cache, fallback: dict[str, tuple[Path, str]]) -> None:
+    def __init__(self, bodies: dict[str, Body], cache: Cache, fallback: dict[str, tuple[str, str]], content_dir: Path) -> None:
         self._bodies = dict(bodies)
         self._cache = cache
-        self._fallback = fallback
+        self._fallback = fallback  # body key -> (path under content/, its folder)
+        self._content_dir = content_dir
 
     def prefetch(self, keys: Iterable[str]) -> None:
         wanted = [k for k in dict.fromkeys(keys) if k not in self._bodies]
@@ -173,7 +174,8 @@ class BodyStore(Mapping[str, Body]):
         if body is None:
             if key not in self._fallback:
                 raise KeyError(key)
-            path, source_dir = self._fallback[key]
+            rel, source_dir = self._fallback[key]
+            path = self._content_dir / rel
             split = split_front_matter(path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n"), str(path))
             body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
             self._cache.put_many("bodies", {key: body})
@@ -193,47 +195,57 @@ def sort_articles(articles: Iterator[Article] | list[Article]) -> list[Article]:
 
 
 def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list[Asset]]:
-    """Walk content/ in a stable order; symlinks that lead outside it are refused."""
+    """Walk content/ in a stable order; symlinks that lead outside it are refused.
+
+    Runs on every build, rebuilds with nothing to do included, so it sticks to scandir and
+    string paths: ten thousand files take a few tens of milliseconds.
+    """
     root = site.content_dir
     if not root.is_dir():
         problems.add(site.source, 1, "no content/ folder beside site.yaml (create it and add articles)")
         return [], []
     resolved_root = root.resolve()
+    shown_root = display_path(root, site.root)
     sources: list[SourceFile] = []
     assets: list[Asset] = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        folder_path = Path(folder)
-        kept_dirs = []
-        for name in sorted(dirs):
+    pending = [""]
+    while pending:
+        prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(root / prefix if prefix else root), key=lambda e: e.name)
+        except OSError as exc:
+            problems.add(f"{shown_root}/{prefix}".rstrip("/"), 1, f"cannot read folder: {exc.strerror}")
+            continue
+        for entry in entries:
+            name = entry.name
             if _IGNORED.search(name):
                 continue
-            path = folder_path / name
-            if path.is_symlink():
-                if not path.resolve().is_relative_to(resolved_root):
-                    problems.add(display_path(path, site.root), 1, "symlink points outside content/; copy the files in instead")
-                else:
-                    problems.add(display_path(path, site.root), 1, "symlinked folders are not followed; use a real folder")
-                continue
-            kept_dirs.append(name)
-        dirs[:] = kept_dirs
-        for name in sorted(files):
-            if _IGNORED.search(name):
-                continue
-            path = folder_path / name
-            shown = display_path(path, site.root)
-            if path.is_symlink() and contained_path(resolved_root, os.path.relpath(path, root)) is None:
-                problems.add(shown, 1, "symlink points outside content/; copy the file in instead")
+            rel = prefix + name
+            shown = f"{shown_root}/{rel}"
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if not target.is_relative_to(resolved_root):
+                    what = "files" if target.is_dir() else "file"
+                    problems.add(shown, 1, f"symlink points outside content/; copy the {what} in instead")
+                    continue
+                if target.is_dir():
+                    problems.add(shown, 1, "symlinked folders are not followed; use a real folder")
+                    continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(rel + "/")
                 continue
             try:
-                stat = path.stat()
+                stat = entry.stat()
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
-            rel = path.relative_to(root).as_posix()
+            path = Path(entry.path)
             if name.endswith(".md"):
                 sources.append(SourceFile(path, rel, shown, stat.st_size, stat.st_mtime_ns))
             else:
                 assets.append(Asset(path, rel, stat.st_size, stat.st_mtime_ns))
+    sources.sort(key=lambda s: s.rel)
+    assets.sort(key=lambda a: a.path)
     return sources, assets
 
 

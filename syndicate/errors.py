@@ -15,7 +15,7 @@ from pathlib import Path
 log = logging.getLogger("syndicate")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the user's site, pointing at where they can fix it."""
 

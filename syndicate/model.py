@@ -14,7 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
-@dataclass(frozen=True, slots=True)
+# Types cached between builds are not slotted: a plain __dict__ unpickles in C, a slotted
+# frozen dataclass through Python code per object, which dominated incremental builds.
+@dataclass(frozen=True)
 class Reprint:
     """An author's terms for free reprints; `statement` must travel with every copy, complete."""
 
@@ -23,7 +25,7 @@ class Reprint:
     commercial: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Author:
     id: str
     name: str
@@ -72,7 +74,7 @@ class Site:
         return self.root / ".syndicate-cache"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Original:
     """Where a republished article first appeared; its URL becomes the canonical link."""
 
@@ -81,20 +83,20 @@ class Original:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, order=True)
 class Tag:
     slug: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Heading:
     level: int
     id: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Body:
     """What Markdown produced for one document, cached by the hash of the source bytes.
 
@@ -110,7 +112,7 @@ class Body:
     images_without_alt: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Article:
     source: str  # path as shown in messages, relative to the site folder
     slug: str
@@ -144,7 +146,7 @@ class Article:
         return max(1, round(self.word_count / 230))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Page:
     """A stand-alone page (content/pages/): rendered, but never in feeds or syndication."""
 
