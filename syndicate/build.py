@@ -28,7 +28,7 @@ from .content import BodyStore, Content, SourceFile, load_content, scan_content
 from .errors import Problem, Problems, SiteError, display_path, warn
 from .feeds import render_atom, render_json_feed, render_rss
 from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
-from .output import MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
+from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
 from .pages import (
     Offer,
     PageContext,
@@ -43,7 +43,7 @@ from .pages import (
     render_page,
     render_tag_page,
 )
-from .parallel import parallel_map
+from .parallel import parallel_map, progress_bar
 from .syndication import (
     Attribution,
     build_attribution,
@@ -146,7 +146,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         unchanged = _up_to_date(cache, signature, now, out_dir)
         if unchanged is not None:
             return replace(unchanged, seconds=time.perf_counter() - started)
-    content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs, scanned=scanned)
+    content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs,
+                           scanned=scanned, progress=options.progress)
     warnings = [str(w) for w in content.warnings]
     for problem in content.warnings:
         warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
@@ -173,7 +174,24 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
     runner = _Runner(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related)
-    results = runner.run_all(todo, options.jobs)
+    try:
+        return _render_and_commit(
+            site, options, cache, runner, jobs, todo, old, on_disk, stage, content, warnings, signature, started, out_dir)
+    except BaseException:
+        # Failed, Ctrl-C or SIGTERM before the journal: the output folder was never touched,
+        # and the half-filled stage goes. After the journal, the next run completes it.
+        if stage is not None and not (stage.folder / JOURNAL).exists():
+            discard(stage.folder)
+        raise
+
+
+def _render_and_commit(
+    site: Site, options: BuildOptions, cache: Cache, runner: _Runner, jobs: list[Job], todo: list[Job],
+    old: dict[str, tuple[str, str, int]], on_disk: set[str], stage: Stage | None, content: Content,
+    warnings: list[str], signature: str, started: float, out_dir: Path,
+) -> BuildReport:
+    manifest_key = f"manifest:{out_dir}"
+    results = runner.run_all(todo, options.jobs, progress=options.progress)
 
     problems = Problems()
     files: dict[str, tuple[str, str, int]] = {}
@@ -345,7 +363,8 @@ def _check_links(site: Site, content: Content, jobs: Sequence[Job]) -> list[str]
     """Internal links in articles and pages that lead to no output: warnings, errors with --strict."""
     paths = {path for job in jobs for path in job.paths}
     lines = []
-    for document in [*content.articles, *content.pages]:
+    documents: list[Article | Page] = [*content.articles, *content.pages]
+    for document in documents:
         body_links, missing_alt = content.links[document.source]
         for link in body_links:
             target = link.split("#", 1)[0].split("?", 1)[0].lstrip("/")
@@ -392,13 +411,15 @@ class _Runner:
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, str] = {}
 
-    def run_all(self, todo: list[Job], jobs: int) -> dict[Job, JobResult]:
+    def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
         global _RUNNER
         self.todo = todo
         self._prefetch(todo)
         _RUNNER = self
         try:
-            pairs = parallel_map(_run_one, range(len(todo)), jobs if len(todo) > PARALLEL_JOBS_FROM else 1)
+            workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
+            with progress_bar(len(todo) if progress else 0, "rendering") as step:
+                pairs = parallel_map(_run_one, range(len(todo)), workers, on_result=step)
         finally:
             _RUNNER = None
         return {todo[index]: result for index, result in pairs}

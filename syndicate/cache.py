@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import pickle
 import sqlite3
 from pathlib import Path
@@ -51,6 +52,8 @@ class Cache:
         self.folder = folder
         self.hits = 0
         self._db: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._worker_db: sqlite3.Connection | None = None
         self._pending_files: list[tuple[str, int, int, str]] = []
         if folder is not None:
             self._db = self._open(folder)
@@ -116,13 +119,14 @@ class Cache:
 
     def get_many(self, table: str, keys: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        if self._db is None or not keys:
+        db = self._reader()
+        if db is None or not keys:
             return found
         for start in range(0, len(keys), 500):
             batch = keys[start : start + 500]
             marks = ",".join("?" * len(batch))
             try:
-                rows = self._db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", batch).fetchall()
+                rows = db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", batch).fetchall()
             except sqlite3.DatabaseError:
                 return found
             for key, blob in rows:
@@ -159,17 +163,30 @@ class Cache:
                 self._db.close()
             self._db = None
 
+    def _reader(self) -> sqlite3.Connection | None:
+        """The connection for reading in this process. A forked worker must not use its
+        parent's connection, so it opens its own, read-only, the first time it asks."""
+        if self._db is None or os.getpid() == self._pid:
+            return self._db
+        if self._worker_db is None and self.folder is not None:
+            try:
+                self._worker_db = sqlite3.connect(f"file:{self.folder / 'cache.sqlite'}?mode=ro", uri=True)
+            except sqlite3.Error:
+                return None
+        return self._worker_db
+
     def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
-        if self._db is None:
+        db = self._reader()
+        if db is None:
             return None
         try:
-            return self._db.execute(sql, args).fetchone()
+            return db.execute(sql, args).fetchone()
         except sqlite3.DatabaseError:
             return None
 
     def _write(self, sql: str, rows: list[Any]) -> None:
-        if self._db is None:
-            return
+        if self._db is None or os.getpid() != self._pid:
+            return  # workers only read; the parent writes
         try:
             self._db.execute("BEGIN")
             self._db.executemany(sql, rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -47,6 +48,12 @@ def reports_problems(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so the build
+    discards its stage and leaves the output folder as it was."""
+    raise KeyboardInterrupt
+
+
 class _WarningFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return record.getMessage()
@@ -84,6 +91,7 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
     _setup_logging(quiet)
     options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
                            output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
+    signal.signal(signal.SIGTERM, _interrupt)
     report = build(site_file, options)
     if not quiet:
         click.echo(report.summary(), err=True)

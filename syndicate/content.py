@@ -20,8 +20,8 @@ from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag
-from .parallel import parallel_map
-from .urls import contained_path, is_safe_slug, slugify
+from .parallel import parallel_map, progress_bar
+from .urls import is_safe_slug, slugify
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
@@ -70,7 +70,7 @@ class _Parsed:
 
 def load_content(
     site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0,
-    scanned: tuple[list[SourceFile], list[Asset]] | None = None,
+    scanned: tuple[list[SourceFile], list[Asset]] | None = None, progress: bool = False,
 ) -> Content:
     """Read every file under content/; raises SiteError listing every problem found.
 
@@ -109,7 +109,7 @@ def load_content(
             fresh[source.rel] = entry_keys[source.rel]
         parsed[source.rel] = entry
 
-    rendered = _render_bodies({rel: parsed[rel] for rel in fresh}, cache, jobs)
+    rendered = _render_bodies({rel: parsed[rel] for rel in fresh}, cache, jobs, progress)
     for rel in fresh:
         parsed[rel] = _complete(parsed[rel], rendered)
     cache.put_many("entries", {key: _cacheable(parsed[rel]) for rel, key in fresh.items()})
@@ -158,19 +158,24 @@ class BodyStore(Mapping[str, Body]):
     """
 
     def __init__(self, bodies: dict[str, Body], cache: Cache, fallback: dict[str, tuple[str, str]], content_dir: Path) -> None:
-        self._bodies = dict(bodies)
+        # With a cache, bodies live there and each render fetches its own: ten thousand of
+        # them in memory would be most of a cold build's peak.
+        self._bodies = {} if cache.enabled else dict(bodies)
         self._cache = cache
         self._fallback = fallback  # body key -> (path under content/, its folder)
         self._content_dir = content_dir
 
     def prefetch(self, keys: Iterable[str]) -> None:
+        """Fetch a few bodies in one query; many are left to the workers that render them."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._bodies]
-        self._bodies.update(self._cache.get_many("bodies", wanted))
+        if len(wanted) <= 200:
+            self._bodies.update(self._cache.get_many("bodies", wanted))
 
     def __getitem__(self, key: str) -> Body:
         body = self._bodies.get(key)
-        if body is None:
-            body = self._cache.get("bodies", key) if self._cache.enabled else None
+        if body is not None:
+            return body
+        body = self._cache.get("bodies", key) if self._cache.enabled else None
         if body is None:
             if key not in self._fallback:
                 raise KeyError(key)
@@ -179,7 +184,6 @@ class BodyStore(Mapping[str, Body]):
             split = split_front_matter(path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n"), str(path))
             body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
             self._cache.put_many("bodies", {key: body})
-        self._bodies[key] = body
         return body
 
     def __iter__(self) -> Iterator[str]:
@@ -329,7 +333,7 @@ def _article(
     if author_id and author is None:
         known = ", ".join(site.authors) or "none defined in site.yaml"
         doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
-    tags = {}
+    tags: dict[str, Tag] = {}
     for name in fields.text_list("tags"):
         tag_slug = slugify(name)
         if not tag_slug:
@@ -378,12 +382,13 @@ def _render_job(job: tuple[str, str]) -> Body:
     return render_markdown(text, PurePosixPath(source_dir))
 
 
-def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int) -> dict[str, Body]:
+def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int, progress: bool) -> dict[str, Body]:
     """Bodies of freshly parsed files: from the cache where seen before, else rendered in parallel."""
     wanted = {e.document.body_key: e for e in parsed.values() if e.document is not None}
     bodies: dict[str, Body] = cache.get_many("bodies", list(wanted))
     todo = [(key, entry) for key, entry in wanted.items() if key not in bodies]
-    rendered = parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs)
+    with progress_bar(len(todo) if progress else 0, "markdown") as step:
+        rendered = parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs, step)
     fresh = {key: body for (key, _entry), body in zip(todo, rendered, strict=True)}
     cache.put_many("bodies", fresh)
     bodies.update(fresh)
@@ -411,7 +416,8 @@ def _clip(text: str, limit: int) -> str:
 
 def _check_duplicates(articles: list[Article], pages: list[Page], problems: Problems) -> None:
     seen: dict[str, str] = {}
-    for doc in [*articles, *pages]:
+    documents: list[Article | Page] = [*articles, *pages]
+    for doc in documents:
         if doc.path in seen:
             problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {seen[doc.path]}")
         else:

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 from collections.abc import Iterable, Iterator
@@ -110,6 +111,8 @@ def recover(out_dir: Path, stage_dir: Path) -> None:
             plan = None
         if plan is not None:
             _apply(out_dir, stage_dir, plan["writes"], plan["deletes"])
+            # A new token: the manifest of the build that was cut short no longer describes the folder.
+            (out_dir / MARKER).write_text(MARKER_TEXT + secrets.token_hex(8) + "\n")
     discard(stage_dir)
 
 
@@ -174,7 +177,7 @@ def _apply(out_dir: Path, stage_dir: Path, writes: Iterable[str], deletes: Itera
 
 def existing_files(out_dir: Path) -> dict[str, Path]:
     """Every file now in the output folder, by its posix path, the marker excepted."""
-    found = {}
+    found: dict[str, Path] = {}
     if not out_dir.is_dir():
         return found
     for folder, dirs, files in os.walk(out_dir):
@@ -190,7 +193,7 @@ def existing_files(out_dir: Path) -> dict[str, Path]:
 _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _block_signals() -> set[signal.Signals] | None:
+def _block_signals() -> set[int | signal.Signals] | None:
     """Hold Ctrl-C and SIGTERM during the renames: they take milliseconds, and a stop
     between two of them is what the journal would otherwise have to repair."""
     try:
@@ -199,6 +202,6 @@ def _block_signals() -> set[signal.Signals] | None:
         return None
 
 
-def _restore_signals(previous: set[signal.Signals] | None) -> None:
+def _restore_signals(previous: set[int | signal.Signals] | None) -> None:
     if previous is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)

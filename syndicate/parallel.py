@@ -7,11 +7,15 @@ keeps builds byte-identical whatever `--jobs` says.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
+
+import click
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,14 +24,39 @@ R = TypeVar("R")
 MIN_PARALLEL_ITEMS = 24
 
 
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[object], None]]:
+    """A progress bar on stderr for long runs; a no-op below a few hundred items (about a second)
+    and when `total` is 0, which callers pass when stderr is not a terminal."""
+    if total < 300:
+        yield lambda _result: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield lambda _result: bar.update(1)
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int,
+                 on_result: Callable[[R], None] | None = None) -> list[R]:
     jobs = jobs or default_jobs()
+    results: list[R] = []
     if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
+        for item in items:
+            results.append(function(item))
+            if on_result:
+                on_result(results[-1])
+        return results
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(function, items, chunksize=chunk))
+        try:
+            for result in pool.map(function, items, chunksize=chunk):
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return results

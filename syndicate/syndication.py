@@ -116,11 +116,11 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     clean = sanitize(raw, attribution.article_url, article.slug)
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
-    body = sanitize(str(context["body"]), attribution.article_url, article.slug)
+    clean_body = sanitize(str(context["body"]), attribution.article_url, article.slug)
     statement = attribution.statement
-    text = theme.render("snippet.txt", {**context, "body": html_to_plain(body), "width": WIDTH,
+    text = theme.render("snippet.txt", {**context, "body": html_to_plain(clean_body), "width": WIDTH,
                                         "statement": wrap_text(statement.text) if statement else ""})
-    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(body),
+    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(clean_body),
                                            "statement": statement.markdown if statement else ""})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 

@@ -99,6 +99,10 @@ def test_builds_are_deterministic_and_independent_of_jobs(tiny_site: Path, tmp_p
     shutil.rmtree(tiny_site.parent / "output")
     build_site(tiny_site, use_cache=False, jobs=2)
     assert outputs(tiny_site) == first
+    for _ in range(2):  # with the cache: first filling it, then workers reading bodies from it
+        shutil.rmtree(tiny_site.parent / "output")
+        build_site(tiny_site, jobs=2)
+        assert outputs(tiny_site) == first
 
 
 def test_clean_removes_stale_files_and_rerenders(tiny_site: Path) -> None:
