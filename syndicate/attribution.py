@@ -111,9 +111,32 @@ def find_links(text: str) -> list[tuple[int, int, str, str]]:
     return [f for f in found if _scheme(f[2]) in ALLOWED_SCHEMES]
 
 
-@cache
+_PARSED: dict[str, Statement] = {}
+
+
 def parse_statement(source: str) -> Statement:
-    """Split a statement into text and links. Call check_statement first: this one trusts it."""
+    """Split a statement into text and links. Call check_statement first: this one trusts it.
+
+    Memoized, and the memo can be saved and restored (`parsed_statements`,
+    `remember_statements`): the linkifier's first use compiles a large pattern, which an
+    incremental build should not pay for statements it has parsed before.
+    """
+    statement = _PARSED.get(source)
+    if statement is None:
+        statement = _PARSED[source] = _parse_statement(source)
+    return statement
+
+
+def parsed_statements() -> dict[str, Statement]:
+    return dict(_PARSED)
+
+
+def remember_statements(statements: object) -> None:
+    if isinstance(statements, dict):
+        _PARSED.update({k: v for k, v in statements.items() if isinstance(k, str) and isinstance(v, Statement)})
+
+
+def _parse_statement(source: str) -> Statement:
     segments: list[Segment] = []
     position = 0
     for match in _explicit_links(source):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .attribution import parse_statement, remember_statements
 from .cache import Cache, digest
 from .config import load_site
 from .content import BodyStore, Content, SourceFile, load_content, scan_content
@@ -103,8 +104,10 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
         try:
             theme = Theme(site, cache.get_state("templates"))
             theme.check_templates()
+            remember_statements(cache.get_state("statements"))
             report = _build(site, theme, options, now, out_dir, cache, started)
             cache.put_state("templates", theme.memo)
+            cache.put_state("statements", {r.statement: parse_statement(r.statement) for a in site.authors.values() if (r := a.reprint)})
             return report
         finally:
             cache.close()

@@ -35,7 +35,7 @@ _IGNORED = re.compile(r"(^\.|~$|\.swp$|\.tmp$|^#.*#$)")
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: Path
+    path: str  # a plain string: ten thousand Path objects cost a rebuild a tenth of a second
     rel: str  # relative to content/, posix
     shown: str  # as messages name it
     size: int
@@ -243,11 +243,10 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
-            path = Path(entry.path)
             if name.endswith(".md"):
-                sources.append(SourceFile(path, rel, shown, stat.st_size, stat.st_mtime_ns))
+                sources.append(SourceFile(entry.path, rel, shown, stat.st_size, stat.st_mtime_ns))
             else:
-                assets.append(Asset(path, rel, stat.st_size, stat.st_mtime_ns))
+                assets.append(Asset(Path(entry.path), rel, stat.st_size, stat.st_mtime_ns))
     sources.sort(key=lambda s: s.rel)
     assets.sort(key=lambda a: a.path)
     return sources, assets
@@ -255,7 +254,8 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
 
 def _read(source: SourceFile, problems: Problems) -> bytes | None:
     try:
-        return source.path.read_bytes()
+        with open(source.path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         problems.add(source.shown, 1, f"cannot read file: {exc.strerror}")
         return None
@@ -383,16 +383,36 @@ def _render_job(job: tuple[str, str]) -> Body:
 
 
 def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int, progress: bool) -> dict[str, Body]:
-    """Bodies of freshly parsed files: from the cache where seen before, else rendered in parallel."""
+    """Bodies of freshly parsed files: from the cache where seen before, else rendered in parallel.
+
+    With a cache, each rendered body goes straight into it and only its small facts
+    (summary, length, links) stay in memory: a cold build of ten thousand articles would
+    otherwise hold every page of HTML at once.
+    """
     wanted = {e.document.body_key: e for e in parsed.values() if e.document is not None}
-    bodies: dict[str, Body] = cache.get_many("bodies", list(wanted))
-    todo = [(key, entry) for key, entry in wanted.items() if key not in bodies]
+    known: dict[str, Body] = cache.get_many("bodies", list(wanted))
+    bodies = {key: _facts(body, cache) for key, body in known.items()}
+    todo = [(key, entry) for key, entry in wanted.items() if key not in known]
+    keys = iter([key for key, _entry in todo])
+    batch: dict[str, Body] = {}
     with progress_bar(len(todo) if progress else 0, "markdown") as step:
-        rendered = parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs, step)
-    fresh = {key: body for (key, _entry), body in zip(todo, rendered, strict=True)}
-    cache.put_many("bodies", fresh)
-    bodies.update(fresh)
+
+        def keep(body: Body) -> None:
+            key = next(keys)
+            bodies[key] = _facts(body, cache)
+            batch[key] = body
+            if len(batch) >= 200:
+                cache.put_many("bodies", batch)
+                batch.clear()
+            step(body)
+
+        parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs, keep, collect=False)
+    cache.put_many("bodies", batch)
     return bodies
+
+
+def _facts(body: Body, cache: Cache) -> Body:
+    return replace(body, html="") if cache.enabled else body
 
 
 def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:

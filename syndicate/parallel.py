@@ -40,20 +40,24 @@ def default_jobs() -> int:
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int,
-                 on_result: Callable[[R], None] | None = None) -> list[R]:
+                 on_result: Callable[[R], None] | None = None, collect: bool = True) -> list[R]:
+    """Results in input order; with `collect=False` they go only to `on_result`, one at a time."""
     jobs = jobs or default_jobs()
     results: list[R] = []
     if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         for item in items:
-            results.append(function(item))
+            result = function(item)
+            if collect:
+                results.append(result)
             if on_result:
-                on_result(results[-1])
+                on_result(result)
         return results
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         try:
             for result in pool.map(function, items, chunksize=chunk):
-                results.append(result)
+                if collect:
+                    results.append(result)
                 if on_result:
                     on_result(result)
         except BaseException:

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from html.parser import HTMLParser
 from typing import Any
 
 import css_inline
+import lxml.html
 import nh3
 from markupsafe import Markup
 
@@ -174,22 +174,14 @@ def backlink_html(site: Site, article: Article, attribution: Attribution) -> str
 # The integrity gate ---------------------------------------------------------------------
 
 
-class _LinkText(HTMLParser):
-    """Collects every href and the visible text of an HTML copy."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.hrefs.append(dict(attrs).get("href") or "")
-        elif tag == "br":
-            self.text.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
+def _links_and_text(html: str) -> tuple[list[str], str]:
+    """Every href of an HTML copy, in order, and its visible text with whitespace folded."""
+    if not html.strip():
+        return [], ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for br in root.iter("br"):
+        br.tail = " " + (br.tail or "")
+    return [a.get("href") or "" for a in root.iter("a")], _fold(root.text_content())
 
 
 def _fold(text: str) -> str:
@@ -201,10 +193,7 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
     missing: list[str] = []
     statement = attribution.statement
     if kind == "html":
-        parser = _LinkText()
-        parser.feed(copy)
-        parser.close()
-        hrefs, text = parser.hrefs, _fold("".join(parser.text))
+        hrefs, text = _links_and_text(copy)
         if attribution.backlink not in hrefs:
             missing.append(f"the link back to {attribution.article_url}")
         if statement:

@@ -183,3 +183,25 @@ def test_site_with_a_path_keeps_it_everywhere(built_tiny: Path) -> None:
     assert f"Sitemap: {base}sitemap.xml" in (built_tiny / "robots.txt").read_text()
     page = (built_tiny / "articles/greeting/index.html").read_text()
     assert 'href="../../articles/waiting/"' in page
+
+
+def test_an_interrupted_commit_is_never_replayed_into_another_output(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(tiny_site)
+    EDITS["article_body"](tiny_site.parent)
+    real_replace = os.replace
+
+    def crash(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if "stage" in str(src) and "JOURNAL" not in str(src):
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(syndicate.output.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(tiny_site)
+    monkeypatch.setattr(syndicate.output.os, "replace", real_replace)
+    other = tmp_path / "preview"
+    build_site(tiny_site, output_dir=other)
+    assert len(list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))) == 1  # the deploy one waits for its own folder
+    build_site(tiny_site)
+    assert not list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)

@@ -73,6 +73,9 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
      ["site.yaml:2: invalid YAML: did not find expected ',' or ']'"]),
     ("template_syntax_error", {**GOOD, "templates/page.html": "{% if %}\n"}, BASIC_SITE,
      ["templates/page.html:1: template syntax error: Expected an expression, got 'end of statement block'"]),
+    ("template_undefined_name", {**GOOD, "templates/page.html": "{% extends 'base.html' %}\n{% block content %}\n{{ page.nope }}\n{% endblock %}\n",
+                                 "content/pages/about.md": "---\ntitle: About\n---\nHi.\n"}, BASIC_SITE,
+     ["templates/page.html:3: template error: 'syndicate.model.Page object' has no attribute 'nope'"]),
     ("many_files_at_once", {"content/a.md": article(author="nobody"), "content/b.md": "", "content/c.md": article(date="soon")}, BASIC_SITE,
      ["content/a.md:4: unknown author 'nobody' (known: ann)",
       "content/b.md:1: empty file: an article starts with front matter between '---' lines",
@@ -187,3 +190,30 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
         "content/a.md:1: warning: broken internal link '/nowhere/'",
         "content/a.md:5: warning: unknown front matter key 'tittle'",
     ]
+
+
+def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[..., Path]) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    site = write_site(GOOD)
+    code, _out, err = run(["build", "--site", str(site), "-q"])
+    assert code == 0, err
+    output = site.parent / "output"
+    before = tree_hash(output)
+    words = " ".join(f"word{i}" for i in range(300))
+    for number in range(600):
+        (site.parent / "content" / f"bulk{number}.md").write_text(article(f"Bulk {number}", body=f"## Part\n\n{words}\n\n- a\n- b\n"))
+    process = subprocess.Popen([sys.executable, "-m", "syndicate", "build", "--site", str(site), "--jobs", "1", "-q"],
+                               stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    if process.poll() is not None:
+        pytest.skip("the build finished before it could be interrupted")
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "interrupted; the output folder was left as it was" in err and "Traceback" not in err
+    assert tree_hash(output) == before
+    assert not list((site.parent / ".syndicate-cache").glob("stage-*"))
