@@ -20,6 +20,7 @@ Usage: python measure.py --timeout 600 --log build.log --cwd SITE -- COMMAND [AR
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -118,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         process = subprocess.Popen(
             command, cwd=args.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+        def stop_build(signum: int, frame: object) -> None:
+            """Take the build down with this process, so no orphan disturbs the next build."""
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+        signal.signal(signal.SIGTERM, stop_build)
+        signal.signal(signal.SIGINT, stop_build)
         sampler = TreeSampler(process.pid, args.interval) if can_sample else None
         if sampler:
             sampler.start()

@@ -260,9 +260,13 @@ def measure(tool: Tool, site: Path, log: Path, timeout: float, interval: float) 
         *tool.build_command(site),
     ]
     done = subprocess.run(
-        wrapper, env=tool.env, capture_output=True, text=True, timeout=timeout + 120, check=True
+        wrapper, env=tool.env, capture_output=True, text=True, timeout=timeout + 120, check=False
     )
-    return Measurement(**json.loads(done.stdout), log=str(log))
+    try:
+        return Measurement(**json.loads(done.stdout), log=str(log))
+    except json.JSONDecodeError:
+        # measure.py itself was killed (by a person or a pattern-matching pkill): a failed build.
+        return Measurement(0.0, 0.0, None, 0.0, done.returncode or -1, False, None, str(log))
 
 
 @contextlib.contextmanager

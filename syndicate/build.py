@@ -31,6 +31,7 @@ from .feeds import render_atom, render_json_feed, render_rss
 from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
 from .pages import (
+    STYLESHEET,
     Offer,
     PageContext,
     index_path,
@@ -154,7 +155,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     warnings = [str(w) for w in content.warnings]
     for problem in content.warnings:
         warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
-    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts)
+    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
+                      digest(theme.sources.get("style.css", ""))[:10])
     near = neighbours(content.articles)
     related = _related(cache, content.articles)
     jobs = plan_outputs(site, content, theme, ctx, near, related)
@@ -320,6 +322,7 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp["404.html"], "404.html"))
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
     for asset in content.assets:
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
@@ -548,6 +551,9 @@ class _Runner:
 
     def _job_404(self, job: Job, result: JobResult) -> None:
         self._emit(result, "404.html", render_not_found(self.theme, self.ctx).encode())
+
+    def _job_stylesheet(self, job: Job, result: JobResult) -> None:
+        self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
 
     def _job_asset(self, job: Job, result: JobResult) -> None:
         asset: Asset = self.assets[job.name]

@@ -7,7 +7,8 @@ Common: `site` (Site), `page_path` (this page's site path), `url(path)` (relativ
 site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` (for
 <title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
 URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
-href)), `nav` (stand-alone pages, for the header), `show_drafts` (a preview build), `year`
+href)), `nav` (stand-alone pages, for the header), `stylesheet` (href of the theme's
+style.css), `show_drafts` (a preview build), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
@@ -34,6 +35,8 @@ from .model import Article, Author, Body, Original, Page, Site, Tag
 from .theme import Theme
 from .urls import absolute_url, relative_url, relativize_root_paths
 
+STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:
@@ -58,6 +61,7 @@ class PageContext:
     nav: tuple[Page, ...]
     now: datetime
     show_drafts: bool
+    style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
 
     def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         site = self.site
@@ -78,6 +82,7 @@ class PageContext:
                 ("application/feed+json", f"{site.title} (JSON Feed)", relative_url(page_path, "feed.json")),
             ],
             "nav": self.nav,
+            "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
             "show_drafts": self.show_drafts,
             "year": self.now.year,
             "version": __version__,
@@ -154,6 +159,7 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
+    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
     return theme.render("404.html", context)
 
 
