@@ -380,7 +380,16 @@ def run_round(tool: Tool, ctx: RoundContext) -> dict[str, Outcome]:
 
 # --- reporting ----------------------------------------------------------------------------------
 
-Results = dict[int, dict[str, dict[str, list[Outcome]]]]
+Results = dict[int, dict[str, dict[str, list[Outcome]]]]  # size -> tool -> scenario -> runs
+
+
+@dataclass(slots=True)
+class RunState:
+    """What a run has measured so far: filled round by round, reported at the end."""
+
+    results: Results = field(default_factory=dict)
+    manifests: dict[int, dict[str, object]] = field(default_factory=dict)
+    versions: set[str] = field(default_factory=set)  # fingerprints of syndicate's source
 
 
 def ok_runs(outcomes: list[Outcome]) -> list[Measurement]:
@@ -578,6 +587,69 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def run_size(
+    size: int,
+    tools: Sequence[Tool],
+    workdir: Path,
+    args: argparse.Namespace,
+    state: RunState,
+) -> None:
+    """Generate the corpus of one size, then run every round for every tool on it.
+
+    Figures go into `state` as they come, so an interrupted run can still report them.
+    """
+    corpus_dir = workdir / f"corpus-{size}"
+    if corpus_dir.exists():
+        shutil.rmtree(corpus_dir)
+    started = time.perf_counter()
+    manifest = make_corpus(size, corpus_dir, formats=[tool.key for tool in tools])
+    progress(f"corpus {size}: generated in {time.perf_counter() - started:.1f} s")
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
+    state.manifests[size] = manifest
+    per_tool = state.results.setdefault(size, {tool.key: {} for tool in tools})
+    try:
+        for round_no in range(args.repeat):
+            state.versions.update(
+                source_fingerprint(tool.source_dir) for tool in tools if tool.source_dir
+            )
+            shift = round_no % max(1, len(tools))
+            for tool in [*tools[shift:], *tools[:shift]]:
+                site = corpus_dir / tool.key
+                ctx = RoundContext(
+                    site, manifest, size, round_no, logs, args.timeout, args.interval
+                )
+                for scenario, outcome in run_round(tool, ctx).items():
+                    per_tool[tool.key].setdefault(scenario, []).append(outcome)
+                    progress(
+                        f"  n={size} round {round_no + 1}/{args.repeat} {tool.label} "
+                        f"{scenario}: {describe(outcome)}"
+                    )
+    finally:
+        for tool in tools:  # free the disk before the next, larger corpus
+            for path in tool.state_paths(corpus_dir / tool.key):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def write_json(
+    path: Path, tools: Sequence[Tool], manifests: dict[int, dict[str, object]], results: Results
+) -> None:
+    """Every raw measurement, for anyone who wants more than the medians."""
+    raw = {
+        str(size): {
+            key: {
+                scenario: [asdict(item) | {"kind": type(item).__name__} for item in outcomes]
+                for scenario, outcomes in scenarios.items()
+            }
+            for key, scenarios in per_tool.items()
+        }
+        for size, per_tool in results.items()
+    }
+    tools_info = {tool.key: {"version": tool.version, "missing": tool.missing} for tool in tools}
+    document = {"tools": tools_info, "manifests": manifests, "results": raw}
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     finders = {"syndicate": find_syndicate, "pelican": find_pelican, "hugo": find_hugo}
@@ -591,75 +663,24 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="syndicate-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     progress(f"work folder: {workdir}")
-    results: Results = {}
-    manifests: dict[int, dict[str, object]] = {}
-    versions: dict[str, None] = {}  # syndicate source fingerprints, in the order first seen
+    state = RunState()
     try:
         for size in args.sizes:
-            corpus_dir = workdir / f"corpus-{size}"
-            if corpus_dir.exists():
-                shutil.rmtree(corpus_dir)
-            started = time.perf_counter()
-            manifests[size] = make_corpus(size, corpus_dir, formats=[t.key for t in runnable])
-            progress(f"corpus {size}: generated in {time.perf_counter() - started:.1f} s")
-            logs = workdir / "logs"
-            logs.mkdir(exist_ok=True)
-            per_tool: dict[str, dict[str, list[Outcome]]] = {t.key: {} for t in runnable}
-            results[size] = per_tool
-            for round_no in range(args.repeat):
-                for tool in runnable:
-                    if tool.source_dir is not None:
-                        versions.setdefault(source_fingerprint(tool.source_dir), None)
-                shift = round_no % max(1, len(runnable))
-                for tool in runnable[shift:] + runnable[:shift]:
-                    ctx = RoundContext(
-                        site=corpus_dir / tool.key,
-                        manifest=manifests[size],
-                        size=size,
-                        round_no=round_no,
-                        logs=logs,
-                        timeout=args.timeout,
-                        interval=args.interval,
-                    )
-                    for scenario, outcome in run_round(tool, ctx).items():
-                        per_tool[tool.key].setdefault(scenario, []).append(outcome)
-                        progress(
-                            f"  n={size} round {round_no + 1}/{args.repeat} {tool.label} "
-                            f"{scenario}: {describe(outcome)}"
-                        )
-            for tool in runnable:  # free the disk before the next, larger corpus
-                for path in tool.state_paths(corpus_dir / tool.key):
-                    shutil.rmtree(path, ignore_errors=True)
-        notes = [f"syndicate source fingerprint: {', '.join(versions)}"] if versions else []
-        if len(versions) > 1:
-            notes.append("syndicate's source changed during the run: its figures mix versions")
-        text = report(tools, results, manifests, args.repeat, notes)
-        print(text)
-        if args.json:
-            raw = {
-                str(size): {
-                    key: {
-                        s: [asdict(o) | {"kind": type(o).__name__} for o in outs]
-                        for s, outs in scenarios.items()
-                    }
-                    for key, scenarios in per_tool.items()
-                }
-                for size, per_tool in results.items()
-            }
-            tools_info = {t.key: {"version": t.version, "missing": t.missing} for t in tools}
-            args.json.write_text(
-                json.dumps(
-                    {"tools": tools_info, "manifests": manifests, "results": raw},
-                    indent=2,
-                    sort_keys=True,
-                )
-                + "\n"
-            )
+            run_size(size, runnable, workdir, args, state)
+    except KeyboardInterrupt:
+        progress("interrupted: the report covers the builds that finished")
     finally:
         if is_temporary and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             progress(f"kept {workdir}")
+    versions = sorted(state.versions)
+    notes = [f"syndicate source fingerprint: {', '.join(versions)}"] if versions else []
+    if len(versions) > 1:
+        notes.append("syndicate's source changed during the run: its figures mix versions")
+    print(report(tools, state.results, state.manifests, args.repeat, notes))
+    if args.json:
+        write_json(args.json, tools, state.manifests, state.results)
     return 0
 
 
@@ -668,7 +689,9 @@ def describe(outcome: Outcome) -> str:
         return f"skipped ({outcome.reason})"
     if not outcome.ok:
         state = "timeout" if outcome.timed_out else f"exit {outcome.returncode}"
-        tail = Path(outcome.log).read_text(errors="replace").strip().splitlines()[-3:]
+        tail: list[str] = []
+        with contextlib.suppress(OSError):
+            tail = Path(outcome.log).read_text(errors="replace").strip().splitlines()[-3:]
         return f"FAILED ({state}); log {outcome.log}: " + " | ".join(tail)
     seen = ", OUTPUT CHECK FAILED" if outcome.verified is False else ""
     tree = f"{outcome.tree_mb:.0f}" if outcome.tree_mb is not None else "?"

@@ -1,0 +1,79 @@
+"""Front matter splitting and parsing never raise anything but our own error, whatever the bytes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import PurePosixPath
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syndicate.config import load_site
+from syndicate.content import SourceFile, _parse, split_front_matter
+from syndicate.errors import Problem
+from syndicate.fields import parse_yaml
+from syndicate.urls import absolute_url, relative_url, resolve_content_link, slugify
+
+from .conftest import TINY
+
+SITE = load_site(TINY / "site.yaml")
+SOURCE = SourceFile(str(TINY / "content/fuzz.md"), "fuzz.md", "content/fuzz.md", 0, 0)
+FENCE_HEAVY = st.lists(st.sampled_from(["---", "...", "title: x", "date: 2024-01-01", "author: ada-moss", "", "body",
+                                        "  - a", "tags: [", "\ufeff", "\r", ": :", "{", "'"]), max_size=12).map("\n".join)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), FENCE_HEAVY))
+def test_split_front_matter_returns_a_split_or_a_problem(text: str) -> None:
+    result = split_front_matter(text, "content/fuzz.md")
+    if isinstance(result, Problem):
+        assert result.line >= 1 and result.path == "content/fuzz.md"
+    else:
+        front, body, line = result
+        assert isinstance(front, str) and isinstance(body, str) and line >= 3
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), FENCE_HEAVY))
+def test_yaml_problems_are_collected_never_raised(text: str) -> None:
+    doc = parse_yaml(text, "content/fuzz.md", line_offset=1)
+    assert all(p.line >= 2 for p in doc.problems)
+    assert isinstance(doc.data, dict)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=300), FENCE_HEAVY.map(lambda t: t.encode("utf-8", "surrogatepass"))))
+def test_parsing_any_file_yields_a_document_or_problems(data: bytes) -> None:
+    parsed = _parse(SITE, SOURCE, b"---\n" + data, "hash")
+    if parsed.document is None:
+        assert parsed.problems and all(isinstance(p, Problem) and p.line >= 1 for p in parsed.problems)
+
+
+titles = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(lambda t: t.strip() == t and t)
+
+
+@settings(max_examples=200, deadline=None)
+@given(titles, st.lists(titles, max_size=4), st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31)))
+def test_front_matter_round_trip(title: str, tags: list[str], when: date) -> None:
+    front = yaml.safe_dump({"title": title, "date": when, "author": "ada-moss", "tags": tags}, allow_unicode=True)
+    parsed = _parse(SITE, SOURCE, f"---\n{front}---\nBody.\n".encode(), "hash")
+    tag_slugs = [slugify(t) for t in tags]
+    if any(not s for s in tag_slugs):
+        assert parsed.document is None
+        return
+    article = parsed.document
+    assert article is not None, parsed.problems
+    assert article.title == title
+    assert article.date.date() == when
+    first_spelling: dict[str, str] = {}
+    for tag in tags:
+        first_spelling.setdefault(slugify(tag), tag)
+    assert [(t.slug, t.name) for t in article.tags] == list(first_spelling.items())
+
+
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_url_building_never_raises(a: str, b: str) -> None:
+    relative_url(a, b)
+    absolute_url("https://example.org/base/", b)
+    resolve_content_link(a, PurePosixPath("x"))
