@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -259,14 +260,18 @@ def measure(tool: Tool, site: Path, log: Path, timeout: float, interval: float) 
         "--",
         *tool.build_command(site),
     ]
-    done = subprocess.run(
-        wrapper, env=tool.env, capture_output=True, text=True, timeout=timeout + 120, check=False
-    )
+    with subprocess.Popen(wrapper, env=tool.env, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            stdout, _ = process.communicate(timeout=timeout + 120)
+        except BaseException:  # Ctrl-C or a hung wrapper: never leave a build running behind us
+            process.terminate()  # measure.py then kills its build's whole session
+            process.wait()
+            raise
     try:
-        return Measurement(**json.loads(done.stdout), log=str(log))
+        return Measurement(**json.loads(stdout), log=str(log))
     except json.JSONDecodeError:
         # measure.py itself was killed (by a person or a pattern-matching pkill): a failed build.
-        return Measurement(0.0, 0.0, None, 0.0, done.returncode or -1, False, None, str(log))
+        return Measurement(0.0, 0.0, None, 0.0, process.returncode or -1, False, None, str(log))
 
 
 @contextlib.contextmanager
@@ -347,8 +352,11 @@ def apply_edit(tool: Tool, scenario: str, ctx: RoundContext) -> Check | Skip | N
     )
 
 
-def run_round(tool: Tool, ctx: RoundContext) -> dict[str, Outcome]:
-    """Run every scenario of one tool once: cold first, then each edit on top of the last."""
+def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], None]) -> None:
+    """Run every scenario of one tool once: cold first, then each edit on top of the last.
+
+    Each outcome goes to `record` as soon as it exists, so an interrupted round still counts.
+    """
     edit_paths = ctx.manifest["edit_paths"]
     assert isinstance(edit_paths, dict)
     touched = [
@@ -356,7 +364,6 @@ def run_round(tool: Tool, ctx: RoundContext) -> dict[str, Outcome]:
         ctx.site / "templates" / "base.html",
         ctx.site / "site.yaml",
     ]
-    outcomes: dict[str, Outcome] = {}
     with restored(touched):
         for path in tool.state_paths(ctx.site):
             if path.is_dir():
@@ -366,16 +373,15 @@ def run_round(tool: Tool, ctx: RoundContext) -> dict[str, Outcome]:
         for scenario in tool.scenarios:
             check = apply_edit(tool, scenario, ctx)
             if isinstance(check, Skip):
-                outcomes[scenario] = check
+                record(scenario, check)
                 continue
             log = ctx.logs / f"{tool.key}-{ctx.size}-r{ctx.round_no}-{scenario}.log"
             result = measure(tool, ctx.site, log, ctx.timeout, ctx.interval)
             if result.ok and check is not None:
                 result = dataclasses.replace(result, verified=check())
-            outcomes[scenario] = result
+            record(scenario, result)
             if not result.ok:
                 break  # later scenarios build on this one; their figures would mean nothing
-    return outcomes
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -587,6 +593,16 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def record(
+    scenarios: dict[str, list[Outcome]], ctx: RoundContext, scenario: str, outcome: Outcome
+) -> None:
+    """Keep one outcome and show it at once, so a long run can be followed as it goes."""
+    scenarios.setdefault(scenario, []).append(outcome)
+    progress(
+        f"  n={ctx.size} round {ctx.round_no + 1} {ctx.site.name} {scenario}: {describe(outcome)}"
+    )
+
+
 def run_size(
     size: int,
     tools: Sequence[Tool],
@@ -619,12 +635,7 @@ def run_size(
                 ctx = RoundContext(
                     site, manifest, size, round_no, logs, args.timeout, args.interval
                 )
-                for scenario, outcome in run_round(tool, ctx).items():
-                    per_tool[tool.key].setdefault(scenario, []).append(outcome)
-                    progress(
-                        f"  n={size} round {round_no + 1}/{args.repeat} {tool.label} "
-                        f"{scenario}: {describe(outcome)}"
-                    )
+                run_round(tool, ctx, functools.partial(record, per_tool[tool.key], ctx))
     finally:
         for tool in tools:  # free the disk before the next, larger corpus
             for path in tool.state_paths(corpus_dir / tool.key):

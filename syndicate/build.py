@@ -366,18 +366,24 @@ def _check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site) -> None:
 
 
 def _check_links(site: Site, content: Content, jobs: Sequence[Job]) -> list[str]:
-    """Internal links in articles and pages that lead to no output: warnings, errors with --strict."""
+    """Internal links and anchors that lead nowhere: warnings, errors with --strict."""
     paths = {path for job in jobs for path in job.paths}
-    lines = []
     documents: list[Article | Page] = [*content.articles, *content.pages]
+    ids_by_file = {page_file(d.path): set(content.links[d.source].ids) for d in documents}
+    lines = []
     for document in documents:
-        body_links, missing_alt = content.links[document.source]
-        for link in body_links:
-            target = link.split("#", 1)[0].split("?", 1)[0].lstrip("/")
-            if target and page_file(target) not in paths and target not in paths and f"{target}/index.html" not in paths:
+        facts = content.links[document.source]
+        for link in facts.links:
+            target, _, anchor = link.partition("#")
+            target = target.split("?", 1)[0].lstrip("/")
+            file = page_file(document.path) if not target else next(
+                (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
+            if file is None:
                 lines.append(str(warn(document.source, 1, f"broken internal link '{link}'")))
-        if missing_alt:
-            lines.append(str(warn(document.source, 1, f"{missing_alt} image(s) without alt text")))
+            elif anchor and file in ids_by_file and anchor not in ids_by_file[file]:
+                lines.append(str(warn(document.source, 1, f"link '{link}' points at a missing anchor '#{anchor}'")))
+        if facts.missing_alt:
+            lines.append(str(warn(document.source, 1, f"{facts.missing_alt} image(s) without alt text")))
     return lines
 
 

@@ -43,6 +43,13 @@ class SourceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkFacts:
+    links: tuple[str, ...]
+    missing_alt: int
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
     """Everything the read phase learned; `bodies` maps each body_key to its rendered Body."""
 
@@ -52,7 +59,7 @@ class Content:
     bodies: Mapping[str, Body]
     warnings: tuple[Problem, ...]
     scheduled: tuple[Article, ...]  # dated in the future, left out until their time
-    links: Mapping[str, tuple[tuple[str, ...], int]]  # source -> (internal links, images without alt)
+    links: Mapping[str, LinkFacts]  # by source: what the link check needs, without loading bodies
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class _Parsed:
     warnings: tuple[Problem, ...]
     links: tuple[str, ...] = ()  # site-root paths the body links to, for the link check
     missing_alt: int = 0
+    ids: tuple[str, ...] = ()
 
 
 def load_content(
@@ -119,7 +127,7 @@ def load_content(
     warnings: list[Problem] = []
     articles: list[Article] = []
     pages: list[Page] = []
-    links: dict[str, tuple[tuple[str, ...], int]] = {}
+    links: dict[str, LinkFacts] = {}
     for rel in sorted(parsed):
         entry = parsed[rel]
         problems.extend(entry.problems)
@@ -130,7 +138,7 @@ def load_content(
         elif isinstance(document, Page):
             pages.append(document)
         if document is not None:
-            links[document.source] = (entry.links, entry.missing_alt)
+            links[document.source] = LinkFacts(entry.links, entry.missing_alt, entry.ids)
     _check_duplicates(articles, pages, problems)
     _check_images(site, articles, assets, problems)
     problems.raise_if_any()
@@ -425,7 +433,7 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         document = replace(document, summary=document.summary or _clip(body.first_paragraph, 300), word_count=body.word_count)
     elif not document.summary:
         document = replace(document, summary=_clip(body.first_paragraph, 200))
-    return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt)
+    return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt, ids=body.ids)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -40,10 +40,15 @@ class _LinkResolver(Treeprocessor):
         super().__init__(md)
         self.source_dir = PurePosixPath(".")
         self.links: list[str] = []
+        self.ids: list[str] = []
         self.missing_alt = 0
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
+            if element.get("id"):
+                self.ids.append(element.get("id", ""))
+            if element.tag == "a" and element.get("href", "").startswith("#") and len(element.get("href", "")) > 1:
+                self.links.append(element.get("href", ""))  # an anchor on the same page, checked too
             attribute = {"a": "href", "img": "src"}.get(element.tag)
             if attribute is None:
                 continue
@@ -80,6 +85,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     resolver: _LinkResolver = md.treeprocessors["syndicate_links"]  # type: ignore[assignment]
     resolver.source_dir = source_dir
     resolver.links = []
+    resolver.ids = []
     resolver.missing_alt = 0
     html = smarten(md.convert(text))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
@@ -90,6 +96,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
         word_count=len(_WORD.findall(html_to_text(html))),
         headings=tuple(_flatten(tokens)),
         links=tuple(dict.fromkeys(resolver.links)),
+        ids=tuple(dict.fromkeys(resolver.ids)),
         images_without_alt=resolver.missing_alt,
     )
 

@@ -108,8 +108,9 @@ class Body:
     first_paragraph: str  # plain text, for a summary the author did not write
     word_count: int
     headings: tuple[Heading, ...] = ()
-    links: tuple[str, ...] = ()  # site-root paths this body links to, for the link check
+    links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
     images_without_alt: int = 0
+    ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,9 @@ def test_html_in_titles_and_summaries_is_escaped(write_site: Callable[..., Path]
 
 
 def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> None:
-    site = write_site({"content/a.md": article(body="![](pic.png) [gone](/nowhere/)", tittle="typo"), "content/pic.png": b"\x89PNG"})
+    body = "![](pic.png) [gone](/nowhere/) [ok](/articles/b/#part) [bad](/articles/b/#nope) [here](#missing)\n\n## Part\n"
+    site = write_site({"content/a.md": article(body=body, tittle="typo"), "content/pic.png": b"\x89PNG",
+                       "content/b.md": article("B", body="## Part\n\nText.")})
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 0
     code, _out, err = run(["check", "--site", str(site), "--strict"])
@@ -188,6 +190,8 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     assert err.splitlines() == [
         "content/a.md:1: warning: 1 image(s) without alt text",
         "content/a.md:1: warning: broken internal link '/nowhere/'",
+        "content/a.md:1: warning: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:1: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
         "content/a.md:5: warning: unknown front matter key 'tittle'",
     ]
 
