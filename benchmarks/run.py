@@ -8,8 +8,9 @@ over rounds, and the ratios compare tools measured side by side within this one 
 
 Every build runs in a fresh `measure.py` process, under a timeout, in a temporary folder outside
 the repository. A tool that is not installed is reported as such; nothing is ever estimated.
-Each edit scenario checks that the rebuilt page really contains the edit, so a build that skips
-work it should have done cannot pass as fast: such a figure is flagged with a dagger.
+Each build's output is checked (every article page after a cold build, the edit in the rebuilt
+page after an edit), so a build that skips work it owed cannot pass as fast: such a figure is
+flagged with a dagger.
 
 Usage:
     python benchmarks/run.py --sizes 1000 --repeat 3
@@ -85,7 +86,7 @@ RATIO_FIELDS = ("seconds", "cpu_seconds", "max_rss_mb", "tree_mb")
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """One build as `measure.py` saw it, plus whether the edit reached the output."""
+    """One build as `measure.py` saw it, plus the result of checking its output."""
 
     seconds: float
     max_rss_mb: float
@@ -294,6 +295,8 @@ def page_contains(path: Path, marker: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RoundContext:
+    """Everything one tool's round needs to know besides the tool itself."""
+
     site: Path
     manifest: dict[str, object]
     size: int
@@ -395,7 +398,8 @@ class RunState:
 
     results: Results = field(default_factory=dict)
     manifests: dict[int, dict[str, object]] = field(default_factory=dict)
-    versions: set[str] = field(default_factory=set)  # fingerprints of syndicate's source
+    # Fingerprints of syndicate's source, each with the first round that measured it.
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def ok_runs(outcomes: list[Outcome]) -> list[Measurement]:
@@ -457,7 +461,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def report_size(size: int, tools: Sequence[Tool], results: Results, repeat: int) -> str:
     by_tool = results.get(size, {})
     labels = [tool.label for tool in tools]
-    parts = [f"### {size:,} articles (median of {repeat} interleaved rounds)"]
+    parts = [f"### {size:,} articles (median of {repeat} interleaved round{'s' * (repeat > 1)})"]
     for caption, attributes in TABLES:
         rows = []
         for scenario, label in SCENARIO_LABELS.items():
@@ -626,9 +630,10 @@ def run_size(
     per_tool = state.results.setdefault(size, {tool.key: {} for tool in tools})
     try:
         for round_no in range(args.repeat):
-            state.versions.update(
-                source_fingerprint(tool.source_dir) for tool in tools if tool.source_dir
-            )
+            for tool in tools:
+                if tool.source_dir is not None:
+                    fingerprint = source_fingerprint(tool.source_dir)
+                    state.versions.setdefault(fingerprint, f"n={size} round {round_no + 1}")
             shift = round_no % max(1, len(tools))
             for tool in [*tools[shift:], *tools[:shift]]:
                 site = corpus_dir / tool.key
@@ -685,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             progress(f"kept {workdir}")
-    versions = sorted(state.versions)
+    versions = [f"{key} (from {first})" for key, first in state.versions.items()]
     notes = [f"syndicate source fingerprint: {', '.join(versions)}"] if versions else []
     if len(versions) > 1:
         notes.append("syndicate's source changed during the run: its figures mix versions")

@@ -135,7 +135,8 @@ def _up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> B
     if next_due is not None and now >= next_due:
         return None  # a scheduled article is due: it must appear now
     for line in state["warnings"]:
-        warn(*_split(line))
+        path, number, message = _split(line)
+        warn(path, number, message.removeprefix("warning: "))
     report: BuildReport = state["report"]
     return replace(report, written=0, deleted=0, unchanged=report.written + report.unchanged, cache_hits=cache.hits)
 
@@ -145,6 +146,10 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     problems = Problems()
     scanned = scan_content(site, problems)
     problems.raise_if_any()
+    if not options.dry_run:
+        # An interrupted commit is finished first: it also renews the folder's token, so the
+        # up-to-date check below can never vouch for a half-committed folder.
+        recover(out_dir, stage_folder(out_dir, site.cache_dir))
     signature = _input_signature(site, theme, options, now, out_dir, scanned)
     if not (options.dry_run or options.clean) and cache.enabled:
         unchanged = _up_to_date(cache, signature, now, out_dir)

@@ -205,3 +205,39 @@ def test_an_interrupted_commit_is_never_replayed_into_another_output(tiny_site: 
     build_site(tiny_site)
     assert not list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_up_to_date_check_never_vouches_for_a_half_committed_folder(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(tiny_site)
+    greeting = tiny_site.parent / "content/greeting.md"
+    original = greeting.read_bytes()
+    stat = greeting.stat()
+    EDITS["article_body"](tiny_site.parent)
+    real_replace = os.replace
+
+    def crash(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if "stage" in str(src) and "JOURNAL" not in str(src):
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(syndicate.output.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_site(tiny_site)
+    monkeypatch.undo()
+    greeting.write_bytes(original)  # back to exactly what the last good build read
+    os.utime(greeting, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    build_site(tiny_site)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path], caplog: pytest.LogCaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("syndicate"), "propagate", True)  # the CLI may have turned it off
+    site = write_site({"content/a.md": "---\ntitle: A\ndate: 2024-01-01\nauthor: ann\ntittle: typo\n---\nText.\n"})
+    build_site(site)
+    caplog.clear()
+    report = build_site(site)
+    assert report.written == 0
+    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'"]
