@@ -55,9 +55,15 @@ class Stage:
             shutil.copy2(source, target)
 
     def _target(self, path: str) -> Path:
-        if contained_path(self.out_dir, path) is None or path.startswith(MARKER):
+        if not is_plain_relative(path) or path.startswith(MARKER):
             raise SiteError.one(path, 1, "refusing to write outside the output folder")
         return self.folder / path
+
+
+def is_plain_relative(path: str) -> bool:
+    """A relative posix path with no '..', '.', empty or absolute parts: it cannot climb out."""
+    return bool(path) and not path.startswith("/") and "\\" not in path and all(
+        part not in ("", ".", "..") for part in path.split("/"))
 
 
 def check_ownership(out_dir: Path, root: Path) -> None:
@@ -150,12 +156,19 @@ def _apply(out_dir: Path, stage_dir: Path, writes: Iterable[str], deletes: Itera
     if not marker.exists():
         marker.write_text(MARKER_TEXT)
     made: set[Path] = set()
+    resolved_out = out_dir.resolve()
     for path in writes:
         staged = stage_dir / path
         if not staged.exists() and not staged.is_symlink():
             continue  # moved before an interruption
         target = out_dir / path
+        if not is_plain_relative(path):
+            continue
         if target.parent not in made:
+            # Checked once per folder: a symlinked folder planted in the output must not
+            # carry a write outside it.
+            if target.parent.exists() and not target.parent.resolve().is_relative_to(resolved_out):
+                raise SiteError.one(path, 1, "refusing to write outside the output folder (a folder there is a symlink)")
             if target.parent.is_file() or target.parent.is_symlink():
                 target.parent.unlink()
             target.parent.mkdir(parents=True, exist_ok=True)

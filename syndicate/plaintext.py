@@ -7,7 +7,6 @@ Links keep their targets in both forms: `text (https://...)` in plain text and
 from __future__ import annotations
 
 import re
-import textwrap
 from html.parser import HTMLParser
 from typing import Any
 
@@ -65,8 +64,10 @@ class _Converter(HTMLParser):
             first = "   " * depth + marker
             indent = "   " * depth + " " * len(marker)
         quote = "> " * self.quote
-        if wrap:
-            lines = textwrap.wrap(text, WIDTH - len(quote) - len(indent), break_long_words=False, break_on_hyphens=False)
+        if wrap and not self.markdown:  # Markdown joins a paragraph's lines anyway: one line each
+            lines = wrap_words(text, WIDTH - len(quote) - len(indent))
+        elif wrap:
+            lines = [text]
         else:
             lines = text.split("\n")
         if first and self.list_item_open:
@@ -179,6 +180,27 @@ class _Converter(HTMLParser):
     def result(self) -> str:
         self._flush()
         return "\n\n".join(b for b in self.blocks if b.strip()) + "\n"
+
+
+def wrap_words(text: str, width: int = WIDTH) -> list[str]:
+    """Greedy wrapping at spaces; a word longer than the width (a URL) keeps its own line whole.
+
+    textwrap does the same with break_long_words and break_on_hyphens off, several times
+    slower, and wrapping is most of the cost of a plain-text copy.
+    """
+    lines: list[str] = []
+    current: list[str] = []
+    length = 0
+    for word in text.split():
+        if current and length + 1 + len(word) > width:
+            lines.append(" ".join(current))
+            current, length = [word], len(word)
+        else:
+            length += len(word) + (1 if current else 0)
+            current.append(word)
+    if current:
+        lines.append(" ".join(current))
+    return lines or [""]
 
 
 def _bare(href: str) -> str:

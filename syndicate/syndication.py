@@ -22,7 +22,7 @@ from markupsafe import Markup
 from .attribution import Statement, parse_statement
 from .errors import Problem
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_markdown, html_to_plain
+from .plaintext import WIDTH, html_to_markdown, html_to_plain, wrap_words
 from .theme import Theme
 from .urls import absolute_url, absolutize_root_paths, add_query
 
@@ -127,12 +127,7 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
 
 def wrap_text(text: str) -> str:
     """Wrap each paragraph of plain text; URLs are never broken across lines."""
-    import textwrap
-
-    return "\n".join(
-        textwrap.fill(line, WIDTH, break_long_words=False, break_on_hyphens=False) if line.strip() else ""
-        for line in text.split("\n")
-    )
+    return "\n".join("\n".join(wrap_words(line)) if line.strip() else "" for line in text.split("\n"))
 
 
 def snippet_css(theme: Theme) -> str:
