@@ -22,7 +22,7 @@ author.html: `author`, `articles`. archive.html: `years` (list of (year, article
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .attribution import Statement
-from .model import Article, Author, Body, Original, Page, Site, Tag
+from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
 from .urls import absolute_url, relative_url, relativize_root_paths
 
@@ -233,5 +233,3 @@ def neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, A
         found[article.slug] = (newer, older)
     return found
 
-
-_ = (Callable, Original)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from typing import Any
 
 import css_inline
@@ -152,16 +153,12 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
 
 
 def credit_html(original: Original) -> str:
-    from html import escape
-
     note = escape(original.note or "Originally published")
     name = escape(original.site or original.url)
     return f'<p class="credit"><em>{note}</em> <a href="{escape(original.url)}">{name}</a></p>'
 
 
 def backlink_html(site: Site, article: Article, attribution: Attribution) -> str:
-    from html import escape
-
     return (f'<p class="backlink">This article first appeared on <a href="{escape(attribution.backlink)}">'
             f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
 

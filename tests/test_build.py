@@ -13,6 +13,7 @@ import pytest
 
 import syndicate.output
 import syndicate.parallel
+import syndicate.render
 from syndicate.errors import SiteError
 
 from .conftest import build_site, tree
@@ -95,7 +96,7 @@ def test_builds_are_deterministic_and_independent_of_jobs(tiny_site: Path, tmp_p
     build_site(tiny_site, use_cache=False)
     first = outputs(tiny_site)
     monkeypatch.setattr(syndicate.parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(build_module, "PARALLEL_JOBS_FROM", 0)
+    monkeypatch.setattr(syndicate.render, "PARALLEL_JOBS_FROM", 0)
     shutil.rmtree(tiny_site.parent / "output")
     build_site(tiny_site, use_cache=False, jobs=2)
     assert outputs(tiny_site) == first

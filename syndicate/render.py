@@ -1,0 +1,258 @@
+"""Rendering the planned jobs into bytes, in parallel, with the attribution gate on every copy.
+
+Every method is a pure function of the state handed to the constructor; the state is set
+before worker processes fork, so they inherit it instead of receiving it pickled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+from .cache import digest
+from .content import BodyStore, Content
+from .errors import Problem, SiteError
+from .feeds import render_atom, render_json_feed, render_rss
+from .model import Article, Asset, Site, Tag
+from .output import Stage
+from .pages import (
+    STYLESHEET,
+    Offer,
+    PageContext,
+    render_archive_page,
+    render_article_page,
+    render_author_page,
+    render_index_page,
+    render_not_found,
+    render_page,
+    render_tag_page,
+)
+from .parallel import parallel_map, progress_bar
+from .plan import FEED_FILES, Job, tag_index
+from .syndication import (
+    Attribution,
+    build_attribution,
+    copy_paths,
+    feed_item_html,
+    gate_problems,
+    manifest_entry,
+    render_copies,
+    render_manifest,
+    verify_copy,
+)
+from .theme import Theme
+from .urls import absolute_url, page_file
+
+PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
+
+
+@dataclass(slots=True)
+class JobResult:
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (digest, size)
+    staged: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rendered: dict[str, bytes] = field(default_factory=dict)  # kept only when asked (check, tests)
+
+
+_RUNNER: Renderer | None = None  # set before forking, so workers inherit it instead of unpickling it
+
+
+def _run_one(index: int) -> tuple[int, JobResult]:
+    assert _RUNNER is not None
+    return index, _RUNNER.run(_RUNNER.todo[index])
+
+
+class Renderer:
+    """Renders jobs; every method is a pure function of the state given to the constructor."""
+
+    def __init__(self, site: Site, theme: Theme, ctx: PageContext, content: Content,
+                 old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool,
+                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]]) -> None:
+        self.site = site
+        self.theme = theme
+        self.ctx = ctx
+        self.content = content
+        self.old = old
+        self.stage = stage
+        self.keep = keep
+        self.todo: list[Job] = []
+        articles = content.articles
+        self.near = near
+        self.related = related
+        tags = tag_index(articles)
+        self.by_tag = {tag.slug: members for tag, members in tags.items()}
+        self.tags = {tag.slug: tag for tag in tags}
+        self.by_slug = {a.slug: a for a in articles}
+        self.pages = {p.slug: p for p in content.pages}
+        self.assets = {a.path: a for a in content.assets}
+        self._attributions: dict[str, Attribution] = {}
+        self._items: dict[str, str] = {}
+
+    def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
+        global _RUNNER
+        self.todo = todo
+        self._prefetch(todo)
+        _RUNNER = self
+        try:
+            workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
+            with progress_bar(len(todo) if progress else 0, "rendering") as step:
+                pairs = parallel_map(_run_one, range(len(todo)), workers, on_result=step)
+        finally:
+            _RUNNER = None
+        return {todo[index]: result for index, result in pairs}
+
+    def _prefetch(self, todo: list[Job]) -> None:
+        """Load the bodies these jobs need now, before workers fork off without the cache."""
+        if not isinstance(self.content.bodies, BodyStore):
+            return
+        keys = []
+        feed_items = self.site.feed_items
+        for job in todo:
+            if job.kind == "article":
+                keys.append(self.by_slug[job.name].body_key)
+            elif job.kind == "page":
+                keys.append(self.pages[job.name].body_key)
+            elif job.kind == "feeds":
+                keys += [a.body_key for a in self.content.articles if a.syndicate][:feed_items]
+            elif job.kind == "tag":
+                keys += [a.body_key for a in self.by_tag[job.name] if a.syndicate][:feed_items]
+        self.content.bodies.prefetch(keys)
+
+    def run(self, job: Job) -> JobResult:
+        result = JobResult()
+        try:
+            handler: Callable[[Job, JobResult], None] = getattr(self, f"_job_{job.kind}")
+            handler(job, result)
+        except SiteError as exc:
+            result.problems.extend(exc.problems)
+        return result
+
+    def _emit(self, result: JobResult, path: str, data: bytes) -> None:
+        file_digest = digest(data)
+        result.files[path] = (file_digest, len(data))
+        if self.keep:
+            result.rendered[path] = data
+        previous = self.old.get(path)
+        if self.stage is not None and (previous is None or previous[1] != file_digest or not (self.stage.out_dir / path).exists()):
+            self.stage.put(path, data)
+            result.staged.append(path)
+
+    def attribution(self, article: Article) -> Attribution:
+        if article.slug not in self._attributions:
+            self._attributions[article.slug] = build_attribution(self.site, article)
+        return self._attributions[article.slug]
+
+    def item_html(self, article: Article) -> str:
+        if article.slug not in self._items:
+            body = self.content.bodies[article.body_key]
+            self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
+        return self._items[article.slug]
+
+    def _job_article(self, job: Job, result: JobResult) -> None:
+        article = self.by_slug[job.name]
+        body = self.content.bodies[article.body_key]
+        offer = None
+        if article.is_syndicable:
+            attribution = self.attribution(article)
+            copies = render_copies(self.theme, self.site, article, body, attribution)
+            paths = copy_paths(article)
+            templates = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
+            for fmt, data in copies.items():
+                missing = verify_copy(data.decode(), "html" if fmt == "html" else fmt, attribution)
+                result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
+                self._emit(result, paths[fmt], data)
+            reprint = article.author.reprint
+            assert reprint is not None and attribution.statement is not None
+            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths)
+        newer, older = self.near[article.slug]
+        html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
+                                   related=self.related[article.slug], offer=offer)
+        self._emit(result, page_file(article.path), html.encode())
+
+    def _job_page(self, job: Job, result: JobResult) -> None:
+        page = self.pages[job.name]
+        html = render_page(self.theme, self.ctx, page, self.content.bodies[page.body_key])
+        self._emit(result, page_file(page.path), html.encode())
+
+    def _job_index(self, job: Job, result: JobResult) -> None:
+        number = int(job.name)
+        per_page = self.site.per_page
+        articles = self.content.articles
+        total = max(1, math.ceil(len(articles) / per_page))
+        chunk = articles[(number - 1) * per_page : number * per_page]
+        self._emit(result, job.paths[0], render_index_page(self.theme, self.ctx, chunk, number, total).encode())
+
+    def _job_tag(self, job: Job, result: JobResult) -> None:
+        tag = self.tags[job.name]
+        members = self.by_tag[job.name]
+        self._emit(result, job.paths[0], render_tag_page(self.theme, self.ctx, tag, members).encode())
+        in_feed = [a for a in members if a.syndicate][: self.site.feed_items]
+        title = f"{self.site.title}: {tag.name}"
+        self._emit(result, job.paths[1], render_rss(self.site, job.paths[1], title, self.site.description, in_feed, self.item_html))
+        self._verify_items(in_feed, job.paths[1], result)
+
+    def _job_author(self, job: Job, result: JobResult) -> None:
+        author = self.site.authors[job.name]
+        members = [a for a in self.content.articles if a.author.id == author.id]
+        self._emit(result, job.paths[0], render_author_page(self.theme, self.ctx, author, members).encode())
+
+    def _job_archive(self, job: Job, result: JobResult) -> None:
+        self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
+
+    def _job_feeds(self, job: Job, result: JobResult) -> None:
+        site = self.site
+        in_feed = [a for a in self.content.articles if a.syndicate][: site.feed_items]
+        for path, render in zip(FEED_FILES, (render_rss, render_atom, render_json_feed), strict=True):
+            self._emit(result, path, render(site, path, site.title, site.description, in_feed, self.item_html))
+        self._verify_items(in_feed, "feed.xml", result)
+
+    def _verify_items(self, articles: Sequence[Article], feed: str, result: JobResult) -> None:
+        for article in articles:
+            missing = verify_copy(self.item_html(article), "html", self.attribution(article))
+            result.problems += gate_problems(article.source, f"{feed} item", "feeds", missing)
+
+    def _job_manifest(self, job: Job, result: JobResult) -> None:
+        entries = [manifest_entry(self.site, a, self.attribution(a)) for a in self.content.articles if a.is_syndicable]
+        self._emit(result, job.paths[0], render_manifest(self.site, entries))
+
+    def _job_sitemap(self, job: Job, result: JobResult) -> None:
+        self._emit(result, "sitemap.xml", render_sitemap(self.site, self.content, list(self.tags.values())))
+        robots = f"User-agent: *\nAllow: /\n\nSitemap: {absolute_url(self.site.url, 'sitemap.xml')}\n"
+        self._emit(result, "robots.txt", robots.encode())
+
+    def _job_404(self, job: Job, result: JobResult) -> None:
+        self._emit(result, "404.html", render_not_found(self.theme, self.ctx).encode())
+
+    def _job_stylesheet(self, job: Job, result: JobResult) -> None:
+        self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
+
+    def _job_asset(self, job: Job, result: JobResult) -> None:
+        asset: Asset = self.assets[job.name]
+        stat = asset.source.stat()
+        result.files[asset.path] = (digest("asset", str(stat.st_size), str(stat.st_mtime_ns)), stat.st_size)
+        if self.keep:
+            result.rendered[asset.path] = asset.source.read_bytes()
+        if self.stage is not None:
+            self.stage.put_file(asset.path, asset.source)
+            result.staged.append(asset.path)
+
+
+def render_sitemap(site: Site, content: Content, tags: Sequence[Tag]) -> bytes:
+    """Canonical pages only: an article republished from elsewhere has its canonical there."""
+    newest = content.articles[0].date if content.articles else None
+    entries: list[tuple[str, datetime | None]] = [("", newest), ("archive/", newest)]
+    entries += [(a.path, a.updated or a.date) for a in content.articles if a.original is None]
+    entries += [(p.path, None) for p in content.pages]
+    entries += [(f"tags/{t.slug}/", None) for t in tags]
+    entries += [(f"authors/{author_id}/", None) for author_id in site.authors]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, when in entries:
+        lastmod = f"<lastmod>{when.date().isoformat()}</lastmod>" if when else ""
+        lines.append(f"  <url><loc>{escape(absolute_url(site.url, path))}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()
+
+
