@@ -13,6 +13,7 @@ from typing import Any
 import lxml.html
 
 WIDTH = 72
+_MARKERS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
 _SPACE = re.compile(r"\s+")
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
            "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
@@ -108,17 +109,19 @@ class _Converter(HTMLParser):
             alt = attributes.get("alt") or ""
             src = attributes.get("src") or ""
             self.inline.append(f"![{alt}]({src})" if self.markdown else f"[image: {alt}] ({src})" if alt else f"[image] ({src})")
-        elif tag in ("em", "i") and self.markdown:
-            self.inline.append("*")
-        elif tag in ("strong", "b") and self.markdown:
-            self.inline.append("**")
-        elif tag == "code" and self.markdown and not self.pre:
-            self.inline.append("`")
+        elif self._marker(tag):
+            self.inline.append(self._marker(tag))
         elif tag in ("td", "th"):
             self.cells.append("")
             self.cell_start = len(self.inline)
 
     cell_start = 0
+
+    def _marker(self, tag: str) -> str:
+        """The Markdown that opens and closes an inline element ("" in plain text)."""
+        if not self.markdown or (tag == "code" and self.pre):
+            return ""
+        return _MARKERS.get(tag, "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "template"):
@@ -135,12 +138,8 @@ class _Converter(HTMLParser):
                 elif text != href and href.startswith("http"):
                     self.inline[start:] = [href]
             return
-        if tag in ("em", "i") and self.markdown:
-            self.inline.append("*")
-        elif tag in ("strong", "b") and self.markdown:
-            self.inline.append("**")
-        elif tag == "code" and self.markdown and not self.pre:
-            self.inline.append("`")
+        if self._marker(tag):
+            self.inline.append(self._marker(tag))
         elif tag in ("td", "th"):
             cell = _SPACE.sub(" ", "".join(self.inline[self.cell_start :])).strip()
             del self.inline[self.cell_start :]
