@@ -28,7 +28,7 @@ from .errors import Problem, Problems, SiteError, warn
 from .model import Asset, BuildOptions, BuildReport, Page, Site
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
 from .pages import PageContext, neighbours
-from .plan import Job, check_clashes, check_links, plan_outputs, related_cached
+from .plan import Job, check_clashes, check_links, plan_outputs, related_cached, tag_index
 from .render import Renderer
 from .theme import Theme
 
@@ -114,7 +114,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
                       digest(theme.sources.get("style.css", ""))[:10])
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
-    jobs = plan_outputs(site, content, theme, ctx, near, related)
+    tags = tag_index(content.articles)
+    jobs = plan_outputs(site, content, theme, ctx, near, related, tags)
     check_clashes(jobs, out_dir, site)
     warnings += check_links(site, content, jobs)
     if options.strict and warnings:
@@ -133,7 +134,7 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     # A trusted manifest says what is on disk; without one, look.
     on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
-    runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related)
+    runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags)
     try:
         return _render_and_commit(
             site, options, cache, runner, jobs, todo, old, on_disk, stage, content, warnings, signature, started, out_dir)

@@ -90,10 +90,6 @@ class Cache:
     def enabled(self) -> bool:
         return self._db is not None
 
-    def file_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
-        row = self._query("SELECT hash FROM files WHERE path=? AND size=? AND mtime=?", (path, size, mtime_ns))
-        return row[0] if row else None
-
     def file_hashes(self) -> dict[str, tuple[int, int, str]]:
         """Every remembered file at once: one query beats ten thousand."""
         if self._db is None:

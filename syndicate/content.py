@@ -189,7 +189,7 @@ class BodyStore(Mapping[str, Body]):
                 raise KeyError(key)
             rel, source_dir = self._fallback[key]
             path = self._content_dir / rel
-            split = split_front_matter(path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n"), str(path))
+            split = split_front_matter(normalize_text(path.read_bytes().decode("utf-8-sig")), str(path))
             body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
             self._cache.put_many("bodies", {key: body})
         return body
@@ -269,6 +269,11 @@ def _read(source: SourceFile, problems: Problems) -> bytes | None:
         return None
 
 
+def normalize_text(text: str) -> str:
+    """Unix line ends and no control characters: how every Markdown file is read, always."""
+    return strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Problem:
     """(front matter, body, line of the body's first line) or the problem that prevents it.
 
@@ -297,7 +302,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return _failed(source, source_dir, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
-    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = normalize_text(text)
     split = split_front_matter(text, source.shown)
     if isinstance(split, Problem):
         return _Parsed(None, None, source_dir, (split,), ())

@@ -175,15 +175,6 @@ class Asset:
 
 
 @dataclass(frozen=True, slots=True)
-class Output:
-    """One file the build will write; `source` names what produced it, for clash messages."""
-
-    path: str  # relative to the output folder, posix
-    data: bytes
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
 class BuildOptions:
     include_drafts: bool = False
     jobs: int = 0  # 0 means one per core

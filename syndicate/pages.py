@@ -1,4 +1,4 @@
-"""The HTML pages of the site, one function per kind, each returning Output values.
+"""The HTML pages of the site, one function per kind, each returning the page as text.
 
 Every template receives the common context below plus its own; names are documented here
 because templates see undefined names as errors.

@@ -39,7 +39,8 @@ class Job:
 
 
 def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
-                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]]) -> list[Job]:
+                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+                 tags: dict[Tag, list[Article]]) -> list[Job]:
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
@@ -59,24 +60,20 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
         jobs.append(Job("article", article.slug, tuple(paths), key, article.source))
     for page in content.pages:
         jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp["page.html"], page.source_hash), page.source))
-    per_page = site.per_page
-    total = max(1, math.ceil(len(articles) / per_page))
-    for number in range(1, total + 1):
-        chunk = articles[(number - 1) * per_page : number * per_page]
-        key = digest(fp["index.html"], str(number), str(total), *(a.meta_hash for a in chunk))
+    chunks = index_pages(articles, site.per_page)
+    for number, chunk in enumerate(chunks, start=1):
+        key = digest(fp["index.html"], str(number), str(len(chunks)), *(a.meta_hash for a in chunk))
         jobs.append(Job("index", str(number), (page_file(index_path(number)),), key, "index.html"))
-    tags = tag_index(articles)
     for tag, members in tags.items():
-        in_feed = [a for a in members if a.syndicate][: site.feed_items]
+        in_feed = feed_articles(members, site.feed_items)
         key = digest(fp["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
         jobs.append(Job("tag", tag.slug, (f"tags/{tag.slug}/index.html", f"tags/{tag.slug}/feed.xml"), key, "tag.html"))
-    for author_id in site.authors:
-        members = [a for a in articles if a.author.id == author_id]
+    for author_id, members in by_author(site, articles).items():
         key = digest(fp["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
     everything = digest(*(a.meta_hash for a in articles))
     jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp["archive.html"], everything), "archive.html"))
-    in_feeds = [a for a in articles if a.syndicate][: site.feed_items]
+    in_feeds = feed_articles(articles, site.feed_items)
     feed_key = digest(base, *(a.meta_hash + a.source_hash for a in in_feeds),
                       *sorted({a.author.name for a in in_feeds}))
     jobs.append(Job("feeds", "feeds", FEED_FILES, feed_key, "feeds"))
@@ -90,6 +87,25 @@ def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
+
+
+def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
+    """The newest articles a feed carries; an article with `syndicate: false` never is one."""
+    return [a for a in articles if a.syndicate][:limit]
+
+
+def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:
+    """The paginated index, newest first; a site with no article still has its first page."""
+    total = max(1, math.ceil(len(articles) / per_page))
+    return [articles[number * per_page : (number + 1) * per_page] for number in range(total)]
+
+
+def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article]]:
+    """Every author in site.yaml with their articles, newest first (possibly none)."""
+    found: dict[str, list[Article]] = {author_id: [] for author_id in site.authors}
+    for article in articles:
+        found[article.author.id].append(article)
+    return found
 
 
 def related_cached(cache: Cache, articles: Sequence[Article]) -> dict[str, list[Article]]:

@@ -6,7 +6,6 @@ before worker processes fork, so they inherit it instead of receiving it pickled
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,7 @@ from .pages import (
     render_tag_page,
 )
 from .parallel import parallel_map, progress_bar
-from .plan import FEED_FILES, Job, tag_index
+from .plan import FEED_FILES, Job, by_author, feed_articles, index_pages
 from .syndication import (
     Attribution,
     build_attribution,
@@ -70,7 +69,8 @@ class Renderer:
 
     def __init__(self, site: Site, theme: Theme, ctx: PageContext, content: Content,
                  old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool,
-                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]]) -> None:
+                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+                 tags: dict[Tag, list[Article]]) -> None:
         self.site = site
         self.theme = theme
         self.ctx = ctx
@@ -82,12 +82,13 @@ class Renderer:
         articles = content.articles
         self.near = near
         self.related = related
-        tags = tag_index(articles)
         self.by_tag = {tag.slug: members for tag, members in tags.items()}
         self.tags = {tag.slug: tag for tag in tags}
         self.by_slug = {a.slug: a for a in articles}
         self.pages = {p.slug: p for p in content.pages}
         self.assets = {a.path: a for a in content.assets}
+        self.index_pages = index_pages(articles, site.per_page)
+        self.by_author = by_author(site, articles)
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, str] = {}
 
@@ -116,9 +117,9 @@ class Renderer:
             elif job.kind == "page":
                 keys.append(self.pages[job.name].body_key)
             elif job.kind == "feeds":
-                keys += [a.body_key for a in self.content.articles if a.syndicate][:feed_items]
+                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items)]
             elif job.kind == "tag":
-                keys += [a.body_key for a in self.by_tag[job.name] if a.syndicate][:feed_items]
+                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items)]
         self.content.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -161,7 +162,7 @@ class Renderer:
             paths = copy_paths(article)
             templates = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
             for fmt, data in copies.items():
-                missing = verify_copy(data.decode(), "html" if fmt == "html" else fmt, attribution)
+                missing = verify_copy(data.decode(), fmt, attribution)
                 result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
                 self._emit(result, paths[fmt], data)
             reprint = article.author.reprint
@@ -179,32 +180,28 @@ class Renderer:
 
     def _job_index(self, job: Job, result: JobResult) -> None:
         number = int(job.name)
-        per_page = self.site.per_page
-        articles = self.content.articles
-        total = max(1, math.ceil(len(articles) / per_page))
-        chunk = articles[(number - 1) * per_page : number * per_page]
-        self._emit(result, job.paths[0], render_index_page(self.theme, self.ctx, chunk, number, total).encode())
+        chunk = self.index_pages[number - 1]
+        self._emit(result, job.paths[0], render_index_page(self.theme, self.ctx, chunk, number, len(self.index_pages)).encode())
 
     def _job_tag(self, job: Job, result: JobResult) -> None:
         tag = self.tags[job.name]
         members = self.by_tag[job.name]
         self._emit(result, job.paths[0], render_tag_page(self.theme, self.ctx, tag, members).encode())
-        in_feed = [a for a in members if a.syndicate][: self.site.feed_items]
+        in_feed = feed_articles(members, self.site.feed_items)
         title = f"{self.site.title}: {tag.name}"
         self._emit(result, job.paths[1], render_rss(self.site, job.paths[1], title, self.site.description, in_feed, self.item_html))
         self._verify_items(in_feed, job.paths[1], result)
 
     def _job_author(self, job: Job, result: JobResult) -> None:
         author = self.site.authors[job.name]
-        members = [a for a in self.content.articles if a.author.id == author.id]
-        self._emit(result, job.paths[0], render_author_page(self.theme, self.ctx, author, members).encode())
+        self._emit(result, job.paths[0], render_author_page(self.theme, self.ctx, author, self.by_author[job.name]).encode())
 
     def _job_archive(self, job: Job, result: JobResult) -> None:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
     def _job_feeds(self, job: Job, result: JobResult) -> None:
         site = self.site
-        in_feed = [a for a in self.content.articles if a.syndicate][: site.feed_items]
+        in_feed = feed_articles(self.content.articles, site.feed_items)
         for path, render in zip(FEED_FILES, (render_rss, render_atom, render_json_feed), strict=True):
             self._emit(result, path, render(site, path, site.title, site.description, in_feed, self.item_html))
         self._verify_items(in_feed, "feed.xml", result)
