@@ -118,8 +118,13 @@ def recover(out_dir: Path, stage_dir: Path) -> None:
         if plan is not None:
             _apply(out_dir, stage_dir, plan["writes"], plan["deletes"])
             # A new token: the manifest of the build that was cut short no longer describes the folder.
-            (out_dir / MARKER).write_text(MARKER_TEXT + secrets.token_hex(8) + "\n")
+            write_marker(out_dir, secrets.token_hex(8))
     discard(stage_dir)
+
+
+def write_marker(out_dir: Path, token: str) -> None:
+    """Mark the folder as syndicate's, with the token that ties it to the cache's manifest."""
+    (out_dir / MARKER).write_text(MARKER_TEXT + token + "\n")
 
 
 def discard(stage_dir: Path) -> None:
@@ -143,7 +148,7 @@ def commit(stage: Stage, token: str) -> None:
     blocked = _block_signals()
     try:
         _apply(out_dir, stage.folder, plan["writes"], plan["deletes"])
-        (out_dir / MARKER).write_text(MARKER_TEXT + token + "\n")
+        write_marker(out_dir, token)
     finally:
         _restore_signals(blocked)
     discard(stage.folder)
