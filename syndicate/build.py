@@ -26,7 +26,7 @@ from .config import load_site
 from .content import Content, SourceFile, load_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
 from .model import Asset, BuildOptions, BuildReport, Page, Site
-from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, recover, stage_folder
+from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .pages import PageContext, neighbours
 from .plan import Job, check_clashes, check_links, plan_outputs, related_cached, tag_index
 from .render import Renderer
@@ -129,8 +129,7 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         stage_dir = stage_folder(out_dir, site.cache_dir)
         recover(out_dir, stage_dir)
         old = _trusted_manifest(cache.get_state(manifest_key), out_dir)
-        discard(stage_dir)
-        stage = Stage(out_dir, stage_dir)
+        stage = open_stage(out_dir, stage_dir)
     # A trusted manifest says what is on disk; without one, look.
     on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from . import __version__
-from .cache import Cache, digest
+from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
@@ -99,7 +99,7 @@ def load_content(
             data = _read(source, problems)
             if data is None:
                 continue
-            file_hash = digest(data)
+            file_hash = content_hash(data)
             cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
         entry_keys[source.rel] = digest("entry", file_hash, site.fingerprint, source.rel, __version__)
         if data is not None:
@@ -113,7 +113,7 @@ def load_content(
             data = _read(source, problems)
             if data is None:
                 continue
-            entry = _parse(site, source, data, digest(data))
+            entry = _parse(site, source, data, content_hash(data))
             fresh[source.rel] = entry_keys[source.rel]
         parsed[source.rel] = entry
 

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,22 +43,26 @@ class Stage:
     deletes: list[str] = field(default_factory=list)
 
     def put(self, path: str, data: bytes) -> None:
-        target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        with open(self._target(path), "wb") as handle:
+            handle.write(data)
 
     def put_file(self, path: str, source: Path) -> None:
         target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(source, target)  # an asset's bytes are already on disk: share them
         except OSError:
             shutil.copy2(source, target)
 
-    def _target(self, path: str) -> Path:
+    def _target(self, path: str) -> str:
         if not is_plain_relative(path) or path.startswith(MARKER):
             raise SiteError.one(path, 1, "refusing to write outside the output folder")
-        return self.folder / path
+        return os.path.join(self.folder, staged_name(path))
+
+
+def staged_name(path: str) -> str:
+    """Where a file waits in the stage: one flat folder, so staging makes no folders at all
+    and throwing a stage away is one rmdir, not one per article."""
+    return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def is_plain_relative(path: str) -> bool:
@@ -75,6 +80,13 @@ def check_ownership(out_dir: Path, root: Path) -> None:
             display_path(out_dir, root), 1,
             "output folder is not empty and was not created by syndicate; choose another --output or empty it yourself",
         )
+
+
+def open_stage(out_dir: Path, stage_dir: Path) -> Stage:
+    """An empty stage folder, made before workers fork so they only ever write files into it."""
+    discard(stage_dir)
+    stage_dir.mkdir(parents=True)
+    return Stage(out_dir, stage_dir)
 
 
 def stage_folder(out_dir: Path, cache_dir: Path) -> Path:
@@ -155,42 +167,60 @@ def commit(stage: Stage, token: str) -> None:
 
 
 def _apply(out_dir: Path, stage_dir: Path, writes: Iterable[str], deletes: Iterable[str]) -> None:
-    """Idempotent: running it twice, or after a crash halfway, gives the same folder."""
+    """Idempotent: running it twice, or after a crash halfway, gives the same folder.
+
+    Plain string paths and one check per folder: a first build moves tens of thousands of
+    files, and pathlib's per-call cost would be most of the commit."""
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / MARKER
     if not marker.exists():
         marker.write_text(MARKER_TEXT)
-    made: set[Path] = set()
-    resolved_out = out_dir.resolve()
+    out = str(out_dir)
+    new_folders: set[str] = set()
+    checked: set[str] = set()
     for path in writes:
-        staged = stage_dir / path
-        if not staged.exists() and not staged.is_symlink():
-            continue  # moved before an interruption
-        target = out_dir / path
         if not is_plain_relative(path):
             continue
-        if target.parent not in made:
-            # Checked once per folder: a symlinked folder planted in the output must not
-            # carry a write outside it.
-            if target.parent.exists() and not target.parent.resolve().is_relative_to(resolved_out):
-                raise SiteError.one(path, 1, "refusing to write outside the output folder (a folder there is a symlink)")
-            if target.parent.is_file() or target.parent.is_symlink():
-                target.parent.unlink()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        if target.is_dir() and not target.is_symlink():
+        target = os.path.join(out, path)
+        parent = os.path.dirname(target)
+        _prepare_folder(parent, out, checked, new_folders)
+        if parent not in new_folders and os.path.isdir(target) and not os.path.islink(target):
             shutil.rmtree(target)
-        os.replace(staged, target)
+        try:
+            os.replace(os.path.join(stage_dir, staged_name(path)), target)
+        except FileNotFoundError:
+            continue  # moved before an interruption
     folders: set[Path] = set()
     for path in deletes:
-        target = out_dir / path
+        target_path = out_dir / path
         with contextlib.suppress(FileNotFoundError):
             if contained_path(out_dir, path) is not None:
-                target.unlink()
-        folders.update(p for p in target.parents if p != out_dir and p.is_relative_to(out_dir))
+                target_path.unlink()
+        folders.update(p for p in target_path.parents if p != out_dir and p.is_relative_to(out_dir))
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):
             folder.rmdir()  # only succeeds once empty
+
+
+def _prepare_folder(folder: str, out: str, checked: set[str], new_folders: set[str]) -> None:
+    """Make sure a file's folder is a real folder inside the output, its parents first.
+
+    A symlink or a file planted where a folder belongs is removed (never followed), so
+    no write can be carried outside the output folder."""
+    if folder == out or folder in checked:
+        return
+    _prepare_folder(os.path.dirname(folder), out, checked, new_folders)
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
+        os.unlink(folder)
+        mode = None
+    if mode is None:
+        os.mkdir(folder)
+        new_folders.add(folder)
+    checked.add(folder)
 
 
 def existing_files(out_dir: Path) -> dict[str, Path]:

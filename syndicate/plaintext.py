@@ -7,21 +7,22 @@ Links keep their targets in both forms: `text (https://...)` in plain text and
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-import lxml.html
+import lxml.etree
 
 WIDTH = 72
 _MARKERS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
-_SPACE = re.compile(r"\s+")
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
            "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
 
 
-class _Converter(HTMLParser):
+class _Converter:
+    """Turns the events of one walk over an HTML tree into plain text or Markdown."""
+
     def __init__(self, markdown: bool) -> None:
-        super().__init__(convert_charrefs=True)
         self.markdown = markdown
         self.blocks: list[str] = []
         self.inline: list[str] = []
@@ -43,7 +44,7 @@ class _Converter(HTMLParser):
             if block:
                 self._emit(block if not self.markdown else f"```\n{block}\n```", wrap=False)
             return
-        text = _SPACE.sub(" ", text).strip()
+        text = " ".join(text.split())
         if not text:
             return
         if self.heading:
@@ -80,8 +81,7 @@ class _Converter(HTMLParser):
 
     list_item_open = False
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
+    def handle_starttag(self, tag: str, attributes: Mapping[str, str]) -> None:
         if tag in ("script", "style", "template"):
             self.skip += 1
             return
@@ -129,7 +129,7 @@ class _Converter(HTMLParser):
             return
         if tag == "a" and self.links:
             href, start = self.links.pop()
-            text = _SPACE.sub(" ", "".join(self.inline[start:])).strip()
+            text = " ".join("".join(self.inline[start:]).split())
             if href and not href.startswith("#"):
                 if self.markdown:
                     self.inline[start:] = [f"[{text}]({href})"]
@@ -141,7 +141,7 @@ class _Converter(HTMLParser):
         if self._marker(tag):
             self.inline.append(self._marker(tag))
         elif tag in ("td", "th"):
-            cell = _SPACE.sub(" ", "".join(self.inline[self.cell_start :])).strip()
+            cell = " ".join("".join(self.inline[self.cell_start :]).split())
             del self.inline[self.cell_start :]
             if self.cells:
                 self.cells[-1] = cell
@@ -185,56 +185,56 @@ def wrap_words(text: str, width: int = WIDTH) -> list[str]:
     """Greedy wrapping at spaces; a word longer than the width (a URL) keeps its own line whole.
 
     textwrap does the same with break_long_words and break_on_hyphens off, several times
-    slower, and wrapping is most of the cost of a plain-text copy.
+    slower; one regular expression over the folded text does it in C.
     """
-    lines: list[str] = []
-    current: list[str] = []
-    length = 0
-    for word in text.split():
-        if current and length + 1 + len(word) > width:
-            lines.append(" ".join(current))
-            current, length = [word], len(word)
-        else:
-            length += len(word) + (1 if current else 0)
-            current.append(word)
-    if current:
-        lines.append(" ".join(current))
+    lines = _line_pattern(max(width, 1)).findall(" ".join(text.split()))
     return lines or [""]
+
+
+@cache
+def _line_pattern(width: int) -> re.Pattern[str]:
+    # The longest run of at most `width` characters that ends before a space or the end,
+    # else one word longer than the width, whole.
+    return re.compile(rf"(\S{{{width + 1},}}|.{{1,{width}}})(?: |$)")
 
 
 def _bare(href: str) -> str:
     return re.sub(r"^https?://", "", href)
 
 
-def _walk(converter: _Converter, element: Any) -> None:
-    """Drive the converter from lxml's tree: the C parser is many times faster than HTMLParser."""
+def _walk(converters: tuple[_Converter, ...], element: Any) -> None:
+    """Drive the converters from lxml's tree: the C parser is many times faster than HTMLParser,
+    and one walk feeds the plain-text and the Markdown copy alike."""
     tag = element.tag
     if isinstance(tag, str):
-        converter.handle_starttag(tag, list(element.attrib.items()))
-        if element.text:
-            converter.handle_data(element.text)
+        attributes = element.attrib
+        text = element.text
+        for converter in converters:
+            converter.handle_starttag(tag, attributes)
+            if text:
+                converter.handle_data(text)
         for child in element:
-            _walk(converter, child)
-        converter.handle_endtag(tag)
-    if element.tail:
-        converter.handle_data(element.tail)
+            _walk(converters, child)
+        for converter in converters:
+            converter.handle_endtag(tag)
+    tail = element.tail
+    if tail:
+        for converter in converters:
+            converter.handle_data(tail)
 
 
-def _convert(html: str, markdown: bool) -> str:
-    converter = _Converter(markdown=markdown)
+_PARSER = lxml.etree.HTMLParser()
+
+
+def html_to_plain_and_markdown(html: str) -> tuple[str, str]:
+    """Wrapped plain text and Markdown from one parse and one walk; in the plain text each
+    link's target is written out after its text."""
+    converters = (_Converter(markdown=False), _Converter(markdown=True))
     if html.strip():
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.etree.fromstring(f"<html><body><div>{html}</div></body></html>", _PARSER)[0][0]
         if root.text:
-            converter.handle_data(root.text)
+            for converter in converters:
+                converter.handle_data(root.text)
         for child in root:
-            _walk(converter, child)
-    return converter.result()
-
-
-def html_to_plain(html: str) -> str:
-    """Wrapped plain text; each link's target is written out after its text."""
-    return _convert(html, markdown=False)
-
-
-def html_to_markdown(html: str) -> str:
-    return _convert(html, markdown=True)
+            _walk(converters, child)
+    return converters[0].result(), converters[1].result()

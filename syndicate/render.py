@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from .cache import digest
+from .cache import content_hash, digest
 from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
@@ -132,7 +132,7 @@ class Renderer:
         return result
 
     def _emit(self, result: JobResult, path: str, data: bytes) -> None:
-        file_digest = digest(data)
+        file_digest = content_hash(data)
         result.files[path] = (file_digest, len(data))
         if self.keep:
             result.rendered[path] = data

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from .attribution import Statement, parse_statement
 from .errors import Problem
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_markdown, html_to_plain, wrap_words
+from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
 from .urls import absolute_url, absolutize_root_paths, add_query
 
@@ -118,10 +118,11 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
     clean_body = sanitize(str(context["body"]), attribution.article_url, article.slug)
+    plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
     statement = attribution.statement
-    text = theme.render("snippet.txt", {**context, "body": html_to_plain(clean_body), "width": WIDTH,
+    text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
                                         "statement": wrap_text(statement.text) if statement else ""})
-    markdown = theme.render("snippet.md", {**context, "body": html_to_markdown(clean_body),
+    markdown = theme.render("snippet.md", {**context, "body": markdown_body,
                                            "statement": statement.markdown if statement else ""})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 

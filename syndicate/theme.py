@@ -40,6 +40,7 @@ class Theme:
         self.memo.setdefault("refs", {})
         self.memo.setdefault("ok", "")
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
+        self._shown: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
             autoescape=_autoescape,
@@ -59,7 +60,10 @@ class Theme:
         return THEME_DIR / name
 
     def shown(self, name: str) -> str:
-        return display_path(self.locate(name), self.site.root)
+        """The template's path as the user sees it; asked once per syndicated copy, so remembered."""
+        if name not in self._shown:
+            self._shown[name] = display_path(self.locate(name), self.site.root)
+        return self._shown[name]
 
     @cached_property
     def sources(self) -> Mapping[str, str]:

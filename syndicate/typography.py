@@ -12,6 +12,7 @@ import re
 _TOKENS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
 _RAW_TAG = re.compile(r"<(/?)(code|pre|kbd|samp|script|style|textarea|math)\b", re.IGNORECASE)
 _OPENS_AFTER = " \t\n([{\u2014\u2013-/"
+_QUOTE = re.compile("['\"]")
 _DASHES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"), (". . .", "\u2026"))
 
 
@@ -45,18 +46,25 @@ def _smarten_text(text: str, before: str) -> str:
     if "'" not in text and '"' not in text:
         return text
     out = []
-    last = before
-    for position, char in enumerate(text):
-        if char == '"':
-            char = "\u201c" if last in _OPENS_AFTER or last.isspace() else "\u201d"
-        elif char == "'":
+    start = 0
+    previous_quote = -2
+    curly = ""
+    for match in _QUOTE.finditer(text):
+        position = match.start()
+        last = curly if position == previous_quote + 1 else text[position - 1] if position else before
+        if text[position] == '"':
+            curly = "\u201c" if last in _OPENS_AFTER or last.isspace() else "\u201d"
+        else:
             following = text[position + 1] if position + 1 < len(text) else " "
             if last.isalnum() or (last in ".,!?" and not following.isalnum()):
-                char = "\u2019"  # apostrophe or closing quote
+                curly = "\u2019"  # apostrophe or closing quote
             elif following.isdigit() and not last.isalnum():
-                char = "\u2019"  # elided year: '90s
+                curly = "\u2019"  # elided year: '90s
             else:
-                char = "\u2018" if last in _OPENS_AFTER or last.isspace() else "\u2019"
-        out.append(char)
-        last = char
+                curly = "\u2018" if last in _OPENS_AFTER or last.isspace() else "\u2019"
+        out.append(text[start:position])
+        out.append(curly)
+        start = position + 1
+        previous_quote = position
+    out.append(text[start:])
     return "".join(out)

@@ -242,3 +242,17 @@ def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path
     report = build_site(site)
     assert report.written == 0
     assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'"]
+
+
+def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "greeting").mkdir(parents=True)
+    shutil.rmtree(out / "articles")
+    (out / "articles").symlink_to(elsewhere, target_is_directory=True)
+    EDITS["article_body"](tiny_site.parent)
+    build_site(tiny_site, clean=True)
+    assert list(elsewhere.rglob("*")) == [elsewhere / "greeting"]  # nothing written through the link
+    assert not (out / "articles").is_symlink()
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)

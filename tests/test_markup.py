@@ -1,0 +1,56 @@
+"""Markdown rendering: the per-document pattern pruning changes nothing; typography and wrapping rules."""
+
+from __future__ import annotations
+
+import markdown
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from markdown.extensions.toc import slugify_unicode
+
+from syndicate.markup import EXTENSIONS, _SyndicateExtension, render_markdown
+from syndicate.plaintext import wrap_words
+from syndicate.typography import smarten
+
+# Pieces that exercise every inline pattern: links, references, images, footnotes, code,
+# escapes, autolinks, raw HTML, entities, emphasis and hard line breaks.
+PIECES = st.sampled_from([
+    "word", "two words", "word\t\n", " ", "\n", "\n\n", "  \n", "\t", "*", "**", "_", "`", "``", "\\", "[", "]", "(", ")", "!",
+    "[link](https://example.com/a)", "![alt](pic.png)", "[ref]", "[ref]: https://example.org/r\n", "[^1]",
+    "\n[^1]: a note\n", "<https://example.com>", "<mail@example.com>", "<b>bold</b>", "&amp;", "&copy;", "&",
+    "<", ">", "'", '"', "--", "...", "- item\n", "1. item\n", "> quote\n", "    code\n", "```\nfenced\n```\n",
+    "# Heading\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "*[HTML]: Hyper Text\n", "HTML", "{: #anchor }",
+])
+
+
+def full_converter() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[*EXTENSIONS, _SyndicateExtension()],
+        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
+        output_format="html",
+    )
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PIECES, max_size=30).map("".join))
+@example("word\t\nnext")  # a tab before a line end becomes the spaces of a hard break
+@example("[x]\n\n[x]: <https://example.com> 'Title'")
+def test_leaving_out_patterns_that_cannot_match_changes_no_output(text: str) -> None:
+    expected = smarten(full_converter().convert(text))
+    assert render_markdown(text).html == expected
+
+
+def test_smart_typography() -> None:
+    html = smarten("<p>\"Don't\" -- it's the '90s... 'quoted'</p><code>'raw' -- \"x\"</code>")
+    assert html == "<p>\u201cDon\u2019t\u201d \u2013 it\u2019s the \u201990s\u2026 \u2018quoted\u2019</p><code>'raw' -- \"x\"</code>"
+    assert smarten('<a href="it\'s">""</a>') == '<a href="it\'s">\u201c\u201d</a>'
+
+
+def test_wrapping_keeps_long_words_whole_and_lines_within_width() -> None:
+    url = "https://example.com/" + "long/" * 20
+    text = "one two three four five six seven eight nine ten " * 4 + url + " end"
+    lines = wrap_words(text, 30)
+    assert url in lines
+    assert all(len(line) <= 30 for line in lines if line != url)
+    assert " ".join(lines) == " ".join(text.split())
+    assert wrap_words("") == [""]
+    assert wrap_words("a b", 0) == ["a", "b"]
