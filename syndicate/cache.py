@@ -2,8 +2,9 @@
 
 One SQLite file holds what earlier builds learned: each content file's hash by its size
 and mtime (so unchanged files are not even read), the parsed front matter of each file
-by its hash and the site configuration, each Markdown body by its hash, and the output
-manifest (what every output path holds and which inputs made it). Every key includes
+by its hash and the site configuration, each Markdown body by its hash (and, apart, its
+small facts: summary, length, links), and the output manifest (what every output path
+holds and which inputs made it). Every key includes
 the package version, so an upgrade starts afresh; a cache that cannot be read is removed
 and rebuilt, never half-used.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from . import __version__
 
-SCHEMA = 4
+SCHEMA = 5
 
 
 def code_stamp() -> str:
@@ -35,6 +36,7 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, hash TEXT)",
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB)",
     "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, value BLOB)",
+    "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB)",
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB)",
 )
 
@@ -145,6 +147,11 @@ class Cache:
         for start in range(0, len(pairs), 500):  # batches keep a cold build's peak memory down
             rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in pairs[start : start + 500]]
             self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+
+    def put_raw(self, table: str, items: dict[str, bytes]) -> None:
+        """Store values a worker process already pickled."""
+        if self._db is not None and items:
+            self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", list(items.items()))
 
     def get_state(self, key: str) -> Any:
         return self.get("state", key)

@@ -8,6 +8,7 @@ in every file is collected before anything is raised.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -88,39 +89,35 @@ def load_content(
     problems = Problems()
     sources, assets = scanned if scanned is not None else scan_content(site, problems)
     known = cache.file_hashes()
-    parsed: dict[str, _Parsed] = {}
-    fresh: dict[str, str] = {}  # rel -> entry key, for entries parsed in this run
     entry_keys: dict[str, str] = {}
+    unread: list[SourceFile] = []  # known by size and mtime: their entries may be cached
+    fresh: list[tuple[SourceFile, bytes, str]] = []
     for source in sources:
         remembered = known.get(source.rel)
-        file_hash = remembered[2] if remembered and remembered[:2] == (source.size, source.mtime_ns) else None
-        data = None
-        if file_hash is None:
+        if remembered and remembered[:2] == (source.size, source.mtime_ns):
+            entry_keys[source.rel] = _entry_key(site, source, remembered[2])
+            unread.append(source)
+            continue
+        data = _read(source, problems)
+        if data is None:
+            continue
+        file_hash = content_hash(data)
+        cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
+        entry_keys[source.rel] = _entry_key(site, source, file_hash)
+        fresh.append((source, data, file_hash))
+    cached = cache.get_many("entries", [entry_keys[s.rel] for s in unread])
+    parsed: dict[str, _Parsed] = {s.rel: cached[entry_keys[s.rel]] for s in unread if entry_keys[s.rel] in cached}
+    for source in unread:
+        if source.rel not in parsed:
             data = _read(source, problems)
-            if data is None:
-                continue
-            file_hash = content_hash(data)
-            cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
-        entry_keys[source.rel] = digest("entry", file_hash, site.fingerprint, source.rel, __version__)
-        if data is not None:
-            parsed[source.rel] = _parse(site, source, data, file_hash)
-            fresh[source.rel] = entry_keys[source.rel]
-    missing = [s for s in sources if s.rel in entry_keys and s.rel not in parsed]
-    cached = cache.get_many("entries", [entry_keys[s.rel] for s in missing])
-    for source in missing:
-        entry = cached.get(entry_keys[source.rel])
-        if entry is None:
-            data = _read(source, problems)
-            if data is None:
-                continue
-            entry = _parse(site, source, data, content_hash(data))
-            fresh[source.rel] = entry_keys[source.rel]
-        parsed[source.rel] = entry
+            if data is not None:
+                file_hash = content_hash(data)
+                entry_keys[source.rel] = _entry_key(site, source, file_hash)
+                fresh.append((source, data, file_hash))
 
-    rendered = _render_bodies({rel: parsed[rel] for rel in fresh}, cache, jobs, progress)
-    for rel in fresh:
-        parsed[rel] = _complete(parsed[rel], rendered)
-    cache.put_many("entries", {key: _cacheable(parsed[rel]) for rel, key in fresh.items()})
+    new, rendered = _parse_and_render(site, fresh, cache, jobs, progress)
+    parsed.update(new)
+    cache.put_many("entries", {entry_keys[rel]: entry for rel, entry in new.items()})
     fallback = {e.document.body_key: (rel, e.source_dir) for rel, e in parsed.items() if e.document}
     bodies = BodyStore(rendered, cache, fallback, site.content_dir)
 
@@ -291,8 +288,21 @@ def split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Problem:
     return Problem(shown, 1, "front matter is not closed: add a line '---' after it")
 
 
+def _entry_key(site: Site, source: SourceFile, file_hash: str) -> str:
+    return digest("entry", file_hash, site.fingerprint, source.rel, __version__)
+
+
+def body_key(file_hash: str, source_dir: str) -> str:
+    """A body depends on the file's bytes and its folder (relative links resolve against it)."""
+    return digest("body", file_hash, source_dir, MARKDOWN_VERSION, __version__)
+
+
+def _folder(source: SourceFile) -> str:
+    return PurePosixPath(source.rel).parent.as_posix()
+
+
 def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Parsed:
-    source_dir = PurePosixPath(source.rel).parent.as_posix()
+    source_dir = _folder(source)
     if len(data) > site.max_article_bytes:
         return _failed(source, source_dir, 1, (
             f"file is {len(data):,} bytes, over the limit of {site.max_article_bytes:,} "
@@ -322,12 +332,12 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     title = fields.text("title", required=True)
     summary = fields.text("summary")
     is_draft = fields.flag("draft", False)
-    body_key = digest("body", file_hash, source_dir, MARKDOWN_VERSION, __version__)
+    key = body_key(file_hash, source_dir)
     document: Article | Page | None
     if is_page:
-        document = Page(source.shown, slug, title, body_key, summary, is_draft, file_hash)
+        document = Page(source.shown, slug, title, key, summary, is_draft, file_hash)
     else:
-        document = _article(site, fields, source, slug, title, summary, is_draft, body_key, file_hash, warnings)
+        document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
     if doc.problems:
         return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
     return _Parsed(document, body_text, source_dir, (), tuple(warnings))
@@ -385,47 +395,65 @@ def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Pa
     return _Parsed(None, None, source_dir, (Problem(source.shown, line, message),), ())
 
 
-def _cacheable(parsed: _Parsed) -> _Parsed:
-    """Cached entries drop the body text: the rendered Body is cached under its own key."""
-    return replace(parsed, body_text=None)
+_SITE: Site | None = None  # set before workers fork, so they inherit it instead of unpickling it
 
 
-def _render_job(job: tuple[str, str]) -> Body:
-    text, source_dir = job
-    return render_markdown(text, PurePosixPath(source_dir))
+def _parse_job(item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body | None, bytes | None]:
+    """One file in a worker: its front matter, then its Markdown unless the cache has the body.
+
+    The rendered body comes back pickled once, ready for the cache as it is, with its small
+    facts beside it: the parent never unpickles a page of HTML only to pickle it again."""
+    source, data, file_hash, render = item
+    assert _SITE is not None
+    entry = _parse(_SITE, source, data, file_hash)
+    if not render or entry.document is None:
+        return replace(entry, body_text=None), None, None
+    body = render_markdown(entry.body_text or "", PurePosixPath(entry.source_dir))
+    return replace(entry, body_text=None), replace(body, html=""), pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _render_bodies(parsed: dict[str, _Parsed], cache: Cache, jobs: int, progress: bool) -> dict[str, Body]:
-    """Bodies of freshly parsed files: from the cache where seen before, else rendered in parallel.
+def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, jobs: int,
+                      progress: bool) -> tuple[dict[str, _Parsed], dict[str, Body]]:
+    """Parse files the cache has no entry for, and render the bodies it has not seen, in parallel.
 
-    With a cache, each rendered body goes straight into it and only its small facts
-    (summary, length, links) stay in memory: a cold build of ten thousand articles would
-    otherwise hold every page of HTML at once.
+    With a cache, each rendered body goes straight into it and only its facts (summary,
+    length, links) stay in memory: a cold build of ten thousand articles would otherwise
+    hold every page of HTML at once. Without one, the bodies are kept for the renderers.
     """
-    wanted = {e.document.body_key: e for e in parsed.values() if e.document is not None}
-    known: dict[str, Body] = cache.get_many("bodies", list(wanted))
-    bodies = {key: _facts(body, cache) for key, body in known.items()}
-    todo = [(key, entry) for key, entry in wanted.items() if key not in known]
-    keys = iter([key for key, _entry in todo])
-    batch: dict[str, Body] = {}
-    with progress_bar(len(todo) if progress else 0, "markdown") as step:
+    global _SITE
+    keys = {source.rel: body_key(file_hash, _folder(source)) for source, _data, file_hash in fresh}
+    facts: dict[str, Body] = cache.get_many("facts", list(dict.fromkeys(keys.values())))
+    bodies: dict[str, Body] = dict(facts)
+    parsed: dict[str, _Parsed] = {}
+    batch: dict[str, bytes] = {}
+    items = [(source, data, file_hash, keys[source.rel] not in facts) for source, data, file_hash in fresh]
+    order = iter(items)
+    with progress_bar(len(items) if progress else 0, "reading") as step:
 
-        def keep(body: Body) -> None:
-            key = next(keys)
-            bodies[key] = _facts(body, cache)
-            batch[key] = body
-            if len(batch) >= 200:
-                cache.put_many("bodies", batch)
-                batch.clear()
-            step(body)
+        def keep(result: tuple[_Parsed, Body | None, bytes | None]) -> None:
+            entry, body_facts, pickled = result
+            rel = next(order)[0].rel
+            if body_facts is not None and pickled is not None:
+                key = keys[rel]
+                if cache.enabled:
+                    bodies[key] = facts[key] = body_facts
+                    batch[key] = pickled
+                    if len(batch) >= 200:
+                        cache.put_raw("bodies", batch)
+                        batch.clear()
+                else:
+                    bodies[key] = pickle.loads(pickled)
+            parsed[rel] = entry
+            step(result)
 
-        parallel_map(_render_job, [(entry.body_text or "", entry.source_dir) for _key, entry in todo], jobs, keep, collect=False)
-    cache.put_many("bodies", batch)
-    return bodies
-
-
-def _facts(body: Body, cache: Cache) -> Body:
-    return replace(body, html="") if cache.enabled else body
+        _SITE = site
+        try:
+            parallel_map(_parse_job, items, jobs, keep, collect=False)
+        finally:
+            _SITE = None
+    cache.put_raw("bodies", batch)
+    cache.put_many("facts", {key: facts[key] for key in dict.fromkeys(keys.values()) if key in facts})
+    return {rel: _complete(entry, bodies) for rel, entry in parsed.items()}, bodies
 
 
 def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
