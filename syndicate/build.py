@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import time
@@ -51,9 +52,12 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
     now = build_time(options)
     out_dir = (options.output_dir or site.root / "output").absolute()
     with build_lock(site.cache_dir, site.root):
-        cache = Cache(site.cache_dir if options.use_cache else None)
+        cache = Cache(site.cache_dir if options.use_cache else None, options.memory)
         try:
-            theme = Theme(site, cache.get_state("templates"))
+            memory = cache.memory
+            theme = Theme(site, cache.get_state("templates"), memory.theme if memory else None)
+            if memory is not None:
+                memory.theme = theme
             theme.check_templates()
             remember_statements(cache.get_state("statements"))
             report = _build(site, theme, options, now, out_dir, cache, started)
@@ -61,6 +65,7 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
             cache.put_state("statements", {r.statement: parse_statement(r.statement) for a in site.authors.values() if (r := a.reprint)})
             return report
         finally:
+            gc.unfreeze()  # a long-running process (serve) must be able to free them later
             cache.close()
 
 
@@ -105,8 +110,16 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         unchanged = _up_to_date(cache, signature, now, out_dir)
         if unchanged is not None:
             return replace(unchanged, seconds=time.perf_counter() - started)
-    content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs,
-                           scanned=scanned, progress=options.progress)
+    # What the read phase loads (tens of thousands of objects, no reference cycles) lives until
+    # the build ends: the garbage collector need not walk it again and again while it grows,
+    # nor afterwards, and forked workers share it untouched.
+    gc.disable()
+    try:
+        content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs,
+                               scanned=scanned, progress=options.progress)
+    finally:
+        gc.freeze()
+        gc.enable()
     warnings = [str(w) for w in content.warnings]
     for problem in content.warnings:
         warn(problem.path, problem.line, problem.message.removeprefix("warning: "))

@@ -15,7 +15,9 @@ import contextlib
 import hashlib
 import os
 import pickle
+import secrets
 import sqlite3
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from . import __version__
 SCHEMA = 5
 
 
+@cache
 def code_stamp() -> str:
     """The version plus a hash of the package's own code: any change to it starts a new cache,
     so an edited or upgraded syndicate never reads values pickled by another one."""
@@ -52,18 +55,43 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+# Tables whose keys are hashes of everything their values depend on: a key found once
+# means the same value for good, so a process may keep what it read or wrote.
+_LASTING = ("entries", "facts")
+
+
+class Memory:
+    """What a long-running process (the preview server) keeps between its builds.
+
+    Rebuilding after one edit should read nothing it already knows: entries and body facts
+    stay (their keys are content hashes), and so do the build state and the file hashes,
+    for as long as no other process has written the cache since (checked by a generation
+    token that every writing build renews)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, Any]] = {name: {} for name in (*_LASTING, "state")}
+        self.files: dict[str, tuple[int, int, str]] | None = None
+        self.generation: str | None = None
+        self.theme: Any = None  # the last build's Theme: its compiled templates serve while none changed
+
+
 class Cache:
     """A cache that may be disabled: then every lookup misses and nothing is stored."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, memory: Memory | None = None) -> None:
         self.folder = folder
         self.hits = 0
         self._db: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._worker_db: sqlite3.Connection | None = None
         self._pending_files: list[tuple[str, int, int, str]] = []
+        self._wrote = False
         if folder is not None:
             self._db = self._open(folder)
+        self.memory = memory if self._db is not None else None
+        if self.memory is not None and self.memory.generation != self._generation():
+            self.memory.tables["state"].clear()  # another process built since: read afresh
+            self.memory.files = None
 
     def _open(self, folder: Path) -> sqlite3.Connection | None:
         path = folder / "cache.sqlite"
@@ -101,15 +129,24 @@ class Cache:
         """Every remembered file at once: one query beats ten thousand."""
         if self._db is None:
             return {}
+        if self.memory is not None and self.memory.files is not None:
+            return self.memory.files
         try:
-            return {p: (s, m, h) for p, s, m, h in self._db.execute("SELECT path, size, mtime, hash FROM files")}
+            found = {p: (s, m, h) for p, s, m, h in self._db.execute("SELECT path, size, mtime, hash FROM files")}
         except sqlite3.DatabaseError:
             return {}
+        if self.memory is not None:
+            self.memory.files = found
+        return found
 
     def remember_file(self, path: str, size: int, mtime_ns: int, hash_: str) -> None:
         self._pending_files.append((path, size, mtime_ns, hash_))
 
     def get(self, table: str, key: str) -> Any:
+        kept = self._kept(table)
+        if kept is not None and key in kept:
+            self.hits += 1
+            return kept[key]
         row = self._query(f"SELECT value FROM {table} WHERE key=?", (key,))
         if row is None:
             return None
@@ -118,6 +155,8 @@ class Cache:
         except Exception:  # a damaged entry is a miss, never a crash
             return None
         self.hits += 1
+        if kept is not None:
+            kept[key] = value
         return value
 
     def get_many(self, table: str, keys: list[str]) -> dict[str, Any]:
@@ -125,6 +164,18 @@ class Cache:
         db = self._reader()
         if db is None or not keys:
             return found
+        kept = self._kept(table)
+        if kept is not None:
+            found = {key: kept[key] for key in keys if key in kept}
+            self.hits += len(found)
+            keys = [key for key in keys if key not in found]
+            from_db = self._get_many(db, table, keys)
+            kept.update(from_db)
+            return found | from_db
+        return self._get_many(db, table, keys)
+
+    def _get_many(self, db: sqlite3.Connection, table: str, keys: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         for start in range(0, len(keys), 500):
             batch = keys[start : start + 500]
             marks = ",".join("?" * len(batch))
@@ -143,6 +194,9 @@ class Cache:
     def put_many(self, table: str, items: dict[str, Any]) -> None:
         if self._db is None or not items:
             return
+        kept = self._kept(table)
+        if kept is not None:
+            kept.update(items)
         pairs = list(items.items())
         for start in range(0, len(pairs), 500):  # batches keep a cold build's peak memory down
             rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in pairs[start : start + 500]]
@@ -163,13 +217,34 @@ class Cache:
         """Store what this build learned; called only after a successful build."""
         if self._pending_files:
             self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._pending_files)
+            if self.memory is not None and self.memory.files is not None:
+                self.memory.files.update((p, (s, m, h)) for p, s, m, h in self._pending_files)
             self._pending_files = []
 
     def close(self) -> None:
+        if self._db is not None and self._wrote:
+            # A new generation: any other process's memory of the state is stale from now.
+            generation = secrets.token_hex(8)
+            self._write("INSERT OR REPLACE INTO state VALUES ('generation', ?)", [(pickle.dumps(generation),)])
+            if self.memory is not None:
+                self.memory.generation = generation
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+    def _kept(self, table: str) -> dict[str, Any] | None:
+        """This process's memory of a table, in the parent process only."""
+        if self.memory is None or os.getpid() != self._pid:
+            return None
+        return self.memory.tables.get(table)
+
+    def _generation(self) -> str | None:
+        row = self._query("SELECT value FROM state WHERE key='generation'", ())
+        try:
+            return pickle.loads(row[0]) if row else None
+        except Exception:
+            return None
 
     def _reader(self) -> sqlite3.Connection | None:
         """The connection for reading in this process. A forked worker must not use its
@@ -195,6 +270,7 @@ class Cache:
     def _write(self, sql: str, rows: list[Any]) -> None:
         if self._db is None or os.getpid() != self._pid:
             return  # workers only read; the parent writes
+        self._wrote = True
         try:
             self._db.execute("BEGIN")
             self._db.executemany(sql, rows)

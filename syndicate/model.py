@@ -11,7 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .cache import Memory
 
 
 # Types cached between builds are not slotted: a plain __dict__ unpickles in C, a slotted
@@ -186,6 +190,7 @@ class BuildOptions:
     dry_run: bool = False  # `check`: everything but the write
     mark_drafts: bool = False
     progress: bool = False
+    memory: Memory | None = None  # kept between builds by a long-running process (serve)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ keeps builds byte-identical whatever `--jobs` says.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -53,7 +54,8 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int,
                 on_result(result)
         return results
     chunk = max(1, min(64, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    # Workers collect their own garbage even when the parent had paused collection.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=gc.enable) as pool:
         try:
             for result in pool.map(function, items, chunksize=chunk):
                 if collect:

@@ -31,6 +31,7 @@ from urllib.parse import quote, unquote, urlsplit
 import watchfiles
 
 from .build import build
+from .cache import Memory
 from .config import load_site
 from .errors import SiteError
 from .model import BuildOptions
@@ -75,6 +76,7 @@ class PreviewServer:
         self.reload = reload
         self.echo = echo
         self.state = BuildState(0)
+        self.memory = Memory()  # what each rebuild need not read again
         self.site_url = ""  # the deployed site's URL, as of the last good build
         self._changed = threading.Condition()
         self._building = threading.Lock()
@@ -137,7 +139,7 @@ class PreviewServer:
 
     def rebuild(self, jobs: int = 1) -> BuildState:
         """Build the preview; problems go to the terminal and to every open page."""
-        options = BuildOptions(include_drafts=True, mark_drafts=True, output_dir=self.folder, jobs=jobs)
+        options = BuildOptions(include_drafts=True, mark_drafts=True, output_dir=self.folder, jobs=jobs, memory=self.memory)
         with self._building:
             try:
                 report = build(self.site_file, options)

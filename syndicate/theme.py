@@ -32,7 +32,7 @@ def _autoescape(name: str | None) -> bool:
 class Theme:
     """Loads templates and knows which template files each one depends on."""
 
-    def __init__(self, site: Site, memo: dict[str, Any] | None = None) -> None:
+    def __init__(self, site: Site, memo: dict[str, Any] | None = None, previous: Theme | None = None) -> None:
         self.site = site
         # What earlier builds learned about these exact template texts (kept in the cache):
         # which templates each one references, and whether the whole set compiled.
@@ -41,6 +41,9 @@ class Theme:
         self.memo.setdefault("ok", "")
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
         self._shown: dict[str, str] = {}
+        if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
+            self.env = previous.env  # the same template texts: keep them compiled (the preview server)
+            return
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
             autoescape=_autoescape,

@@ -14,6 +14,7 @@ import pytest
 import syndicate.output
 import syndicate.parallel
 import syndicate.render
+from syndicate.cache import Memory
 from syndicate.errors import SiteError
 
 from .conftest import build_site, tree
@@ -255,4 +256,28 @@ def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: P
     build_site(tiny_site, clean=True)
     assert list(elsewhere.rglob("*")) == [elsewhere / "greeting"]  # nothing written through the link
     assert not (out / "articles").is_symlink()
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_rebuilds_that_keep_memory_equal_clean_builds(tiny_site: Path, tmp_path: Path) -> None:
+    """The preview server's path: one process, one Memory, every kind of edit in turn."""
+    memory = Memory()
+    build_site(tiny_site, memory=memory)
+    for kind in ("article_body", "article_title", "tag_change", "template", "config", "statement", "new_article", "deletion"):
+        EDITS[kind](tiny_site.parent)
+        build_site(tiny_site, memory=memory)
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path), kind
+    assert memory.tables["entries"] and memory.files
+
+
+def test_memory_stays_correct_after_another_process_built(tiny_site: Path, tmp_path: Path) -> None:
+    memory = Memory()
+    build_site(tiny_site, memory=memory)
+    greeting = tiny_site.parent / "content/greeting.md"
+    original = greeting.read_text()
+    EDITS["article_body"](tiny_site.parent)
+    build_site(tiny_site)  # another process: no memory of its own
+    greeting.write_text(original)
+    report = build_site(tiny_site, memory=memory)
+    assert report.written > 0
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
