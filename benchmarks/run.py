@@ -31,11 +31,15 @@ import platform
 import re
 import shlex
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,7 +60,10 @@ SCENARIO_LABELS = {
     "article-edit": "one article edited",
     "template-edit": "base.html template edited",
     "config-edit": "site.yaml description edited",
+    "serve-edit": "preview server: one article edited, until written",
 }
+SERVE_EDITS = 3  # edits per round under one running preview server; the round reports their median
+SERVE_TIMEOUT = 60.0  # seconds an edit may take to show before the round counts as failed
 
 # The report's tables: a caption, and the Measurement fields each cell shows (medians).
 TABLES = (
@@ -79,6 +86,7 @@ RATIO_PAIRS = (
     ("article-edit", "pelican"),
     ("cold", "hugo"),
     ("no-change", "hugo"),
+    ("serve-edit", "hugo"),
 )
 
 RATIO_FIELDS = ("seconds", "cpu_seconds", "max_rss_mb", "tree_mb")
@@ -155,6 +163,22 @@ class Tool:
         }[self.key]
         return [site / name for name in names]
 
+    def serve_command(self, site: Path, port: int) -> list[str]:
+        """A preview server that watches the site and writes every rebuild to disk."""
+        assert self.command is not None
+        if self.key == "syndicate":
+            return [*self.command, "serve", "--site", str(site / "site.yaml"), "--port", str(port)]
+        return [
+            *self.command, "server", "--source", str(site), "--port", str(port),
+            "--bind", "127.0.0.1", "--renderToDisk", "--disableLiveReload", "--disableFastRender",
+            "--destination", "public", "--cacheDir", str(site / ".hugo-cache"),
+        ]
+
+    def served_page(self, site: Path, slug: str) -> Path:
+        if self.key == "syndicate":
+            return site / ".syndicate-cache" / "serve" / "articles" / slug / "index.html"
+        return self.article_page(site, slug)
+
     def article_page(self, site: Path, slug: str) -> Path:
         """All three sites are configured to publish an article at articles/<slug>/."""
         out = "public" if self.key == "hugo" else "output"
@@ -222,7 +246,7 @@ def find_pelican(override: str | None) -> Tool:
 
 
 def find_hugo(override: str | None) -> Tool:
-    tool = Tool("hugo", "Hugo", ("cold", "no-change"))
+    tool = Tool("hugo", "Hugo", ("cold", "no-change", "serve-edit"))
     binary = override or shutil.which("hugo")
     if binary is None:
         tool.missing = "not installed"
@@ -355,6 +379,98 @@ def apply_edit(tool: Tool, scenario: str, ctx: RoundContext) -> Check | Skip | N
     )
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process so far, from /proc (0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _process_peak_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def _answers(port: int) -> bool:
+    """Whether an HTTP server answers on the port (any status): a listening socket is not enough,
+    since a server may bind before its first build and answer only after it."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return int(probe_socket.getsockname()[1])
+
+
+def measure_serve(tool: Tool, ctx: RoundContext, log: Path) -> Measurement:
+    """Start the tool's preview server, wait for its first build, then edit one article
+    SERVE_EDITS times and time each save until the rebuilt page on disk shows the edit.
+
+    This is what an author waits for between saving and seeing the change. The figure is
+    the median edit; CPU is the server's own per edit, memory its peak over the session."""
+    site, slug = ctx.site, str(ctx.manifest["edit_slug"])
+    edit_paths = ctx.manifest["edit_paths"]
+    assert isinstance(edit_paths, dict)
+    source, page = site / edit_paths[tool.key], tool.served_page(site, slug)
+    with contextlib.suppress(FileNotFoundError):
+        page.unlink()  # its reappearance marks the end of the server's first build
+    times: list[float] = []
+    port = _free_port()
+    with log.open("w") as out, subprocess.Popen(
+        tool.serve_command(site, port), cwd=site, env=tool.env, stdout=out, stderr=out,
+        start_new_session=True,
+    ) as server:
+        try:
+            # Both servers answer HTTP only once their first build is written and they watch.
+            deadline = time.monotonic() + ctx.timeout
+            while not _answers(port) and server.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)  # let the watcher settle
+            cpu_before = _process_cpu(server.pid)
+            for number in range(SERVE_EDITS):
+                if server.poll() is not None or not page.exists():
+                    break
+                marker = f"zq{ctx.size}r{ctx.round_no}s{number}"
+                started = time.perf_counter()
+                with source.open("a", encoding="utf-8") as handle:
+                    handle.write(f"\n{extra_sentence(ctx.round_no * 10 + number)} ({marker})\n")
+                limit = started + SERVE_TIMEOUT
+                while not page_contains(page, marker) and time.perf_counter() < limit:
+                    time.sleep(0.002)
+                if not page_contains(page, marker):
+                    break
+                times.append(time.perf_counter() - started)
+                time.sleep(0.5)  # a pause between saves, as an author makes
+            cpu = (_process_cpu(server.pid) - cpu_before) / max(1, len(times))
+            peak = _process_peak_mb(server.pid)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    ok = len(times) == SERVE_EDITS
+    median = statistics.median(times) if times else 0.0
+    code = 0 if ok else 1
+    return Measurement(median, peak, None, cpu, code, not ok, None, str(log), verified=ok or None)
+
+
 def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], None]) -> None:
     """Run every scenario of one tool once: cold first, then each edit on top of the last.
 
@@ -374,6 +490,10 @@ def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], No
             elif path.exists():
                 path.unlink()
         for scenario in tool.scenarios:
+            if scenario == "serve-edit":
+                log = ctx.logs / f"{tool.key}-{ctx.size}-r{ctx.round_no}-{scenario}.log"
+                record(scenario, measure_serve(tool, ctx, log))
+                continue
             check = apply_edit(tool, scenario, ctx)
             if isinstance(check, Skip):
                 record(scenario, check)
