@@ -20,7 +20,7 @@ from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
-from .model import Article, Asset, Body, Original, Page, Site, Tag
+from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import is_safe_slug, slugify
 
@@ -463,7 +463,10 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         return entry
     body = bodies[document.body_key]
     if isinstance(document, Article):
-        document = replace(document, summary=document.summary or _clip(body.first_paragraph, 300), word_count=body.word_count)
+        summary = document.summary or _clip(body.first_paragraph, 300)
+        # Listing pages show the summary and the reading time, which may come from the body.
+        meta_hash = digest(document.meta_hash, summary, str(reading_minutes(body.word_count)))
+        document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash)
     elif not document.summary:
         document = replace(document, summary=_clip(body.first_paragraph, 200))
     return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt, ids=body.ids)

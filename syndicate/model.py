@@ -148,7 +148,11 @@ class Article:
 
     @property
     def reading_minutes(self) -> int:
-        return max(1, round(self.word_count / 230))
+        return reading_minutes(self.word_count)
+
+
+def reading_minutes(word_count: int) -> int:
+    return max(1, round(word_count / 230))
 
 
 @dataclass(frozen=True)

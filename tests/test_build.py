@@ -50,6 +50,10 @@ def add_footer_override(root: Path) -> None:
 
 EDITS: dict[str, Callable[[Path], None]] = {
     "article_body": lambda root: edit(root / "content/greeting.md", "it's that simple.", "it's that simple, really."),
+    # waiting.md has no summary: its first paragraph is its summary on every listing page.
+    "first_paragraph": lambda root: edit(root / "content/waiting.md", "Nobody minds a wait", "Nobody at all minds a wait"),
+    "reading_time": lambda root: edit(root / "content/waiting.md", "Nobody minds a wait they can see the end of.",
+                                      "Nobody minds a wait they can see the end of. " + "More words here. " * 200),
     "article_title": lambda root: edit(root / "content/waiting.md", 'title: "Waiting <Well>"', 'title: "Waiting Well"'),
     "tag_change": lambda root: edit(root / "content/chairs.md", "tags: [waiting]", "tags: [comfort, Front Desk]"),
     "template": lambda root: add_footer_override(root),
