@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,24 @@ from typing import Any
 from .attribution import parse_statement, remember_statements
 from .cache import Cache, digest
 from .config import load_site
-from .content import Content, SourceFile, load_content, scan_content
+from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
-from .model import Asset, BuildOptions, BuildReport, Page, Site
+from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .pages import PageContext, neighbours
-from .plan import Job, check_clashes, check_links, plan_outputs, related_cached, tag_index
+from .plan import (
+    Fingerprints,
+    Job,
+    check_clashes,
+    check_links,
+    fingerprints,
+    in_document_order,
+    output_paths,
+    patch_jobs,
+    plan_outputs,
+    related_cached,
+    tag_index,
+)
 from .render import Renderer
 from .theme import Theme
 
@@ -69,14 +81,43 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
             cache.close()
 
 
-def _input_signature(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path,
-                     scanned: tuple[list[SourceFile], list[Asset]]) -> str:
+def _frame(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path) -> str:
+    """Everything a build reads except the content files: settings, templates, options."""
+    templates = [f"{name}\0{text}" for name, text in sorted(theme.sources.items())]
+    flags = repr((options.include_drafts, options.mark_drafts, options.strict, str(out_dir), now.year))
+    return digest(site.fingerprint, flags, *templates)
+
+
+def _input_signature(frame: str, scanned: tuple[list[SourceFile], list[Asset]]) -> str:
     """Everything a build reads, by name, size and mtime: equal signatures, equal output."""
     sources, assets = scanned
     files = [f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources] + [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets]
-    templates = [f"{name}\0{text}" for name, text in sorted(theme.sources.items())]
-    flags = repr((options.include_drafts, options.mark_drafts, options.strict, str(out_dir), now.year))
-    return digest(site.fingerprint, flags, *templates, *files)
+    return digest(frame, *files)
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the read and plan stages decided: the content, its relations, every job."""
+
+    content: Content
+    ctx: PageContext
+    near: dict[str, tuple[Article | None, Article | None]]
+    related: dict[str, list[Article]]
+    tags: dict[Tag, list[Article]]
+    fp: Fingerprints
+    jobs: list[Job]
+    paths: set[str]
+    links: dict[str, list[Problem]]  # link warnings by document
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The last good build's plan, kept by the preview server for the next save."""
+
+    frame: str
+    sources: dict[str, tuple[int, int]]  # rel -> (size, mtime_ns)
+    assets: list[tuple[str, int, int]]
+    plan: Plan
 
 
 def _up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> BuildReport | None:
@@ -105,34 +146,33 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         # An interrupted commit is finished first: it also renews the folder's token, so the
         # up-to-date check below can never vouch for a half-committed folder.
         recover(out_dir, stage_folder(out_dir, site.cache_dir))
-    signature = _input_signature(site, theme, options, now, out_dir, scanned)
+    frame = _frame(site, theme, options, now, out_dir)
+    signature = _input_signature(frame, scanned)
     if not (options.dry_run or options.clean) and cache.enabled:
         unchanged = _up_to_date(cache, signature, now, out_dir)
         if unchanged is not None:
             return replace(unchanged, seconds=time.perf_counter() - started)
-    # What the read phase loads (tens of thousands of objects, no reference cycles) lives until
-    # the build ends: the garbage collector need not walk it again and again while it grows,
-    # nor afterwards, and forked workers share it untouched.
-    gc.disable()
-    try:
-        content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs,
-                               scanned=scanned, progress=options.progress)
-    finally:
-        gc.freeze()
-        gc.enable()
-    warnings = [str(w) for w in content.warnings]
+    memory = cache.memory
+    plan = _patched_plan(site, memory.snapshot, frame, scanned, now, cache) if memory and not options.clean else None
+    if plan is None:
+        plan = _full_plan(site, theme, options, now, out_dir, cache, scanned)
+    elif memory is not None:
+        memory.patched += 1
+    content, jobs = plan.content, plan.jobs
     for problem in content.warnings:
         warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
-    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
-                      digest(theme.sources.get("style.css", ""))[:10])
-    near = neighbours(content.articles)
-    related = related_cached(cache, content.articles)
-    tags = tag_index(content.articles)
-    jobs = plan_outputs(site, content, theme, ctx, near, related, tags)
-    check_clashes(jobs, out_dir, site)
-    warnings += check_links(site, content, jobs)
+    link_problems = in_document_order(content, plan.links)
+    for problem in link_problems:
+        warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
+    warnings = [str(w) for w in (*content.warnings, *link_problems)]
     if options.strict and warnings:
         raise SiteError(sorted(Problem(*_split(w)) for w in warnings))
+    if memory is not None:
+        sources, assets = scanned
+        memory.snapshot = None  # set again only when this build succeeds
+        snapshot = Snapshot(frame, {s.rel: (s.size, s.mtime_ns) for s in sources},
+                            [(a.path, a.size, a.mtime_ns) for a in assets], plan)
+    ctx, near, related, tags = plan.ctx, plan.near, plan.related, plan.tags
 
     stage: Stage | None = None
     manifest_key = f"manifest:{out_dir}"
@@ -148,14 +188,73 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
     runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags)
     try:
-        return _render_and_commit(
+        report = _render_and_commit(
             site, options, cache, runner, jobs, todo, old, on_disk, stage, content, warnings, signature, started, out_dir)
+        if memory is not None and not options.dry_run:
+            memory.snapshot = snapshot
+        return report
     except BaseException:
         # Failed, Ctrl-C or SIGTERM before the journal: the output folder was never touched,
         # and the half-filled stage goes. After the journal, the next run completes it.
         if stage is not None and not (stage.folder / JOURNAL).exists():
             discard(stage.folder)
         raise
+
+
+def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path, cache: Cache,
+               scanned: tuple[list[SourceFile], list[Asset]]) -> Plan:
+    # What the read phase loads (tens of thousands of objects, no reference cycles) lives until
+    # the build ends: the garbage collector need not walk it again and again while it grows,
+    # nor afterwards, and forked workers share it untouched.
+    gc.disable()
+    try:
+        content = load_content(site, include_drafts=options.include_drafts, now=now, cache=cache, jobs=options.jobs,
+                               scanned=scanned, progress=options.progress)
+    finally:
+        gc.freeze()
+        gc.enable()
+    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
+                      digest(theme.sources.get("style.css", ""))[:10])
+    near = neighbours(content.articles)
+    related = related_cached(cache, content.articles)
+    tags = tag_index(content.articles)
+    fp = fingerprints(site, theme, ctx)
+    jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    check_clashes(jobs, out_dir, site)
+    paths = output_paths(jobs)
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths))
+
+
+def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tuple[list[SourceFile], list[Asset]],
+                  now: datetime, cache: Cache) -> Plan | None:
+    """The preview server's shortcut: when the only change since its last build is the body
+    of an article or two, patch that build's plan instead of reading and planning it all.
+    None when anything else changed (the full plan is made), never a guess."""
+    sources, assets = scanned
+    if snapshot is None or snapshot.frame != frame or len(sources) != len(snapshot.sources):
+        return None
+    if [(a.path, a.size, a.mtime_ns) for a in assets] != snapshot.assets:
+        return None
+    previous = snapshot.plan
+    if any(a.date <= now for a in previous.content.scheduled):
+        return None  # a scheduled article is due
+    known = snapshot.sources
+    changed = [s for s in sources if known.get(s.rel) != (s.size, s.mtime_ns)]
+    if not changed or len(changed) > 20 or any(s.rel not in known for s in changed):
+        return None
+    content = patch_content(site, previous.content, changed, cache)
+    if content is None:
+        return None
+    renewed = {a.slug for a, before in zip(content.articles, previous.content.articles, strict=True) if a is not before}
+    fresh = {a.slug: a for a in content.articles if a.slug in renewed}
+    tags = {tag: [fresh.get(a.slug, a) for a in members] if any(a.slug in fresh for a in members) else members
+            for tag, members in previous.tags.items()}
+    jobs = patch_jobs(site, previous.fp, previous.jobs, content, renewed, previous.near, previous.related, tags)
+    links = dict(previous.links)
+    for slug in renewed:
+        links.pop(fresh[slug].source, None)
+    links.update(check_links(content, previous.paths, only={fresh[slug].source for slug in renewed}))
+    return replace(previous, content=content, tags=tags, jobs=jobs, links=links)
 
 
 def _render_and_commit(

@@ -73,6 +73,8 @@ class Memory:
         self.files: dict[str, tuple[int, int, str]] | None = None
         self.generation: str | None = None
         self.theme: Any = None  # the last build's Theme: its compiled templates serve while none changed
+        self.snapshot: Any = None  # the last good build's plan, which a save of an article body patches
+        self.patched = 0  # builds that patched the last plan instead of making a new one
 
 
 class Cache:

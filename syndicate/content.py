@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -154,6 +154,56 @@ def load_content(
     )
 
 
+def patch_content(site: Site, previous: Content, changed: Sequence[SourceFile], cache: Cache) -> Content | None:
+    """`previous` with a few changed articles read again, when nothing a listing shows changed.
+
+    The preview server's shortcut for the common save: the body of an article edited. It
+    returns None (build everything the usual way) unless every changed file is a published
+    article that keeps its slug, its place, its listing fields, its flags and its credit,
+    and reads without a problem.
+    """
+    problems = Problems()
+    fresh: list[tuple[SourceFile, bytes, str]] = []
+    for source in changed:
+        data = _read(source, problems)
+        if data is None:
+            return None
+        fresh.append((source, data, content_hash(data)))
+    old = {a.source: a for a in previous.articles}
+    renewed: dict[str, Article] = {}
+    for source, _data, _file_hash in fresh:
+        before = old.get(source.shown)
+        if before is None or source.rel.startswith("pages/"):
+            return None
+    new, rendered = _parse_and_render(site, fresh, cache, 1, False)
+    for source, _data, _file_hash in fresh:
+        entry, before = new[source.rel], old[source.shown]
+        after = entry.document
+        if entry.problems or not isinstance(after, Article) or (
+                after.slug, after.meta_hash, after.syndicate, after.original, after.author.id) != (
+                before.slug, before.meta_hash, before.syndicate, before.original, before.author.id):
+            return None
+        renewed[after.slug] = after
+    for source, _data, file_hash in fresh:
+        cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
+    cache.put_many("entries", {_entry_key(site, s, h): new[s.rel] for s, _d, h in fresh})
+    shown = {source.shown for source, _data, _hash in fresh}
+    links = dict(previous.links)
+    links.update((new[s.rel].document.source, LinkFacts(new[s.rel].links, new[s.rel].missing_alt, new[s.rel].ids))  # type: ignore[union-attr]
+                 for s, _d, _h in fresh)
+    warnings = [w for w in previous.warnings if w.path not in shown] + [w for s, _d, _h in fresh for w in new[s.rel].warnings]
+    assert isinstance(previous.bodies, BodyStore)
+    fallback = dict(previous.bodies.fallback)
+    fallback.update((new[s.rel].document.body_key, (s.rel, new[s.rel].source_dir)) for s, _d, _h in fresh)  # type: ignore[union-attr]
+    return replace(
+        previous,
+        articles=tuple(renewed.get(a.slug, a) for a in previous.articles),
+        bodies=BodyStore(rendered, cache, fallback, site.content_dir),
+        warnings=tuple(sorted(warnings, key=lambda w: w.path)),  # stable: a file's own order stays
+        links=links,
+    )
+
+
 class BodyStore(Mapping[str, Body]):
     """Rendered bodies by key: this run's in memory, earlier runs' fetched from the cache.
 
@@ -167,7 +217,7 @@ class BodyStore(Mapping[str, Body]):
         # them in memory would be most of a cold build's peak.
         self._bodies = {} if cache.enabled else dict(bodies)
         self._cache = cache
-        self._fallback = fallback  # body key -> (path under content/, its folder)
+        self.fallback = fallback  # body key -> (path under content/, its folder)
         self._content_dir = content_dir
 
     def prefetch(self, keys: Iterable[str]) -> None:
@@ -182,9 +232,9 @@ class BodyStore(Mapping[str, Body]):
             return body
         body = self._cache.get("bodies", key) if self._cache.enabled else None
         if body is None:
-            if key not in self._fallback:
+            if key not in self.fallback:
                 raise KeyError(key)
-            rel, source_dir = self._fallback[key]
+            rel, source_dir = self.fallback[key]
             path = self._content_dir / rel
             split = split_front_matter(normalize_text(path.read_bytes().decode("utf-8-sig")), str(path))
             body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
@@ -192,10 +242,10 @@ class BodyStore(Mapping[str, Body]):
         return body
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._fallback)
+        return iter(self.fallback)
 
     def __len__(self) -> int:
-        return len(self._fallback)
+        return len(self.fallback)
 
 
 def sort_articles(articles: Iterator[Article] | list[Article]) -> list[Article]:
@@ -382,12 +432,14 @@ def _article(
     if fields.data.get("syndicate") is True and author.reprint is None:
         warnings.append(Problem(source.shown, doc.line("syndicate"), (
             f"warning: syndicate is true but author '{author.id}' has no reprint statement, so no copies are made")))
-    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, sorted(tags), summary, image, slug)))
+    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, sorted(tags), summary, image, slug, is_draft,
+                                     updated.isoformat() if updated else "")))
     return Article(
         source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,
         summary=summary, word_count=0, tags=tuple(tags.values()), image=image,
         image_alt=fields.text("image_alt"), is_draft=is_draft, syndicate=syndicate,
         original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
+        topic_key=f"{slug}\0{'|'.join(tags)}",
     )
 
 

@@ -136,6 +136,7 @@ class Article:
     updated: datetime | None = None
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
+    topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
 
     @property
     def path(self) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .cache import Cache, digest
 from .content import Content
-from .errors import Problems, display_path, warn
+from .errors import Problem, Problems, display_path
 from .model import Article, Page, Site, Tag
 from .output import MARKER
 from .pages import STYLESHEET, PageContext, index_path, related_articles
@@ -38,50 +38,73 @@ class Job:
     source: str
 
 
-def plan_outputs(site: Site, content: Content, theme: Theme, ctx: PageContext,
+@dataclass(frozen=True, slots=True)
+class Fingerprints:
+    """The parts of every key that come from the settings and templates, not from articles."""
+
+    base: str
+    pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
+    copies: str
+
+
+def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
+    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
+                  *(f"{p.slug}\0{p.title}" for p in ctx.nav))
+    pages = {name: digest(base, theme.fingerprint(name)) for name in (
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
+    copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
+                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
+    return Fingerprints(base, pages, copies)
+
+
+def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
+                related: dict[str, list[Article]]) -> Job:
+    newer, older = near[article.slug]
+    paths = [page_file(article.path)]
+    if article.is_syndicable:
+        paths += copy_paths(article).values()
+    key = digest(fp.pages["article.html"], fp.copies, article.source_hash, article.meta_hash,
+                 *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
+    return Job("article", article.slug, tuple(paths), key, article.source)
+
+
+def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) -> Job:
+    in_feed = feed_articles(members, site.feed_items)
+    key = digest(fp.pages["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
+    return Job("tag", tag.slug, (f"tags/{tag.slug}/index.html", f"tags/{tag.slug}/feed.xml"), key, "tag.html")
+
+
+def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
+    in_feeds = feed_articles(articles, site.feed_items)
+    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({a.author.name for a in in_feeds}))
+    return Job("feeds", "feeds", FEED_FILES, key, "feeds")
+
+
+def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
                  near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
                  tags: dict[Tag, list[Article]]) -> list[Job]:
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
-    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
-                  *(f"{p.slug}\0{p.title}" for p in ctx.nav))
-    fp = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
-    copies_fp = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
-                       theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    jobs: list[Job] = []
-    for article in articles:
-        newer, older = near[article.slug]
-        paths = [page_file(article.path)]
-        if article.is_syndicable:
-            paths += copy_paths(article).values()
-        key = digest(fp["article.html"], copies_fp, article.source_hash, article.meta_hash,
-                     *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
-        jobs.append(Job("article", article.slug, tuple(paths), key, article.source))
+    base = fp.base
+    jobs = [article_job(fp, article, near, related) for article in articles]
     for page in content.pages:
-        jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp["page.html"], page.source_hash), page.source))
+        jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp.pages["page.html"], page.source_hash), page.source))
     chunks = index_pages(articles, site.per_page)
     for number, chunk in enumerate(chunks, start=1):
-        key = digest(fp["index.html"], str(number), str(len(chunks)), *(a.meta_hash for a in chunk))
+        key = digest(fp.pages["index.html"], str(number), str(len(chunks)), *(a.meta_hash for a in chunk))
         jobs.append(Job("index", str(number), (page_file(index_path(number)),), key, "index.html"))
-    for tag, members in tags.items():
-        in_feed = feed_articles(members, site.feed_items)
-        key = digest(fp["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
-        jobs.append(Job("tag", tag.slug, (f"tags/{tag.slug}/index.html", f"tags/{tag.slug}/feed.xml"), key, "tag.html"))
+    jobs += [tag_job(site, fp, tag, members) for tag, members in tags.items()]
     for author_id, members in by_author(site, articles).items():
-        key = digest(fp["author.html"], *(a.meta_hash for a in members))
+        key = digest(fp.pages["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
     everything = digest(*(a.meta_hash for a in articles))
-    jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp["archive.html"], everything), "archive.html"))
-    in_feeds = feed_articles(articles, site.feed_items)
-    feed_key = digest(base, *(a.meta_hash + a.source_hash for a in in_feeds),
-                      *sorted({a.author.name for a in in_feeds}))
-    jobs.append(Job("feeds", "feeds", FEED_FILES, feed_key, "feeds"))
+    jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp.pages["archive.html"], everything), "archive.html"))
+    jobs.append(feeds_job(site, fp, articles))
     syndicable = [a for a in articles if a.is_syndicable]
     jobs.append(Job("manifest", "manifest", ("syndicate/index.json",), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
-    jobs.append(Job("404", "404", ("404.html",), fp["404.html"], "404.html"))
+    jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
     jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
     for asset in content.assets:
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
@@ -110,7 +133,7 @@ def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article
 
 def related_cached(cache: Cache, articles: Sequence[Article]) -> dict[str, list[Article]]:
     """Related articles depend only on the order, slugs and tags: reuse them while those hold."""
-    key = digest(*(f"{a.slug}\0{'|'.join(t.slug for t in a.tags)}" for a in articles))
+    key = digest("\n".join(a.topic_key for a in articles))
     state = cache.get_state("related")
     if isinstance(state, dict) and state.get("key") == key:
         by_slug = {a.slug: a for a in articles}
@@ -144,25 +167,58 @@ def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site) -> None:
     problems.raise_if_any()
 
 
-def check_links(site: Site, content: Content, jobs: Sequence[Job]) -> list[str]:
-    """Internal links and anchors that lead nowhere: warnings, errors with --strict."""
-    paths = {path for job in jobs for path in job.paths}
+def output_paths(jobs: Sequence[Job]) -> set[str]:
+    return {path for job in jobs for path in job.paths}
+
+
+def check_links(content: Content, paths: set[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
+    """Internal links and anchors that lead nowhere, by document (all, or those in `only`):
+    warnings, errors with --strict."""
     documents: list[Article | Page] = [*content.articles, *content.pages]
-    ids_by_file = {page_file(d.path): set(content.links[d.source].ids) for d in documents}
-    lines = []
+    ids_by_file: dict[str, set[str]] = {}  # filled on the first link with an anchor: most sites have none
+    found: dict[str, list[Problem]] = {}
     for document in documents:
+        if only is not None and document.source not in only:
+            continue
         facts = content.links[document.source]
+        lines = []
         for link in facts.links:
             target, _, anchor = link.partition("#")
             target = target.split("?", 1)[0].lstrip("/")
             file = page_file(document.path) if not target else next(
                 (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
             if file is None:
-                lines.append(str(warn(document.source, 1, f"broken internal link '{link}'")))
-            elif anchor and file in ids_by_file and anchor not in ids_by_file[file]:
-                lines.append(str(warn(document.source, 1, f"link '{link}' points at a missing anchor '#{anchor}'")))
+                lines.append(Problem(document.source, 1, f"warning: broken internal link '{link}'"))
+            elif anchor and not ids_by_file:
+                ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
+            if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
+                lines.append(Problem(document.source, 1, f"warning: link '{link}' points at a missing anchor '#{anchor}'"))
         if facts.missing_alt:
-            lines.append(str(warn(document.source, 1, f"{facts.missing_alt} image(s) without alt text")))
-    return lines
+            lines.append(Problem(document.source, 1, f"warning: {facts.missing_alt} image(s) without alt text"))
+        if lines:
+            found[document.source] = lines
+    return found
 
 
+def in_document_order(content: Content, by_source: dict[str, list[Problem]]) -> list[Problem]:
+    if not by_source:
+        return []
+    documents: list[Article | Page] = [*content.articles, *content.pages]
+    return [problem for d in documents for problem in by_source.get(d.source, ())]
+
+
+def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
+               near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+               tags: dict[Tag, list[Article]]) -> list[Job]:
+    """The last build's jobs with the keys that show the renewed articles' bodies made again:
+    their own pages and copies, the feeds and the feeds of their tags (listings show nothing
+    of a body that their keys do not already cover)."""
+    replaced: dict[tuple[str, str], Job] = {}
+    by_slug = {tag.slug: (tag, members) for tag, members in tags.items()}
+    for article in content.articles:
+        if article.slug in renewed:
+            replaced["article", article.slug] = article_job(fp, article, near, related)
+            for tag in article.tags:
+                replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
+    replaced["feeds", "feeds"] = feeds_job(site, fp, content.articles)
+    return [replaced.get((job.kind, job.name), job) for job in jobs]

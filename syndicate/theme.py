@@ -41,6 +41,7 @@ class Theme:
         self.memo.setdefault("ok", "")
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
         self._shown: dict[str, str] = {}
+        self.env: jinja2.Environment
         if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
             self.env = previous.env  # the same template texts: keep them compiled (the preview server)
             return

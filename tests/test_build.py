@@ -264,13 +264,34 @@ def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: P
 
 
 def test_rebuilds_that_keep_memory_equal_clean_builds(tiny_site: Path, tmp_path: Path) -> None:
-    """The preview server's path: one process, one Memory, every kind of edit in turn."""
+    """The preview server's path: one process, one Memory, every kind of edit in turn. Saves
+    that change only bodies patch the last plan; anything else plans afresh; all give the bytes
+    of a clean build."""
     memory = Memory()
     build_site(tiny_site, memory=memory)
-    for kind in ("article_body", "article_title", "tag_change", "template", "config", "statement", "new_article", "deletion"):
-        EDITS[kind](tiny_site.parent)
+    root = tiny_site.parent
+    steps: list[tuple[str, Callable[[Path], None], bool]] = [
+        ("article_body", EDITS["article_body"], True),
+        ("second_body_edit", lambda r: edit(r / "content/greeting.md", "really.", "really, truly."), True),
+        ("two_at_once", lambda r: (edit(r / "content/greeting.md", "truly.", "truly!"),
+                                   edit(r / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |")), True),
+        ("table_cell", lambda r: edit(r / "content/waiting.md", "fine enough", "still fine"), True),
+        ("first_paragraph", EDITS["first_paragraph"], False),
+        ("article_title", EDITS["article_title"], False),
+        ("body_again", lambda r: edit(r / "content/greeting.md", "truly!", "truly."), True),
+        ("tag_change", EDITS["tag_change"], False),
+        ("template", EDITS["template"], False),
+        ("config", EDITS["config"], False),
+        ("statement", EDITS["statement"], False),
+        ("new_article", EDITS["new_article"], False),
+        ("deletion", EDITS["deletion"], False),
+    ]
+    for name, change, patched in steps:
+        before = memory.patched
+        change(root)
         build_site(tiny_site, memory=memory)
-        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path), kind
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path), name
+        assert memory.patched == before + patched, name
     assert memory.tables["entries"] and memory.files
 
 
