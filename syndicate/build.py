@@ -77,7 +77,12 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
             cache.put_state("statements", {r.statement: parse_statement(r.statement) for a in site.authors.values() if (r := a.reprint)})
             return report
         finally:
-            gc.unfreeze()  # a long-running process (serve) must be able to free them later
+            if options.memory is None:
+                gc.unfreeze()
+            else:
+                # The preview server keeps most of what this build made for the next one: a
+                # full collection walking all of it would stall the next save.
+                gc.freeze()
             cache.close()
 
 
@@ -108,6 +113,8 @@ class Plan:
     jobs: list[Job]
     paths: set[str]
     links: dict[str, list[Problem]]  # link warnings by document
+    copies: int  # articles with syndicated copies
+    feeds: int
 
 
 @dataclass(slots=True)
@@ -118,6 +125,7 @@ class Snapshot:
     sources: dict[str, tuple[int, int]]  # rel -> (size, mtime_ns)
     assets: list[tuple[str, int, int]]
     plan: Plan
+    positions: dict[str, int]  # each article's index in plan.content.articles, by source
 
 
 def _up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> BuildReport | None:
@@ -153,10 +161,9 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         if unchanged is not None:
             return replace(unchanged, seconds=time.perf_counter() - started)
     memory = cache.memory
-    plan = _patched_plan(site, memory.snapshot, frame, scanned, now, cache) if memory and not options.clean else None
-    if plan is None:
-        plan = _full_plan(site, theme, options, now, out_dir, cache, scanned)
-    elif memory is not None:
+    patched = _patched_plan(site, memory.snapshot, frame, scanned, now, cache) if memory and not options.clean else None
+    plan = patched[0] if patched else _full_plan(site, theme, options, now, out_dir, cache, scanned)
+    if patched and memory is not None:
         memory.patched += 1
     content, jobs = plan.content, plan.jobs
     for problem in content.warnings:
@@ -168,10 +175,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     if options.strict and warnings:
         raise SiteError(sorted(Problem(*_split(w)) for w in warnings))
     if memory is not None:
-        sources, assets = scanned
         memory.snapshot = None  # set again only when this build succeeds
-        snapshot = Snapshot(frame, {s.rel: (s.size, s.mtime_ns) for s in sources},
-                            [(a.path, a.size, a.mtime_ns) for a in assets], plan)
+        snapshot = _snapshot(frame, scanned, plan, patched)
     ctx, near, related, tags = plan.ctx, plan.near, plan.related, plan.tags
 
     stage: Stage | None = None
@@ -189,7 +194,7 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags)
     try:
         report = _render_and_commit(
-            site, options, cache, runner, jobs, todo, old, on_disk, stage, content, warnings, signature, started, out_dir)
+            site, options, cache, runner, plan, todo, old, on_disk, stage, warnings, signature, started, out_dir)
         if memory is not None and not options.dry_run:
             memory.snapshot = snapshot
         return report
@@ -222,11 +227,25 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
     check_clashes(jobs, out_dir, site)
     paths = output_paths(jobs)
-    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths))
+    copies = sum(1 for a in content.articles if a.is_syndicable)
+    feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
+
+
+def _snapshot(frame: str, scanned: tuple[list[SourceFile], list[Asset]], plan: Plan,
+              patched: tuple[Plan, Snapshot, list[SourceFile]] | None) -> Snapshot:
+    if patched is not None:  # the same files as last time but a few: update, do not rebuild
+        _plan, previous, changed = patched
+        sources = dict(previous.sources)
+        sources.update((s.rel, (s.size, s.mtime_ns)) for s in changed)
+        return Snapshot(frame, sources, previous.assets, plan, previous.positions)
+    files, assets = scanned
+    return Snapshot(frame, {s.rel: (s.size, s.mtime_ns) for s in files}, [(a.path, a.size, a.mtime_ns) for a in assets],
+                    plan, {a.source: index for index, a in enumerate(plan.content.articles)})
 
 
 def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tuple[list[SourceFile], list[Asset]],
-                  now: datetime, cache: Cache) -> Plan | None:
+                  now: datetime, cache: Cache) -> tuple[Plan, Snapshot, list[SourceFile]] | None:
     """The preview server's shortcut: when the only change since its last build is the body
     of an article or two, patch that build's plan instead of reading and planning it all.
     None when anything else changed (the full plan is made), never a guess."""
@@ -242,26 +261,27 @@ def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tu
     changed = [s for s in sources if known.get(s.rel) != (s.size, s.mtime_ns)]
     if not changed or len(changed) > 20 or any(s.rel not in known for s in changed):
         return None
-    content = patch_content(site, previous.content, changed, cache)
-    if content is None:
+    patched = patch_content(site, previous.content, snapshot.positions, changed, cache)
+    if patched is None:
         return None
-    renewed = {a.slug for a, before in zip(content.articles, previous.content.articles, strict=True) if a is not before}
-    fresh = {a.slug: a for a in content.articles if a.slug in renewed}
-    tags = {tag: [fresh.get(a.slug, a) for a in members] if any(a.slug in fresh for a in members) else members
+    content, fresh = patched
+    touched = {t.slug for a in fresh.values() for t in a.tags}
+    tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
             for tag, members in previous.tags.items()}
-    jobs = patch_jobs(site, previous.fp, previous.jobs, content, renewed, previous.near, previous.related, tags)
+    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
     links = dict(previous.links)
-    for slug in renewed:
-        links.pop(fresh[slug].source, None)
-    links.update(check_links(content, previous.paths, only={fresh[slug].source for slug in renewed}))
-    return replace(previous, content=content, tags=tags, jobs=jobs, links=links)
+    for article in fresh.values():
+        links.pop(article.source, None)
+    links.update(check_links(content, previous.paths, only={a.source for a in fresh.values()}))
+    return replace(previous, content=content, tags=tags, jobs=jobs, links=links), snapshot, changed
 
 
 def _render_and_commit(
-    site: Site, options: BuildOptions, cache: Cache, runner: Renderer, jobs: list[Job], todo: list[Job],
-    old: dict[str, tuple[str, str, int]], on_disk: set[str], stage: Stage | None, content: Content,
+    site: Site, options: BuildOptions, cache: Cache, runner: Renderer, plan: Plan, todo: list[Job],
+    old: dict[str, tuple[str, str, int]], on_disk: set[str], stage: Stage | None,
     warnings: list[str], signature: str, started: float, out_dir: Path,
 ) -> BuildReport:
+    jobs, content = plan.jobs, plan.content
     manifest_key = f"manifest:{out_dir}"
     results = runner.run_all(todo, options.jobs, progress=options.progress)
 
@@ -292,10 +312,8 @@ def _render_and_commit(
         cache.put_state(manifest_key, {"token": token, "files": files})
     else:
         cache.flush()
-    copies = sum(1 for a in content.articles if a.is_syndicable)
-    feeds = 3 + len({t.slug for a in content.articles if a.syndicate for t in a.tags})
     report = BuildReport(
-        articles=len(content.articles), pages=len(content.pages), copies=copies, feeds=feeds,
+        articles=len(content.articles), pages=len(content.pages), copies=plan.copies, feeds=plan.feeds,
         written=written, unchanged=len(files) - written, deleted=deleted, cache_hits=cache.hits,
         seconds=time.perf_counter() - started, warnings=tuple(warnings), output_dir=out_dir,
         rendered={path: data for r in results.values() for path, data in r.rendered.items()},

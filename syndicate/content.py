@@ -31,7 +31,9 @@ ARTICLE_KEYS = (
 PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author")
 ORIGINAL_KEYS = ("url", "site", "note")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-_IGNORED = re.compile(r"(^\.|~$|\.swp$|\.tmp$|^#.*#$)")
+def _ignored(name: str) -> bool:
+    """Hidden files and editors' droppings (backups, swap files, Emacs autosaves)."""
+    return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (len(name) > 1 and name[0] == name[-1] == "#")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +156,15 @@ def load_content(
     )
 
 
-def patch_content(site: Site, previous: Content, changed: Sequence[SourceFile], cache: Cache) -> Content | None:
+def patch_content(site: Site, previous: Content, positions: Mapping[str, int], changed: Sequence[SourceFile],
+                  cache: Cache) -> tuple[Content, dict[str, Article]] | None:
     """`previous` with a few changed articles read again, when nothing a listing shows changed.
 
     The preview server's shortcut for the common save: the body of an article edited. It
     returns None (build everything the usual way) unless every changed file is a published
     article that keeps its slug, its place, its listing fields, its flags and its credit,
-    and reads without a problem.
+    and reads without a problem. `positions` gives each article's index by source.
+    Returns the new content and the renewed articles by slug.
     """
     problems = Problems()
     fresh: list[tuple[SourceFile, bytes, str]] = []
@@ -169,21 +173,19 @@ def patch_content(site: Site, previous: Content, changed: Sequence[SourceFile], 
         if data is None:
             return None
         fresh.append((source, data, content_hash(data)))
-    old = {a.source: a for a in previous.articles}
+    if any(source.shown not in positions or source.rel.startswith("pages/") for source, _data, _hash in fresh):
+        return None
     renewed: dict[str, Article] = {}
-    for source, _data, _file_hash in fresh:
-        before = old.get(source.shown)
-        if before is None or source.rel.startswith("pages/"):
-            return None
+    articles = list(previous.articles)
     new, rendered = _parse_and_render(site, fresh, cache, 1, False)
     for source, _data, _file_hash in fresh:
-        entry, before = new[source.rel], old[source.shown]
+        entry, before = new[source.rel], articles[positions[source.shown]]
         after = entry.document
         if entry.problems or not isinstance(after, Article) or (
                 after.slug, after.meta_hash, after.syndicate, after.original, after.author.id) != (
                 before.slug, before.meta_hash, before.syndicate, before.original, before.author.id):
             return None
-        renewed[after.slug] = after
+        renewed[after.slug] = articles[positions[source.shown]] = after
     for source, _data, file_hash in fresh:
         cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
     cache.put_many("entries", {_entry_key(site, s, h): new[s.rel] for s, _d, h in fresh})
@@ -195,13 +197,14 @@ def patch_content(site: Site, previous: Content, changed: Sequence[SourceFile], 
     assert isinstance(previous.bodies, BodyStore)
     fallback = dict(previous.bodies.fallback)
     fallback.update((new[s.rel].document.body_key, (s.rel, new[s.rel].source_dir)) for s, _d, _h in fresh)  # type: ignore[union-attr]
-    return replace(
+    content = replace(
         previous,
-        articles=tuple(renewed.get(a.slug, a) for a in previous.articles),
+        articles=tuple(articles),
         bodies=BodyStore(rendered, cache, fallback, site.content_dir),
         warnings=tuple(sorted(warnings, key=lambda w: w.path)),  # stable: a file's own order stays
         links=links,
     )
+    return content, renewed
 
 
 class BodyStore(Mapping[str, Body]):
@@ -277,7 +280,7 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             continue
         for entry in entries:
             name = entry.name
-            if _IGNORED.search(name):
+            if _ignored(name):
                 continue
             rel = prefix + name
             shown = f"{shown_root}/{rel}"
