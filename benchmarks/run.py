@@ -426,8 +426,6 @@ def measure_serve(tool: Tool, ctx: RoundContext, log: Path) -> Measurement:
     edit_paths = ctx.manifest["edit_paths"]
     assert isinstance(edit_paths, dict)
     source, page = site / edit_paths[tool.key], tool.served_page(site, slug)
-    with contextlib.suppress(FileNotFoundError):
-        page.unlink()  # its reappearance marks the end of the server's first build
     times: list[float] = []
     port = _free_port()
     with log.open("w") as out, subprocess.Popen(

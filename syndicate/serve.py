@@ -14,6 +14,7 @@ the folder, so encoded dot-dots and symlinks that lead out both get the 404 page
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 import socket
@@ -259,15 +260,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, data, ctype, {}, with_body)
 
     def _send(self, status: HTTPStatus, data: bytes, ctype: str, headers: dict[str, str], with_body: bool) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if with_body:
-            self.wfile.write(data)
+        # A browser that went away mid-answer (a reload, a closed tab) is nothing to report.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if with_body:
+                self.wfile.write(data)
 
     def _stream_events(self) -> None:
         preview = self.server.preview

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import select
 import signal
@@ -13,10 +14,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 
+from syndicate import serve
 from syndicate.serve import EVENTS_PATH, BuildState, PreviewServer, inject_client
 
 from .conftest import article
@@ -266,3 +269,15 @@ def test_a_real_browser_reloads_and_shows_the_overlay(server: PreviewServer, sit
             assert page.query_selector("#syndicate-overlay") is None
         finally:
             chromium.close()
+
+
+def test_a_browser_that_goes_away_mid_answer_is_not_an_error() -> None:
+    class Gone(io.BytesIO):
+        def write(self, data: object) -> int:
+            raise BrokenPipeError
+
+    handler = serve._Handler.__new__(serve._Handler)
+    handler.wfile = Gone()
+    handler.request_version, handler.requestline, handler.command = "HTTP/1.1", "GET / HTTP/1.1", "GET"
+    handler.client_address = ("127.0.0.1", 1)
+    handler._send(HTTPStatus.OK, b"<p>page</p>", "text/html", {}, True)  # returns quietly
