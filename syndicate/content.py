@@ -435,7 +435,8 @@ def _article(
     if fields.data.get("syndicate") is True and author.reprint is None:
         warnings.append(Problem(source.shown, doc.line("syndicate"), (
             f"warning: syndicate is true but author '{author.id}' has no reprint statement, so no copies are made")))
-    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, sorted(tags), summary, image, slug, is_draft,
+    shown_tags = [(tag.slug, tag.name) for tag in tags.values()]  # spelled and ordered as the article gives them
+    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, shown_tags, summary, image, slug, is_draft,
                                      updated.isoformat() if updated else "")))
     return Article(
         source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,

@@ -56,6 +56,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
                                       "Nobody minds a wait they can see the end of. " + "More words here. " * 200),
     "article_title": lambda root: edit(root / "content/waiting.md", 'title: "Waiting <Well>"', 'title: "Waiting Well"'),
     "tag_change": lambda root: edit(root / "content/chairs.md", "tags: [waiting]", "tags: [comfort, Front Desk]"),
+    "tag_spelling": lambda root: edit(root / "content/waiting.md", "tags: [waiting, front desk]", "tags: [Waiting, front desk]"),
+    "tag_order": lambda root: edit(root / "content/waiting.md", "tags: [waiting, front desk]", "tags: [front desk, waiting]"),
     "template": lambda root: add_footer_override(root),
     "config": lambda root: edit(root / "site.yaml", 'title: "Counter Notes"', 'title: "Counter Notes Weekly"'),
     "statement": lambda root: edit(root / "site.yaml", "visit www.example.com/ada", "visit www.example.org/ada"),
