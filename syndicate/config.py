@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .attribution import check_statement
 from .errors import Problems, SiteError, display_path, warn
 from .fields import Fields, parse_yaml
-from .model import Author, Reprint, Site, Syndication
+from .model import Author, Reprint, Site, Syndication, remember_authors
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
@@ -103,7 +103,9 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             bio=entry.text("bio"),
             reprint=reprint,
         )
-    return dict(sorted(authors.items()))
+    found = dict(sorted(authors.items()))
+    remember_authors(found)
+    return found
 
 
 def _load_reprint(entry: Fields) -> Reprint | None:
