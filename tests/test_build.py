@@ -5,17 +5,20 @@ from __future__ import annotations
 import fcntl
 import importlib
 import os
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import syndicate.model
 import syndicate.output
 import syndicate.parallel
 import syndicate.render
-from syndicate.cache import Memory
+from syndicate.cache import Cache, Memory
 from syndicate.errors import SiteError
+from syndicate.model import Author, remember_authors
 
 from .conftest import build_site, tree
 
@@ -308,3 +311,14 @@ def test_memory_stays_correct_after_another_process_built(tiny_site: Path, tmp_p
     report = build_site(tiny_site, memory=memory)
     assert report.written > 0
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def test_authors_pickle_as_references_and_an_unknown_one_is_a_cache_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ann = Author("ann", "Ann", bio="Writes about queues.")
+    assert pickle.loads(pickle.dumps(ann)) is ann
+    cache = Cache(tmp_path / "cache")
+    cache.put_many("entries", {"k": ann})
+    cache.close()
+    monkeypatch.setattr(syndicate.model, "_KNOWN_AUTHORS", {})  # another process, or ann's bio edited since
+    remember_authors({"ann": Author("ann", "Ann", bio="Writes about waiting.")})
+    assert Cache(tmp_path / "cache").get_many("entries", ["k"]) == {}
