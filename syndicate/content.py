@@ -162,8 +162,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
 
     The preview server's shortcut for the common save: the body of an article edited. It
     returns None (build everything the usual way) unless every changed file is a published
-    article that keeps its slug, its place, its listing fields, its flags and its credit,
-    and reads without a problem. `positions` gives each article's index by source.
+    article that keeps its slug, its place, its listing fields, its flags, its credit and its
+    anchors, and reads without a problem. `positions` gives each article's index by source.
     Returns the new content and the renewed articles by slug.
     """
     problems = Problems()
@@ -185,6 +185,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
                 after.slug, after.meta_hash, after.syndicate, after.original, after.author.id) != (
                 before.slug, before.meta_hash, before.syndicate, before.original, before.author.id):
             return None
+        if entry.ids != previous.links[before.source].ids:
+            return None  # other articles' links to its anchors must be checked again
         renewed[after.slug] = articles[positions[source.shown]] = after
     for source, _data, file_hash in fresh:
         cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)

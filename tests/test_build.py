@@ -20,7 +20,7 @@ from syndicate.cache import Cache, Memory
 from syndicate.errors import SiteError
 from syndicate.model import Author, remember_authors
 
-from .conftest import build_site, tree
+from .conftest import article, build_site, tree
 
 build_module = importlib.import_module("syndicate.build")
 
@@ -322,3 +322,16 @@ def test_authors_pickle_as_references_and_an_unknown_one_is_a_cache_miss(tmp_pat
     monkeypatch.setattr(syndicate.model, "_KNOWN_AUTHORS", {})  # another process, or ann's bio edited since
     remember_authors({"ann": Author("ann", "Ann", bio="Writes about waiting.")})
     assert Cache(tmp_path / "cache").get_many("entries", ["k"]) == {}
+
+
+def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_site: Callable[..., Path]) -> None:
+    site = write_site({
+        "content/a.md": article("A", body="See [the intro](/articles/b/#intro)."),
+        "content/b.md": article("B", date="2024-04-01", body="## Intro\n\nHello.\n\n## Later\n\nMore."),
+    })
+    memory = Memory()
+    assert not build_site(site, memory=memory).warnings
+    b = site.parent / "content/b.md"
+    b.write_text(b.read_text().replace("## Intro", "## Opening"))
+    report = build_site(site, memory=memory)
+    assert report.warnings == ("content/a.md:1: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
