@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -64,6 +64,25 @@ def chromium_path() -> str:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     missing("Chromium is not installed (apt-get install -y chromium fonts-dejavu-core)")
+
+
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """A headless Chromium through Playwright, closed afterwards; a missing piece skips (or fails in CI)."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # any launch failure means "no usable browser"
+            missing(f"could not launch {executable}: {exc}")
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def require_node_module(path: Path) -> Path:

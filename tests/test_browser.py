@@ -23,13 +23,11 @@ import yaml
 
 from .browser_support import (
     AXE_JS,
-    CHROMIUM_ARGS,
     EXAMPLE_SITE,
     build_example,
-    chromium_path,
     content_type,
+    launched_chromium,
     local_file_for,
-    missing,
     normalise_space,
     require_node_module,
     serve,
@@ -66,20 +64,8 @@ def axe_js() -> Path:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the module (named so as not to shadow pytest-playwright's `browser`)."""
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as exc:  # any launch failure means "no usable browser"
-            missing(f"could not launch {executable}: {exc}")
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

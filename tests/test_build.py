@@ -40,6 +40,21 @@ def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
     return outputs(fresh / "site.yaml")
 
 
+def crash_commit(monkeypatch: pytest.MonkeyPatch, at: int = 1) -> None:
+    """Interrupt the commit at its `at`-th rename of a staged file, as a power cut would."""
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def crash(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if "stage" in str(src) and "JOURNAL" not in str(src):
+            calls["n"] += 1
+            if calls["n"] == at:
+                raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(syndicate.output.os, "replace", crash)
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -147,20 +162,10 @@ def test_interrupted_commit_is_completed_by_the_next_run(tiny_site: Path, tmp_pa
     build_site(tiny_site)
     EDITS["tag_change"](tiny_site.parent)
     EDITS["article_body"](tiny_site.parent)
-    real_replace = os.replace
-    calls = {"n": 0}
-
-    def crash_midway(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if "stage" in str(src) and "JOURNAL" not in str(src):
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise KeyboardInterrupt  # as if the power went out between two renames
-        real_replace(src, dst)
-
-    monkeypatch.setattr(syndicate.output.os, "replace", crash_midway)
+    crash_commit(monkeypatch, at=3)  # between two renames
     with pytest.raises(KeyboardInterrupt):
         build_site(tiny_site)
-    monkeypatch.setattr(syndicate.output.os, "replace", real_replace)
+    monkeypatch.undo()
     [stage] = (tiny_site.parent / ".syndicate-cache").glob("stage-*")
     assert (stage / "JOURNAL.json").exists()
     build_site(tiny_site)
@@ -199,17 +204,10 @@ def test_site_with_a_path_keeps_it_everywhere(built_tiny: Path) -> None:
 def test_an_interrupted_commit_is_never_replayed_into_another_output(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build_site(tiny_site)
     EDITS["article_body"](tiny_site.parent)
-    real_replace = os.replace
-
-    def crash(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if "stage" in str(src) and "JOURNAL" not in str(src):
-            raise KeyboardInterrupt
-        real_replace(src, dst)
-
-    monkeypatch.setattr(syndicate.output.os, "replace", crash)
+    crash_commit(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         build_site(tiny_site)
-    monkeypatch.setattr(syndicate.output.os, "replace", real_replace)
+    monkeypatch.undo()
     other = tmp_path / "preview"
     build_site(tiny_site, output_dir=other)
     assert len(list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))) == 1  # the deploy one waits for its own folder
@@ -224,14 +222,7 @@ def test_up_to_date_check_never_vouches_for_a_half_committed_folder(tiny_site: P
     original = greeting.read_bytes()
     stat = greeting.stat()
     EDITS["article_body"](tiny_site.parent)
-    real_replace = os.replace
-
-    def crash(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if "stage" in str(src) and "JOURNAL" not in str(src):
-            raise KeyboardInterrupt
-        real_replace(src, dst)
-
-    monkeypatch.setattr(syndicate.output.os, "replace", crash)
+    crash_commit(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         build_site(tiny_site)
     monkeypatch.undo()

@@ -239,36 +239,24 @@ def test_cli_serve_prints_its_url_and_exits_cleanly_on_ctrl_c(site_file: Path) -
 
 @pytest.mark.browser
 def test_a_real_browser_reloads_and_shows_the_overlay(server: PreviewServer, site_file: Path) -> None:
-    from .browser_support import CHROMIUM_ARGS, chromium_path, missing
+    from .browser_support import launched_chromium
 
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install -e '.[test]')")
     source = site_file.parent / "content" / "first.md"
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as exc:  # any launch failure means "no usable browser"
-            missing(f"could not launch {executable}: {exc}")
-        try:
-            page = chromium.new_page()
-            page.set_default_timeout(DEADLINE * 1000)
-            page.goto(f"{server.url}articles/first/")
-            page.wait_for_function("() => window.EventSource !== undefined")
-            page.evaluate("() => { window.notReloaded = true; }")
-            edit(source, "author: ann", "author: nobody")
-            page.wait_for_selector("#syndicate-overlay")
-            assert "unknown author 'nobody'" in page.inner_text("#syndicate-overlay")
-            assert page.evaluate("() => window.notReloaded") is True  # a failed build does not reload
-            edit(source, "author: nobody", "author: ann")
-            edit(source, "The original words.", "Words seen in a browser.")
-            page.wait_for_function("() => window.notReloaded === undefined")
-            page.wait_for_selector("text=Words seen in a browser.")
-            assert page.query_selector("#syndicate-overlay") is None
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        page = chromium.new_page()
+        page.set_default_timeout(DEADLINE * 1000)
+        page.goto(f"{server.url}articles/first/")
+        page.wait_for_function("() => window.EventSource !== undefined")
+        page.evaluate("() => { window.notReloaded = true; }")
+        edit(source, "author: ann", "author: nobody")
+        page.wait_for_selector("#syndicate-overlay")
+        assert "unknown author 'nobody'" in page.inner_text("#syndicate-overlay")
+        assert page.evaluate("() => window.notReloaded") is True  # a failed build does not reload
+        edit(source, "author: nobody", "author: ann")
+        edit(source, "The original words.", "Words seen in a browser.")
+        page.wait_for_function("() => window.notReloaded === undefined")
+        page.wait_for_selector("text=Words seen in a browser.")
+        assert page.query_selector("#syndicate-overlay") is None
 
 
 def test_a_browser_that_goes_away_mid_answer_is_not_an_error() -> None:
