@@ -78,6 +78,10 @@ class _Parsed:
     missing_alt: int = 0
     ids: tuple[str, ...] = ()
 
+    @property
+    def link_facts(self) -> LinkFacts:
+        return LinkFacts(self.links, self.missing_alt, self.ids)
+
 
 def load_content(
     site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0,
@@ -137,7 +141,7 @@ def load_content(
         elif isinstance(document, Page):
             pages.append(document)
         if document is not None:
-            links[document.source] = LinkFacts(entry.links, entry.missing_alt, entry.ids)
+            links[document.source] = entry.link_facts
     _check_duplicates(articles, pages, problems)
     _check_images(site, articles, assets, problems)
     problems.raise_if_any()
@@ -166,6 +170,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
     anchors, and reads without a problem. `positions` gives each article's index by source.
     Returns the new content and the renewed articles by slug.
     """
+    if any(source.shown not in positions or source.rel.startswith("pages/") for source in changed):
+        return None
     problems = Problems()
     fresh: list[tuple[SourceFile, bytes, str]] = []
     for source in changed:
@@ -173,11 +179,12 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         if data is None:
             return None
         fresh.append((source, data, content_hash(data)))
-    if any(source.shown not in positions or source.rel.startswith("pages/") for source, _data, _hash in fresh):
-        return None
-    renewed: dict[str, Article] = {}
-    articles = list(previous.articles)
     new, rendered = _parse_and_render(site, fresh, cache, 1, False)
+    articles = list(previous.articles)
+    renewed: dict[str, Article] = {}
+    links = dict(previous.links)
+    assert isinstance(previous.bodies, BodyStore)
+    fallback = dict(previous.bodies.fallback)
     for source, _data, _file_hash in fresh:
         entry, before = new[source.rel], articles[positions[source.shown]]
         after = entry.document
@@ -188,17 +195,13 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         if entry.ids != previous.links[before.source].ids:
             return None  # other articles' links to its anchors must be checked again
         renewed[after.slug] = articles[positions[source.shown]] = after
+        links[after.source] = entry.link_facts
+        fallback[after.body_key] = (source.rel, entry.source_dir)
     for source, _data, file_hash in fresh:
         cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
     cache.put_many("entries", {_entry_key(site, s, h): new[s.rel] for s, _d, h in fresh})
-    shown = {source.shown for source, _data, _hash in fresh}
-    links = dict(previous.links)
-    links.update((new[s.rel].document.source, LinkFacts(new[s.rel].links, new[s.rel].missing_alt, new[s.rel].ids))  # type: ignore[union-attr]
-                 for s, _d, _h in fresh)
-    warnings = [w for w in previous.warnings if w.path not in shown] + [w for s, _d, _h in fresh for w in new[s.rel].warnings]
-    assert isinstance(previous.bodies, BodyStore)
-    fallback = dict(previous.bodies.fallback)
-    fallback.update((new[s.rel].document.body_key, (s.rel, new[s.rel].source_dir)) for s, _d, _h in fresh)  # type: ignore[union-attr]
+    shown = {source.shown for source in changed}
+    warnings = [w for w in previous.warnings if w.path not in shown] + [w for s in changed for w in new[s.rel].warnings]
     content = replace(
         previous,
         articles=tuple(articles),
@@ -482,6 +485,7 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
     keys = {source.rel: body_key(file_hash, _folder(source)) for source, _data, file_hash in fresh}
     facts: dict[str, Body] = cache.get_many("facts", list(dict.fromkeys(keys.values())))
     bodies: dict[str, Body] = dict(facts)
+    new_facts: dict[str, Body] = {}  # only these need storing: the others came from the cache
     parsed: dict[str, _Parsed] = {}
     batch: dict[str, bytes] = {}
     items = [(source, data, file_hash, keys[source.rel] not in facts) for source, data, file_hash in fresh]
@@ -494,7 +498,7 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
             if body_facts is not None and pickled is not None:
                 key = keys[rel]
                 if cache.enabled:
-                    bodies[key] = facts[key] = body_facts
+                    bodies[key] = new_facts[key] = body_facts
                     batch[key] = pickled
                     if len(batch) >= 200:
                         cache.put_raw("bodies", batch)
@@ -510,7 +514,7 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
         finally:
             _SITE = None
     cache.put_raw("bodies", batch)
-    cache.put_many("facts", {key: facts[key] for key in dict.fromkeys(keys.values()) if key in facts})
+    cache.put_many("facts", new_facts)
     return {rel: _complete(entry, bodies) for rel, entry in parsed.items()}, bodies
 
 
