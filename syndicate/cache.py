@@ -145,21 +145,8 @@ class Cache:
         self._pending_files.append((path, size, mtime_ns, hash_))
 
     def get(self, table: str, key: str) -> Any:
-        kept = self._kept(table)
-        if kept is not None and key in kept:
-            self.hits += 1
-            return kept[key]
-        row = self._query(f"SELECT value FROM {table} WHERE key=?", (key,))
-        if row is None:
-            return None
-        try:
-            value = pickle.loads(row[0])
-        except Exception:  # a damaged entry is a miss, never a crash
-            return None
-        self.hits += 1
-        if kept is not None:
-            kept[key] = value
-        return value
+        """One value, or None when missing or damaged (a damaged entry is a miss, never a crash)."""
+        return self.get_many(table, [key]).get(key)
 
     def get_many(self, table: str, keys: list[str]) -> dict[str, Any]:
         found: dict[str, Any] = {}
