@@ -150,10 +150,11 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     problems = Problems()
     scanned = scan_content(site, problems)
     problems.raise_if_any()
+    stage_dir = stage_folder(out_dir, site.cache_dir)
     if not options.dry_run:
         # An interrupted commit is finished first: it also renews the folder's token, so the
         # up-to-date check below can never vouch for a half-committed folder.
-        recover(out_dir, stage_folder(out_dir, site.cache_dir))
+        recover(out_dir, stage_dir)
     frame = _frame(site, theme, options, now, out_dir)
     signature = _input_signature(frame, scanned)
     if not (options.dry_run or options.clean) and cache.enabled:
@@ -184,8 +185,6 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     old: dict[str, tuple[str, str, int]] = {}
     if not options.dry_run:
         check_ownership(out_dir, site.root)
-        stage_dir = stage_folder(out_dir, site.cache_dir)
-        recover(out_dir, stage_dir)
         old = _trusted_manifest(cache.get_state(manifest_key), out_dir)
         stage = open_stage(out_dir, stage_dir)
     # A trusted manifest says what is on disk; without one, look.
