@@ -27,7 +27,19 @@ from .config import load_site
 from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
 from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
-from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
+from .output import (
+    MARKER,
+    Stage,
+    abandon,
+    build_lock,
+    check_ownership,
+    commit,
+    discard,
+    open_stage,
+    outputs_intact,
+    recover,
+    stage_folder,
+)
 from .pages import PageContext, neighbours
 from .plan import (
     Fingerprints,
@@ -135,6 +147,8 @@ def _up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> B
         return None
     if state.get("token") != _marker_token(out_dir) or not state.get("token"):
         return None
+    if not outputs_intact(out_dir):
+        return None  # a file was deleted or replaced in the output folder: restore it
     next_due = state.get("next_due")
     if next_due is not None and now >= next_due:
         return None  # a scheduled article is due: it must appear now
@@ -187,8 +201,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
         check_ownership(out_dir, site.root)
         old = _trusted_manifest(cache.get_state(manifest_key), out_dir)
         stage = open_stage(out_dir, stage_dir)
-    # A trusted manifest says what is on disk; without one, look.
-    on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
+        old = {path: entry for path, entry in old.items() if path in stage.intact}  # the disk is the truth
+    on_disk = stage.intact if stage is not None else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
     runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags)
     try:
@@ -200,8 +214,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     except BaseException:
         # Failed, Ctrl-C or SIGTERM before the journal: the output folder was never touched,
         # and the half-filled stage goes. After the journal, the next run completes it.
-        if stage is not None and not (stage.folder / JOURNAL).exists():
-            discard(stage.folder)
+        if stage is not None:
+            abandon(stage)
         raise
 
 
@@ -224,7 +238,7 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
-    check_clashes(jobs, out_dir, site)
+    content = replace(content, warnings=(*content.warnings, *check_clashes(jobs, out_dir, site, tags)))
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))
@@ -304,6 +318,7 @@ def _render_and_commit(
         stage.writes = [p for r in results.values() for p in r.staged]
         stale = sorted(set(on_disk) - set(files))
         stage.deletes = stale
+        stage.outputs = set(files)
         deleted = len(stale)
         token = secrets.token_hex(8) if stage.writes or stale or not (out_dir / MARKER).exists() else _marker_token(out_dir)
         commit(stage, token)

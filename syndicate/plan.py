@@ -16,10 +16,11 @@ from pathlib import Path
 from . import __version__
 from .cache import Cache, digest
 from .content import Content
-from .errors import Problem, Problems, display_path
+from .errors import Problem, SiteError, display_path
 from .model import Article, Page, Site, Tag
-from .output import MARKER
+from .output import stage_folder, twin_folder
 from .pages import STYLESHEET, PageContext, index_path, related_articles
+from .paths import check_output_paths
 from .syndication import copy_paths
 from .theme import Theme
 from .urls import page_file
@@ -152,19 +153,23 @@ def tag_index(articles: Sequence[Article]) -> dict[Tag, list[Article]]:
     return {tag: members for _slug, (tag, members) in sorted(found.items())}
 
 
-def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site) -> None:
-    """Two outputs claiming one path is one problem that names both sources."""
-    owners: dict[str, str] = {}
-    problems = Problems()
+def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site,
+                  tags: dict[Tag, list[Article]] | None = None) -> tuple[Problem, ...]:
+    """Every output path checked before anything is staged (see paths.py): raises the errors,
+    each naming the file to fix, and returns the warnings. Two outputs claiming one path is
+    one problem that names both sources."""
+    members = {tag.slug: articles for tag, articles in (tags or {}).items()}
+    explain: dict[str, str] = {}
     for job in jobs:
-        for path in job.paths:
-            if path == MARKER or path.startswith(".syndicate-stage"):
-                problems.add(job.source, 1, f"'{path}' is reserved for syndicate's own use")
-            elif path in owners:
-                problems.add(job.source, 1, f"output '{path}' is also written by {owners[path]}; rename one of them")
-            else:
-                owners[path] = job.source
-    problems.raise_if_any()
+        if job.kind == "tag" and members.get(job.name):
+            explain.update((path, members[job.name][-1].source) for path in job.paths)  # the tag's oldest article
+        elif job.kind == "author":
+            explain.update((path, site.source) for path in job.paths)
+    bases = (out_dir, twin_folder(stage_folder(out_dir, site.cache_dir)))
+    errors, warnings = check_output_paths(((path, job.source) for job in jobs for path in job.paths), bases, explain)
+    if errors:
+        raise SiteError(errors)
+    return tuple(warnings)
 
 
 def output_paths(jobs: Sequence[Job]) -> set[str]:

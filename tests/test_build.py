@@ -41,7 +41,9 @@ def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
 
 
 def crash_commit(monkeypatch: pytest.MonkeyPatch, at: int = 1) -> None:
-    """Interrupt the commit at its `at`-th rename of a staged file, as a power cut would."""
+    """Interrupt an in-place commit (the kind with a journal: the output folder cannot be
+    swapped) at its `at`-th rename of a staged file, as a kill would."""
+    monkeypatch.setattr(syndicate.output, "can_exchange", lambda *_args: False)
     real_replace = os.replace
     calls = {"n": 0}
 
@@ -166,7 +168,7 @@ def test_interrupted_commit_is_completed_by_the_next_run(tiny_site: Path, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         build_site(tiny_site)
     monkeypatch.undo()
-    [stage] = (tiny_site.parent / ".syndicate-cache").glob("stage-*")
+    stage = tiny_site.parent / "output/.syndicate-stage"
     assert (stage / "JOURNAL.json").exists()
     build_site(tiny_site)
     assert not stage.exists()
@@ -210,9 +212,9 @@ def test_an_interrupted_commit_is_never_replayed_into_another_output(tiny_site: 
     monkeypatch.undo()
     other = tmp_path / "preview"
     build_site(tiny_site, output_dir=other)
-    assert len(list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))) == 1  # the deploy one waits for its own folder
+    assert (tiny_site.parent / "output/.syndicate-stage/JOURNAL.json").exists()  # the deploy one waits for its own folder
     build_site(tiny_site)
-    assert not list((tiny_site.parent / ".syndicate-cache").glob("stage-*"))
+    assert not (tiny_site.parent / "output/.syndicate-stage").exists()
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
