@@ -7,6 +7,11 @@ small facts: summary, length, links), and the output manifest (what every output
 holds and which inputs made it). Every key includes
 the package version, so an upgrade starts afresh; a cache that cannot be read is removed
 and rebuilt, never half-used.
+
+Values are stored in codec.py's format, plain data that cannot run code when read: the
+cache may be restored from storage shared with others (a CI cache), so it is untrusted
+input. A value that does not decode into the types it should hold is a miss, and a file
+that is not our database, or that SQLite finds damaged, is deleted and started afresh.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import secrets
 import sqlite3
 from functools import cache
@@ -22,14 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .codec import CodecError, decode, encode
 
-SCHEMA = 5
+SCHEMA = 6
 
 
 @cache
 def code_stamp() -> str:
     """The version plus a hash of the package's own code: any change to it starts a new cache,
-    so an edited or upgraded syndicate never reads values pickled by another one."""
+    so an edited or upgraded syndicate never reads values written by another one."""
     package = Path(__file__).parent
     parts: list[str | bytes] = [__version__]
     for path in sorted(package.glob("*.py")):
@@ -42,6 +47,7 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB)",
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB)",
 )
+_SHAPE = {statement.split()[5]: statement.split(" ", 5)[5] for statement in _TABLES}  # table -> columns
 
 
 def digest(*parts: str | bytes) -> str:
@@ -98,6 +104,7 @@ class Cache:
     def _open(self, folder: Path) -> sqlite3.Connection | None:
         path = folder / "cache.sqlite"
         for _attempt in range(2):
+            db: sqlite3.Connection | None = None
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(path, isolation_level=None)
@@ -108,19 +115,19 @@ class Cache:
                     raise sqlite3.DatabaseError("old schema")
                 for statement in _TABLES:
                     db.execute(statement)
+                _check_shape(db)
                 db.execute(f"PRAGMA user_version={SCHEMA}")
                 stamp = db.execute("SELECT value FROM state WHERE key='version'").fetchone()
                 current = code_stamp()
-                if stamp is not None and pickle.loads(stamp[0]) != current:
+                if stamp is not None and decode(stamp[0]) != current:
                     raise sqlite3.DatabaseError("other version")
-                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (pickle.dumps(current),))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (encode(current),))
                 return db
-            except (sqlite3.DatabaseError, pickle.UnpicklingError, OSError):
-                with contextlib.suppress(NameError, sqlite3.Error):
-                    db.close()
-                for suffix in ("", "-wal", "-shm"):
-                    with contextlib.suppress(OSError):
-                        (folder / f"cache.sqlite{suffix}").unlink()
+            except (sqlite3.Error, CodecError, OSError):
+                if db is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.close()
+                _remove_database(folder)
         return None
 
     @property
@@ -134,15 +141,22 @@ class Cache:
         if self.memory is not None and self.memory.files is not None:
             return self.memory.files
         try:
-            found = {p: (s, m, h) for p, s, m, h in self._db.execute("SELECT path, size, mtime, hash FROM files")}
+            rows = self._db.execute("SELECT path, size, mtime, hash FROM files").fetchall()
         except sqlite3.DatabaseError:
+            self._damaged()
             return {}
+        found = {p if type(p) is str else os.fsdecode(p): (s, m, h) for p, s, m, h in rows
+                 if type(p) in (str, bytes) and type(s) is int and type(m) is int and type(h) is str}
         if self.memory is not None:
             self.memory.files = found
         return found
 
     def remember_file(self, path: str, size: int, mtime_ns: int, hash_: str) -> None:
         self._pending_files.append((path, size, mtime_ns, hash_))
+
+    def _file_rows(self) -> list[tuple[str | bytes, int, int, str]]:
+        """A file name that is not valid UTF-8 is stored as its bytes, which SQLite keeps as they are."""
+        return [(p if p.isascii() or _is_utf8(p) else os.fsencode(p), s, m, h) for p, s, m, h in self._pending_files]
 
     def get(self, table: str, key: str) -> Any:
         """One value, or None when missing or damaged (a damaged entry is a miss, never a crash)."""
@@ -171,11 +185,12 @@ class Cache:
             try:
                 rows = db.execute(f"SELECT key, value FROM {table} WHERE key IN ({marks})", batch).fetchall()
             except sqlite3.DatabaseError:
+                self._damaged()
                 return found
             for key, blob in rows:
                 try:
-                    found[key] = pickle.loads(blob)
-                except Exception:  # damaged: recomputed by the caller
+                    found[key] = decode(blob)
+                except (CodecError, TypeError, AttributeError):  # damaged or foreign: recomputed by the caller
                     continue
         self.hits += len(found)
         return found
@@ -188,11 +203,11 @@ class Cache:
             kept.update(items)
         pairs = list(items.items())
         for start in range(0, len(pairs), 500):  # batches keep a cold build's peak memory down
-            rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in pairs[start : start + 500]]
+            rows = [(k, encode(v)) for k, v in pairs[start : start + 500]]
             self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
 
     def put_raw(self, table: str, items: dict[str, bytes]) -> None:
-        """Store values a worker process already pickled."""
+        """Store values a worker process already encoded."""
         if self._db is not None and items:
             self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", list(items.items()))
 
@@ -205,7 +220,7 @@ class Cache:
     def flush(self) -> None:
         """Store what this build learned; called only after a successful build."""
         if self._pending_files:
-            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._pending_files)
+            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", self._file_rows())
             if self.memory is not None and self.memory.files is not None:
                 self.memory.files.update((p, (s, m, h)) for p, s, m, h in self._pending_files)
             self._pending_files = []
@@ -214,7 +229,7 @@ class Cache:
         if self._db is not None and self._wrote:
             # A new generation: any other process's memory of the state is stale from now.
             generation = secrets.token_hex(8)
-            self._write("INSERT OR REPLACE INTO state VALUES ('generation', ?)", [(pickle.dumps(generation),)])
+            self._write("INSERT OR REPLACE INTO state VALUES ('generation', ?)", [(encode(generation),)])
             if self.memory is not None:
                 self.memory.generation = generation
         if self._db is not None:
@@ -231,8 +246,8 @@ class Cache:
     def _generation(self) -> str | None:
         row = self._query("SELECT value FROM state WHERE key='generation'", ())
         try:
-            return pickle.loads(row[0]) if row else None
-        except Exception:
+            return decode(row[0]) if row else None
+        except (CodecError, TypeError):
             return None
 
     def _reader(self) -> sqlite3.Connection | None:
@@ -254,6 +269,7 @@ class Cache:
         try:
             return db.execute(sql, args).fetchone()
         except sqlite3.DatabaseError:
+            self._damaged()
             return None
 
     def _write(self, sql: str, rows: list[Any]) -> None:
@@ -267,3 +283,39 @@ class Cache:
         except sqlite3.DatabaseError:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
+            self._damaged()
+
+    def _damaged(self) -> None:
+        """SQLite found the file damaged: stop using it, and (in the process that owns it)
+        delete it, so the next build starts a fresh cache instead of missing forever."""
+        if os.getpid() != self._pid or self._db is None or self.folder is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = None
+        self.memory = None
+        _remove_database(self.folder)
+
+
+def _check_shape(db: sqlite3.Connection) -> None:
+    """Our tables with our columns, or DatabaseError: a file of another program is not ours."""
+    found = {name: " ".join(sql.split()) for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
+    for name, columns in _SHAPE.items():
+        if not found.get(name, "").endswith(columns):
+            raise sqlite3.DatabaseError(f"table {name} is not ours")
+    if set(found) - set(_SHAPE):
+        raise sqlite3.DatabaseError("tables that are not ours")
+
+
+def _remove_database(folder: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            (folder / f"cache.sqlite{suffix}").unlink()
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

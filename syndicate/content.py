@@ -8,14 +8,13 @@ in every file is collected before anything is raised.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import __version__
+from . import __version__, codec
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
@@ -462,15 +461,15 @@ _SITE: Site | None = None  # set before workers fork, so they inherit it instead
 def _parse_job(item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body | None, bytes | None]:
     """One file in a worker: its front matter, then its Markdown unless the cache has the body.
 
-    The rendered body comes back pickled once, ready for the cache as it is, with its small
-    facts beside it: the parent never unpickles a page of HTML only to pickle it again."""
+    The rendered body comes back encoded once, ready for the cache as it is, with its small
+    facts beside it: the parent never decodes a page of HTML only to encode it again."""
     source, data, file_hash, render = item
     assert _SITE is not None
     entry = _parse(_SITE, source, data, file_hash)
     if not render or entry.document is None:
         return replace(entry, body_text=None), None, None
     body = render_markdown(entry.body_text or "", PurePosixPath(entry.source_dir))
-    return replace(entry, body_text=None), replace(body, html=""), pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+    return replace(entry, body_text=None), replace(body, html=""), codec.encode(body)
 
 
 def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, jobs: int,
@@ -493,18 +492,18 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
     with progress_bar(len(items) if progress else 0, "reading") as step:
 
         def keep(result: tuple[_Parsed, Body | None, bytes | None]) -> None:
-            entry, body_facts, pickled = result
+            entry, body_facts, encoded = result
             rel = next(order)[0].rel
-            if body_facts is not None and pickled is not None:
+            if body_facts is not None and encoded is not None:
                 key = keys[rel]
                 if cache.enabled:
                     bodies[key] = new_facts[key] = body_facts
-                    batch[key] = pickled
+                    batch[key] = encoded
                     if len(batch) >= 200:
                         cache.put_raw("bodies", batch)
                         batch.clear()
                 else:
-                    bodies[key] = pickle.loads(pickled)
+                    bodies[key] = codec.decode(encoded)
             parsed[rel] = entry
             step(result)
 

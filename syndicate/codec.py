@@ -1,0 +1,293 @@
+"""Cached values as data: JSON that can describe only plain values and syndicate's own
+frozen dataclasses, so reading a cache can never run code.
+
+The cache may come from elsewhere (CI restores it from shared storage), so it is read as
+untrusted input. Pickle would call whatever a crafted file names; this format names
+classes too, but a name is only looked up among the dataclasses of syndicate's own
+modules, the object is made without calling anything of the class, and every field is
+checked against the class's annotations on the way in. A value that does not fit is a
+`CodecError`, which the cache treats as a miss. (Authenticating pickles instead would
+need a key the restored cache cannot carry, and then a cache restored on a new machine
+could never be read: data is the simpler trust boundary.)
+
+Every JSON array starts with a tag: `["t", ...]` tuple, `["l", ...]` list, `["m", k, v,
+...]` mapping with keys that are not text, `["dt", iso, zone]` datetime, `["da", iso]`
+date, `["p", text]` path, `["b", base64]` bytes, `["A", id, identity]` an author of
+site.yaml by reference, and `["@module:Class", field, ...]` a dataclass, fields in order.
+A JSON object is a mapping with text keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import sys
+import types
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path, PurePath
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from zoneinfo import ZoneInfo
+
+from .model import Author, known_author
+
+Decoder = Callable[[Any], Any]
+
+
+class CodecError(ValueError):
+    """The bytes are not a value this version of syndicate wrote."""
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def decode(data: bytes) -> Any:
+    """The value, or CodecError for anything damaged, foreign or shaped unlike our types."""
+    try:
+        return _any(json.loads(data.decode("utf-8", "surrogatepass")))
+    except CodecError:
+        raise
+    except (ValueError, TypeError, KeyError, RecursionError, OverflowError, AttributeError) as exc:
+        raise CodecError(str(exc)) from None
+
+
+def _plain(value: object) -> Any:
+    kind: Any = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return value
+    if kind is tuple:
+        return ["t", *map(_plain, value)]  # type: ignore[call-overload]
+    if kind is list:
+        return ["l", *map(_plain, value)]  # type: ignore[call-overload]
+    if isinstance(value, Mapping):
+        if all(type(key) is str for key in value):
+            return {key: _plain(item) for key, item in value.items()}
+        return ["m", *(part for key, item in value.items() for part in (_plain(key), _plain(item)))]
+    if kind is datetime:
+        assert isinstance(value, datetime)
+        zone = value.tzinfo.key if isinstance(value.tzinfo, ZoneInfo) else None
+        return ["dt", value.isoformat(), zone]
+    if kind is date:
+        assert isinstance(value, date)
+        return ["da", value.isoformat()]
+    if isinstance(value, PurePath):
+        return ["p", str(value)]
+    if kind is bytes:
+        assert isinstance(value, bytes)
+        return ["b", base64.b64encode(value).decode("ascii")]
+    if isinstance(value, Author) and kind is Author:
+        _resolve, (author_id, identity) = value.__reduce__()
+        return ["A", author_id, identity]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _field_names(kind)
+        return [f"@{kind.__module__}:{kind.__qualname__}", *(_plain(getattr(value, name)) for name in names)]
+    raise TypeError(f"cannot cache a {kind.__name__}")
+
+
+def _fail(expected: str, value: Any) -> Any:
+    raise CodecError(f"expected {expected}, found {type(value).__name__}")
+
+
+def _tagged(value: Any, tag: str) -> list[Any]:
+    if type(value) is not list or not value or value[0] != tag:
+        _fail(f"['{tag}', ...]", value)
+    return value  # type: ignore[no-any-return]
+
+
+def _any(value: Any) -> Any:
+    """Any value, by its tags; dataclass fields are still checked against their annotations."""
+    kind: Any = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return value
+    if kind is dict:
+        return {key: _any(item) for key, item in value.items()}
+    if kind is not list or not value or type(value[0]) is not str:
+        return _fail("a tagged array", value)
+    tag = value[0]
+    if tag == "t":
+        return tuple(map(_any, value[1:]))
+    if tag == "l":
+        return list(map(_any, value[1:]))
+    if tag == "m":
+        if len(value) % 2 != 1:
+            return _fail("key and value pairs", value)
+        return {_any(value[i]): _any(value[i + 1]) for i in range(1, len(value), 2)}
+    decoder = _SCALARS.get(tag)
+    if decoder is not None:
+        return decoder(value)
+    if tag.startswith("@"):
+        return _instance(_class(tag[1:]), value)
+    return _fail("a known tag", tag)
+
+
+def _datetime(value: Any) -> datetime:
+    _tagged(value, "dt")
+    if len(value) != 3 or type(value[1]) is not str or value[2] is not None and type(value[2]) is not str:
+        _fail("['dt', iso, zone]", value)
+    moment = datetime.fromisoformat(value[1])
+    if value[2] is None:
+        return moment
+    if moment.tzinfo is None:
+        _fail("an aware datetime", value)
+    return moment.astimezone(ZoneInfo(value[2]))
+
+
+def _date(value: Any) -> date:
+    _tagged(value, "da")
+    if len(value) != 2 or type(value[1]) is not str:
+        _fail("['da', iso]", value)
+    return date.fromisoformat(value[1])
+
+
+def _path(value: Any) -> Path:
+    _tagged(value, "p")
+    if len(value) != 2 or type(value[1]) is not str:
+        _fail("['p', text]", value)
+    return Path(value[1])
+
+
+def _bytes(value: Any) -> bytes:
+    _tagged(value, "b")
+    if len(value) != 2 or type(value[1]) is not str:
+        _fail("['b', base64]", value)
+    return base64.b64decode(value[1], validate=True)
+
+
+def _author(value: Any) -> Author:
+    _tagged(value, "A")
+    if len(value) != 3 or type(value[1]) is not str or type(value[2]) is not str:
+        _fail("['A', id, identity]", value)
+    try:
+        return known_author(value[1], value[2])
+    except KeyError:
+        raise CodecError("an author this site does not have (any more)") from None
+
+
+_SCALARS: dict[str, Decoder] = {"dt": _datetime, "da": _date, "p": _path, "b": _bytes, "A": _author}
+
+
+@cache
+def _class(name: str) -> type:
+    """A dataclass of syndicate's own, by `module:Qualname`; never imports anything."""
+    module_name, _, qualname = name.partition(":")
+    if module_name != "syndicate" and not module_name.startswith("syndicate."):
+        raise CodecError(f"not a syndicate type: {name}")
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        if not part.isidentifier() or part.startswith("__"):
+            raise CodecError(f"not a class name: {name}")
+        found = getattr(found, part, None)
+    if not isinstance(found, type) or not dataclasses.is_dataclass(found) or found is Author:
+        raise CodecError(f"not a cached type: {name}")
+    return found
+
+
+@cache
+def _field_names(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@cache
+def _layout(cls: Any) -> tuple[tuple[str, ...], tuple[Decoder, ...] | None, bool]:
+    """Field names, a decoder per field (None when an annotation has no decoder), slots."""
+    names = _field_names(cls)
+    try:
+        hints = get_type_hints(cls)
+        decoders: tuple[Decoder, ...] | None = tuple(_decoder(hints[name]) for name in names)
+    except (NameError, TypeError, CodecError):
+        decoders = None
+    return names, decoders, "__slots__" in cls.__dict__
+
+
+def _instance(cls: type, value: list[Any]) -> Any:
+    names, decoders, slotted = _layout(cls)
+    if decoders is None:
+        raise CodecError(f"{cls.__qualname__} cannot be read from a cache")
+    if len(value) != len(names) + 1:
+        raise CodecError(f"{cls.__qualname__} has {len(names)} fields, not {len(value) - 1}")
+    values = [decode_field(item) for decode_field, item in zip(decoders, value[1:], strict=True)]
+    made: Any = object.__new__(cls)  # no __init__, no __post_init__: nothing of the class runs
+    if slotted:
+        for name, item in zip(names, values, strict=True):
+            object.__setattr__(made, name, item)
+    else:
+        made.__dict__.update(zip(names, values, strict=True))
+    return made
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:
+    """A function that decodes a JSON value into `hint`, or raises CodecError."""
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any or hint is object:
+        return _any
+    if hint in (str, int, bool):
+        return lambda value: value if type(value) is hint else _fail(hint.__name__, value)
+    if hint is float:
+        return lambda value: float(value) if type(value) in (int, float) else _fail("a number", value)
+    if hint is type(None):
+        return lambda value: None if value is None else _fail("null", value)
+    if origin in (Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            inner = _decoder(options[0])
+            return lambda value: None if value is None else inner(value)
+        allowed = tuple(get_origin(a) or a for a in args)
+        return lambda value: _checked(_any(value), allowed)
+    if origin is tuple:
+        return _tuple_decoder(args)
+    if origin is list:
+        item = _decoder(args[0])
+        return lambda value: [item(x) for x in _tagged(value, "l")[1:]]
+    if origin in (dict, Mapping):
+        return _mapping_decoder(args)
+    scalar = {datetime: _datetime, date: _date, Path: _path, bytes: _bytes, Author: _author}.get(hint)
+    if scalar is not None:
+        return scalar
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        tag = f"@{hint.__module__}:{hint.__qualname__}"
+        return lambda value: _instance(hint, _tagged(value, tag))
+    raise CodecError(f"no decoder for {hint!r}")
+
+
+def _checked(value: Any, allowed: tuple[type, ...]) -> Any:
+    return value if isinstance(value, allowed) else _fail(" or ".join(t.__name__ for t in allowed), value)
+
+
+def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+        return lambda value: tuple(item(x) for x in _tagged(value, "t")[1:])
+    items = tuple(_decoder(a) for a in args)
+
+    def fixed(value: Any) -> tuple[Any, ...]:
+        parts = _tagged(value, "t")[1:]
+        if len(parts) != len(items):
+            _fail(f"a tuple of {len(items)}", value)
+        return tuple(decode_item(x) for decode_item, x in zip(items, parts, strict=True))
+
+    return fixed
+
+
+def _mapping_decoder(args: tuple[Any, ...]) -> Decoder:
+    key_decoder, item_decoder = (_decoder(args[0]), _decoder(args[1])) if args else (_any, _any)
+    if args and args[0] is str:
+        def text_keys(value: Any) -> dict[str, Any]:
+            if type(value) is not dict:
+                _fail("an object", value)
+            return {key: item_decoder(item) for key, item in value.items()}
+
+        return text_keys
+
+    def pairs(value: Any) -> dict[Any, Any]:
+        if type(value) is dict:  # text keys written as an object
+            return {key_decoder(key): item_decoder(item) for key, item in value.items()}
+        parts = _tagged(value, "m")
+        if len(parts) % 2 != 1:
+            _fail("key and value pairs", value)
+        return {key_decoder(parts[i]): item_decoder(parts[i + 1]) for i in range(1, len(parts), 2)}
+
+    return pairs
