@@ -37,13 +37,14 @@ import os
 import shutil
 import signal
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem, SiteError, display_path
 from .paths import shown
-from .tree import PROBE, can_exchange, exchange, is_unsupported, mirror, remove, remove_probes
+from .tree import PROBE, can_exchange, exchange, is_unsupported, link_or_copy, mirror, remove, remove_probes
 
 MARKER = ".syndicate-output"
 JOURNAL = "JOURNAL.json"
@@ -51,6 +52,7 @@ STAGE_IN_OUTPUT = ".syndicate-stage"
 MARKER_TEXT = "This folder is written by `syndicate build`; its files are replaced on every build.\n"
 _FILES = "files:"
 _NEW = ".syndicate-new-"  # a changed file linked into the twin under this name, then renamed over
+_RACY_NS = 3_000_000_000  # coarser than any file system's timestamps (FAT: 2 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class Record:
 
     token: str
     files: dict[str, tuple[int, int]] | None  # path -> (size, mtime_ns); None: an older marker without a list
+    folders: dict[str, int] | None = None  # every folder below the top (the user's too) -> mtime_ns
+    written_ns: int = 0  # when the record was written: folders changed shortly before may change unseen
 
 
 @dataclass(slots=True)
@@ -76,15 +80,20 @@ class Stage:
     outputs: set[str] | None = None  # every output path of the build, written or kept
 
     def put(self, path: str, data: bytes) -> None:
-        with open(self._target(path), "wb") as handle:
-            handle.write(data)
+        try:
+            with open(self._target(path), "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise _fault(self.out_dir, "cannot stage the new files", exc) from None
 
     def put_file(self, path: str, source: Path) -> None:
+        """A copy, never a hard link: an image saved in place under content/ must not change
+        the published site (and its twin) before a build has checked and committed it."""
         target = self._target(path)
         try:
-            os.link(source, target)  # an asset's bytes are already on disk: share them
-        except OSError:
             shutil.copy2(source, target)
+        except OSError as exc:
+            raise _fault(self.out_dir, "cannot stage the new files", exc) from None
 
     def _target(self, path: str) -> str:
         if not is_plain_relative(path) or path.startswith(".syndicate-"):
@@ -120,22 +129,29 @@ def read_record(out_dir: Path) -> Record | None:
     if len(lines) < 2:
         return Record("", None)
     token = lines[-1].strip()
-    if len(lines) < 3 or lines[1] != _FILES:
+    if len(lines) < 3 or not lines[1].startswith(_FILES):
         return Record(token, None)
     files: dict[str, tuple[int, int]] = {}
+    folders: dict[str, int] = {}
     try:
+        written = int(lines[1][len(_FILES) :] or 0)
         for line in lines[2:-1]:
-            size, mtime, path = line.split(" ", 2)
-            files[path] = (int(size), int(mtime))
+            if line.endswith("/"):
+                mtime, path = line.split(" ", 1)
+                folders[path[:-1]] = int(mtime)
+            else:
+                size, mtime, path = line.split(" ", 2)
+                files[path] = (int(size), int(mtime))
     except ValueError:
         return Record("", None)
-    return Record(token, files)
+    return Record(token, files, folders, written)
 
 
-def write_marker(folder: Path, token: str, files: dict[str, tuple[int, int]]) -> None:
+def write_marker(folder: Path, token: str, files: dict[str, tuple[int, int]], folders: dict[str, int]) -> None:
     """Write the marker under a new name, then rename it over: never in place, because the
     output folder and its twin share files, and a write in place would change both."""
-    lines = [MARKER_TEXT.rstrip("\n"), _FILES, *(f"{s} {m} {p}" for p, (s, m) in sorted(files.items())), token]
+    lines = [MARKER_TEXT.rstrip("\n"), f"{_FILES} {time.time_ns()}",
+             *(f"{s} {m} {p}" for p, (s, m) in sorted(files.items())), *(f"{m} {p}/" for p, m in sorted(folders.items())), token]
     temporary = folder / f"{MARKER}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -176,6 +192,26 @@ def _real_folder(root: str, folder: str, known: dict[str, bool]) -> bool:
             real = False
     known[folder] = real
     return real
+
+
+def changed_folders(out_dir: Path, record: Record | None) -> set[str] | None:
+    """The folders whose entries may differ from what the record describes: the top one,
+    those whose mtime moved, and those changed too close to the record's writing for
+    their mtime to tell (as git treats "racily clean" files). None: the record cannot say."""
+    if record is None or record.folders is None:
+        return None
+    out = str(out_dir)
+    racy_since = record.written_ns - _RACY_NS
+    changed = {""}
+    for folder, mtime in record.folders.items():
+        try:
+            info = os.lstat(f"{out}/{folder}")
+        except OSError:
+            changed.add(folder.rpartition("/")[0])  # gone: compare its parent
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_mtime_ns != mtime or mtime >= racy_since:
+            changed.add(folder)
+    return changed
 
 
 def outputs_intact(out_dir: Path) -> bool:
@@ -364,11 +400,18 @@ def _new_record(stage: Stage, writes: list[str]) -> dict[str, tuple[int, int]]:
 def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours: set[str] | None,
           files: dict[str, tuple[int, int]]) -> None:
     out_dir, twin = stage.out_dir, stage.twin
-    assert twin is not None
+    assert twin is not None and stage.outputs is not None
+    record = stage.record
+    synced = _synced(twin)
+    trusted = record is not None and record.folders is not None and bool(record.token) and synced == record.token
     try:
-        mirror(str(out_dir), str(twin), skip=_kept_out)
+        _synced(twin, forget=True)  # from here on the twin changes: a crash leaves it unvouched for
+        only = changed_folders(out_dir, record) if trusted else None
+        known = set(record.folders or ()) if trusted and record is not None else set()
+        walked = mirror(str(out_dir), str(twin), skip=_kept_out, only=only, known=known)
         apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=True)
-        write_marker(twin, token, files)
+        folders = _folder_times(twin, known | walked | {p.rpartition("/")[0] for p in stage.outputs})
+        write_marker(twin, token, files, folders)
         _copy_owner_and_mode(out_dir, twin)
     except OSError as exc:
         raise _fault(out_dir, "cannot prepare the new output folder", exc) from None
@@ -385,9 +428,38 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
             remove(str(twin))  # the empty folder this build made: nothing can hold it open
         else:
             apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=False)
-            write_marker(twin, token, files)
+            write_marker(twin, token, files, folders)
+            _synced(twin, token)
     except OSError:
-        pass  # the twin is only a head start: the next commit makes it match again
+        pass  # the twin is only a head start: unvouched for, the next commit compares it all
+
+
+def _synced(twin: Path, token: str | None = None, forget: bool = False) -> str:
+    """The stamp that vouches the twin matched the output folder when that folder's record
+    had `token`: read it, write it, or forget it."""
+    stamp = twin.with_name(f"{twin.name}.synced")
+    if forget:
+        with contextlib.suppress(FileNotFoundError):
+            stamp.unlink()
+        return ""
+    if token is not None:
+        stamp.write_text(token, "utf-8")
+        return token
+    try:
+        return stamp.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _folder_times(root: Path, candidates: Iterable[str]) -> dict[str, int]:
+    """The mtime of each real folder among `candidates` under `root`, the top left out."""
+    out = str(root)
+    real: dict[str, bool] = {"": True}
+    found = {}
+    for folder in candidates:
+        if folder and _real_folder(out, folder, real):
+            found[folder] = os.lstat(f"{out}/{folder}").st_mtime_ns
+    return found
 
 
 def _kept_out(name: str) -> bool:
@@ -422,10 +494,12 @@ def _commit_in_place(out_dir: Path, folder: Path, token: str, writes: list[str],
         raise _fault(out_dir, "cannot prepare the output folder", exc) from None
     try:
         apply_changes(out_dir, folder, writes, deletes, ours, keep_staged=False)
-        write_marker(out_dir, token, files)
+        write_marker(out_dir, token, files, {})  # no folder times: nothing is swapped with this folder
     except OSError as exc:
         _roll_back(out_dir, folder, writes, deletes, new_folders)
         raise _fault(out_dir, "cannot update the output folder", exc) from None
+    with contextlib.suppress(OSError):
+        (folder / JOURNAL).unlink()  # done: never replayed, even if the stage outlives this build
 
 
 def _keep_aside(out_dir: Path, folder: Path, paths: Iterable[str]) -> list[str]:
@@ -445,7 +519,7 @@ def _keep_aside(out_dir: Path, folder: Path, paths: Iterable[str]) -> list[str]:
             continue
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISREG(os.lstat(f"{out}/{path}").st_mode):
-                os.link(f"{out}/{path}", aside / staged_name(path), follow_symlinks=False)
+                link_or_copy(f"{out}/{path}", aside / staged_name(path))
     return sorted(new_folders)
 
 
@@ -466,8 +540,9 @@ def _roll_back(out_dir: Path, folder: Path, writes: list[str], deletes: list[str
         for name in sorted(new_folders, key=len, reverse=True):
             with contextlib.suppress(OSError):
                 (out_dir / name).rmdir()
-    with contextlib.suppress(OSError):
-        (folder / JOURNAL).unlink()
+    for leftover in (out_dir / f"{MARKER}.tmp", folder / JOURNAL):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _replay(out_dir: Path, folder: Path) -> None:
@@ -485,7 +560,7 @@ def _replay(out_dir: Path, folder: Path) -> None:
         return
     try:
         apply_changes(out_dir, folder, writes, deletes, ours, keep_staged=False)
-        write_marker(out_dir, token, files)
+        write_marker(out_dir, token, files, {})
     except OSError:
         _roll_back(out_dir, folder, writes, deletes, new_folders)
 
@@ -580,10 +655,12 @@ def apply_changes(root: Path, source: Path, writes: list[str], deletes: list[str
             linked = f"{out}/{parent}/{_NEW}{staged_name(path)}" if parent else f"{out}/{_NEW}{staged_name(path)}"
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(linked)
-            os.link(staged, linked)
-            os.replace(linked, target)
-            if os.path.lexists(linked):  # rename() does nothing when both names are one file already
-                os.unlink(linked)
+            link_or_copy(staged, linked)
+            try:
+                os.replace(linked, target)
+            finally:
+                if os.path.lexists(linked):  # also when rename() did nothing: both names were one file
+                    os.unlink(linked)
         else:
             try:
                 os.replace(staged, target)
@@ -626,7 +703,7 @@ def _fault(out_dir: Path, what: str, exc: OSError) -> SiteError:
         reason = "the file system is read-only"
     elif exc.errno in (errno.EACCES, errno.EPERM):
         reason = "permission denied"
-    where = f" ({shown(str(exc.filename))})" if exc.filename else ""
+    where = f" ({shown(display_path(Path(os.fsdecode(exc.filename)), Path.cwd()))})" if exc.filename else ""
     return SiteError.one(display_path(out_dir, Path.cwd()), 1, f"{what}: {reason}{where}; the output folder was left as it was")
 
 

@@ -102,37 +102,83 @@ def remove_probes(folder: Path) -> None:
                     os.rmdir(entry.path)
 
 
-def mirror(source: str, target: str, skip: Callable[[str], bool]) -> None:
+def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str] | None = None,
+           known: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """Make `target` hold exactly what `source` holds, file for file, as hard links.
 
-    Entries of the top folder for which `skip(name)` is true are neither copied nor kept.
-    Files that cannot be linked (another owner under protected_hardlinks, too many links)
-    are copied with their times. Raises OSError for what it cannot reproduce.
+    With `only`, the two are known to match except in those folders (relative paths, ""
+    for the top): each is compared, and so is every folder below them that is not in
+    `known` (it is new). Entries of the top folder for which `skip(name)` is true are
+    neither copied nor kept. Files that cannot be linked are copied with their times.
+    Returns the folders compared; raises OSError for what it cannot reproduce.
     """
     if not os.path.isdir(target) or os.path.islink(target):
         remove(target)
         os.mkdir(target)
-    pending = [""]
+    # (folder, whether it is known to be a real folder in both, not reached through a link)
+    pending = [(rel, not rel) for rel in sorted(only, key=len, reverse=True)] if only is not None else [("", True)]
+    walked: set[str] = set()
+    real = {"": True}
     while pending:
-        rel = pending.pop()
+        rel, checked = pending.pop()  # parents first
+        if rel in walked or not (checked or (_real_folder(source, rel, real) and _no_link(target, rel))):
+            continue
+        walked.add(rel)
         here, there = os.path.join(source, rel), os.path.join(target, rel)
-        with os.scandir(here) as listing:
-            wanted = {e.name: e for e in listing if rel or not skip(e.name)}
-        with os.scandir(there) as listing:
-            present = {e.name: e for e in listing}
+        try:
+            with os.scandir(here) as listing:
+                wanted = {e.name: e for e in listing if rel or not skip(e.name)}
+        except FileNotFoundError:
+            if only is None or not rel:
+                raise
+            continue  # gone since it was listed: its parent, changed too, is compared as well
+        try:
+            with os.scandir(there) as listing:
+                present = {e.name: e for e in listing}
+        except FileNotFoundError:
+            os.makedirs(there)
+            present = {}
         for name, entry in list(present.items()):
             if name not in wanted or not _same(wanted[name], entry):
                 remove(entry.path)
                 del present[name]
         for name, entry in wanted.items():
             destination = os.path.join(there, name)
+            child = f"{rel}/{name}" if rel else name
             if entry.is_dir(follow_symlinks=False):
                 if name not in present:
                     os.mkdir(destination)
                     os.chmod(destination, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode))
-                pending.append(os.path.join(rel, name))
+                if only is None or name not in present or child not in known:
+                    pending.append((child, True))
             elif name not in present:
                 copy_entry(entry.path, destination)
+    return walked
+
+
+def _real_folder(root: str, rel: str, known: dict[str, bool]) -> bool:
+    """Whether every folder from `root` down to `rel` is a real folder, not a link."""
+    if not rel or rel in known:
+        return not rel or known[rel]
+    try:
+        real = _real_folder(root, rel.rpartition("/")[0], known) and stat.S_ISDIR(os.lstat(os.path.join(root, rel)).st_mode)
+    except OSError:
+        real = False
+    known[rel] = real
+    return real
+
+
+def _no_link(root: str, rel: str) -> bool:
+    """Whether the way from `root` to `rel` goes through real folders only (as far as it exists)."""
+    path = root
+    for part in rel.split("/"):
+        path = os.path.join(path, part)
+        try:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                return False
+        except FileNotFoundError:
+            return True
+    return True
 
 
 def _same(wanted: os.DirEntry[str], present: os.DirEntry[str]) -> bool:
@@ -151,16 +197,22 @@ def copy_entry(source: str, destination: str) -> None:
     if stat.S_ISLNK(mode):
         os.symlink(os.readlink(source), destination)
     elif stat.S_ISREG(mode):
-        try:
-            os.link(source, destination, follow_symlinks=False)
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.EMLINK, errno.EXDEV, errno.EACCES):
-                raise
-            shutil.copy2(source, destination, follow_symlinks=False)
+        link_or_copy(source, destination)
     elif stat.S_ISFIFO(mode):
         os.mkfifo(destination, stat.S_IMODE(mode))
     else:
         raise OSError(errno.EOPNOTSUPP, "a socket or device file cannot be kept", source)
+
+
+def link_or_copy(source: str | Path, destination: str | Path) -> None:
+    """A hard link, or a copy with the same times where the link is refused (a file of
+    another owner under protected_hardlinks, too many links to one file)."""
+    try:
+        os.link(source, destination, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EMLINK, errno.EXDEV, errno.EACCES):
+            raise
+        shutil.copy2(source, destination, follow_symlinks=False)
 
 
 def remove(path: str) -> None:

@@ -1,0 +1,271 @@
+"""The commit: a reader sees the old site or the new one, at every instant and after kill -9;
+disk faults are one clear line with the old site kept; the disk, not the record, is the truth."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import syndicate.output
+import syndicate.tree
+from syndicate.errors import SiteError
+from syndicate.output import MARKER, STAGE_IN_OUTPUT
+
+from .conftest import build_site
+
+build_module = importlib.import_module("syndicate.build")
+CRASH_BUILD = Path(__file__).parent / "crash_build.py"
+CHANGES = ("link", "rename", "replace", "unlink", "mkdir", "rmdir", "symlink", "chmod")
+USER_FILES = {
+    "CNAME": b"notes.example.org\n",
+    ".nojekyll": b"",
+    ".well-known/acme-challenge/token": b"proof\n",
+    ".git/HEAD": b"ref: refs/heads/gh-pages\n",
+    ".git/objects/ab/cdef0123": b"blob\n",
+    "articles/greeting/notes.txt": b"the user's own file inside one of syndicate's folders\n",
+}
+
+
+def view(folder: Path, scratch: bool = False) -> dict[str, bytes]:
+    """What a reader finds under `folder` by path: each file's bytes, each symlink's target.
+    The in-place commit's stage is left out unless `scratch`."""
+    found: dict[str, bytes] = {}
+    for here, dirs, files in os.walk(folder):
+        if not scratch and here == str(folder) and STAGE_IN_OUTPUT in dirs:
+            dirs.remove(STAGE_IN_OUTPUT)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
+            path = os.path.join(here, name)
+            rel = os.path.relpath(path, folder)
+            if os.path.islink(path):
+                found[rel] = b"-> " + os.fsencode(os.readlink(path))
+            else:
+                with open(path, "rb") as handle:
+                    found[rel] = handle.read()
+    return found
+
+
+def without_marker(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in files.items() if path != MARKER}
+
+
+def recorded(files: dict[str, bytes]) -> list[tuple[str, int]]:
+    """The marker's files with their sizes (mtimes differ from one run to the next)."""
+    lines = files[MARKER].decode().splitlines()[2:-1]
+    return [(path, int(size)) for size, _mtime, path in (line.split(" ", 2) for line in lines if not line.endswith("/"))]
+
+
+def add_user_files(out: Path) -> None:
+    for name, data in USER_FILES.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+
+
+def change(root: Path) -> None:
+    """Edits that make a commit replace, add and delete files and folders."""
+    greeting = root / "content/greeting.md"
+    greeting.write_text(greeting.read_text().replace("it's that simple.", "it's that simple, really."))
+    (root / "content/chairs.md").unlink()
+    (root / "content/extra").mkdir()
+    (root / "content/extra/new.txt").write_text("a new file in a new folder\n")
+    (root / "content/dot.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><circle r='2'/></svg>\n")
+
+
+def prepare(site: Path, mode: str) -> None:
+    """A built site with the user's own files in its output folder; "swap" builds a second
+    time, so the twin exists and the commit under test is the steady one."""
+    build_site(site)
+    add_user_files(site.parent / "output")
+    if mode == "swap":
+        waiting = site.parent / "content/waiting.md"
+        waiting.write_text(waiting.read_text().replace('title: "Waiting <Well>"', 'title: "Waiting Well"'))
+        build_site(site)
+
+
+def debris(root: Path) -> list[str]:
+    """Scratch that a finished build must not leave: stages, probes, half-written markers."""
+    out, cache = root / "output", root / ".syndicate-cache"
+    found = [p.name for p in out.iterdir() if p.name.startswith(".syndicate-") and p.name != MARKER]
+    found += [p.name for p in cache.iterdir() if p.name.startswith(("stage-", ".syndicate-probe"))]
+    return found + [p.name for p in cache.glob("swap-*/.syndicate-new-*")]
+
+
+@contextmanager
+def during_commit(monkeypatch: pytest.MonkeyPatch, before_each: Callable[[str, str], None]) -> Iterator[None]:
+    """Call `before_each(name, first argument)` before every change the commit makes to the file system."""
+    watching = {"on": False}
+
+    def watched(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if watching["on"]:
+                before_each(name, str(args[0]) if args else "")
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in CHANGES:
+        monkeypatch.setattr(os, name, watched(name, getattr(os, name)))
+    monkeypatch.setattr(syndicate.output, "exchange", watched("exchange", syndicate.tree.exchange))
+    real_commit = build_module.commit
+
+    def commit(*args: Any) -> None:
+        watching["on"] = True
+        try:
+            real_commit(*args)
+        finally:
+            watching["on"] = False
+
+    monkeypatch.setattr(build_module, "commit", commit)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+
+
+def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
+    build_site(fresh / "site.yaml", use_cache=False)
+    return without_marker(view(fresh / "output"))
+
+
+# Old or new, at every instant of a commit and after a kill at any of them.
+
+
+@pytest.mark.parametrize("mode", ["first-swap", "swap", "in-place"])
+def test_every_view_of_the_output_during_a_commit_is_the_old_site_or_the_new(
+        tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    prepare(tiny_site, mode)
+    out = tiny_site.parent / "output"
+    old = view(out)
+    change(tiny_site.parent)
+    views: list[tuple[dict[str, bytes], bool]] = []
+    if mode == "in-place":
+        monkeypatch.setattr(syndicate.output, "can_exchange", lambda *_args: False)
+    with during_commit(monkeypatch, lambda _name, _path: views.append((view(out), (out / STAGE_IN_OUTPUT / "JOURNAL.json").exists()))):
+        build_site(tiny_site)
+    new = view(out)
+    assert without_marker(new) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
+    states = ["old" if seen == old else "new" if seen == new else "mixed" for seen, _journal in views]
+    order = {"old": 0, "mixed": 1, "new": 2}
+    assert len(views) > 10 and states == sorted(states, key=order.__getitem__) and states[0] == "old", states
+    if mode == "in-place":  # a mix is visible, and only while the journal that finishes it exists
+        assert all(journal for (_seen, journal), state in zip(views, states, strict=True) if state == "mixed")
+    else:
+        assert set(states) == {"old", "new"}, states
+
+
+def test_kill_9_at_random_points_of_the_commit_leaves_old_or_new_and_the_next_build_finishes(
+        tiny_site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = random.Random(20240611)
+    work = tiny_site.parent  # every run happens at this path: the cache keys name the output folder
+    figures = []
+    for mode, runs in (("first-swap", 10), ("swap", 10), ("in-place", 10)):
+        shutil.rmtree(work)
+        shutil.copytree(Path(__file__).parent / "sites/tiny", work)
+        prepare(work / "site.yaml", mode)
+        base = tmp_path / f"base-{mode}"
+        subprocess.run(["cp", "-a", str(work), str(base)], check=True)  # -a keeps the twin's hard links
+        old = view(work / "output")
+        extra = ["in-place"] if mode == "in-place" else []
+        change(work)
+        calibration = subprocess.run([sys.executable, str(CRASH_BUILD), str(work / "site.yaml"), "0", *extra],
+                                     capture_output=True, text=True, check=True)
+        total = int(calibration.stdout)
+        new = view(work / "output")
+        states = {"old": 0, "new": 0, "mixed, journal finished by the next build": 0}
+        for at in sorted(rng.sample(range(1, total + 1), min(runs, total))):
+            shutil.rmtree(work)
+            subprocess.run(["cp", "-a", str(base), str(work)], check=True)
+            change(work)
+            killed = subprocess.run([sys.executable, str(CRASH_BUILD), str(work / "site.yaml"), str(at), *extra], capture_output=True)
+            assert killed.returncode == -9, killed.stderr
+            seen = view(work / "output")
+            if seen == old:
+                states["old"] += 1
+            elif without_marker(seen) == without_marker(new) and recorded(seen) == recorded(new):
+                states["new"] += 1
+            else:
+                assert mode == "in-place" and (work / "output" / STAGE_IN_OUTPUT / "JOURNAL.json").exists(), (mode, at)
+                states["mixed, journal finished by the next build"] += 1
+            build_site(work / "site.yaml")
+            after = view(work / "output")
+            assert without_marker(after) == without_marker(new) and recorded(after) == recorded(new), (mode, at)
+            assert not debris(work), (mode, at)
+        figures.append(f"{mode}: {sum(states.values())} kills among {total} operations: {states}")
+    with capsys.disabled():
+        print("\nkill -9 during the commit:\n  " + "\n  ".join(figures))
+
+
+# Faults of the disk: one clear line, the old site kept, no debris, and the next build works.
+
+
+FAULTS = {errno.ENOSPC: "no space left on the device", errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}
+
+
+@pytest.mark.parametrize("mode", ["swap", "in-place"])
+def test_a_disk_fault_during_the_commit_keeps_the_old_site_and_says_so(
+        tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    prepare(tiny_site, mode)
+    out = tiny_site.parent / "output"
+    change(tiny_site.parent)
+    if mode == "in-place":
+        monkeypatch.setattr(syndicate.output, "can_exchange", lambda *_args: False)
+    calls: list[tuple[str, str]] = []
+    base = tmp_path / "base"
+    subprocess.run(["cp", "-a", str(tiny_site.parent), str(base)], check=True)
+    with during_commit(monkeypatch, lambda name, path: calls.append((name, path))):  # the commit's operations, once
+        build_site(tiny_site)
+    names = [name for name, _path in calls]
+    # The operation that commits (numbered from 1): the exchange, or writing the marker in place.
+    commit_point = 1 + (names.index("exchange") if mode == "swap" else
+                        max(i for i, (name, path) in enumerate(calls) if name == "replace" and path.endswith(f"{MARKER}.tmp")))
+    points = sorted({1, 2, commit_point // 2, commit_point - 1, commit_point, min(commit_point + 1, len(names)), len(names)})
+    outcomes = {"kept the old site": 0, "committed": 0}
+    for code, reason in FAULTS.items():
+        for at in points:
+            shutil.rmtree(tiny_site.parent)
+            subprocess.run(["cp", "-a", str(base), str(tiny_site.parent)], check=True)
+            old = view(out, scratch=True)
+            count = {"n": 0}
+
+            def fault(_name: str, _path: str, at: int = at, code: int = code, count: dict[str, int] = count) -> None:
+                count["n"] += 1
+                if count["n"] == at:
+                    raise OSError(code, os.strerror(code), str(out / "articles"))
+
+            # Before the commit point every fault keeps the old site, but for a hard link refused
+            # for permission, which becomes a copy (protected_hardlinks refuses others' files).
+            kept = at <= commit_point and not (code == errno.EACCES and names[at - 1] == "link")
+            if mode == "in-place":
+                monkeypatch.setattr(syndicate.output, "can_exchange", lambda *_args: False)
+            try:
+                with during_commit(monkeypatch, fault):
+                    build_site(tiny_site)
+            except SiteError as exc:
+                assert kept, (code, at)
+                assert len(exc.problems) == 1 and exc.problems[0].path in ("output", str(out))
+                assert reason in str(exc) and str(exc).endswith("; the output folder was left as it was"), str(exc)
+                assert view(out, scratch=True) == old, (code, at)
+                outcomes["kept the old site"] += 1
+            else:  # after the swap only the twin missed an update; before it, a copy stood in for a link
+                assert not kept, (code, at)
+                assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}, (code, at)
+                outcomes["committed"] += 1
+            if kept or at < commit_point:  # a fault while cleaning up after the commit may leave scratch for the next build
+                assert not [name for name in debris(tiny_site.parent) if name.startswith(".syndicate-")], (code, at)
+            build_site(tiny_site)
+            assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}, (code, at)
+            assert not debris(tiny_site.parent), (code, at)
+    assert outcomes["kept the old site"] >= 2 * len(FAULTS)
