@@ -11,7 +11,8 @@ need a key the restored cache cannot carry, and then a cache restored on a new m
 could never be read: data is the simpler trust boundary.)
 
 Every JSON array starts with a tag: `["t", ...]` tuple, `["l", ...]` list, `["m", k, v,
-...]` mapping with keys that are not text, `["dt", iso, zone]` datetime, `["da", iso]`
+...]` mapping with keys that are not text, `["dt", iso, null]` or `["dt", wall time, zone,
+fold]` datetime, `["da", iso]`
 date, `["p", text]` path, `["b", base64]` bytes, `["A", id, identity]` an author of
 site.yaml by reference, and `["@module:Class", field, ...]` a dataclass, fields in order.
 A JSON object is a mapping with text keys.
@@ -68,8 +69,9 @@ def _plain(value: object) -> Any:
         return ["m", *(part for key, item in value.items() for part in (_plain(key), _plain(item)))]
     if kind is datetime:
         assert isinstance(value, datetime)
-        zone = value.tzinfo.key if isinstance(value.tzinfo, ZoneInfo) else None
-        return ["dt", value.isoformat(), zone]
+        if isinstance(value.tzinfo, ZoneInfo) and value.tzinfo.key:  # wall time, zone and fold: exact even in a DST gap
+            return ["dt", value.replace(tzinfo=None).isoformat(), value.tzinfo.key, value.fold]
+        return ["dt", value.isoformat(), None]
     if kind is date:
         assert isinstance(value, date)
         return ["da", value.isoformat()]
@@ -125,14 +127,14 @@ def _any(value: Any) -> Any:
 
 def _datetime(value: Any) -> datetime:
     _tagged(value, "dt")
-    if len(value) != 3 or type(value[1]) is not str or value[2] is not None and type(value[2]) is not str:
-        _fail("['dt', iso, zone]", value)
+    if len(value) == 3 and type(value[1]) is str and value[2] is None:
+        return datetime.fromisoformat(value[1])
+    if len(value) != 4 or type(value[1]) is not str or type(value[2]) is not str or value[3] not in (0, 1):
+        _fail("['dt', iso, zone, fold]", value)
     moment = datetime.fromisoformat(value[1])
-    if value[2] is None:
-        return moment
-    if moment.tzinfo is None:
-        _fail("an aware datetime", value)
-    return moment.astimezone(ZoneInfo(value[2]))
+    if moment.tzinfo is not None:
+        _fail("a wall time", value)
+    return moment.replace(tzinfo=ZoneInfo(value[2]), fold=value[3])
 
 
 def _date(value: Any) -> date:

@@ -22,7 +22,7 @@ import syndicate.tree
 from syndicate.errors import SiteError
 from syndicate.output import MARKER, STAGE_IN_OUTPUT
 
-from .conftest import build_site
+from .conftest import article, build_site
 
 build_module = importlib.import_module("syndicate.build")
 CRASH_BUILD = Path(__file__).parent / "crash_build.py"
@@ -269,3 +269,213 @@ def test_a_disk_fault_during_the_commit_keeps_the_old_site_and_says_so(
             assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}, (code, at)
             assert not debris(tiny_site.parent), (code, at)
     assert outcomes["kept the old site"] >= 2 * len(FAULTS)
+
+
+def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_site: Path, tmp_path: Path) -> None:
+    prepare(tiny_site, "swap")
+    out = tiny_site.parent / "output"
+    [twin] = [p for p in (tiny_site.parent / ".syndicate-cache").glob("swap-*") if p.is_dir()]
+    user = dict(USER_FILES)
+    (out / "CNAME").unlink()
+    del user["CNAME"]
+    for name, data in {"articles/waiting/user.txt": b"in a folder the last commit did not touch\n",
+                       ".well-known/acme-challenge/token": b"renewed\n", "extra/deep/file.txt": b"a new folder\n"}.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+        user[name] = data
+    (out / ".git/objects/ab").rename(out / ".git/objects/cd")
+    user[".git/objects/cd/cdef0123"] = user.pop(".git/objects/ab/cdef0123")
+    change(tiny_site.parent)
+    build_site(tiny_site)
+    assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    late = b"written right after a commit, in a folder that commit changed\n"
+    (out / "articles/greeting/late.txt").write_bytes(late)  # racy: the folder's mtime may not have moved
+    user["articles/greeting/late.txt"] = late
+    greeting = tiny_site.parent / "content/greeting.md"
+    greeting.write_text(greeting.read_text() + "\nOne more line.\n")
+    build_site(tiny_site)
+    assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    # Caught up: a server holding the old folder open sees the new site too.
+    assert without_marker(view(twin)) == without_marker(view(out)) and recorded(view(twin)) == recorded(view(out))
+
+
+# The disk is the truth: what the record says is checked against it on every build.
+
+
+def test_a_rebuild_with_nothing_changed_restores_what_was_deleted_or_replaced_in_the_output(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for publishing\n")
+    (out / "articles/greeting/index.html").unlink()
+    (out / "feed.xml").write_text("<rss>tampered, and a different size</rss>\n")
+    same_size = out / "archive/index.html"
+    data = same_size.read_bytes()
+    same_size.write_bytes(data.replace(b"<", b"{", 1))  # same size, new mtime
+    (out / "robots.txt").unlink()
+    (out / "robots.txt").symlink_to(secret)
+    report = build_site(tiny_site)
+    assert report.written == 4
+    assert without_marker(view(out)) == clean_build(tiny_site, tmp_path)
+    assert secret.read_text() == "not for publishing\n"
+    assert build_site(tiny_site).written == 0
+
+
+def test_a_symlink_planted_at_a_folder_is_replaced_and_nothing_is_written_through_it(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "greeting").mkdir(parents=True)
+    (elsewhere / "greeting/index.html").write_text("someone else's page\n")
+    shutil.rmtree(out / "articles")
+    (out / "articles").symlink_to(elsewhere, target_is_directory=True)
+    build_site(tiny_site)  # no --clean: an ordinary rebuild with nothing changed
+    assert not (out / "articles").is_symlink()
+    assert without_marker(view(out)) == clean_build(tiny_site, tmp_path)
+    assert view(elsewhere) == {"greeting/index.html": b"someone else's page\n"}
+
+
+@pytest.mark.parametrize("how", ["clean", "no_cache", "cache_lost", "article_deleted"])
+def test_files_the_user_put_in_the_output_folder_are_never_deleted(tiny_site: Path, tmp_path: Path, how: str) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    add_user_files(out)
+    options: dict[str, object] = {}
+    if how == "clean":
+        options["clean"] = True
+    elif how == "no_cache":
+        options["use_cache"] = False
+    elif how == "cache_lost":
+        shutil.rmtree(tiny_site.parent / ".syndicate-cache")
+    else:
+        (tiny_site.parent / "content/chairs.md").unlink()
+    build_site(tiny_site, **options)
+    assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
+    assert ("articles/chairs/index.html" in view(out)) == (how != "article_deleted")
+
+
+def test_a_file_of_the_user_standing_where_an_output_goes_is_an_error(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+    (out / "articles/new").mkdir()
+    (out / "articles/new/index.html").write_text("the user's own page\n")
+    before = view(out)
+    (tiny_site.parent / "content/new.md").write_text(article("New", author="cy-lee", date="2025-12-01"))
+    with pytest.raises(SiteError) as caught:
+        build_site(tiny_site)
+    assert [(p.path.endswith("output/articles/new/index.html"), p.message) for p in caught.value.problems] == [
+        (True, "syndicate did not write this, and it is in the way of an output; move it into content/ to publish "
+               "it as it is, or delete it")]
+    assert view(out) == before and not debris(tiny_site.parent)
+
+
+def test_a_server_holding_the_output_folder_open_sees_the_new_site(tiny_site: Path) -> None:
+    prepare(tiny_site, "swap")
+    out = tiny_site.parent / "output"
+    held = os.open(out, os.O_RDONLY | os.O_DIRECTORY)  # as a container's bind mount or a server's cwd would
+    try:
+        change(tiny_site.parent)
+        build_site(tiny_site)
+        for name in ("articles/greeting/index.html", "index.html", "extra/new.txt"):
+            with open(f"/proc/self/fd/{held}/{name}", "rb") as through_held, open(out / name, "rb") as by_path:
+                assert through_held.read() == by_path.read()
+        assert not os.path.exists(f"/proc/self/fd/{held}/articles/chairs/index.html")
+    finally:
+        os.close(held)
+
+
+# Where things are: refused before anything is written.
+
+
+@pytest.mark.parametrize(("output", "message"), [
+    ("content/public", "the output folder must not be inside content/ (the build reads it); choose a folder beside it, like output/"),
+    ("templates/out", "the output folder must not be inside templates/ (the build reads it); choose a folder beside it, like output/"),
+    (".", "the output folder would contain the site itself; choose a folder of its own, like output/"),
+    ("..", "the output folder would contain the site itself; choose a folder of its own, like output/"),
+])
+def test_an_output_folder_that_holds_the_site_or_sits_in_its_inputs_is_refused(tiny_site: Path, output: str, message: str) -> None:
+    with pytest.raises(SiteError) as caught:
+        build_site(tiny_site, output_dir=(tiny_site.parent / output))
+    assert [p.message for p in caught.value.problems] == [message]
+    assert not (tiny_site.parent / "content/public").exists() and not (tiny_site.parent / "templates").exists()
+
+
+def test_a_file_where_the_cache_folder_goes_is_one_clear_line(tiny_site: Path) -> None:
+    (tiny_site.parent / ".syndicate-cache").write_text("not a folder\n")
+    with pytest.raises(SiteError) as caught:
+        build_site(tiny_site)
+    assert str(caught.value) == ".syndicate-cache:1: exists and is not a folder; syndicate keeps its cache there: move it away"
+    assert not (tiny_site.parent / "output").exists()
+
+
+def test_a_file_name_that_is_not_utf8_builds_and_rebuilds(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/good.md": article("Good"), "content/caf\udce9.md": article("Cafe", slug="cafe")})
+    assert build_site(site).articles == 2
+    (site.parent / "content/good.md").write_text(article("Good", body="Changed."))
+    assert build_site(site).written > 0  # the cache stored the name: no failure after the commit
+    assert build_site(site).written == 0
+
+
+# Real file systems where this machine lets the tests mount them (root with CAP_SYS_ADMIN).
+
+
+@contextmanager
+def mounted(*args: str, target: Path) -> Iterator[None]:
+    try:
+        subprocess.run(["mount", *args, str(target)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount file systems here: {exc}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False, capture_output=True)
+
+
+def test_an_output_folder_that_is_a_bind_mount_is_committed_in_place(tiny_site: Path, tmp_path: Path) -> None:
+    volume, out = tmp_path / "volume", tiny_site.parent / "output"
+    volume.mkdir()
+    out.mkdir()
+    with mounted("--bind", str(volume), target=out):  # as `docker run -v volume:/site/output` does
+        build_site(tiny_site)
+        add_user_files(out)
+        change(tiny_site.parent)
+        build_site(tiny_site)
+        assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
+        assert not list((tiny_site.parent / ".syndicate-cache").glob("swap-*")) and not debris(tiny_site.parent)
+    assert without_marker(view(volume)) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
+
+
+def test_a_read_only_output_folder_is_one_clear_line_and_nothing_changes(tiny_site: Path, tmp_path: Path) -> None:
+    out = tiny_site.parent / "output"
+    out.mkdir()
+    with mounted("--bind", str(out), target=out):
+        build_site(tiny_site)
+        before = view(out, scratch=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(out)], check=True)
+        change(tiny_site.parent)
+        with pytest.raises(SiteError) as caught:
+            build_site(tiny_site)
+        assert len(caught.value.problems) == 1
+        assert caught.value.problems[0].message.startswith("cannot write the output folder: the file system is read-only (")
+        assert view(out, scratch=True) == before
+        subprocess.run(["mount", "-o", "remount,bind,rw", str(out)], check=True)
+        build_site(tiny_site)
+        assert without_marker(view(out)) == clean_build(tiny_site, tmp_path)
+
+
+def test_a_full_disk_is_one_clear_line_and_nothing_changes(tiny_site: Path, tmp_path: Path) -> None:
+    out = tiny_site.parent / "output"
+    out.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=1m", "tmpfs", target=out):
+        build_site(tiny_site)
+        before = view(out, scratch=True)
+        (tiny_site.parent / "content/big.bin").write_bytes(os.urandom(2_000_000))
+        with pytest.raises(SiteError) as caught:
+            build_site(tiny_site)
+        assert len(caught.value.problems) == 1
+        assert caught.value.problems[0].message.startswith("cannot stage the new files: no space left on the device (")
+        assert view(out, scratch=True) == before
+        (tiny_site.parent / "content/big.bin").unlink()
+        change(tiny_site.parent)
+        build_site(tiny_site)
+        assert without_marker(view(out)) == clean_build(tiny_site, tmp_path)

@@ -1,0 +1,170 @@
+"""The cache is untrusted input: a crafted one cannot run code, a damaged or foreign one is
+discarded, and neither ever shows a traceback or changes the site."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+import shutil
+import sqlite3
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syndicate.codec import CodecError, decode, encode
+from syndicate.errors import Problem
+from syndicate.model import Author, Body, Heading, Reprint, Tag, remember_authors
+
+from .conftest import build_site, tree
+
+TABLES = ("entries", "bodies", "facts", "state")
+
+
+def outputs(site: Path) -> dict[str, bytes]:
+    found = tree(site.parent / "output")
+    found.pop(".syndicate-output", None)
+    return found
+
+
+def clean(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
+    build_site(fresh / "site.yaml", use_cache=False)
+    return outputs(fresh / "site.yaml")
+
+
+def rewrite_rows(site: Path, value: bytes | None = None, damage: random.Random | None = None) -> int:
+    """Replace (or damage) the value of every row of every table; returns how many."""
+    db = sqlite3.connect(site.parent / ".syndicate-cache/cache.sqlite")
+    count = 0
+    for table in TABLES:
+        for key, blob in db.execute(f"SELECT key, value FROM {table}").fetchall():
+            if damage is not None:
+                data = bytearray(blob)
+                for _ in range(3):
+                    data[damage.randrange(len(data))] = damage.randrange(256)
+                new = bytes(data)
+            else:
+                assert value is not None
+                new = value
+            db.execute(f"UPDATE {table} SET value = ? WHERE key = ?", (new, key))
+            count += 1
+    db.commit()
+    db.close()
+    return count
+
+
+class Payload:
+    """Unpickling this runs code: it would create the file named."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (Path.write_text, (str(self.path), "pwned"))  # type: ignore[return-value]
+
+
+def test_a_crafted_pickle_in_the_cache_never_runs(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    proof = tmp_path / "proof"
+    assert rewrite_rows(tiny_site, pickle.dumps(Payload(proof))) > 20  # every row, the version stamp too
+    (tiny_site.parent / "content/greeting.md").write_text((tiny_site.parent / "content/greeting.md").read_text() + "\nMore.\n")
+    build_site(tiny_site)
+    assert not proof.exists()
+    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+
+
+@pytest.mark.parametrize("payload", [
+    ["@builtins:eval", "1+1"],
+    ["@os:system", "touch /tmp/never"],
+    ["@syndicate.cache:Cache.__init__", None],
+    ["@syndicate.model:BuildOptions", False, 0, False, False, None, None, True, False, False, False, None],
+    ["@syndicate.model:Tag", 1, 2],
+    ["t", ["@syndicate.model:Tag", "a"]],
+    ["A", "ann", "no such identity"],
+    ["dt", "2024-01-01T00:00:00", "../../etc/passwd", 0],
+    ["dt", "2024-01-01T00:00:00+00:00", "Europe/London", 0],
+    ["b", "not base64!"],
+    ["zz"],
+    "[" * 100_000,
+])
+def test_a_value_that_is_not_ours_is_a_codec_error(payload: object) -> None:
+    data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+    with pytest.raises(CodecError):
+        decode(data)
+
+
+def test_damaged_values_are_misses_and_the_site_is_unchanged(tiny_site: Path, tmp_path: Path) -> None:
+    build_site(tiny_site)
+    rewrite_rows(tiny_site, damage=random.Random(7))
+    (tiny_site.parent / "site.yaml").write_text((tiny_site.parent / "site.yaml").read_text() + "\n")
+    build_site(tiny_site)
+    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+
+
+@pytest.mark.parametrize("what", ["garbage", "other_program", "directory", "truncated"])
+def test_a_damaged_or_foreign_cache_file_is_replaced(tiny_site: Path, tmp_path: Path, what: str) -> None:
+    build_site(tiny_site)
+    folder = tiny_site.parent / ".syndicate-cache"
+    database = folder / "cache.sqlite"
+    for extra in folder.glob("cache.sqlite-*"):
+        extra.unlink()
+    if what == "garbage":
+        database.write_bytes(b"SQLite format 3\0" + bytes(random.Random(3).randrange(256) for _ in range(8192)))
+    elif what == "other_program":
+        database.unlink()
+        other = sqlite3.connect(database)
+        other.execute("CREATE TABLE files (name TEXT, owner TEXT)")
+        other.execute("CREATE TABLE bookmarks (url TEXT)")
+        other.commit()
+        other.close()
+    elif what == "directory":
+        database.unlink()
+        database.mkdir()
+    else:
+        database.write_bytes(database.read_bytes()[:3000])
+    (tiny_site.parent / "content/greeting.md").write_text((tiny_site.parent / "content/greeting.md").read_text() + "\nMore.\n")
+    build_site(tiny_site)
+    build_site(tiny_site)
+    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+    if what != "directory":
+        tables = {name for (name,) in sqlite3.connect(database).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"files", "entries", "bodies", "facts", "state"}
+
+
+def test_values_round_trip_exactly() -> None:
+    ann = Author("ann", "Ann Example", reprint=Reprint("Copyright, Ann."))
+    remember_authors({"ann": ann})
+    london = datetime(2024, 3, 31, 1, 30, tzinfo=ZoneInfo("Europe/London"))
+    values: list[object] = [
+        Body("<p>x</p>", "x", 1, (Heading(2, "h", "H"),), ("/a",), 0, ("h",)),
+        {"tags": (Tag("a", "A"),), "when": london, "day": date(2024, 1, 2), "path": Path("/srv/out"),
+         "bytes": b"\x00\xff", "offset": datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-4))),
+         "utc": datetime(2024, 1, 1, tzinfo=UTC), "naive": datetime(2024, 1, 1), "author": ann},
+        {("a", 1): [Problem("content/a.md", 3, "warning: x")]},
+        "caf\udce9",  # a file name that is not UTF-8
+    ]
+    for value in values:
+        back = decode(encode(value))
+        assert back == value and encode(back) == encode(value)
+    assert decode(encode(london)).tzinfo is ZoneInfo("Europe/London")
+    assert decode(encode(ann)) is ann  # an author comes back as the one this site knows
+
+
+_PLAIN = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.tuples(children, children) | st.dictionaries(st.text(), children)
+    | st.dictionaries(st.integers(), children),
+    max_leaves=20,
+)
+
+
+@given(_PLAIN)
+def test_any_plain_value_round_trips(value: object) -> None:
+    assert decode(encode(value)) == value
