@@ -112,6 +112,8 @@ def _file_folder_clashes(files: dict[str, str]) -> list[Problem]:
 def _twins(files: dict[str, str]) -> list[Problem]:
     """Names in one folder that differ only in letter case or Unicode form. Twins deeper
     down, in folders spelled differently, show up as those folders' names."""
+    if all(path.isascii() and path == path.lower() for path in files):
+        return []  # every name is already in the one form it could be confused with
     keys: dict[str, str] = {}
     first: dict[tuple[str, str], str] = {}  # (folder as spelled, key of a name in it) -> the first spelling
     warnings = []

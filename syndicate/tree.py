@@ -103,13 +103,14 @@ def remove_probes(folder: Path) -> None:
 
 
 def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str] | None = None,
-           known: set[str] | frozenset[str] = frozenset()) -> set[str]:
+           known: set[str] | frozenset[str] = frozenset(), replaced: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """Make `target` hold exactly what `source` holds, file for file, as hard links.
 
     With `only`, the two are known to match except in those folders (relative paths, ""
     for the top): each is compared, and so is every folder below them that is not in
     `known` (it is new). Entries of the top folder for which `skip(name)` is true are
-    neither copied nor kept. Files that cannot be linked are copied with their times.
+    neither copied nor kept; files in `replaced` (paths) are about to be replaced, so they
+    are removed if stale but not copied. Files that cannot be linked are copied with their times.
     Returns the folders compared; raises OSError for what it cannot reproduce.
     """
     if not os.path.isdir(target) or os.path.islink(target):
@@ -151,7 +152,7 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
                     os.chmod(destination, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode))
                 if only is None or name not in present or child not in known:
                     pending.append((child, True))
-            elif name not in present:
+            elif name not in present and child not in replaced:
                 copy_entry(entry.path, destination)
     return walked
 

@@ -10,6 +10,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -293,6 +294,16 @@ def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_
     user["articles/greeting/late.txt"] = late
     greeting = tiny_site.parent / "content/greeting.md"
     greeting.write_text(greeting.read_text() + "\nOne more line.\n")
+    (tiny_site.parent / "content/media/2024").mkdir(parents=True)
+    (tiny_site.parent / "content/media/2024/picture.txt").write_text("a copied file two new folders down\n")
+    build_site(tiny_site)
+    assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    time.sleep(3.1)  # past the racy window: the next commit leaves media/ alone, and vouches for its mtime
+    greeting.write_text(greeting.read_text() + "\nAnd another.\n")
+    build_site(tiny_site)
+    (out / "media/user.txt").write_bytes(b"in a folder syndicate made, after a commit that did not touch it\n")
+    user["media/user.txt"] = b"in a folder syndicate made, after a commit that did not touch it\n"
+    greeting.write_text(greeting.read_text() + "\nAnd a last one.\n")
     build_site(tiny_site)
     assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
     # Caught up: a server holding the old folder open sees the new site too.
