@@ -249,7 +249,11 @@ def check_ownership(out_dir: Path, root: Path) -> None:
                                               "choose a folder beside it, like output/")
     if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
         raise SiteError.one(shown_dir, 1, "output path exists and is not a folder")
-    if out_dir.is_dir() and not (out_dir / MARKER).exists() and any(out_dir.iterdir()):
+    try:
+        foreign = out_dir.is_dir() and not (out_dir / MARKER).exists() and any(out_dir.iterdir())
+    except OSError as exc:
+        raise SiteError.one(shown_dir, 1, f"cannot read the output folder: {exc.strerror}") from None
+    if foreign:
         raise SiteError.one(
             shown_dir, 1,
             "output folder is not empty and was not created by syndicate; choose another --output or empty it yourself",
@@ -285,7 +289,7 @@ def build_lock(cache_dir: Path, root: Path) -> Iterator[None]:
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise SiteError.one(shown_dir, 1, "another build of this site is running; wait for it to finish") from None
-            raise
+            raise SiteError.one(shown_dir, 1, f"cannot lock the cache folder: {exc.strerror}") from None
         try:
             yield
         finally:
@@ -507,9 +511,13 @@ def _copy_owner_and_mode(out_dir: Path, twin: Path) -> None:
 
 def _commit_in_place(out_dir: Path, folder: Path, token: str, writes: list[str], deletes: list[str],
                      ours: set[str] | None, files: dict[str, tuple[int, int]]) -> None:
-    """Journal, then rename file by file; a fault half-way puts the old files back."""
+    """Journal, then rename file by file; a fault half-way puts the old files back.
+
+    While the renames run, the marker lists the old files and the new ones, trusting none:
+    should even the journal be lost, the next build knows every file there as its own and
+    renders them all again, rather than take new ones for the user's."""
     try:
-        new_folders = _keep_aside(out_dir, folder, [*writes, *deletes])
+        new_folders = _keep_aside(out_dir, folder, [*writes, *deletes, MARKER])
         journal = {"writes": writes, "deletes": deletes, "ours": None if ours is None else sorted(ours),
                    "token": token, "files": files, "new_folders": new_folders}
         temporary = folder / f"{JOURNAL}.tmp"
@@ -521,6 +529,7 @@ def _commit_in_place(out_dir: Path, folder: Path, token: str, writes: list[str],
     except OSError as exc:
         raise _fault(out_dir, "cannot prepare the output folder", exc) from None
     try:
+        write_marker(out_dir, marker_text("", dict.fromkeys([*(ours or ()), *files], (-1, -1)), {}))
         apply_changes(out_dir, folder, writes, deletes, ours, keep_staged=False)
         write_marker(out_dir, marker_text(token, files, {}))  # no folder times: nothing is swapped with this folder
     except OSError as exc:
@@ -555,7 +564,7 @@ def _roll_back(out_dir: Path, folder: Path, writes: list[str], deletes: list[str
     """Undo a journaled commit: put back what it replaced or deleted, remove what it added."""
     aside = folder / "old"
     with contextlib.suppress(OSError):
-        for path in [*writes, *deletes]:
+        for path in [*writes, *deletes, MARKER]:
             if path in writes and (folder / staged_name(path)).exists():
                 continue  # never moved in
             target, kept = out_dir / path, aside / staged_name(path)

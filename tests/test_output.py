@@ -490,3 +490,32 @@ def test_a_full_disk_is_one_clear_line_and_nothing_changes(tiny_site: Path, tmp_
         change(tiny_site.parent)
         build_site(tiny_site)
         assert without_marker(view(out)) == clean_build(tiny_site, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["staged_files_lost", "journal_garbled"])
+def test_a_commit_that_cannot_be_finished_never_holds_back_the_next_build(
+        tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    build_site(tiny_site)
+    add_user_files(tiny_site.parent / "output")
+    change(tiny_site.parent)
+    monkeypatch.setattr(syndicate.output, "can_exchange", lambda *_args: False)
+    count = {"n": 0}
+
+    def interrupt(name: str, _path: str) -> None:
+        count["n"] += 1
+        if name == "replace" and count["n"] > 40:
+            raise KeyboardInterrupt  # as a kill would stop it, half-way through the renames
+
+    with pytest.raises(KeyboardInterrupt), during_commit(monkeypatch, interrupt):
+        build_site(tiny_site)
+    stage = tiny_site.parent / "output" / STAGE_IN_OUTPUT
+    assert (stage / "JOURNAL.json").exists()
+    if damage == "staged_files_lost":
+        for staged in stage.iterdir():
+            if staged.is_file() and staged.name != "JOURNAL.json":
+                staged.unlink()
+    else:
+        (stage / "JOURNAL.json").write_text('{"writes": ["../../etc/passwd"], "deletes": [')
+    build_site(tiny_site, clean=True, use_cache=False)
+    assert without_marker(view(tiny_site.parent / "output")) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
+    assert not debris(tiny_site.parent)
