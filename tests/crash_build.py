@@ -5,7 +5,8 @@
 Counts every call that changes the file system (link, rename, replace, unlink, mkdir,
 rmdir, symlink, chmod, the folder exchange) while `commit` runs, and sends itself SIGKILL
 just before call number AT: nothing of Python's runs after that, as with `kill -9`.
-AT 0 never kills: the build finishes and prints how many operations its commit made.
+AT 0 never kills: the build finishes and prints how many operations its commit made, and
+the number of the one that commits (the folder exchange, or the journal's rename).
 `in-place` makes the output folder look impossible to swap, for the journaled commit.
 """
 
@@ -32,21 +33,23 @@ CHANGES = ("link", "rename", "replace", "unlink", "mkdir", "rmdir", "symlink", "
 
 
 def main(site_file: Path, at: int, in_place: bool) -> int:
-    count = {"calls": 0, "on": False}
+    count = {"calls": 0, "on": False, "point": 0}
 
-    def counted(real: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             if count["on"]:
                 count["calls"] += 1
                 if count["calls"] == at:
                     os.kill(os.getpid(), signal.SIGKILL)
+                if name == "exchange" or (name == "replace" and str(args[0]).endswith("JOURNAL.json.tmp")):
+                    count["point"] = count["calls"]
             return real(*args, **kwargs)
 
         return call
 
     for name in CHANGES:
-        setattr(os, name, counted(getattr(os, name)))
-    syndicate.output.exchange = counted(syndicate.tree.exchange)
+        setattr(os, name, counted(name, getattr(os, name)))
+    syndicate.output.exchange = counted("exchange", syndicate.tree.exchange)
     if in_place:
         syndicate.output.can_exchange = lambda *_args: False
     real_commit = build_module.commit
@@ -60,7 +63,7 @@ def main(site_file: Path, at: int, in_place: bool) -> int:
 
     build_module.commit = commit
     build(site_file, BuildOptions(now=NOW, jobs=1))
-    print(count["calls"])
+    print(count["calls"], count["point"])
     return 0
 
 

@@ -63,7 +63,7 @@ def without_marker(files: dict[str, bytes]) -> dict[str, bytes]:
 def recorded(files: dict[str, bytes]) -> list[tuple[str, int]]:
     """The marker's files with their sizes (mtimes differ from one run to the next)."""
     lines = files[MARKER].decode().splitlines()[2:-1]
-    return [(path, int(size)) for size, _mtime, path in (line.split(" ", 2) for line in lines if not line.endswith("/"))]
+    return sorted((path, int(size)) for size, _mtime, path in (line.split(" ", 2) for line in lines if not line.endswith("/")))
 
 
 def add_user_files(out: Path) -> None:
@@ -183,10 +183,13 @@ def test_kill_9_at_random_points_of_the_commit_leaves_old_or_new_and_the_next_bu
         change(work)
         calibration = subprocess.run([sys.executable, str(CRASH_BUILD), str(work / "site.yaml"), "0", *extra],
                                      capture_output=True, text=True, check=True)
-        total = int(calibration.stdout)
+        total, point = map(int, calibration.stdout.split())
+        assert 1 < point <= total
         new = view(work / "output")
         states = {"old": 0, "new": 0, "mixed, journal finished by the next build": 0}
-        for at in sorted(rng.sample(range(1, total + 1), min(runs, total))):
+        # Half the kills before the operation that commits, half at or after it.
+        chosen = rng.sample(range(1, point), runs // 2) + rng.sample(range(point, total + 1), min(runs - runs // 2, total - point + 1))
+        for at in sorted(chosen):
             shutil.rmtree(work)
             subprocess.run(["cp", "-a", str(base), str(work)], check=True)
             change(work)
@@ -204,7 +207,7 @@ def test_kill_9_at_random_points_of_the_commit_leaves_old_or_new_and_the_next_bu
             after = view(work / "output")
             assert without_marker(after) == without_marker(new) and recorded(after) == recorded(new), (mode, at)
             assert not debris(work), (mode, at)
-        figures.append(f"{mode}: {sum(states.values())} kills among {total} operations: {states}")
+        figures.append(f"{mode}: {sum(states.values())} kills among {total} operations (commit point: {point}): {states}")
     with capsys.disabled():
         print("\nkill -9 during the commit:\n  " + "\n  ".join(figures))
 
