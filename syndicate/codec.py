@@ -28,6 +28,8 @@ import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path, PurePath
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
@@ -35,6 +37,8 @@ from zoneinfo import ZoneInfo
 from .model import Author, known_author
 
 Decoder = Callable[[Any], Any]
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON values that decode as themselves
+_FIRST, _REST = itemgetter(0), itemgetter(slice(1, None))
 
 
 class CodecError(ValueError):
@@ -51,7 +55,7 @@ def decode(data: bytes) -> Any:
         return _any(json.loads(data.decode("utf-8", "surrogatepass")))
     except CodecError:
         raise
-    except (ValueError, TypeError, KeyError, RecursionError, OverflowError, AttributeError) as exc:
+    except (ValueError, TypeError, LookupError, RecursionError, OverflowError, AttributeError) as exc:
         raise CodecError(str(exc)) from None
 
 
@@ -102,17 +106,25 @@ def _tagged(value: Any, tag: str) -> list[Any]:
 def _any(value: Any) -> Any:
     """Any value, by its tags; dataclass fields are still checked against their annotations."""
     kind: Any = type(value)
-    if value is None or kind in (str, int, float, bool):
+    if value is None or kind in _PLAIN:
         return value
     if kind is dict:
+        kinds = set(map(type, value.values()))
+        if kinds <= _PLAIN:
+            return value
+        items = list(value.values())
+        if kinds == {list} and set(map(_FIRST, items)) == {"t"} and set(map(type, chain.from_iterable(items))) <= _PLAIN:
+            return dict(zip(value, map(tuple, map(_REST, items)), strict=True))  # tuples of plain values, in C: a manifest
         return {key: _any(item) for key, item in value.items()}
     if kind is not list or not value or type(value[0]) is not str:
         return _fail("a tagged array", value)
     tag = value[0]
     if tag == "t":
-        return tuple(map(_any, value[1:]))
+        items = value[1:]
+        return tuple(items) if set(map(type, items)) <= _PLAIN else tuple(map(_any, items))
     if tag == "l":
-        return list(map(_any, value[1:]))
+        items = value[1:]
+        return items if set(map(type, items)) <= _PLAIN else list(map(_any, items))
     if tag == "m":
         if len(value) % 2 != 1:
             return _fail("key and value pairs", value)
@@ -260,9 +272,17 @@ def _checked(value: Any, allowed: tuple[type, ...]) -> Any:
 
 
 def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis and args[0] in (str, int):
+        kind = args[0]
+
+        def plain(value: Any) -> tuple[Any, ...]:
+            items = _tagged(value, "t")[1:]
+            return tuple(items) if set(map(type, items)) <= {kind} else _fail(f"a tuple of {kind.__name__}", value)
+
+        return plain
     if len(args) == 2 and args[1] is Ellipsis:
         item = _decoder(args[0])
-        return lambda value: tuple(item(x) for x in _tagged(value, "t")[1:])
+        return lambda value: tuple([item(x) for x in _tagged(value, "t")[1:]])
     items = tuple(_decoder(a) for a in args)
 
     def fixed(value: Any) -> tuple[Any, ...]:

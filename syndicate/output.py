@@ -435,8 +435,7 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
             remove(str(twin))  # the empty folder this build made: nothing can hold it open
         else:
             apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=False)
-            write_marker(twin, text)
-            _synced(twin, token)
+            _synced(twin, token)  # its marker stays the old one: the next commit links the new one in
     except OSError:
         pass  # the twin is only a head start: unvouched for, the next commit compares it all
 

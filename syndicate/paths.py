@@ -92,6 +92,13 @@ def _clip(text: str, keep: int = 40) -> str:
 
 def _file_folder_clashes(files: dict[str, str]) -> list[Problem]:
     """A path that is a file for one output and a folder for another (`tags` and `tags/x/...`)."""
+    folders: set[str] = set()
+    for parent in {path.rpartition("/")[0] for path in files}:
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    if folders.isdisjoint(files):
+        return []  # the common case, in C
     problems: list[Problem] = []
     reported: set[str] = set()
     for path, source in files.items():
