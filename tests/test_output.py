@@ -309,8 +309,8 @@ def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_
     greeting.write_text(greeting.read_text() + "\nAnd a last one.\n")
     build_site(tiny_site)
     assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
-    # Caught up: a server holding the old folder open sees the new site too.
-    assert without_marker(view(twin)) == without_marker(view(out)) and recorded(view(twin)) == recorded(view(out))
+    # Caught up: a server holding the old folder open sees the new site too (the marker aside).
+    assert without_marker(view(twin)) == without_marker(view(out))
 
 
 # The disk is the truth: what the record says is checked against it on every build.

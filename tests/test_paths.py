@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import unicodedata
 from collections.abc import Callable
@@ -21,7 +22,14 @@ from .conftest import article, build_site
 
 
 def run(args: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(main, args)
+    logger = logging.getLogger("syndicate")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    try:
+        result = CliRunner().invoke(main, args)
+    finally:  # the CLI sets up logging for its process: later tests must find it as it was
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        logger.handlers[:] = saved[2]
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stderr
 
