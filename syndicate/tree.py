@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
     real = {"": True}
     while pending:
         rel, checked = pending.pop()  # parents first
-        if rel in walked or not (checked or (_real_folder(source, rel, real) and _no_link(target, rel))):
+        if rel in walked or not (checked or (real_folder(source, rel, real) and _no_link(target, rel))):
             continue
         walked.add(rel)
         here, there = os.path.join(source, rel), os.path.join(target, rel)
@@ -157,12 +158,12 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
     return walked
 
 
-def _real_folder(root: str, rel: str, known: dict[str, bool]) -> bool:
+def real_folder(root: str, rel: str, known: dict[str, bool]) -> bool:
     """Whether every folder from `root` down to `rel` is a real folder, not a link."""
     if not rel or rel in known:
         return not rel or known[rel]
     try:
-        real = _real_folder(root, rel.rpartition("/")[0], known) and stat.S_ISDIR(os.lstat(os.path.join(root, rel)).st_mode)
+        real = real_folder(root, rel.rpartition("/")[0], known) and stat.S_ISDIR(os.lstat(os.path.join(root, rel)).st_mode)
     except OSError:
         real = False
     known[rel] = real
@@ -226,3 +227,159 @@ def remove(path: str) -> None:
         shutil.rmtree(path)
     else:
         os.unlink(path)
+
+
+# Placing a stage's files into a folder.
+
+_NEW = ".syndicate-new-"  # a changed file linked in under this name, then renamed over the old one
+
+
+def staged_name(path: str) -> str:
+    """Where a file waits in the stage: one flat folder, so staging makes no folders at all
+    and a name of any length or depth stages under 24 characters."""
+    return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def is_plain_relative(path: str) -> bool:
+    """A relative posix path with no '..', '.', empty or absolute parts: it cannot climb out."""
+    return bool(path) and not path.startswith("/") and "\\" not in path and all(
+        part not in ("", ".", "..") for part in path.split("/"))
+
+
+def find_obstacles(root: Path, writes: Iterable[str], ours: set[str] | None, intact: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Paths where the user's own file or folder stands where this build must write (or
+    make a folder). Symlinks are not obstacles: they are replaced, never followed. Files in
+    `intact` were just seen to be ours as the last commit left them."""
+    out = str(root)
+    found: list[str] = []
+    checked: dict[str, bool] = {"": True}  # folder -> whatever is below it may be looked at
+    for path in writes:
+        if path in intact:
+            continue
+        parent = path.rpartition("/")[0]
+        if not _clear_folder(out, parent, ours, checked, found):
+            continue
+        try:
+            mode = os.lstat(f"{out}/{path}").st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(mode) or (stat.S_ISREG(mode) and (ours is None or path in ours)):
+            continue
+        if stat.S_ISDIR(mode) and ours is not None and _only_ours(out, path, ours):
+            continue
+        found.append(path)
+    return found
+
+
+def _clear_folder(root: str, folder: str, ours: set[str] | None, checked: dict[str, bool], found: list[str]) -> bool:
+    """Whether `folder` is (or can become) a real folder holding what the user has in it;
+    records an obstacle when the user's file stands there. False: look no deeper."""
+    if folder in checked:
+        return checked[folder]
+    parent = folder.rpartition("/")[0]
+    deeper = _clear_folder(root, parent, ours, checked, found)
+    if deeper:
+        try:
+            mode = os.lstat(f"{root}/{folder}").st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is None or stat.S_ISLNK(mode):
+            deeper = False  # made afresh: nothing below it to collide with
+        elif not stat.S_ISDIR(mode):
+            deeper = False
+            if not (stat.S_ISREG(mode) and (ours is None or folder in ours)):
+                found.append(folder)
+    checked[folder] = deeper
+    return deeper
+
+
+def _only_ours(root: str, folder: str, ours: set[str]) -> bool:
+    """A folder standing where a file goes may go only if it holds nothing but our files."""
+    for here, _dirs, names in os.walk(f"{root}/{folder}"):
+        rel = here[len(root) + 1 :]
+        if any(f"{rel}/{name}" not in ours for name in names):
+            return False
+    return True
+
+
+def apply_changes(root: Path, source: Path, writes: list[str], deletes: list[str], ours: set[str] | None,
+                  keep_staged: bool) -> None:
+    """Delete our stale files and put the staged ones in place under `root`.
+
+    Idempotent, so a journal can be replayed after a kill: a staged file already moved is
+    skipped. Never follows a symlink: one planted where a folder belongs is replaced by a
+    real folder, and nothing is deleted through one. `keep_staged` links instead of moving,
+    so the same stage can then be applied to a second folder."""
+    out, staged_dir = str(root), str(source)
+    real: dict[str, bool] = {"": True}
+    for path in deletes:
+        if real_folder(out, path.rpartition("/")[0], real):
+            with contextlib.suppress(FileNotFoundError):
+                if stat.S_ISREG(os.lstat(f"{out}/{path}").st_mode):
+                    os.unlink(f"{out}/{path}")
+    for path in sorted(deletes, key=lambda p: p.count("/"), reverse=True):
+        folder = path.rpartition("/")[0]
+        while folder and real.get(folder):
+            try:
+                os.rmdir(f"{out}/{folder}")  # only once empty: the user's files keep their folder
+            except OSError:
+                break
+            real[folder] = False
+            folder = folder.rpartition("/")[0]
+    made: set[str] = set()
+    for path in writes:
+        parent = path.rpartition("/")[0]
+        _make_folder(out, parent, made)
+        target = f"{out}/{path}"
+        staged = os.path.join(staged_dir, staged_name(path))
+        try:
+            mode: int | None = os.lstat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            _remove_emptied(target)
+            mode = None
+        if keep_staged and mode is None:
+            link_or_copy(staged, target)
+        elif keep_staged:  # a new name, then renamed over the old file: never a moment without one
+            linked = f"{out}/{parent}/{_NEW}{staged_name(path)}" if parent else f"{out}/{_NEW}{staged_name(path)}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(linked)
+            link_or_copy(staged, linked)
+            try:
+                os.replace(linked, target)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(linked)
+                raise
+        else:
+            try:
+                os.replace(staged, target)
+            except FileNotFoundError:
+                if os.path.lexists(target):
+                    continue  # moved in before an interruption
+                raise
+
+
+def _make_folder(root: str, folder: str, made: set[str]) -> None:
+    """A real folder at `folder`, its parents first; a link or our old file there goes."""
+    if not folder or folder in made:
+        return
+    _make_folder(root, folder.rpartition("/")[0], made)
+    path = f"{root}/{folder}"
+    try:
+        mode: int | None = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
+        os.unlink(path)
+        mode = None
+    if mode is None:
+        os.mkdir(path)
+    made.add(folder)
+
+
+def _remove_emptied(folder: str) -> None:
+    """Remove a folder that holds only empty folders (our files in it were deleted)."""
+    for here, _dirs, _names in os.walk(folder, topdown=False):
+        os.rmdir(here)
