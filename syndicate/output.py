@@ -307,8 +307,11 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
         _in_place(out_dir, stage.folder, token, writes, deletes, ours, files)
         return
     try:
-        if stage.created:
-            remove(str(twin))  # the empty folder this build made: nothing can hold it open
+        if stage.created and not out_dir.is_relative_to(twin.parent):
+            # The empty folder this build made: nothing can hold it open, and a folder built
+            # from nothing (a CI job) would only carry a second copy of the site in its cache.
+            # The preview server's folder, in the cache already, keeps it for its next save.
+            remove(str(twin))
         else:
             apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=False)
             _synced(twin, token)  # its marker stays the old one: the next commit links the new one in

@@ -522,3 +522,14 @@ def test_a_commit_that_cannot_be_finished_never_holds_back_the_next_build(
     build_site(tiny_site, clean=True, use_cache=False)
     assert without_marker(view(tiny_site.parent / "output")) == {**clean_build(tiny_site, tmp_path), **USER_FILES}
     assert not debris(tiny_site.parent)
+
+
+def test_a_first_build_keeps_a_twin_only_for_a_folder_inside_the_cache(tiny_site: Path) -> None:
+    cache = tiny_site.parent / ".syndicate-cache"
+    build_site(tiny_site)  # the deploy folder, built from nothing: no second copy in the cache
+    assert not [p for p in cache.glob("swap-*") if p.is_dir()]
+    preview = cache / "serve"
+    build_site(tiny_site, output_dir=preview)  # the preview server's folder: its next save needs no full copy
+    [twin] = [p for p in cache.glob("swap-*") if p.is_dir()]
+    assert without_marker(view(twin)) == without_marker(view(preview))
+    assert twin.with_name(twin.name + ".synced").read_text() == view(preview)[MARKER].decode().splitlines()[-1]
