@@ -31,6 +31,7 @@ from functools import cache
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path, PurePath
+from types import MappingProxyType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,9 @@ def _plain(value: object) -> Any:
         return ["l", *map(_plain, value)]  # type: ignore[call-overload]
     if isinstance(value, Mapping):
         if all(type(key) is str for key in value):
+            items = list(value.values())
+            if set(map(type, items)) == {tuple} and set(map(type, chain.from_iterable(items))) <= _PLAIN:
+                return {key: ["t", *item] for key, item in value.items()}  # a manifest: no call per value
             return {key: _plain(item) for key, item in value.items()}
         return ["m", *(part for key, item in value.items() for part in (_plain(key), _plain(item)))]
     if kind is datetime:
@@ -180,7 +184,7 @@ def _author(value: Any) -> Author:
         raise CodecError("an author this site does not have (any more)") from None
 
 
-_SCALARS: dict[str, Decoder] = {"dt": _datetime, "da": _date, "p": _path, "b": _bytes, "A": _author}
+_SCALARS: Mapping[str, Decoder] = MappingProxyType({"dt": _datetime, "da": _date, "p": _path, "b": _bytes, "A": _author})
 
 
 @cache
