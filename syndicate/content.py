@@ -1,4 +1,4 @@
-"""content/**/*.md -> Article and Page; every other file under content/ becomes an Asset.
+"""content/**/*.md and *.markdown -> Article and Page; every other file under content/ becomes an Asset.
 
 Reading is cheap and done here, in order; Markdown is expensive and handed to worker
 processes, and only for files whose bytes the cache has not seen rendered. Every problem
@@ -22,7 +22,7 @@ from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
-from .urls import is_safe_slug, slugify
+from .urls import article_path, is_safe_slug, slugify
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
@@ -31,6 +31,33 @@ ARTICLE_KEYS = (
 PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author")
 ORIGINAL_KEYS = ("url", "site", "note")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+_FRONT_MATTER_START = re.compile(rb"---[ \t]*(?:\r?\n|$)")
+# Files that are never text: not opened to look for front matter, whatever the build.
+_BINARY_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico", ".bmp", ".tif", ".tiff", ".pdf", ".zip", ".gz",
+    ".mp3", ".mp4", ".m4a", ".ogg", ".wav", ".webm", ".mov", ".woff", ".woff2", ".ttf", ".otf", ".eot",
+)
+
+
+def is_markdown(name: str) -> bool:
+    """Articles and pages are `*.md` and `*.markdown` files (Jekyll's posts are the latter)."""
+    return name.endswith(MARKDOWN_SUFFIXES)
+
+
+def _has_front_matter(path: str, name: str) -> bool:
+    """A text file that opens with a `---` line: a Jekyll or Hugo page, a Liquid feed template.
+    Copying it raw would publish its front matter and template code, so it is never an asset."""
+    if name.lower().endswith(_BINARY_SUFFIXES):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return False  # reported when the asset is copied
+    return bool(_FRONT_MATTER_START.match(head.removeprefix(b"\xef\xbb\xbf")))
+
+
 def _ignored(name: str) -> bool:
     """Hidden files and editors' droppings (backups, swap files, Emacs autosaves)."""
     return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (len(name) > 1 and name[0] == name[-1] == "#")
@@ -306,7 +333,7 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
-            if name.endswith(".md"):
+            if is_markdown(name) or _has_front_matter(entry.path, name):
                 sources.append(SourceFile(entry.path, rel, shown, stat.st_size, stat.st_mtime_ns))
             else:
                 assets.append(Asset(Path(entry.path), rel, stat.st_size, stat.st_mtime_ns))
@@ -361,6 +388,10 @@ def _folder(source: SourceFile) -> str:
 
 def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Parsed:
     source_dir = _folder(source)
+    if not is_markdown(source.rel):
+        return _Parsed(None, None, source_dir, (), (Problem(source.shown, 1, (
+            "warning: not copied: this file has front matter but is not an article "
+            "(articles are .md or .markdown files); rename it or remove its front matter")),))
     if len(data) > site.max_article_bytes:
         return _failed(source, source_dir, 1, (
             f"file is {len(data):,} bytes, over the limit of {site.max_article_bytes:,} "
@@ -415,7 +446,7 @@ def _article(
         known = ", ".join(site.authors) or "none defined in site.yaml"
         doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
     tags: dict[str, Tag] = {}
-    for name in fields.text_list("tags"):
+    for name in _tag_names(fields):
         tag_slug = slugify(name)
         if not tag_slug:
             doc.problem(("tags",), f"tag '{name}' has no letters or digits")
@@ -445,11 +476,20 @@ def _article(
                                      updated.isoformat() if updated else "")))
     return Article(
         source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,
-        summary=summary, word_count=0, tags=tuple(tags.values()), image=image,
+        summary=summary, word_count=0, path=article_path(site.permalinks.article, slug, date.astimezone(site.tz)),
+        tags=tuple(tags.values()), image=image,
         image_alt=fields.text("image_alt"), is_draft=is_draft, syndicate=syndicate,
         original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
         topic_key=f"{slug}\0{'|'.join(tags)}",
     )
+
+
+def _tag_names(fields: Fields) -> list[str]:
+    """`tags: [a, b]`, or one string of names separated by commas (`tags: customer service, phones`)."""
+    names = fields.text_list("tags")
+    if isinstance(fields.data.get("tags"), str):
+        return [name.strip() for name in ",".join(names).split(",") if name.strip()]
+    return names
 
 
 def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Parsed:
@@ -541,13 +581,20 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _check_duplicates(articles: list[Article], pages: list[Page], problems: Problems) -> None:
-    seen: dict[str, str] = {}
+    """Slugs name an article's copies and pages' folders, so each is used once per kind; and
+    no two documents may land on one site path (an article's permalink and a page's)."""
+    slugs: dict[tuple[str, str], str] = {}
+    paths: dict[str, Article | Page] = {}
     documents: list[Article | Page] = [*articles, *pages]
     for doc in documents:
-        if doc.path in seen:
-            problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {seen[doc.path]}")
-        else:
-            seen[doc.path] = doc.source
+        kind = "article" if isinstance(doc, Article) else "page"
+        if (kind, doc.slug) in slugs:
+            problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {slugs[kind, doc.slug]}")
+            continue
+        slugs[kind, doc.slug] = doc.source
+        other = paths.setdefault(doc.path, doc)
+        if other is not doc:
+            problems.add(doc.source, 1, f"its page '{doc.path}' is also the page of {other.source}; change one slug or the permalink pattern")
 
 
 def _check_images(site: Site, articles: list[Article], assets: list[Asset], problems: Problems) -> None:

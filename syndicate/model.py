@@ -73,6 +73,14 @@ class Syndication:
 
 
 @dataclass(frozen=True, slots=True)
+class Permalinks:
+    """Where articles live: a pattern of `{slug}`, `{year}`, `{month}` and `{day}`, ending in
+    `/` (a folder with an index.html) or `.html`; checked by `urls.permalink_problem`."""
+
+    article: str = "articles/{slug}/"
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -86,6 +94,7 @@ class Site:
     feed_items: int = 20
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
+    permalinks: Permalinks = field(default_factory=Permalinks)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
 
     @property
@@ -154,6 +163,7 @@ class Article:
     body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
     summary: str  # plain text
     word_count: int
+    path: str  # its site path under site.yaml's permalink pattern ("articles/pit-stop/")
     tags: tuple[Tag, ...] = ()
     image: str = ""  # site-root path ("/images/x.jpg") or absolute URL
     image_alt: str = ""
@@ -164,10 +174,6 @@ class Article:
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
     topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
-
-    @property
-    def path(self) -> str:
-        return f"articles/{self.slug}/"
 
     @property
     def is_syndicable(self) -> bool:

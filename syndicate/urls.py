@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -28,6 +29,48 @@ def slugify(text: str) -> str:
 def is_safe_slug(slug: str) -> bool:
     """A slug names one folder: no separators, no dot-dot, nothing that could leave the output."""
     return bool(_SAFE_SLUG.match(slug)) and ".." not in slug
+
+
+DEFAULT_ARTICLE_PERMALINK = "articles/{slug}/"
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_JEKYLL_PLACEHOLDER = re.compile(r":(slug|title|year|month|day|i_month|i_day|categories)\b")
+_PATH_CHARACTERS = re.compile(r"^[\w.~!$&'()*+,;=:@%/-]*$", re.UNICODE)
+
+
+def permalink_problem(pattern: str) -> str | None:
+    """What is wrong with a permalink pattern, in words, or None when it is usable."""
+    shown = f"permalink pattern '{pattern}'"
+    unknown = [name for name in _PLACEHOLDER.findall(pattern) if name not in PERMALINK_PLACEHOLDERS]
+    if unknown:
+        return f"{shown} has an unknown placeholder '{{{unknown[0]}}}' (known: {{slug}}, {{year}}, {{month}}, {{day}})"
+    jekyll = _JEKYLL_PLACEHOLDER.search(pattern)
+    if jekyll:
+        name = "slug" if jekyll[1] in ("title", "slug") else jekyll[1].removeprefix("i_")
+        return f"{shown}: write placeholders in braces, like {{{name}}} instead of '{jekyll[0]}'"
+    if "{slug}" not in pattern:
+        return f"{shown} must contain {{slug}}, so that every article has a path of its own"
+    bare = _PLACEHOLDER.sub("x", pattern)
+    if not pattern.endswith(("/", ".html")):
+        return f"{shown} must end in '/' (a folder with an index.html) or '.html'"
+    if "{" in bare or "}" in bare or not _PATH_CHARACTERS.match(bare):
+        return f"{shown} may hold only letters, digits, '-', '_', '.', '/' and placeholders"
+    if bare.startswith("/") or any(part in ("", ".", "..") for part in bare.rstrip("/").split("/")):
+        return f"{shown} must be a relative path with no empty, '.' or '..' parts, like articles/{{slug}}/"
+    return None
+
+
+def article_path(pattern: str, slug: str, date: datetime) -> str:
+    """The site path of an article under a checked permalink pattern; `date` in the site's zone."""
+    return (pattern.replace("{year}", f"{date.year:04d}").replace("{month}", f"{date.month:02d}")
+            .replace("{day}", f"{date.day:02d}").replace("{slug}", slug))
+
+
+def article_file_matcher(pattern: str, slug: str) -> re.Pattern[str]:
+    """Matches the output file of the article `slug` under `pattern`, whatever its date."""
+    parts = re.split(r"(\{(?:slug|year|month|day)\})", page_file(pattern))
+    fill = {"{slug}": re.escape(slug), "{year}": r"\d{4}", "{month}": r"\d{2}", "{day}": r"\d{2}"}
+    return re.compile("".join(fill.get(part, re.escape(part)) for part in parts) + r"\Z")
 
 
 def page_file(site_path: str) -> str:
