@@ -22,13 +22,13 @@ from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
-from .urls import article_path, is_safe_slug, slugify
+from .urls import alias_file, article_path, is_safe_slug, page_file, parse_alias, slugify
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
-    "syndicate", "original", "updated",
+    "syndicate", "original", "updated", "aliases",
 )
-PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author")
+PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author", "aliases")
 ORIGINAL_KEYS = ("url", "site", "note")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -216,8 +216,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         entry, before = new[source.rel], articles[positions[source.shown]]
         after = entry.document
         if entry.problems or not isinstance(after, Article) or (
-                after.slug, after.meta_hash, after.syndicate, after.original, after.author.id) != (
-                before.slug, before.meta_hash, before.syndicate, before.original, before.author.id):
+                after.slug, after.meta_hash, after.syndicate, after.original, after.author.id, after.aliases) != (
+                before.slug, before.meta_hash, before.syndicate, before.original, before.author.id, before.aliases):
             return None
         if entry.ids != previous.links[before.source].ids:
             return None  # other articles' links to its anchors must be checked again
@@ -427,9 +427,30 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
         document = Page(source.shown, slug, title, key, summary, is_draft, file_hash)
     else:
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
+    aliases = _aliases(fields)
     if doc.problems:
         return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
+    if document is not None and aliases:
+        own = page_file(document.path)
+        for alias in aliases:
+            if alias_file(alias) == own:
+                warnings.append(Problem(source.shown, doc.line("aliases"), (
+                    f"warning: alias '/{alias}' is this page's own address; remove it")))
+        kept = tuple(alias for alias in aliases if alias_file(alias) != own)
+        document = replace(document, aliases=kept, aliases_line=doc.line("aliases"))
     return _Parsed(document, body_text, source_dir, (), tuple(warnings))
+
+
+def _aliases(fields: Fields) -> tuple[str, ...]:
+    """Old addresses of this document, as site paths; two spellings of one file are one."""
+    found: dict[str, str] = {}
+    for text in fields.text_list("aliases"):
+        path, problem = parse_alias(text)
+        if problem:
+            fields.doc.problem(("aliases",), problem)
+        else:
+            found.setdefault(alias_file(path), path)
+    return tuple(found.values())
 
 
 def _article(

@@ -174,6 +174,8 @@ class Article:
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
     topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
+    aliases: tuple[str, ...] = ()  # old site paths ("blog/pit-stop/") that redirect here
+    aliases_line: int = 1  # where `aliases` was typed, for messages about them
 
     @property
     def is_syndicable(self) -> bool:
@@ -200,6 +202,8 @@ class Page:
     summary: str
     is_draft: bool = False
     source_hash: str = ""
+    aliases: tuple[str, ...] = ()
+    aliases_line: int = 1
 
     @property
     def path(self) -> str:

@@ -25,6 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from markupsafe import Markup
@@ -33,7 +34,7 @@ from . import __version__
 from .attribution import Statement
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import absolute_url, relative_url, relativize_root_paths
+from .urls import absolute_url, alias_file, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
 
@@ -159,8 +160,28 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
+    context["feeds"] = [(kind, title, absolute_url(ctx.site.url, href)) for kind, title, href in context["feeds"]]
     context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
     return theme.render("404.html", context)
+
+
+def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
+    """The page left at an old address: browsers follow the refresh at once, search engines
+    the canonical link, and anyone else the visible link. Links are relative, so it works
+    in the preview and under any deploy path; no template, so no theme can drop the way on."""
+    href = escape(relative_url(alias_file(alias), target))
+    name = escape(title)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(site.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Moved: {name}</title>\n"
+        f'<link rel="canonical" href="{escape(canonical)}">\n'
+        '<meta name="robots" content="noindex">\n'
+        f'<meta http-equiv="refresh" content="0; url={href}">\n'
+        "</head>\n<body>\n"
+        f'<p>This page has moved to <a href="{href}">{name}</a>.</p>\n'
+        "</body>\n</html>\n"
+    )
 
 
 def image_url(site: Site, image: str) -> str:

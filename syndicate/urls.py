@@ -13,8 +13,10 @@ import posixpath
 import re
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
+_URL_SAFE = "/#?=&%~:@!$'()*+,;"
+_PATH_SAFE = "/=&~:@!$'()*+,;"  # a decoded path: '%', '?' and '#' in it are escaped
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_SLUG = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
 # Markdown writes href="..." and src="..."; raw HTML in an article may use single quotes.
@@ -73,6 +75,44 @@ def article_file_matcher(pattern: str, slug: str) -> re.Pattern[str]:
     return re.compile("".join(fill.get(part, re.escape(part)) for part in parts) + r"\Z")
 
 
+def parse_alias(alias: str) -> tuple[str, str]:
+    """(site path, "") for an old address of a page (`/2019/03/04/pit-stop.html`,
+    `/blog/pit-stop/`), or ("", what is wrong with it). Percent-escapes are decoded: the
+    redirect page is a file, and servers decode a request's path before they look for one."""
+    text = alias.strip()
+    shown = f"alias '{text}'"
+    if urlsplit(text).scheme or text.startswith("//"):
+        return "", f"{shown} must be a path on this site, like /blog/old-post/, not a full URL"
+    if "?" in text or "#" in text:
+        return "", f"{shown} cannot hold a query ('?') or a fragment ('#'): a redirect page is a file"
+    path = unquote(text).lstrip("/")
+    if not path:
+        return "", f"{shown} would replace the home page"
+    parts = path.rstrip("/").split("/")
+    if "\\" in path or any(part in ("", ".", "..") for part in parts) or any(c.isspace() and c != " " for c in path):
+        return "", f"{shown} must be a plain path with no empty, '.' or '..' parts"
+    return path, ""
+
+
+def alias_file(site_path: str) -> str:
+    """The file that answers at an old address: a folder's index.html, or the file itself
+    when its last part has an extension (`pit-stop.html`); `/blog/pit-stop` is a folder."""
+    if site_path.endswith("/"):
+        return site_path + "index.html"
+    return site_path if "." in site_path.rsplit("/", 1)[-1] else site_path + "/index.html"
+
+
+def base_path(base_url: str) -> str:
+    """The path part of the site's url, without its last '/': "" or "/digest"."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
+def redirect_line(base_url: str, alias: str, target: str) -> str:
+    """One line of `_redirects` (Netlify, Cloudflare Pages and others read it): old, new, 301."""
+    base = base_path(base_url)
+    return f"{base}/{quote(alias, safe=_PATH_SAFE)} {base}/{quote(target, safe=_URL_SAFE)} 301"
+
+
 def page_file(site_path: str) -> str:
     """The file that serves a site path: a folder path is served by its index.html."""
     return f"{site_path}index.html" if site_path == "" or site_path.endswith("/") else site_path
@@ -80,21 +120,24 @@ def page_file(site_path: str) -> str:
 
 def absolute_url(base_url: str, site_path: str) -> str:
     """An absolute URL for a site path; `base_url` ends with '/' and may carry a path."""
-    return base_url + quote(site_path, safe="/#?=&%~:@!$'()*+,;")
+    return base_url + quote(site_path, safe=_URL_SAFE)
+
+
+def _depth(site_path: str) -> int:
+    """How many folders down a page is: "" and "a.html" are at the top, "a/" and "a/b.html" one down."""
+    return site_path.count("/")
 
 
 def relative_url(from_path: str, to_path: str) -> str:
     """The href that leads from the page at `from_path` to `to_path`, both site paths."""
-    from_dir = from_path if from_path.endswith("/") or from_path == "" else posixpath.dirname(from_path) + "/"
-    depth = from_dir.count("/")
+    depth = _depth(from_path)
     href = "../" * depth + to_path
-    return quote(href, safe="/#?=&%~:@!$'()*+,;") if href else "./"
+    return quote(href, safe=_URL_SAFE) if href else "./"
 
 
 def relativize_root_paths(html: str, page_path: str) -> str:
     """Turn the site-root paths Markdown left in a body into hrefs relative to its page."""
-    from_dir = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
-    prefix = "../" * from_dir.count("/")
+    prefix = "../" * _depth(page_path)
     return _ROOT_PATH_ATTR.sub(lambda m: f"{m[1]}{m[2]}{prefix or './'}", html)
 
 

@@ -110,3 +110,48 @@ def test_snippet_command_knows_articles_under_any_pattern(write_site: Callable[.
     result = CliRunner().invoke(main, ["snippet", "a", "--site", str(site)])
     assert result.exit_code == 1
     assert "'a' is not syndicable" in result.stderr
+
+
+def test_aliases_become_redirect_pages_and_redirect_lines(write_site: Callable[..., Path]) -> None:
+    yaml = BASIC_SITE.replace("https://scratch.example.org/", "https://user.example.io/digest/")
+    aliases = '["/2019/03/04/pit-stop.html", /blog/pit-stop/, /blog/pit-stop, "old%20notes/pit stop", /feed.php]'
+    site = write_site({
+        "content/pit-stop.md": article("Pit <Stop>", date="2019-03-04", aliases=aliases),
+        "content/pages/about.md": "---\ntitle: About\naliases: /about-us/\n---\nHello.\n",
+        "content/_redirects": "/old-rss /digest/feed.xml 301\n",
+    }, yaml)
+    build_site(site)
+    out = site.parent / "output"
+    target = "https://user.example.io/digest/articles/pit-stop/"
+    for alias in ("2019/03/04/pit-stop.html", "blog/pit-stop/index.html", "old notes/pit stop/index.html", "feed.php"):
+        page = lxml.html.parse(str(out / alias)).getroot()
+        refresh = page.find(".//meta[@http-equiv='refresh']").get("content")
+        link = page.find(".//body//a")
+        assert page.find(".//link[@rel='canonical']").get("href") == target
+        assert refresh == f"0; url={link.get('href')}" and link.text_content() == "Pit <Stop>"
+        # The relative link leads from the alias's folder to the article's page.
+        landed = (out / alias).parent / link.get("href") / "index.html"
+        assert landed.resolve() == (out / "articles/pit-stop/index.html").resolve(), alias
+    assert lxml.html.parse(str(out / "about-us/index.html")).getroot().find(".//link[@rel='canonical']").get(
+        "href") == "https://user.example.io/digest/pages/about/"
+    assert (out / "_redirects").read_text().splitlines() == [
+        "/old-rss /digest/feed.xml 301",  # the site's own lines first, as written
+        "/digest/2019/03/04/pit-stop.html /digest/articles/pit-stop/ 301",
+        "/digest/about-us/ /digest/pages/about/ 301",
+        "/digest/blog/pit-stop/ /digest/articles/pit-stop/ 301",
+        "/digest/feed.php /digest/articles/pit-stop/ 301",
+        "/digest/old%20notes/pit%20stop /digest/articles/pit-stop/ 301",
+    ]
+
+
+def test_no_aliases_no_redirects_file(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/a.md": article(), "content/_redirects": "/x /y 301\n"})
+    build_site(site)
+    assert (site.parent / "output/_redirects").read_text() == "/x /y 301\n"  # copied as it is
+
+
+def test_alias_of_its_own_address_is_dropped_with_a_warning(write_site: Callable[..., Path]) -> None:
+    site = write_site({"content/a.md": article(aliases="[/articles/a/, /old-a/]")})
+    report = build_site(site)
+    assert report.warnings == ("content/a.md:5: warning: alias '/articles/a/' is this page's own address; remove it",)
+    assert (site.parent / "output/_redirects").read_text() == "/old-a/ /articles/a/ 301\n"
