@@ -20,7 +20,7 @@ from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
 from .markup import MARKDOWN_VERSION, render_markdown
-from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
+from .model import Article, Asset, Author, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import alias_file, article_path, is_safe_slug, page_file, parse_alias, slugify
 
@@ -216,8 +216,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         entry, before = new[source.rel], articles[positions[source.shown]]
         after = entry.document
         if entry.problems or not isinstance(after, Article) or (
-                after.slug, after.meta_hash, after.syndicate, after.original, after.author.id, after.aliases) != (
-                before.slug, before.meta_hash, before.syndicate, before.original, before.author.id, before.aliases):
+                after.slug, after.meta_hash, after.syndicate, after.original, after.authors, after.aliases) != (
+                before.slug, before.meta_hash, before.syndicate, before.original, before.authors, before.aliases):
             return None
         if entry.ids != previous.links[before.source].ids:
             return None  # other articles' links to its anchors must be checked again
@@ -461,11 +461,7 @@ def _article(
     date = fields.when("date", site.tz)
     if date is None and "date" not in fields.data:
         doc.problem(("date",), "missing required key 'date' (like 2024-05-01)")
-    author_id = fields.text("author", required=True)
-    author = site.authors.get(author_id)
-    if author_id and author is None:
-        known = ", ".join(site.authors) or "none defined in site.yaml"
-        doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
+    authors = _authors(site, fields)
     tags: dict[str, Tag] = {}
     for name in _tag_names(fields):
         tag_slug = slugify(name)
@@ -487,22 +483,48 @@ def _article(
         original = Original(section.web_url("url", required=True), section.text("site"), section.text("note"))
     updated = fields.when("updated", site.tz)
     syndicate = fields.flag("syndicate", True)
-    if doc.problems or date is None or author is None:
+    if doc.problems or date is None or not authors:
         return None
-    if fields.data.get("syndicate") is True and author.reprint is None:
+    without = [author.id for author in authors if author.reprint is None]
+    if fields.data.get("syndicate") is True and without:
         warnings.append(Problem(source.shown, doc.line("syndicate"), (
-            f"warning: syndicate is true but author '{author.id}' has no reprint statement, so no copies are made")))
+            f"warning: syndicate is true but author '{without[0]}' has no reprint statement, so no copies are made")))
     shown_tags = [(tag.slug, tag.name) for tag in tags.values()]  # spelled and ordered as the article gives them
-    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, shown_tags, summary, image, slug, is_draft,
+    author_ids = [author.id for author in authors]
+    meta_hash = digest("meta", repr((title, date.isoformat(), author_ids, shown_tags, summary, image, slug, is_draft,
                                      updated.isoformat() if updated else "")))
     return Article(
-        source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,
+        source=source.shown, slug=slug, title=title, date=date, authors=authors, body_key=body_key,
         summary=summary, word_count=0, path=article_path(site.permalinks.article, slug, date.astimezone(site.tz)),
         tags=tuple(tags.values()), image=image,
         image_alt=fields.text("image_alt"), is_draft=is_draft, syndicate=syndicate,
         original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
         topic_key=f"{slug}\0{'|'.join(tags)}",
     )
+
+
+def _authors(site: Site, fields: Fields) -> tuple[Author, ...]:
+    """`author: jane-doe`, or co-authors: `author: [jane-doe, sam-lee]` (ids hold no commas or
+    spaces, so `author: jane-doe, sam-lee` is read the same way). Empty when any is unknown."""
+    value = fields.data.get("author")
+    if isinstance(value, list):
+        ids = fields.text_list("author")
+        if not ids and not fields.doc.problems:
+            fields.doc.problem(("author",), "'author' must name at least one author id")
+    else:
+        text = fields.text("author", required=True)
+        ids = [part.strip() for part in text.split(",") if part.strip()]
+    found: dict[str, Author] = {}
+    for author_id in ids:
+        author = site.authors.get(author_id)
+        if author is None:
+            known = ", ".join(site.authors) or "none defined in site.yaml"
+            fields.doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
+        elif author_id in found:
+            fields.doc.problem(("author",), f"author '{author_id}' is listed twice")
+        else:
+            found[author_id] = author
+    return tuple(found.values()) if len(found) == len(ids) else ()
 
 
 def _tag_names(fields: Fields) -> list[str]:

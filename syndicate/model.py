@@ -159,7 +159,7 @@ class Article:
     slug: str
     title: str
     date: datetime  # always time-zone aware
-    author: Author
+    authors: tuple[Author, ...]  # one or more, in the order the front matter lists them
     body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
     summary: str  # plain text
     word_count: int
@@ -178,13 +178,28 @@ class Article:
     aliases_line: int = 1  # where `aliases` was typed, for messages about them
 
     @property
+    def author(self) -> Author:
+        """The first author: the one a single-author template or the manifest's `author_id` names."""
+        return self.authors[0]
+
+    @property
+    def author_names(self) -> str:
+        """Every author's name, as a byline says them: "Jane Doe and Sam Lee"."""
+        return join_names([author.name for author in self.authors])
+
+    @property
     def is_syndicable(self) -> bool:
-        """Spec: copies exist only for articles whose author has reprint terms."""
-        return self.syndicate and self.author.reprint is not None
+        """Spec: copies exist only for articles whose every author has reprint terms."""
+        return self.syndicate and all(author.reprint is not None for author in self.authors)
 
     @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
+
+
+def join_names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C": how a byline and the manifest list co-authors."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def reading_minutes(word_count: int) -> int:

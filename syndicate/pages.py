@@ -40,18 +40,44 @@ STYLESHEET = "static/style.css"  # the theme's style.css, written once and linke
 
 
 @dataclass(frozen=True, slots=True)
-class Offer:
-    """The reprint offer shown on an article page, and the ready copy for the republish box."""
+class Terms:
+    """One author's reprint terms as the offer shows them."""
 
+    author: Author
     preamble: str
     statement: Statement
     commercial: str
-    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
-    copies: Mapping[str, str]  # format -> site path of the copy
 
     @property
     def statement_html(self) -> Markup:
         return Markup(self.statement.html)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The reprint offer shown on an article page (each author's terms, in the order listed),
+    and the ready copy for the republish box."""
+
+    terms: tuple[Terms, ...]
+    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
+    copies: Mapping[str, str]  # format -> site path of the copy
+
+    # The first author's terms, for templates written before articles had co-authors.
+    @property
+    def preamble(self) -> str:
+        return self.terms[0].preamble
+
+    @property
+    def statement(self) -> Statement:
+        return self.terms[0].statement
+
+    @property
+    def commercial(self) -> str:
+        return self.terms[0].commercial
+
+    @property
+    def statement_html(self) -> Markup:
+        return self.terms[0].statement_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +215,8 @@ def image_url(site: Site, image: str) -> str:
 
 
 def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
+    people = [{"@type": "Person", "name": a.name, **({"url": a.url} if a.url else {})} for a in article.authors]
+    holders = [{"@type": "Person", "name": a.name} for a in article.authors]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -196,8 +224,8 @@ def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
         "description": article.summary,
         "datePublished": article.date.isoformat(),
         "dateModified": (article.updated or article.date).isoformat(),
-        "author": {"@type": "Person", "name": article.author.name, **({"url": article.author.url} if article.author.url else {})},
-        "copyrightHolder": {"@type": "Person", "name": article.author.name},
+        "author": people if len(people) > 1 else people[0],
+        "copyrightHolder": holders if len(holders) > 1 else holders[0],
         "publisher": {"@type": "Organization", "name": site.title, "url": site.url},
         "mainEntityOfPage": absolute_url(site.url, article.path),
         "url": absolute_url(site.url, article.path),

@@ -77,7 +77,7 @@ def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
     in_feeds = feed_articles(articles, site.feed_items)
-    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({a.author.name for a in in_feeds}))
+    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({w.name for a in in_feeds for w in a.authors}))
     return Job("feeds", "feeds", FEED_FILES, key, "feeds")
 
 
@@ -156,7 +156,8 @@ def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article
     """Every author in site.yaml with their articles, newest first (possibly none)."""
     found: dict[str, list[Article]] = {author_id: [] for author_id in site.authors}
     for article in articles:
-        found[article.author.id].append(article)
+        for author in article.authors:
+            found[author.id].append(article)
     return found
 
 

@@ -21,6 +21,7 @@ from .pages import (
     STYLESHEET,
     Offer,
     PageContext,
+    Terms,
     render_archive_page,
     render_article_page,
     render_author_page,
@@ -168,9 +169,11 @@ class Renderer:
                 missing = verify_copy(data.decode(), fmt, attribution)
                 result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
                 self._emit(result, paths[fmt], data)
-            reprint = article.author.reprint
-            assert reprint is not None and attribution.statement is not None
-            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths)
+            terms = []
+            for author, statement in zip(article.authors, attribution.statements, strict=True):
+                assert author.reprint is not None  # syndicable: every author has terms
+                terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
+            offer = Offer(tuple(terms), copies["html"].decode(), paths)
         newer, older = self.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
                                    related=self.related[article.slug], offer=offer)
