@@ -19,6 +19,7 @@ from . import __version__
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
+from .leftovers import find_template_syntax
 from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Author, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
@@ -405,7 +406,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     split = split_front_matter(text, source.shown)
     if isinstance(split, Problem):
         return _Parsed(None, None, source_dir, (split,), ())
-    front, body_text, _body_line = split
+    front, body_text, body_line = split
     doc = parse_yaml(front, source.shown, line_offset=1)
     if doc.problems and not doc.data:
         return _Parsed(None, None, source_dir, tuple(doc.problems), ())
@@ -428,6 +429,10 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     else:
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
     aliases = _aliases(fields)
+    for line, code in find_template_syntax(body_text, body_line):
+        warnings.append(Problem(source.shown, line, (
+            f"warning: template code '{code}' is not run by syndicate and would show as text; "
+            "rewrite it in Markdown, or put it in a code block to show it as code")))
     if doc.problems:
         return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
     if document is not None and aliases:

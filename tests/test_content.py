@@ -116,3 +116,42 @@ def test_tags_may_be_a_comma_separated_string(written: str, names: list[str]) ->
     parsed = _parse(SITE, SOURCE, f"---\ntitle: T\ndate: 2024-01-01\nauthor: ada-moss\ntags: {written}\n---\nx\n".encode(), "h")
     assert isinstance(parsed.document, Article), parsed.problems
     assert [t.name for t in parsed.document.tags] == names
+
+
+def test_check_reports_leftover_template_code_outside_code(write_site: Callable[..., Path]) -> None:
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    body = "\n".join([
+        "Intro {% highlight ruby %}",                  # line 6 of the file
+        "def x; end",
+        "{% endhighlight %}",
+        "",
+        "Inline `{{ page.title }}` is code; {{< figure src=\"a.png\" >}} is not.",
+        "",
+        "```liquid",
+        "{% for post in site.posts %}",
+        "```",
+        "",
+        "    {{ indented code }}",
+        "",
+        "<pre>{% raw %}</pre> and {{ site.baseurl }}/x",
+        "A {{% notice tip %}} over",
+        "two lines %}}. Braces {like} these are fine.",
+    ])
+    site = write_site({"content/a.markdown": article(body=body), "content/pages/p.md": "---\ntitle: P\n---\n{{ content }}\n"})
+    result = CliRunner().invoke(main, ["check", "--site", str(site)])
+    tail = "is not run by syndicate and would show as text; rewrite it in Markdown, or put it in a code block to show it as code"
+    expected = [
+        f"content/a.markdown:6: warning: template code '{{% highlight ruby %}}' {tail}",
+        f"content/a.markdown:8: warning: template code '{{% endhighlight %}}' {tail}",
+        f"content/a.markdown:10: warning: template code '{{{{< figure src=\"a.png\" >}}}}' {tail}",
+        f"content/a.markdown:18: warning: template code '{{{{ site.baseurl }}}}' {tail}",
+        f"content/a.markdown:19: warning: template code '{{{{% notice tip %}}}}' {tail}",
+        f"content/pages/p.md:4: warning: template code '{{{{ content }}}}' {tail}",
+    ]
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if "template code" in line] == expected
+    strict = CliRunner().invoke(main, ["check", "--strict", "--site", str(site)])
+    assert strict.exit_code == 1 and strict.stderr.splitlines() == expected
