@@ -12,8 +12,8 @@ import re
 
 # Closed on one line: {% tag %}, {{ variable }}, {{< shortcode >}}, {{% shortcode %}}.
 _CLOSED = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
-# Opened and closed on a later line: a Liquid tag or Hugo shortcode written over several lines.
-_OPENED = re.compile(r"\{\{[<%].*|\{%.*")
+# Opened here and closed on a later line: a tag, variable or shortcode written over several lines.
+_OPENED = re.compile(r"\{\{[<%].*|\{%.*|\{\{\s*[\w.]+\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 _INLINE_CODE = re.compile(r"<(code|pre)\b.*?</\1>", re.IGNORECASE)

@@ -192,8 +192,12 @@ def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site, content: Conte
     for job in sorted(jobs, key=lambda j: j.kind == "alias"):  # stable: an alias is the one to blame
         for path in job.paths:
             owner = owners.get(path)
+            folder = next((f for f in _folders(path) if f in owners), None) if job.kind == "alias" else None
             if path == MARKER or path.startswith(".syndicate-stage"):
                 problems.add(job.source, 1, f"'{path}' is reserved for syndicate's own use")
+            elif folder is not None:
+                problems.add(job.source, lines.get(job.source, 1), (
+                    f"alias '/{job.name}' needs a folder where '{folder}' is written by {owners[folder].source}; remove it"))
             elif owner is not None and job.kind == "alias":
                 what = (f"is also an alias of {owner.source}" if owner.kind == "alias"
                         else f"would replace '{path}', written by {owner.source}")
@@ -203,6 +207,12 @@ def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site, content: Conte
             else:
                 owners[path] = job
     problems.raise_if_any()
+
+
+def _folders(path: str) -> list[str]:
+    """Every folder a file needs: "a/b/index.html" needs "a" and "a/b"."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 def output_paths(jobs: Sequence[Job]) -> set[str]:

@@ -95,11 +95,12 @@ def parse_alias(alias: str) -> tuple[str, str]:
 
 
 def alias_file(site_path: str) -> str:
-    """The file that answers at an old address: a folder's index.html, or the file itself
-    when its last part has an extension (`pit-stop.html`); `/blog/pit-stop` is a folder."""
-    if site_path.endswith("/"):
-        return site_path + "index.html"
-    return site_path if "." in site_path.rsplit("/", 1)[-1] else site_path + "/index.html"
+    """The file that answers at an old address: `pit-stop.html` is that file, and any other
+    path (`/blog/pit-stop/`, `/blog/pit-stop`, `/functions/path.base`, `/index.php`) is a
+    folder with an index.html, which static hosts serve as HTML with or without the '/'."""
+    if site_path.endswith((".html", ".htm")):
+        return site_path
+    return site_path.rstrip("/") + "/index.html"
 
 
 def base_path(base_url: str) -> str:

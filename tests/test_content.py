@@ -139,6 +139,8 @@ def test_check_reports_leftover_template_code_outside_code(write_site: Callable[
         "<pre>{% raw %}</pre> and {{ site.baseurl }}/x",
         "A {{% notice tip %}} over",
         "two lines %}}. Braces {like} these are fine.",
+        "[#1338]({{ site.repository",
+        "}}/issues/1338); a lone {{ in prose is fine.",
     ])
     site = write_site({"content/a.markdown": article(body=body), "content/pages/p.md": "---\ntitle: P\n---\n{{ content }}\n"})
     result = CliRunner().invoke(main, ["check", "--site", str(site)])
@@ -149,9 +151,10 @@ def test_check_reports_leftover_template_code_outside_code(write_site: Callable[
         f"content/a.markdown:10: warning: template code '{{{{< figure src=\"a.png\" >}}}}' {tail}",
         f"content/a.markdown:18: warning: template code '{{{{ site.baseurl }}}}' {tail}",
         f"content/a.markdown:19: warning: template code '{{{{% notice tip %}}}}' {tail}",
+        f"content/a.markdown:21: warning: template code '{{{{ site.repository' {tail}",
         f"content/pages/p.md:4: warning: template code '{{{{ content }}}}' {tail}",
     ]
     assert result.exit_code == 0
     assert [line for line in result.stderr.splitlines() if "template code" in line] == expected
     strict = CliRunner().invoke(main, ["check", "--strict", "--site", str(site)])
-    assert strict.exit_code == 1 and strict.stderr.splitlines() == expected
+    assert strict.exit_code == 1 and [line for line in strict.stderr.splitlines() if "template code" in line] == expected

@@ -123,7 +123,7 @@ def test_aliases_become_redirect_pages_and_redirect_lines(write_site: Callable[.
     build_site(site)
     out = site.parent / "output"
     target = "https://user.example.io/digest/articles/pit-stop/"
-    for alias in ("2019/03/04/pit-stop.html", "blog/pit-stop/index.html", "old notes/pit stop/index.html", "feed.php"):
+    for alias in ("2019/03/04/pit-stop.html", "blog/pit-stop/index.html", "old notes/pit stop/index.html", "feed.php/index.html"):
         page = lxml.html.parse(str(out / alias)).getroot()
         refresh = page.find(".//meta[@http-equiv='refresh']").get("content")
         link = page.find(".//body//a")
