@@ -19,11 +19,12 @@ from . import __version__
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
+from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
 from .leftovers import find_template_syntax
 from .markup import MARKDOWN_VERSION, render_markdown
-from .model import Article, Asset, Author, Body, Original, Page, Site, Tag, reading_minutes
+from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
-from .urls import alias_file, article_path, is_safe_slug, page_file, parse_alias, slugify
+from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
@@ -32,33 +33,6 @@ ARTICLE_KEYS = (
 PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author", "aliases")
 ORIGINAL_KEYS = ("url", "site", "note")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
-MARKDOWN_SUFFIXES = (".md", ".markdown")
-_FRONT_MATTER_START = re.compile(rb"---[ \t]*(?:\r?\n|$)")
-# Files that are never text: not opened to look for front matter, whatever the build.
-_BINARY_SUFFIXES = (
-    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".ico", ".bmp", ".tif", ".tiff", ".pdf", ".zip", ".gz",
-    ".mp3", ".mp4", ".m4a", ".ogg", ".wav", ".webm", ".mov", ".woff", ".woff2", ".ttf", ".otf", ".eot",
-)
-
-
-def is_markdown(name: str) -> bool:
-    """Articles and pages are `*.md` and `*.markdown` files (Jekyll's posts are the latter)."""
-    return name.endswith(MARKDOWN_SUFFIXES)
-
-
-def _has_front_matter(path: str, name: str) -> bool:
-    """A text file that opens with a `---` line: a Jekyll or Hugo page, a Liquid feed template.
-    Copying it raw would publish its front matter and template code, so it is never an asset."""
-    if name.lower().endswith(_BINARY_SUFFIXES):
-        return False
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError:
-        return False  # reported when the asset is copied
-    return bool(_FRONT_MATTER_START.match(head.removeprefix(b"\xef\xbb\xbf")))
-
-
 def _ignored(name: str) -> bool:
     """Hidden files and editors' droppings (backups, swap files, Emacs autosaves)."""
     return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (len(name) > 1 and name[0] == name[-1] == "#")
@@ -334,7 +308,7 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
-            if is_markdown(name) or _has_front_matter(entry.path, name):
+            if is_markdown(name) or has_front_matter(entry.path, name):
                 sources.append(SourceFile(entry.path, rel, shown, stat.st_size, stat.st_mtime_ns))
             else:
                 assets.append(Asset(Path(entry.path), rel, stat.st_size, stat.st_mtime_ns))
@@ -428,7 +402,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
         document = Page(source.shown, slug, title, key, summary, is_draft, file_hash)
     else:
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
-    aliases = _aliases(fields)
+    aliases = read_aliases(fields)
     for line, code in find_template_syntax(body_text, body_line):
         warnings.append(Problem(source.shown, line, (
             f"warning: template code '{code}' is not run by syndicate and would show as text; "
@@ -446,18 +420,6 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     return _Parsed(document, body_text, source_dir, (), tuple(warnings))
 
 
-def _aliases(fields: Fields) -> tuple[str, ...]:
-    """Old addresses of this document, as site paths; two spellings of one file are one."""
-    found: dict[str, str] = {}
-    for text in fields.text_list("aliases"):
-        path, problem = parse_alias(text)
-        if problem:
-            fields.doc.problem(("aliases",), problem)
-        else:
-            found.setdefault(alias_file(path), path)
-    return tuple(found.values())
-
-
 def _article(
     site: Site, fields: Fields, source: SourceFile, slug: str, title: str, summary: str,
     is_draft: bool, body_key: str, file_hash: str, warnings: list[Problem],
@@ -466,9 +428,9 @@ def _article(
     date = fields.when("date", site.tz)
     if date is None and "date" not in fields.data:
         doc.problem(("date",), "missing required key 'date' (like 2024-05-01)")
-    authors = _authors(site, fields)
+    authors = read_authors(site, fields)
     tags: dict[str, Tag] = {}
-    for name in _tag_names(fields):
+    for name in read_tags(fields):
         tag_slug = slugify(name)
         if not tag_slug:
             doc.problem(("tags",), f"tag '{name}' has no letters or digits")
@@ -506,38 +468,6 @@ def _article(
         original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
         topic_key=f"{slug}\0{'|'.join(tags)}",
     )
-
-
-def _authors(site: Site, fields: Fields) -> tuple[Author, ...]:
-    """`author: jane-doe`, or co-authors: `author: [jane-doe, sam-lee]` (ids hold no commas or
-    spaces, so `author: jane-doe, sam-lee` is read the same way). Empty when any is unknown."""
-    value = fields.data.get("author")
-    if isinstance(value, list):
-        ids = fields.text_list("author")
-        if not ids and not fields.doc.problems:
-            fields.doc.problem(("author",), "'author' must name at least one author id")
-    else:
-        text = fields.text("author", required=True)
-        ids = [part.strip() for part in text.split(",") if part.strip()]
-    found: dict[str, Author] = {}
-    for author_id in ids:
-        author = site.authors.get(author_id)
-        if author is None:
-            known = ", ".join(site.authors) or "none defined in site.yaml"
-            fields.doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
-        elif author_id in found:
-            fields.doc.problem(("author",), f"author '{author_id}' is listed twice")
-        else:
-            found[author_id] = author
-    return tuple(found.values()) if len(found) == len(ids) else ()
-
-
-def _tag_names(fields: Fields) -> list[str]:
-    """`tags: [a, b]`, or one string of names separated by commas (`tags: customer service, phones`)."""
-    names = fields.text_list("tags")
-    if isinstance(fields.data.get("tags"), str):
-        return [name.strip() for name in ",".join(names).split(",") if name.strip()]
-    return names
 
 
 def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Parsed:
