@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from .urls import DEFAULT_ARTICLE_PERMALINK
+
 if TYPE_CHECKING:
     from .cache import Memory
 
@@ -77,7 +79,7 @@ class Permalinks:
     """Where articles live: a pattern of `{slug}`, `{year}`, `{month}` and `{day}`, ending in
     `/` (a folder with an index.html) or `.html`; checked by `urls.permalink_problem`."""
 
-    article: str = "articles/{slug}/"
+    article: str = DEFAULT_ARTICLE_PERMALINK
 
 
 @dataclass(frozen=True, slots=True)
