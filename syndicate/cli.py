@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .build import build
 from .errors import SiteError
 from .model import BuildOptions
@@ -70,7 +70,7 @@ def _setup_logging(quiet: bool) -> None:
 
 
 @click.group()
-@click.version_option(__version__, prog_name="syndicate")
+@click.version_option(__version__, prog_name="syndicate", message=f"%(prog)s %(version)s (the {DISTRIBUTION} package)")
 def main() -> None:
     """Build a static site whose every syndicated copy carries its author's reprint statement."""
 
