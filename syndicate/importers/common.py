@@ -10,6 +10,7 @@ being guessed silently.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import io
@@ -25,7 +26,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString, LiteralScalarString
 
 from ..errors import Problem, SiteError, display_path
 from ..fields import strip_controls
@@ -163,8 +164,7 @@ class SiteFolder:
             entry["url"] = DoubleQuotedScalarString(url)
         if bio:
             entry["bio"] = DoubleQuotedScalarString(clean_text(bio))
-        if authors:
-            _move_trailing_comment(authors[next(reversed(authors))], entry)
+        _move_trailing_comment(authors, entry)
         authors[author_id] = entry
         self.changed = True
         return author_id
@@ -192,6 +192,7 @@ class SiteFolder:
         terms["statement"] = LiteralScalarString(reprint.statement.strip() + "\n")
         if reprint.commercial:
             terms["commercial"] = DoubleQuotedScalarString(reprint.commercial)
+        _move_trailing_comment(entry, terms)
         entry["reprint"] = terms
         self.changed = True
         return "set"
@@ -200,7 +201,9 @@ class SiteFolder:
         """A report line while site.yaml still has the placeholder address an import gave it."""
         if str(self._data.get("url", "")) != PLACEHOLDER_URL or "url" not in self._data:
             return None
-        return Problem(self.shown, _line_of(self._data, "url"), "the site's url is a placeholder; set the address where the site will be published")
+        text = self._original or self.render()
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("url:")), 1)
+        return Problem(self.shown, line, "the site's url is a placeholder; set the address where the site will be published")
 
     def render(self) -> str:
         stream = io.StringIO()
@@ -254,10 +257,10 @@ def _line_of(mapping: CommentedMap, key: str) -> int:
 
 
 def _move_trailing_comment(previous: Any, entry: CommentedMap) -> None:
-    """Keep the blank lines and comments that followed the last author after the new one.
+    """Keep the blank lines and comments that followed a mapping after what is appended to it.
 
-    ruamel.yaml hangs them on the deepest last key of the previous entry; left there, the
-    new author would be glued to the next section and separated from its neighbours.
+    ruamel.yaml hangs them on the deepest last key of `previous`; left there, an appended
+    author (or reprint) would come after the blank line, glued to the next section.
     """
     while isinstance(previous, CommentedMap) and previous:
         last = next(reversed(previous))
@@ -265,16 +268,30 @@ def _move_trailing_comment(previous: Any, entry: CommentedMap) -> None:
         if isinstance(value, CommentedMap) and value:
             previous = value
             continue
-        comment = previous.ca.items.pop(last, None)
-        if comment is not None:
-            target: CommentedMap = entry
-            while True:
-                tail = next(reversed(target))
-                if isinstance(target[tail], CommentedMap) and target[tail]:
-                    target = target[tail]
-                else:
-                    break
-            target.ca.items[tail] = comment
+        slots = previous.ca.items.get(last)
+        token = slots[2] if slots and len(slots) > 2 else None
+        if token is None or not isinstance(getattr(token, "value", None), str):
+            return
+        # An end-of-line comment ("name: x  # note") stays; the lines after it move.
+        # A block scalar (`|`) ends its own line, so its comment token does not start with one.
+        lead = 0 if isinstance(value, (LiteralScalarString, FoldedScalarString)) else 1
+        same_line, newline, after = token.value.partition("\n") if token.value.startswith("#") else ("", "", token.value[lead:])
+        if not after.strip("\n") and not after.count("\n"):
+            return
+        if same_line:
+            token.value = same_line + newline
+        else:
+            previous.ca.items.pop(last)
+        target: CommentedMap = entry
+        while True:
+            tail = next(reversed(target))
+            if isinstance(target[tail], CommentedMap) and target[tail]:
+                target = target[tail]
+            else:
+                break
+        moved = copy.copy(token)
+        moved.value = ("" if isinstance(target[tail], (LiteralScalarString, FoldedScalarString)) else "\n") + after
+        target.ca.items[tail] = [None, None, moved, None]
         return
 
 

@@ -39,7 +39,7 @@ def fetch_page(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = M
                 raise SiteError.one(url, 1, f"the server answered {response.status_code} {response.reason_phrase}")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise SiteError.one(url, 1, f"the page is {int(declared):,} bytes, more than the {max_bytes:,} an import reads")
+                raise SiteError.one(url, 1, f"the page is {int(declared):,} bytes, more than the {max_bytes:,} bytes an import reads")
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)

@@ -17,7 +17,8 @@ from .extract import Block
 
 _ESCAPE = re.compile(r"([\\`*\[\]])")
 _UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
-_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s|$)")
+_MARKUP_START = re.compile(r"^([#>+-])(?=\s|$)")
+_NUMBER_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}
 
@@ -63,7 +64,7 @@ def _block(element: lxml.etree._Element, shift: dict[int, int]) -> Block | None:
     if tag == "graphic":
         return None
     text = _inline(element)
-    return Block(_LINE_START.sub(r"\1\\\2", text), _plain(element), 0, "p") if text else None
+    return Block(escape_line_start(text), _plain(element), 0, "p") if text else None
 
 
 def _level(element: lxml.etree._Element) -> int:
@@ -84,7 +85,7 @@ def _list(element: lxml.etree._Element, depth: int) -> list[str]:
         for child in nested:
             item.remove(child)  # rendered below, indented, after the item's own words
         text = _inline(item)
-        lines.append("    " * depth + marker + _LINE_START.sub(r"\1\\\2", text))
+        lines.append("    " * depth + marker + escape_line_start(text))
         for child in nested:
             lines.extend(_list(child, depth + 1))
     return lines
@@ -109,7 +110,7 @@ def _inline(element: lxml.etree._Element) -> str:
         tag = child.tag
         if tag == "hi":
             marker = _EMPHASIS.get(child.get("rend") or "", "")
-            parts.append(_wrap(_inline(child), marker))
+            parts.append(_wrap(_inline(child), marker, "".join(child.itertext())))
         elif tag == "ref":
             target = (child.get("target") or "").strip()
             words = _inline(child)
@@ -129,13 +130,23 @@ def _inline(element: lxml.etree._Element) -> str:
     return "  \n".join(" ".join(line.split()) for line in lines if line.strip()).strip()
 
 
-def _wrap(text: str, marker: str) -> str:
-    """Emphasis around the words only: `** bold **` would not render as bold."""
+def _wrap(text: str, marker: str, raw: str) -> str:
+    """Emphasis around the words only (`** bold **` would not render as bold), spaces outside."""
+    lead = " " if raw[:1].isspace() else ""
+    trail = " " if raw[-1:].isspace() else ""
     if not marker or not text.strip():
-        return text
-    lead = " " if text[:1].isspace() else ""
-    trail = " " if text[-1:].isspace() else ""
+        return lead + text + trail
     return f"{lead}{marker}{text.strip()}{marker}{trail}"
+
+
+def escape_line_start(text: str) -> str:
+    """`1. ` or `# ` at the start of a paragraph is text here, not a list or a heading."""
+    return _NUMBER_START.sub(r"\1\\\2", _MARKUP_START.sub(r"\\\1", text))
+
+
+def escape_text(text: str) -> str:
+    """Plain text that Markdown shows as written: no emphasis, links or HTML of its own."""
+    return _escape(text)
 
 
 def _escape(text: str) -> str:

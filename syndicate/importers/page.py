@@ -103,7 +103,7 @@ def _import_one(source: str, site: SiteFolder, record: ImportRecord, options: Pa
     if extract.title is None:
         raise SiteError.one(source, 1, f"no title found in this {extract.kind}; nothing imported")
     author_id, author_line = _settle_author(extract, lifted, site, options, notes)
-    terms_line = _settle_terms(lifted, author_id, site, notes, extract.kind)
+    terms_line = _settle_terms(lifted, author_id, site, notes)
     original, original_line = _settle_original(extract, lifted, options, notes)
     published = extract.published
     if published is None:
@@ -210,8 +210,6 @@ def _settle_author(extract: Extract, lifted: Lifted, site: SiteFolder, options: 
     page_names = [n.strip() for n in extract.author.value.split(";")] if extract.author else []
     if options.author:
         found = Found(options.author, "--author", SURE)
-        if named and _folded(named) != _folded(options.author) and site.find_author(options.author) != site.find_author(named):
-            notes.add(lifted.statement_line, f"the reprint statement names {named}, not {options.author} (given with --author)")
     elif page_names and named and _folded(named) not in (_folded(n) for n in page_names):
         found = Found(named, "the reprint statement's copyright line", LIKELY)
         notes.add(lifted.statement_line, f"the page names {extract.author.value if extract.author else ''} as the author, "
@@ -246,7 +244,7 @@ def _author_url(lifted: Lifted) -> str:
     return ""
 
 
-def _settle_terms(lifted: Lifted, author_id: str, site: SiteFolder, notes: _Notes, kind: str) -> str:
+def _settle_terms(lifted: Lifted, author_id: str, site: SiteFolder, notes: _Notes) -> str:
     reprint = lifted.reprint
     name = site.author_name(author_id)
     if reprint is None:
@@ -258,6 +256,11 @@ def _settle_terms(lifted: Lifted, author_id: str, site: SiteFolder, notes: _Note
     links = len(find_links(re.sub(r"\]\(([^)]+)\)", r"] \1 ", reprint.statement)))
     statement = f"statement ({_count(links, 'link')})"
     parts = ", ".join(p for p, v in (("preamble", reprint.preamble), (statement, "x"), ("commercial", reprint.commercial)) if v)
+    named = lifted.named_author
+    if named and site.find_author(named) != author_id and _folded(named) != _folded(name):
+        notes.add(lifted.statement_line, f"the reprint statement is {named}'s, so it was not given to {name}; "
+                                         f"statement: {' '.join(reprint.statement.split())}")
+        return f"  reprint:  {parts}: names {named}, not {name}: not used, see the report  [{lifted.sure}]"
     outcome = site.offer_reprint(author_id, reprint)
     if outcome == "different":
         notes.items.append(site.problem(author_id, f"{notes.source} shows different reprint terms for {name}; site.yaml was not changed. "

@@ -19,6 +19,7 @@ import justext
 
 from ..attribution import find_links
 from .extract import GUESS, LIKELY, SURE, Block, Extract, Found, Link, Unit
+from .markdown import escape_line_start, escape_text
 
 # jusText's defaults: a "good" paragraph is long enough and dense enough in stop words.
 LENGTH_LOW, STOPWORDS_LOW, MAX_LINK_DENSITY = 70, 0.30, 0.2
@@ -160,7 +161,7 @@ def _blocks(lines: list[_Line], stoplist: frozenset[str]) -> list[Block]:
     def close_list() -> None:
         if items:
             ordered = all(re.match(r"\d", marker) for _, marker in items if marker) and any(marker for _, marker in items)
-            rendered = [f"{n}. {_escape(line.text)}" if ordered else f"- {_escape(line.text)}" for n, (line, _) in enumerate(items, 1)]
+            rendered = [f"{n}. {escape_text(line.text)}" if ordered else f"- {escape_text(line.text)}" for n, (line, _) in enumerate(items, 1)]
             blocks.append(Block("\n".join(rendered), " ".join(line.text for line, _ in items), items[0][0].number, "list"))
             items.clear()
 
@@ -172,9 +173,9 @@ def _blocks(lines: list[_Line], stoplist: frozenset[str]) -> list[Block]:
             continue
         close_list()
         if kind == "h":
-            blocks.append(Block("## " + _escape(line.text), line.text, line.number, "h"))
+            blocks.append(Block("## " + escape_text(line.text), line.text, line.number, "h"))
         elif kind == "p":
-            blocks.append(Block(_escape_start(_escape(line.text)), line.text, line.number, "p"))
+            blocks.append(Block(escape_line_start(escape_text(line.text)), line.text, line.number, "p"))
     close_list()
     return blocks
 
@@ -232,9 +233,3 @@ def _name(text: str) -> str:
     return " ".join(words).rstrip(".,")
 
 
-def _escape(text: str) -> str:
-    return re.sub(r"([\\`*\[\]])", r"\\\1", text).replace("<", "&lt;")
-
-
-def _escape_start(text: str) -> str:
-    return re.sub(r"^([#>+-]|\d+[.)])(?=\s)", r"\\\1", text)
