@@ -20,6 +20,7 @@ import trafilatura
 from ..attribution import find_links
 from .extract import GUESS, LIKELY, SURE, Block, Extract, Found, Link, Unit
 from .markdown import blocks_from_xml
+from .textpage import CHROME_LINE, END_LINE, date_in
 
 _BLOCK_TAGS = frozenset({
     "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote", "section", "article",
@@ -32,6 +33,7 @@ _SKIP_TAGS = frozenset({
 })
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BYLINE = re.compile(r"\bby\s+(.{2,60})", re.IGNORECASE)
+_TITLE_TAIL = re.compile(r"^\s+[-|–—·:»]\s+\S")
 
 
 def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page") -> Extract:
@@ -47,8 +49,11 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
     meta = trafilatura.extract_metadata(tree, default_url=own_url or None)
     title = _title(meta.title if meta else None, tree)
     blocks, images = blocks_from_xml(xml or "", title.value if title else "")
-    located = tuple(_locate(block, units) for block in blocks)
+    located = tuple(_locate(block, units) for block in blocks if not _is_chrome(block))
     notes: list[tuple[int, str]] = []
+    refresh = _refresh_target(tree)
+    if not located and refresh:
+        notes.append((1, f"the page only redirects to {refresh}; import that address instead"))
     if images:
         message = f"{images} image(s) in the article were left out; copy them into content/ and add them by hand"
         notes.append((located[0].line if located else 1, message))
@@ -58,7 +63,7 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         units=units,
         title=title,
         author=_author(meta.author if meta else None, units),
-        published=_published(meta.date if meta else None, data),
+        published=_published(meta.date if meta else None, data, units),
         tags=tuple(meta.tags or meta.categories or ()) if meta else (),
         summary=(meta.description or "") if meta else "",
         page_url=own_url,
@@ -94,15 +99,29 @@ def _head_link(tree: lxml.html.HtmlElement, rel: str) -> str:
     return ""
 
 
+def _refresh_target(tree: lxml.html.HtmlElement) -> str:
+    for element in tree.iter("meta"):
+        if (element.get("http-equiv") or "").lower() == "refresh":
+            match = re.search(r"url\s*=\s*['\"]?([^'\"\s]+)", element.get("content") or "", re.IGNORECASE)
+            return match[1] if match else ""
+    return ""
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
 def _title(found: str | None, tree: lxml.html.HtmlElement) -> Found | None:
+    """The article's title: the metadata's, without a " - Site Name" tail the main heading lacks."""
     headings = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
     if found:
         found = " ".join(found.split())
-        return Found(found, "page title and main heading" if found in headings else "page metadata", SURE if found in headings else LIKELY)
+        if found in headings:
+            return Found(found, "page title and main heading", SURE)
+        for heading in headings:
+            if heading and found.startswith(heading) and _TITLE_TAIL.match(found[len(heading):]):
+                return Found(heading, "main heading (the page title adds the site's name)", SURE)
+        return Found(found, "page metadata", LIKELY)
     if headings:
         return Found(headings[0], "main heading", LIKELY)
     return None
@@ -117,7 +136,8 @@ def _author(found: str | None, units: tuple[Unit, ...]) -> Found | None:
     return Found("; ".join(names), "byline" if bylined else "page metadata", SURE if bylined else LIKELY)
 
 
-def _published(found: str | None, data: bytes | str) -> tuple[date, Found] | None:
+def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...]) -> tuple[date, Found] | None:
+    """The date trafilatura found, and how sure: written in the markup, shown on the page, or inferred."""
     if not found:
         return None
     try:
@@ -125,8 +145,16 @@ def _published(found: str | None, data: bytes | str) -> tuple[date, Found] | Non
     except ValueError:
         return None
     raw = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    sure = SURE if value.isoformat() in raw else GUESS
-    return value, Found(value.isoformat(), "page metadata" if sure == SURE else "a date on the page", sure)
+    if value.isoformat() in raw:
+        return value, Found(value.isoformat(), "page metadata", SURE)
+    if any(date_in(unit.text) == value for unit in units if len(unit.text) < 200):
+        return value, Found(value.isoformat(), "a date shown on the page", LIKELY)
+    return value, Found(value.isoformat(), "inferred from the page, not written on it", GUESS)
+
+
+def _is_chrome(block: Block) -> bool:
+    """A short navigation or sharing line that the extractor kept ("Read other posts", "Share this:")."""
+    return block.kind == "p" and len(block.text.split()) <= 6 and bool(CHROME_LINE.match(block.text) or END_LINE.match(block.text))
 
 
 def _locate(block: Block, units: tuple[Unit, ...]) -> Block:

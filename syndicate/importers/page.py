@@ -28,6 +28,7 @@ from .terms import Lifted, lift_terms
 
 _HTML_SIGNS = re.compile(rb"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]|<(p|div|article|h1|h2)[\s>]", re.IGNORECASE)
 _MAX_FILE_BYTES = 20_000_000
+MAX_SUMMARY = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +100,23 @@ def _import_one(source: str, site: SiteFolder, record: ImportRecord, options: Pa
         notes.add(line, message)
     body, counts = _body(extract.blocks, lifted, notes)
     if not body.strip():
-        raise SiteError.one(source, 1, f"no article text found in this {extract.kind}")
+        reason = next((message for _line, message in extract.notes if "redirects to" in message), "")
+        raise SiteError.one(source, 1, reason or f"no article text found in this {extract.kind}")
     if extract.title is None:
         raise SiteError.one(source, 1, f"no title found in this {extract.kind}; nothing imported")
     author_id, author_line = _settle_author(extract, lifted, site, options, notes)
     terms_line = _settle_terms(lifted, author_id, site, notes)
     original, original_line = _settle_original(extract, lifted, options, notes)
     published = extract.published
+    if published is not None and published[1].sure == GUESS:
+        notes.add(1, f"the date {published[0].isoformat()} is {published[1].how}; check `date` in the front matter")
     if published is None:
         today = options.today or date.today()
         notes.add(1, f"no publication date found; used {today.isoformat()}: correct `date` in the front matter")
         published = (today, Found(today.isoformat(), "today's date, none found", GUESS))
     draft = ArticleDraft(
         title=clean_text(extract.title.value), date=published[0], author=author_id, body=body, source=identity,
-        tags=tuple(t for t in (clean_text(t) for t in extract.tags) if t), summary=clean_text(extract.summary),
+        tags=tuple(t for t in (clean_text(t) for t in extract.tags) if t), summary=_summary(extract.summary),
         original=original,
     )
     written = write_article(site, draft, record, force=options.force)
@@ -131,6 +135,13 @@ def _import_one(source: str, site: SiteFolder, record: ImportRecord, options: Pa
     if written.outcome is Outcome.KEPT:
         lines.append(f"  kept:     {written.reason}")
     return PageResult(source, written, tuple(lines), tuple(notes.items))
+
+
+def _summary(description: str) -> str:
+    """The page's description as the summary, unless it is an excerpt too long to be one
+    (the build then derives the summary from the first paragraph, as for any article)."""
+    text = clean_text(description)
+    return text if len(text) <= MAX_SUMMARY else ""
 
 
 def _read(source: str, language: str) -> tuple[Extract, str]:

@@ -38,11 +38,12 @@ _META_LINE = re.compile(r"\b(posted|published|updated|written|by|min(?:ute)?s? r
 _COMMENTS = re.compile(
     r"^(\d+\s+(comments?|responses?|replies|thoughts)\b|(\d+\s+)?thoughts? on\b|leave a (reply|comment)|comments?$|"
     r"join the (discussion|conversation)|what do you think\??$|add (a|your) comment)", re.IGNORECASE)
-_END = re.compile(
+END_LINE = re.compile(
     r"^(share( this)?( article| post| page)?:?$|share on\b|like this:?$|related( posts| articles| reading)?:?$|"
     r"you (may|might) also (like|enjoy)|posted in\b|filed under\b|tagged( with)?\b|tags?:|categories:|"
-    r"about the author$|subscribe to\b|more from\b|previous (post|article)|next (post|article)|read next|recent posts$)", re.IGNORECASE)
-_CHROME = re.compile(
+    r"about the author$|subscribe to\b|more from\b|previous (post|article)|next (post|article)|read next|recent posts$|"
+    r"read (other|more) (posts|articles)$|back to (the )?(blog|top|articles|posts)$)", re.IGNORECASE)
+CHROME_LINE = re.compile(
     r"^(share|tweet|pin( it)?|e-?mail|print|facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|telegram|pocket|"
     r"like|reply|advertisement|sponsored|(like )?loading\s*(\.{3}|…)|skip to (main )?content|search|menu|home|"
     r"subscribe|sign up|log ?in|click to (tweet|share|email|print)\b.*|read more\b.*|continue reading\b.*|"
@@ -92,7 +93,7 @@ def _unit(line: _Line) -> Unit:
 
 def _is_good(text: str, stoplist: frozenset[str]) -> bool:
     words = re.findall(r"[\w'’]+", text.lower())
-    if len(text) < LENGTH_LOW or not words or _CHROME.match(text):
+    if len(text) < LENGTH_LOW or not words or CHROME_LINE.match(text):
         return False
     linked = sum(end - start for start, end, _h, _k in find_links(text))
     stops = sum(1 for w in words if w in stoplist) / len(words)
@@ -104,8 +105,8 @@ def _byline_at(lines: list[_Line], good: list[bool]) -> int | None:
     first_good = next((i for i, g in enumerate(good) if g), len(lines))
     for index in range(min(first_good, len(lines))):
         text = lines[index].text
-        if len(text.split()) <= 20 and (_date_in(text) or _BY.search(text)) and _META_LINE.search(text) or (
-                len(text.split()) <= 8 and _date_in(text) and index + 1 < len(lines)):
+        if len(text.split()) <= 20 and (date_in(text) or _BY.search(text)) and _META_LINE.search(text) or (
+                len(text.split()) <= 8 and date_in(text) and index + 1 < len(lines)):
             return index
     return None
 
@@ -117,22 +118,22 @@ def _heading(lines: list[_Line], good: list[bool], byline: int | None) -> tuple[
         start = byline + 1
         meta = [byline]
         while start < len(lines) and not good[start] and len(lines[start].text.split()) <= 12 and (
-                _date_in(lines[start].text) or _BY.search(lines[start].text)):
+                date_in(lines[start].text) or _BY.search(lines[start].text)):
             meta.append(start)
             start += 1
         title_at = byline - 1
-        while title_at >= 0 and (_CHROME.match(lines[title_at].text) or _date_in(lines[title_at].text)):
+        while title_at >= 0 and (CHROME_LINE.match(lines[title_at].text) or date_in(lines[title_at].text)):
             title_at -= 1
         for index in meta:
             by = _BY.search(lines[index].text)
             author = author or (Found(_name(by[1]), "byline", LIKELY) if by else None)
-            when = _date_in(lines[index].text)
+            when = date_in(lines[index].text)
             published = published or ((when, Found(when.isoformat(), "byline", SURE)) if when else None)
         title = Found(lines[title_at].text, "the line above the byline", LIKELY) if title_at >= 0 else None
         return title, author, published, start
     first_good = next((i for i, g in enumerate(good) if g), 0)
     title_at = first_good - 1
-    while title_at >= 0 and (_CHROME.match(lines[title_at].text) or len(lines[title_at].text.split()) > 16):
+    while title_at >= 0 and (CHROME_LINE.match(lines[title_at].text) or len(lines[title_at].text.split()) > 16):
         title_at -= 1
     title = Found(lines[title_at].text, "the line before the first paragraph", GUESS) if title_at >= 0 else None
     return title, None, None, title_at + 1
@@ -143,7 +144,7 @@ def _end_of_body(lines: list[_Line], good: list[bool], start: int) -> int:
     seen_text = False
     for index in range(start, len(lines)):
         text = lines[index].text
-        if _COMMENTS.match(text) or seen_text and _END.match(text):
+        if _COMMENTS.match(text) or seen_text and END_LINE.match(text):
             return index
         seen_text = seen_text or good[index]
     return len(lines)
@@ -151,7 +152,7 @@ def _end_of_body(lines: list[_Line], good: list[bool], start: int) -> int:
 
 def _blocks(lines: list[_Line], stoplist: frozenset[str]) -> list[Block]:
     """Paragraphs, headings and list items of the body, chrome lines dropped."""
-    kept = [line for line in lines if not _CHROME.match(line.text) and not _END.match(line.text)]
+    kept = [line for line in lines if not CHROME_LINE.match(line.text) and not END_LINE.match(line.text)]
     kinds: list[str] = []
     for index in range(len(kept)):
         kinds.append(_kind(kept, index, kinds[-1] if kinds else "", stoplist))
@@ -211,7 +212,7 @@ def _paragraph_like(line: _Line, stoplist: frozenset[str]) -> bool:
     return len(line.text.split()) >= 15 or _is_good(line.text, stoplist)
 
 
-def _date_in(text: str) -> date | None:
+def date_in(text: str) -> date | None:
     for pattern in _DATES:
         match = pattern.search(text)
         if match is None:
