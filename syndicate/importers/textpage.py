@@ -35,6 +35,9 @@ _DATES = (
 )
 _BY = re.compile(r"(?:^|\s|\|)(?:by|written by|author:)\s+((?:[A-Z][\w'’.-]*\s?){1,4})", re.IGNORECASE)
 _META_LINE = re.compile(r"\b(posted|published|updated|written|by|min(?:ute)?s? read|comments?)\b", re.IGNORECASE)
+_READING_TIME = re.compile(r"\b\d+\s+min(?:ute)?s?\s+read\b", re.IGNORECASE)
+_HASHTAGS = re.compile(r"^(?:#[\w-]+\s*){1,12}$")
+_DATELINE = re.compile(r"^(?:posted|published|updated|written|last updated)\b.{0,40}$", re.IGNORECASE)
 _COMMENTS = re.compile(
     r"^(\d+\s+(comments?|responses?|replies|thoughts)\b|(\d+\s+)?thoughts? on\b|leave a (reply|comment)|comments?$|"
     r"join the (discussion|conversation)|what do you think\??$|add (a|your) comment)", re.IGNORECASE)
@@ -42,14 +45,15 @@ END_LINE = re.compile(
     r"^(share( this)?( article| post| page)?:?$|share on\b|like this:?$|related( posts| articles| reading)?:?$|"
     r"you (may|might) also (like|enjoy)|posted in\b|filed under\b|tagged( with)?\b|tags?:|categories:|"
     r"about the author$|subscribe to\b|more from\b|previous (post|article)|next (post|article)|read next|recent posts$|"
-    r"read (other|more) (posts|articles)$|back to (the )?(blog|top|articles|posts)$)", re.IGNORECASE)
+    r"read (other|more) (posts|articles)$|back to (the )?(blog|top|articles|posts)$|get (my|our) (content|posts|articles|newsletter)\b|"
+    r"no spam\b|sign up for (my|our)\b|join (my|our) (newsletter|mailing list)\b)", re.IGNORECASE)
 CHROME_LINE = re.compile(
     r"^(share|tweet|pin( it)?|e-?mail|print|facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|telegram|pocket|"
     r"like|reply|advertisement|sponsored|(like )?loading\s*(\.{3}|…)|skip to (main )?content|search|menu|home|"
     r"subscribe|sign up|log ?in|click to (tweet|share|email|print)\b.*|read more\b.*|continue reading\b.*|"
     r"\d+ min(ute)?s? read|(photo|image)( credit)?:.*|join \d[\d,]* other subscribers|enter your e-?mail.*)$", re.IGNORECASE)
 _MARKER = re.compile(r"^(?P<marker>[•·▪◦‣*+–-]|\d{1,2}[.)])\s+(?P<text>\S.*)$")
-_TERMINAL = re.compile(r"[.!?:;,…\"”'’)]$")
+_TERMINAL = re.compile(r"[.!?:;,…\"”'’]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +72,17 @@ def extract_text(text: str, language: str = "en") -> Extract:
     head = _byline_at(lines, good)
     title, author, published, start = _heading(lines, good, head)
     end = _end_of_body(lines, good, start)
+    if published is None:
+        dateline = next((line for line in lines if _DATELINE.match(line.text) and date_in(line.text)), None)
+        when = date_in(dateline.text) if dateline else None
+        published = (when, Found(when.isoformat(), f"the line '{dateline.text}'" if dateline else "", LIKELY)) if when else None
+    tags = tuple(dict.fromkeys(tag.lstrip("#") for line in lines[:start] if _HASHTAGS.match(line.text) for tag in line.text.split()))
     blocks = _blocks(lines[start:end], stoplist)
     notes = []
     if title is None:
         notes.append((1, "no title found in the text copy"))
-    return Extract(kind="text copy", blocks=tuple(blocks), units=units, title=title, author=author, published=published, notes=tuple(notes))
+    return Extract(kind="text copy", blocks=tuple(blocks), units=units, title=title, author=author, published=published,
+                   tags=tags, notes=tuple(notes))
 
 
 def _lines(text: str) -> list[_Line]:
@@ -106,7 +116,7 @@ def _byline_at(lines: list[_Line], good: list[bool]) -> int | None:
     for index in range(min(first_good, len(lines))):
         text = lines[index].text
         if len(text.split()) <= 20 and (date_in(text) or _BY.search(text)) and _META_LINE.search(text) or (
-                len(text.split()) <= 8 and date_in(text) and index + 1 < len(lines)):
+                len(text.split()) <= 8 and (date_in(text) or _READING_TIME.search(text)) and index + 1 < len(lines)):
             return index
     return None
 
@@ -118,7 +128,7 @@ def _heading(lines: list[_Line], good: list[bool], byline: int | None) -> tuple[
         start = byline + 1
         meta = [byline]
         while start < len(lines) and not good[start] and len(lines[start].text.split()) <= 12 and (
-                date_in(lines[start].text) or _BY.search(lines[start].text)):
+                date_in(lines[start].text) or _BY.search(lines[start].text) or _HASHTAGS.match(lines[start].text)):
             meta.append(start)
             start += 1
         title_at = byline - 1
@@ -144,7 +154,7 @@ def _end_of_body(lines: list[_Line], good: list[bool], start: int) -> int:
     seen_text = False
     for index in range(start, len(lines)):
         text = lines[index].text
-        if _COMMENTS.match(text) or seen_text and END_LINE.match(text):
+        if _COMMENTS.match(text) or seen_text and (END_LINE.match(text) or _DATELINE.match(text) and date_in(text)):
             return index
         seen_text = seen_text or good[index]
     return len(lines)
@@ -186,16 +196,21 @@ def _kind(lines: list[_Line], index: int, previous_kind: str, stoplist: frozense
     line = lines[index]
     previous = lines[index - 1] if index else None
     following = lines[index + 1] if index + 1 < len(lines) else None
+    after_next = lines[index + 2] if index + 2 < len(lines) else None
     if _MARKER.match(line.text):
         return "item"
     words = len(line.text.split())
-    if _heading_like(line.text) and following is not None and _paragraph_like(following, stoplist) and not (
-            previous is not None and previous.text.endswith(":") and not line.gap_after):
+    lead_in = previous is not None and previous.text.endswith(":")
+    if line.text.endswith(":") and words >= 4:
+        return "p"  # the sentence that introduces a list
+    if _heading_like(line) and following is not None and _paragraph_like(following, stoplist) and not (lead_in and not line.gap_after):
         return "h"
-    after_lead = previous is not None and (previous.text.endswith(":") or _MARKER.match(previous.text) is not None)
     in_run = following is not None and not line.gap_after or previous is not None and not line.gap_before
-    if words <= 40 and (after_lead or in_run and not line.gap_before and previous_kind == "item"):
+    if words <= 40 and (lead_in or previous_kind == "item" and not line.gap_before):
         return "item"
+    if (_heading_like(line) and following is not None and _heading_like(following) and words <= 6
+            and len(following.text.split()) <= 6 and after_next is not None and _paragraph_like(after_next, stoplist)):
+        return "h"  # a heading straight above a sub-heading
     if (words <= 40 and in_run and following is not None and not line.gap_after
             and not _paragraph_like(line, stoplist) and not _paragraph_like(following, stoplist)):
         return "item"
@@ -204,8 +219,12 @@ def _kind(lines: list[_Line], index: int, previous_kind: str, stoplist: frozense
     return "p"
 
 
-def _heading_like(text: str) -> bool:
-    return len(text.split()) <= 14 and not _TERMINAL.search(text) and text[:1].isupper() | text[:1].isdigit()
+def _heading_like(line: _Line) -> bool:
+    """Short, capitalised, and not ending like a sentence (a question may be a heading)."""
+    text = line.text
+    if not (text[:1].isupper() or text[:1].isdigit()) or len(text.split()) > 14:
+        return False
+    return not _TERMINAL.search(text) or text.endswith("?") and len(text.split()) <= 10
 
 
 def _paragraph_like(line: _Line, stoplist: frozenset[str]) -> bool:
