@@ -202,6 +202,22 @@ def test_text_copy_with_share_subscribe_and_comment_lines(tmp_path: Path) -> Non
     }
 
 
+def test_text_copy_with_blank_lines_everywhere_and_bullets(tmp_path: Path) -> None:
+    """Another browser's copy: every line apart, list items marked with bullets."""
+    items = {"the name of the person who will act", "the action itself, in the customer's words", "a day, and if possible an hour"}
+    lines = [line for line in (PAGES / "text_copy.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    source = tmp_path / "copy.txt"
+    source.write_text("\n\n".join(f"• {line}" if line in items else line for line in lines), encoding="utf-8")
+    site = tmp_path / "site"
+    assert run_import(source, "--into", site).exit_code == 0
+    front, body = read_article(site / "content" / "name-the-next-step.md")
+    assert front == {"title": "Name the Next Step", "date": date(2019, 3, 4), "author": "helen-marsh"}
+    assert headings(body) == ["Be specific about who and when", "Write it down where the customer can see it"]
+    assert list_items(body) == ["the name of the person who will act", "the action itself, in the customer's words",
+                                "a day, and if possible an hour"]
+    assert "Share this" not in body and "Copyright" not in body and "Peter Vance" not in body
+
+
 def test_page_without_reprint_terms(tmp_path: Path) -> None:
     site = tmp_path / "site"
     result = run_import(PAGES / "no_terms.html", "--into", site)

@@ -122,8 +122,8 @@ class SiteFolder:
         return str(self._data.get("language") or "en")
 
     def problem(self, author_id: str, message: str) -> Problem:
-        """A report line pointing at an author's entry in site.yaml."""
-        return Problem(self.shown, self.author_line(author_id), message)
+        """A report line pointing at an author's entry; the report lives beside site.yaml."""
+        return Problem(self.site_file.name, self.author_line(author_id), message)
 
     def author_line(self, author_id: str) -> int:
         authors = self._data["authors"]
@@ -203,7 +203,7 @@ class SiteFolder:
             return None
         text = self._original or self.render()
         line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("url:")), 1)
-        return Problem(self.shown, line, "the site's url is a placeholder; set the address where the site will be published")
+        return Problem(self.site_file.name, line, "the site's url is a placeholder; set the address where the site will be published")
 
     def render(self) -> str:
         stream = io.StringIO()

@@ -10,6 +10,7 @@ parts that trafilatura rightly leaves out.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from urllib.parse import urljoin, urlsplit
@@ -42,16 +43,16 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
     canonical = _head_link(tree, "canonical")
     own_url = page_url or _meta(tree, "og:url") or canonical
     units = tuple(_units(tree, own_url))
-    xml = trafilatura.extract(
-        tree, url=own_url or None, output_format="xml", include_formatting=True, include_links=True, include_images=True,
-        include_comments=False, include_tables=True, with_metadata=True, deduplicate=False,
-    )
     meta = trafilatura.extract_metadata(tree, default_url=own_url or None)
     title = _title(meta.title if meta else None, tree)
+    refresh = _refresh_target(tree)
+    xml = trafilatura.extract(  # on a copy: trafilatura prunes the tree it is given
+        copy.deepcopy(tree), url=own_url or None, output_format="xml", include_formatting=True, include_links=True,
+        include_images=True, include_comments=False, include_tables=True, deduplicate=False,
+    )
     blocks, images = blocks_from_xml(xml or "", title.value if title else "")
     located = tuple(_locate(block, units) for block in blocks if not _is_chrome(block))
     notes: list[tuple[int, str]] = []
-    refresh = _refresh_target(tree)
     if not located and refresh:
         notes.append((1, f"the page only redirects to {refresh}; import that address instead"))
     if images:
