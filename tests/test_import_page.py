@@ -637,3 +637,17 @@ def test_markdown_escapes_text_that_only_looks_like_markup() -> None:
         "## Deeper",
     ]
     assert images == 0
+
+
+def test_articles_stay_inside_content_and_slugs_stay_short(tmp_path: Path) -> None:
+    from syndicate.importers.common import ArticleDraft, ImportRecord, SiteFolder, write_article
+
+    site = SiteFolder.open(tmp_path / "site")
+    record = ImportRecord.load(site.root)
+    long_title = "Seven Small Habits That Make Every Customer Feel Like the Only One in the Shop on a Busy Saturday"
+    draft = ArticleDraft(title=long_title, date=date(2024, 1, 2), author="ann", body="Words.", source="x.html")
+    assert draft.file_slug == "seven-small-habits-that-make-every-customer-feel-like-the-only-one-in-the-shop"
+    escape = ArticleDraft(title="Out", date=date(2024, 1, 2), author="ann", body="Words.", source="x.html", folder="../../elsewhere")
+    with pytest.raises(SiteError, match="would be written outside content/"):
+        write_article(site, escape, record)
+    assert not (tmp_path / "elsewhere").exists()

@@ -37,6 +37,7 @@ from ..urls import is_safe_slug, slugify
 RECORD_NAME = ".syndicate-import.json"
 REPORT_NAME = "import-report.md"
 PLACEHOLDER_URL = "https://example.org/"
+MAX_SLUG = 80
 
 
 def author_id_for(name: str) -> str:
@@ -328,8 +329,15 @@ class ArticleDraft:
 
     @property
     def file_slug(self) -> str:
-        """The slug, which is also the file's name: `Don't Panic` -> `dont-panic`, not `don-t-panic`."""
-        return self.slug or slugify(re.sub(r"(?<=\w)['’](?=\w)", "", self.title))
+        """The slug, which is also the file's name: `Don't Panic` -> `dont-panic`, not `don-t-panic`.
+
+        Cut at a word boundary after MAX_SLUG characters: a headline-length file name is
+        already awkward in a URL, and file systems stop at 255 bytes.
+        """
+        slug = self.slug or slugify(re.sub(r"(?<=\w)['’](?=\w)", "", self.title))
+        if len(slug) > MAX_SLUG:
+            slug = slug[:MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG + 1] else slug[:MAX_SLUG]
+        return slug
 
     def relative_path(self) -> str:
         folder = self.folder.strip("/")
@@ -429,6 +437,8 @@ def write_article(site: SiteFolder, draft: ArticleDraft, record: ImportRecord, *
     shown = display_path(path, Path.cwd().absolute())
     if not is_safe_slug(draft.file_slug):
         raise SiteError.one(draft.source, 1, f"title '{draft.title}' gives no usable file name")
+    if not path.resolve().is_relative_to(site.content_dir.resolve()):
+        raise SiteError.one(draft.source, 1, f"'{relative}' would be written outside content/")
     clash = _same_slug_elsewhere(site.content_dir, draft.file_slug, path)
     if clash is not None:
         where = display_path(clash, Path.cwd().absolute())
