@@ -421,6 +421,10 @@ def test_a_file_not_written_by_an_import_is_kept(tmp_path: Path) -> None:
     assert "exists and was not written by an import; not overwritten" in result.output
     assert (site / "content" / "the-second-apology.md").read_text(encoding="utf-8") == mine
     assert (site / "site.yaml").read_text(encoding="utf-8") == SITE_WITH_COMMENTS
+    both = run_import(PAGES / "blog_post.html", PAGES / "no_terms.html", "--into", site)
+    assert both.exit_code == 0
+    after = yaml.safe_load((site / "site.yaml").read_text(encoding="utf-8"))["authors"]
+    assert "reprint" not in after["dana-whitfield"], "terms are only lifted with an article that was written"
 
 
 # ---------------------------------------------------------------------------------------

@@ -206,6 +206,13 @@ class SiteFolder:
         line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("url:")), 1)
         return Problem(self.site_file.name, line, "the site's url is a placeholder; set the address where the site will be published")
 
+    def checkpoint(self) -> tuple[CommentedMap, bool]:
+        """The settings as they are now, to go back to if a source ends up not imported."""
+        return copy.deepcopy(self._data), self.changed
+
+    def rollback(self, state: tuple[CommentedMap, bool]) -> None:
+        self._data, self.changed = copy.deepcopy(state[0]), state[1]
+
     def render(self) -> str:
         stream = io.StringIO()
         self._yaml.dump(self._data, stream)

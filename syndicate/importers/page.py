@@ -65,10 +65,13 @@ def import_pages(sources: Sequence[str], options: PageOptions, echo: Callable[[s
     record = ImportRecord.load(site.root)
     results = []
     for source in sources:
+        state = site.checkpoint()
         try:
             result = _import_one(source, site, record, options)
         except SiteError as exc:
             result = PageResult(source, None, tuple(f"{p}" for p in exc.problems), exc.problems)
+        if result.written is None or not result.written.outcome.imported:
+            site.rollback(state)  # no author or terms added for an article that was not written
         results.append(result)
         for line in result.lines:
             echo(line)
@@ -76,8 +79,6 @@ def import_pages(sources: Sequence[str], options: PageOptions, echo: Callable[[s
         if site.save():
             echo(f"updated {site.shown}")
         record.save()
-    else:
-        site.changed = False
     problems = [p for r in results for p in r.problems]
     placeholder = site.placeholder_problem()
     if placeholder is not None and site.site_file.exists():
