@@ -604,6 +604,12 @@ def test_preamble_and_statement_in_one_line() -> None:
     assert lifted.named_author == "Mina Holt"
 
 
+def test_body_sentences_about_first_appearances_are_not_credits() -> None:
+    lifted = lift_terms(units("The problem first appeared on a Monday, when the queue reached the door and nobody knew why.",
+                              "This problem first appeared on a Monday.", "Symptoms like these first appeared in the spring."))
+    assert lifted.original is None
+
+
 def test_a_site_footer_notice_is_not_a_statement() -> None:
     lifted = lift_terms(units("© 2021 Front Desk Weekly Media Ltd. All rights reserved. Powered by a content system."))
     assert lifted.reprint is None
@@ -624,7 +630,9 @@ def test_a_statement_that_seems_cut_is_doubted() -> None:
     "This article first appeared on Service Matters.",
     "Originally published at the author's blog.",
     "Reprinted with the author's permission.",
-], ids=["reposted", "first-appeared", "originally", "reprinted"])
+    "This interview was originally published on the Harbor Desk blog and is republished with permission.",
+    "This essay grew out of a talk at a retail conference and is republished here with permission.",
+], ids=["reposted", "first-appeared", "originally", "reprinted", "interview", "mid-sentence"])
 def test_credit_lines(credit: str) -> None:
     lifted = lift_terms(units("Body text of the article, long enough to read as a real paragraph of prose.", credit))
     assert lifted.original is not None and lifted.original.note == credit

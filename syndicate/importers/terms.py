@@ -36,11 +36,11 @@ _SITE_NOTICE = re.compile(r"\ball rights reserved\b|\bpowered by\b|\bprivacy\b|\
 _COMMERCIAL = re.compile(r"\b(commercial|paid|for[- ]profit|fee[- ]based|fee|resale|resell|sell|priced|for sale|charge)\b", re.IGNORECASE)
 _ASK = re.compile(r"\b(contact|permission|licen[cs]e|get in touch|e-?mail|write|ask|request|arrange|must|need|please)\b", re.IGNORECASE)
 _CREDIT = re.compile(
-    r"^\W{0,3}(?:this (?:article|post|piece|story|column|essay) )?(?:(?:was|is) )?(?:"
-    r"(?:re-?published|re-?posted|reprinted|shared|syndicated|used|published here)\s+(?:here\s+)?with\s+(?:the\s+)?"
-    r"(?:(?:kind|express|full)\s+)?(?:(?:author|writer)['’]?s?['’]?\s+|(?:their|his|her)\s+)?permission"
-    r"|(?:originally|first)\s+(?:published|appeared|posted|ran)\b"
-    r"|appeared\s+(?:first|originally)\b)", re.IGNORECASE)
+    r"\b(?:re-?published|re-?posted|reprinted|cross-?posted|shared|syndicated|published here)\s+(?:here\s+)?with\s+(?:the\s+)?"
+    r"(?:(?:kind|express|full)\s+)?(?:(?:author|writer|publisher)['’]?s?['’]?\s+|(?:their|his|her)\s+)?permission\b"
+    r"|^\W{0,3}(?:this (?:\w+ ){0,2}?(?:article|post|piece|story|column|essay|interview|review|report|version|feature|guide|text) )?"
+    r"(?:(?:was|is|has been) )?(?:(?:originally|first)\s+(?:published|appeared|posted|ran)\b"
+    r"|appeared\s+(?:first|originally)\b|cross-?posted from\b)", re.IGNORECASE)
 _BIO_HINT = re.compile(
     r"\b(he|she|they|his|her|their|visit|contact|subscribe|sign up|learn more|for more|author of|website|blog|"
     r"newsletter|copyright|permission|rights|follow|read more|e-?mail|www\.)\b", re.IGNORECASE)
@@ -98,7 +98,7 @@ def lift_terms(units: tuple[Unit, ...]) -> Lifted:
             removed.append(offer.text)
     original, credit_line = None, 0
     for unit in units:
-        if len(unit.text) < 300 and _CREDIT.search(unit.text):
+        if len(unit.text) < 300 and unit.text not in removed and _CREDIT.search(unit.text):
             original, credit_line = _credit(unit), unit.line
             removed.append(unit.text)
             break
