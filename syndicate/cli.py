@@ -200,3 +200,30 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
         click.echo("stopped", err=True)
     finally:
         server.stop()
+
+
+# Importers: `syndicate import <source>` (thin shims over syndicate/importers/).
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring articles in from elsewhere into a site (see each source's --help)."""
+
+
+@import_group.command("page")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The site folder (with site.yaml), or a new or empty folder to start a site in.")
+@click.option("--author", default="", help="The author's name or id, instead of the one found on the page.")
+@click.option("--original-url", default="", help="Where the article was first published (for a republished copy).")
+@click.option("--force", is_flag=True, help="Replace articles edited since the last import.")
+@reports_problems
+def import_page_command(sources: tuple[str, ...], into: Path, author: str, original_url: str, force: bool) -> None:
+    """Import articles from saved web pages, web addresses or text copied from a page."""
+    from .importers.page import PageOptions, import_pages
+
+    options = PageOptions(into=into, author=author.strip(), original_url=original_url.strip(), force=force)
+    results = import_pages(sources, options, echo=click.echo)
+    if not any(r.written is not None and r.written.outcome.imported for r in results):
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
