@@ -133,6 +133,34 @@ def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     sys.stdout.write(data.decode())
 
 
+@main.command("verify")
+@click.argument("sources", nargs=-1, metavar="[URL_OR_FILE]...")
+@click.option("--article", "slug", help="The reprinted article's slug [default: the registry entry's, else found by backlink or title].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=15.0, show_default=True, help="Seconds to wait for each request.")
+@site_option
+@reports_problems
+def verify_command(sources: tuple[str, ...], slug: str | None, as_json: bool, timeout: float, site_file: Path) -> None:
+    """Check that reprints (URLs, saved pages, .eml newsletters; default: reprints.yaml) carry the
+    complete statement, its active links and the link back to the article."""
+    import json
+
+    from .verify import Result, UsageProblem, verify_reprints
+
+    def show(result: Result) -> None:
+        click.echo("\n".join(result.lines()))
+
+    _setup_logging(True)
+    try:
+        results = verify_reprints(site_file, sources, article=slug, timeout=timeout, on_result=None if as_json else show)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"reprints": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
 # Authoring workflow: init, new, schedule, serve (thin shims over scaffold.py and serve.py).
 
 

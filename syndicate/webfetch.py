@@ -49,6 +49,7 @@ class Response:
     headers: Mapping[str, str]  # lower-case names
     content: bytes
     history: tuple[str, ...] = field(default=())  # the requested URL and every hop before `url`
+    truncated: bool = False  # the body stopped at max_bytes (only with truncate=True)
 
     @property
     def ok(self) -> bool:
@@ -70,12 +71,7 @@ class Response:
 
     @property
     def text(self) -> str:
-        """The body decoded by the charset the header names, else the page's <meta>, else UTF-8."""
-        charset = _header_charset(self.headers.get("content-type", "")) or _meta_charset(self.content) or "utf-8"
-        try:
-            return self.content.decode(charset, errors="replace")
-        except LookupError:
-            return self.content.decode("utf-8", errors="replace")
+        return decode(self.content, self.headers.get("content-type", ""))
 
 
 class Fetcher:
@@ -100,8 +96,9 @@ class Fetcher:
         self._client.close()
 
     def fetch(self, url: str, *, timeout: float | None = None, max_bytes: int | None = None,
-              follow_redirects: bool = True, errors_ok: bool = False) -> Response:
-        """GET `url`. Raises FetchError for a network failure, a body over `max_bytes`, a
+              follow_redirects: bool = True, errors_ok: bool = False, truncate: bool = False) -> Response:
+        """GET `url`. Raises FetchError for a network failure, a body over `max_bytes` (or,
+        with `truncate`, keeps its first `max_bytes`: enough to tell where a page leads), a
         request over `timeout` seconds, and (unless `errors_ok`) an HTTP error status."""
         timeout = self.timeout if timeout is None else timeout
         limit = self.max_bytes if max_bytes is None else max_bytes
@@ -112,7 +109,7 @@ class Fetcher:
         try:
             with self._client.stream("GET", url, follow_redirects=follow_redirects,
                                      timeout=httpx.Timeout(timeout)) as answer:
-                body = _read_body(url, answer, limit, deadline, timeout)
+                body, truncated = _read_body(url, answer, limit, deadline, timeout, truncate)
         except httpx.TooManyRedirects:
             raise FetchError(url, f"more than {self._client.max_redirects} redirects") from None
         except httpx.ConnectTimeout:
@@ -131,6 +128,7 @@ class Fetcher:
         response = Response(
             url=str(answer.url), status=answer.status_code, reason=answer.reason_phrase,
             headers={k.lower(): v for k, v in answer.headers.items()}, content=body, history=history,
+            truncated=truncated,
         )
         if not errors_ok and not response.ok:
             raise FetchError(url, response.status_line)
@@ -138,26 +136,39 @@ class Fetcher:
 
 
 def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES,
-          follow_redirects: bool = True, errors_ok: bool = False) -> Response:
+          follow_redirects: bool = True, errors_ok: bool = False, truncate: bool = False) -> Response:
     """Fetch one URL with a client of its own; see `Fetcher.fetch`."""
     with Fetcher(timeout=timeout, max_bytes=max_bytes) as fetcher:
-        return fetcher.fetch(url, follow_redirects=follow_redirects, errors_ok=errors_ok)
+        return fetcher.fetch(url, follow_redirects=follow_redirects, errors_ok=errors_ok, truncate=truncate)
 
 
-def _read_body(url: str, answer: httpx.Response, limit: int, deadline: float, timeout: float) -> bytes:
+def decode(content: bytes, content_type: str = "") -> str:
+    """Bytes of a page as text: by the charset the header names, else the page's <meta>, else UTF-8."""
+    charset = _header_charset(content_type) or _meta_charset(content) or "utf-8"
+    try:
+        return content.decode(charset, errors="replace")
+    except LookupError:
+        return content.decode("utf-8", errors="replace")
+
+
+def _read_body(url: str, answer: httpx.Response, limit: int, deadline: float, timeout: float,
+               truncate: bool) -> tuple[bytes, bool]:
     declared = answer.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and int(declared) > limit and not truncate:
         raise FetchError(url, f"the page is larger than the {_size(limit)} limit ({_size(int(declared))})")
     chunks: list[bytes] = []
     size = 0
     for chunk in answer.iter_bytes():
+        if size + len(chunk) > limit:
+            if not truncate:
+                raise FetchError(url, f"the page is larger than the {_size(limit)} limit")
+            chunks.append(chunk[: limit - size])
+            return b"".join(chunks), True
         size += len(chunk)
-        if size > limit:
-            raise FetchError(url, f"the page is larger than the {_size(limit)} limit")
         if time.monotonic() > deadline:
             raise FetchError(url, f"timed out: no complete answer within {timeout:g}s")
         chunks.append(chunk)
-    return b"".join(chunks)
+    return b"".join(chunks), False
 
 
 def _connect_reason(exc: httpx.ConnectError, host: str) -> str:
