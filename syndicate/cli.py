@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .build import build
-from .errors import SiteError
+from .errors import Problem, SiteError
 from .model import BuildOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,9 +103,23 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
 @reports_problems
 def check_command(site_file: Path, strict: bool) -> None:
     """Validate content, configuration, templates and attribution without writing output."""
+    import json
+
+    from .reprints import load_registry
+
     _setup_logging(False)
-    report = build(site_file, BuildOptions(strict=strict, dry_run=True))
-    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked", err=True)
+    problems: list[Problem] = []
+    known: list[str] | None = None
+    try:
+        report = build(site_file, BuildOptions(strict=strict, dry_run=True))
+        known = [a["slug"] for a in json.loads(report.rendered["syndicate/index.json"])["articles"]]
+    except SiteError as exc:
+        problems.extend(exc.problems)
+    registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
+    if problems or registry.problems:
+        raise SiteError([*problems, *registry.problems])
+    listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
+    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 
 
 @main.command("snippet")
@@ -116,7 +130,6 @@ def check_command(site_file: Path, strict: bool) -> None:
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
     from .config import load_site
-    from .errors import Problem
 
     _setup_logging(True)
     report = build(site_file, BuildOptions(dry_run=True))

@@ -118,7 +118,7 @@ def load_registry(site_root: Path, known_articles: Iterable[str] | None = None) 
             continue
         first_line[entry.source] = entry.line
         entries.append(entry)
-    return Registry(path, shown, tuple(entries), tuple(problems))
+    return Registry(path, shown, tuple(entries), tuple(sorted(problems)))
 
 
 def _entry(site_root: Path, shown: str, index: int, item: yaml.Node, known: set[str] | None,

@@ -186,7 +186,7 @@ def verify_reprints(site_file: Path | str, sources: Sequence[str], *, article: s
     results: list[Result] = []
     recorded: dict[str, dict[str, Any]] = {}
     with Fetcher(timeout=timeout, max_bytes=PAGE_MAX_BYTES) as fetcher:
-        checker = _Checker(site, expected, rendered, fetcher)
+        checker = ReprintChecker(site, expected, rendered, fetcher)
         for reprint in reprints:
             for result in checker.verify(reprint):
                 results.append(result)
@@ -248,7 +248,9 @@ def _status(entry: RegistryEntry, result: Result) -> dict[str, Any]:
             "checked": datetime.now(UTC).replace(microsecond=0).isoformat()}
 
 
-class _Checker:
+class ReprintChecker:
+    """Checks reprints of one site's articles, following links with `fetcher`."""
+
     def __init__(self, site: Site, expected: dict[str, Expected], rendered: dict[str, bytes], fetcher: Fetcher) -> None:
         self.site = site
         self.expected = expected
@@ -266,18 +268,20 @@ class _Checker:
             check = Check("article", False, "cannot tell which article this reprints: it neither links back to one "
                           "nor carries a syndicated article's title; pass --article SLUG")
             return [Result(reprint.source, "", (check,), reprint.publication)]
-        return [self._verify_one(reprint, page, self.expected[slug]) for slug in slugs]
+        return [self.check(page, self.expected[slug], source=reprint.source, publication=reprint.publication,
+                           address=reprint.url) for slug in slugs]
 
-    def _verify_one(self, reprint: Reprint, page: PageText, expected: Expected) -> Result:
+    def check(self, page: PageText, expected: Expected, *, source: str, publication: str = "", address: str = "") -> Result:
+        """One page against one article; `address` is the page's own URL, when it has one."""
         probes = _Probes()
         statement, region = _check_statement(page, expected.sentences(page.is_html))
         links = self._check_links(page, expected, region, probes)
         backlink = self._check_backlink(page, expected, probes)
-        checks = [statement, links, backlink, _check_canonical(page, expected, reprint)]
+        checks = [statement, links, backlink, _check_canonical(page, expected, address)]
         if probes.skipped:
             checks[1] = Check(links.name, links.ok, links.reason, (*links.details, f"not followed (over {MAX_PROBES} links): "
                                                                               f"{', '.join(probes.skipped[:5])}"))
-        return Result(reprint.source, expected.slug, tuple(checks), reprint.publication)
+        return Result(source, expected.slug, tuple(checks), publication)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -333,13 +337,15 @@ class _Checker:
         found: dict[int, str] = {}
         tried: dict[int, tuple[Link, Chain]] = {}
         shown = [normalize(text).strip() for _, text in wanted]
-        # Direct links first (the same text, then any text), then links that may redirect.
+        # Direct links first: with the statement's words anywhere on the page, then with other
+        # words within the statement (a byline linking the author's site is not the statement's
+        # link); then links that may redirect there.
         for same_text in (True, False):
             for i, (href, _text) in enumerate(wanted):
                 for j, link in enumerate(page.links):
                     if i in found or j in used or normalize_url(link.href) != normalize_url(href):
                         continue
-                    if same_text and link.text != shown[i]:
+                    if link.text != shown[i] if same_text else not _within(link, region):
                         continue
                     used.add(j)
                     found[i] = f"“{_clip(link.text or href)}” links to {link.href}"
@@ -352,7 +358,7 @@ class _Checker:
                         continue
                     if not near and link.text != shown[i]:
                         continue
-                    if near and not (region and region[0] <= link.start < region[1]):
+                    if near and not _within(link, region):
                         continue
                     chain = self._follow(link.href, expected.slug, targets, probes)
                     if chain is None:
@@ -492,6 +498,10 @@ def _check_statement(page: PageText, sentences: list[str]) -> tuple[Check, tuple
     return Check("statement", True, f"complete: all {total} sentences found{note}"), region
 
 
+def _within(link: Link, region: tuple[int, int] | None) -> bool:
+    return region is not None and region[0] <= link.start < region[1]
+
+
 def _find_free(text: str, sentence: str, claimed: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
     """The first whole-word occurrence of `sentence` in `text` that overlaps no claimed span."""
     if not sentence:
@@ -515,17 +525,27 @@ def _closest(text: str, sentence: str) -> tuple[float, str]:
     found = fuzz.partial_ratio_alignment(needle, text)
     if found is None:
         return 0.0, ""
-    return found.score, text[found.dest_start : found.dest_end]
+    start, end = found.dest_start, found.dest_end
+    # Widen to the page's sentence around it (or at least whole words), for a readable quote.
+    before = text.rfind(". ", max(0, start - 80), start + 1)
+    start = before + 2 if before >= 0 else max(text.rfind(" ", max(0, start - 30), start) + 1, 0)
+    after = text.find(". ", max(start, end - 1), end + 80)
+    if after >= 0:
+        end = after + 1
+    else:
+        space = text.find(" ", end, end + 30)
+        end = space if space >= 0 else min(len(text), end + 30)
+    return found.score, text[start:end].strip()
 
 
-def _check_canonical(page: PageText, expected: Expected, reprint: Reprint) -> Check:
+def _check_canonical(page: PageText, expected: Expected, address: str) -> Check:
     if not page.is_html:
         return Check("canonical", True, "none (a plain-text message)", informational=True)
     if not page.canonical:
         return Check("canonical", True, "the page has no canonical link", informational=True)
     if normalize_url(page.canonical) == normalize_url(expected.url):
         return Check("canonical", True, f"points to the article: {page.canonical}", informational=True)
-    if reprint.url and normalize_url(page.canonical) == normalize_url(reprint.url):
+    if address and normalize_url(page.canonical) == normalize_url(address):
         return Check("canonical", True, f"points to the reprint itself: {page.canonical}", informational=True)
     return Check("canonical", True, f"points to {page.canonical}", informational=True)
 
