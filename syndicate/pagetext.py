@@ -92,6 +92,7 @@ class PageText:
     is_html: bool  # False for a plain-text message: URLs written out are its links
     canonical: str = ""  # <link rel="canonical">, absolute when the page's address is known
     truncated: bool = False
+    breaks: tuple[int, ...] = ()  # where block elements (paragraphs, cells, line breaks) end
 
 
 class _Builder:
@@ -102,6 +103,7 @@ class _Builder:
         self.length = 0
         self.space = True  # the text so far ends with a space (or is empty)
         self.full = False
+        self.breaks: list[int] = []
 
     def add(self, piece: str | None) -> None:
         if not piece or self.full:
@@ -119,6 +121,8 @@ class _Builder:
         self.space = text.endswith(" ")
 
     def break_(self) -> None:
+        if not self.breaks or self.breaks[-1] != self.length:
+            self.breaks.append(self.length)
         if not self.space and not self.full:
             self.parts.append(" ")
             self.length += 1
@@ -167,7 +171,7 @@ def read_html(markup: str, base_url: str = "") -> PageText:
         builder.add(element.tail)
     text = builder.text()
     found = tuple(Link(link.href, text[link.start : link.end].strip(), link.start, link.end) for link in links)
-    return PageText(text, found, True, _canonical(root, base), builder.full)
+    return PageText(text, found, True, _canonical(root, base), builder.full, tuple(builder.breaks))
 
 
 def read_plain(text: str) -> PageText:
@@ -176,14 +180,22 @@ def read_plain(text: str) -> PageText:
     links: list[Link] = []
     position = 0
     for match in _URL_IN_TEXT.finditer(text):
-        builder.add(text[position : match.start()])
+        _add_lines(builder, text[position : match.start()])
         start = builder.length
         builder.add(match[0])
         if len(links) < MAX_LINKS:
             links.append(Link(match[0], normalize(match[0]).strip(), start, builder.length))
         position = match.end()
-    builder.add(text[position:])
-    return PageText(builder.text(), tuple(links), False, "", builder.full)
+    _add_lines(builder, text[position:])
+    return PageText(builder.text(), tuple(links), False, "", builder.full, tuple(builder.breaks))
+
+
+def _add_lines(builder: _Builder, text: str) -> None:
+    """Plain text, with each blank line (a paragraph's end) marked as a break."""
+    for number, paragraph in enumerate(re.split(r"\n[ \t]*\n", text)):
+        if number:
+            builder.break_()
+        builder.add(paragraph)
 
 
 def read_email(data: bytes) -> PageText:

@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rapidfuzz import fuzz
-
 from .attribution import Statement, parse_statement
 from .build import build
 from .config import load_site
@@ -39,6 +37,7 @@ from .errors import SiteError
 from .model import BuildOptions, Site
 from .pagetext import Link, PageText, meta_refresh, normalize, normalize_url, read_email, read_html, read_plain
 from .reprints import Registry, RegistryEntry, load_registry, write_status
+from .sentences import find_sentences, split_sentences
 from .urls import page_file
 from .webfetch import Fetcher, FetchError, decode
 
@@ -47,9 +46,7 @@ PAGE_MAX_BYTES = 5_000_000
 PROBE_MAX_BYTES = 256_000  # of a link's target: enough to find a meta refresh
 MAX_HOPS = 10
 MAX_PROBES = 40  # link targets followed for one reprint
-SENTENCE_CAP = 400  # characters of a sentence given to the fuzzy matcher
-ALTERED = 70  # a sentence this similar to the page's closest text is "altered", less is "missing"
-_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff0e\uff01\uff1f][\"'\u201d\u2019)\]]*(?=\s)|\n\s*\n")
+ALTERED = 60  # a sentence this similar to the page's closest text is "altered", less is "missing"
 
 
 class UsageProblem(Exception):
@@ -113,13 +110,7 @@ class Expected:
         """The statements' sentences as a reader sees them: link texts in HTML, URLs in text."""
         found = []
         for statement in self.statements:
-            text = statement.visible_text if is_html else statement.text
-            start = 0
-            for end in [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
-                sentence = text[start:end].strip()
-                if normalize(sentence).strip():
-                    found.append(sentence)
-                start = end
+            found += split_sentences(statement.visible_text if is_html else statement.text)
         return found
 
     @property
@@ -348,7 +339,7 @@ class ReprintChecker:
                     if link.text != shown[i] if same_text else not _within(link, region):
                         continue
                     used.add(j)
-                    found[i] = f"“{_clip(link.text or href)}” links to {link.href}"
+                    found[i] = f"“{_clip(wanted[i][1])}” links to {link.href}"
         for near in (False, True):
             for i, (href, _text) in enumerate(wanted):
                 if i in found:
@@ -365,7 +356,7 @@ class ReprintChecker:
                         continue
                     if normalize_url(chain.urls[-1]) == normalize_url(href):
                         used.add(j)
-                        found[i] = f"“{_clip(link.text)}” links to {href} through {' → '.join(chain.urls[:-1])}"
+                        found[i] = f"“{_clip(wanted[i][1])}” links to {href} through {' → '.join(chain.urls[:-1])}"
                         break
                     if not near:
                         tried.setdefault(i, (link, chain))
@@ -471,26 +462,14 @@ class ReprintChecker:
 
 
 def _check_statement(page: PageText, sentences: list[str]) -> tuple[Check, tuple[int, int] | None]:
-    """Every sentence present; each sentence claims its own place, longest first, so one
-    that is part of another cannot stand in for it. Returns the span the statement covers."""
-    wanted = [normalize(s).strip() for s in sentences]
-    claimed: list[tuple[int, int]] = []
-    spans: dict[int, tuple[int, int]] = {}
-    for i in sorted(range(len(wanted)), key=lambda i: -len(wanted[i])):
-        span = _find_free(page.text, wanted[i], claimed)
-        if span is not None:
-            claimed.append(span)
-            spans[i] = span
-    region = (min(s[0] for s in spans.values()), max(s[1] for s in spans.values())) if spans else None
-    total = len(wanted)
+    """Every sentence present; returns the check and the span of page text the statement covers."""
+    region, missing = find_sentences(page, sentences)
+    total = len(sentences)
     problems = []
-    for i, sentence in enumerate(sentences):
-        if i in spans:
-            continue
-        score, closest = _closest(page.text, wanted[i])
-        state = "altered" if score >= ALTERED else "missing"
-        line = f"sentence {i + 1} of {total} {state} (similarity {score:.0f}%): “{_clip(sentence, 90)}”"
-        problems.append((line, f"closest on the page: “{_clip(closest, 90)}”" if score >= ALTERED else ""))
+    for gap in missing:
+        state = "altered" if gap.similarity >= ALTERED else "missing"
+        line = f"sentence {gap.index + 1} of {total} {state} (similarity {gap.similarity:.0f}%): “{_clip(gap.sentence, 90)}”"
+        problems.append((line, f"closest on the page: “{_clip(gap.closest, 90)}”" if gap.similarity >= ALTERED else ""))
     if problems:
         details = [d for pair in problems for d in pair if d][1:]
         return Check("statement", False, problems[0][0], tuple(details)), region
@@ -500,42 +479,6 @@ def _check_statement(page: PageText, sentences: list[str]) -> tuple[Check, tuple
 
 def _within(link: Link, region: tuple[int, int] | None) -> bool:
     return region is not None and region[0] <= link.start < region[1]
-
-
-def _find_free(text: str, sentence: str, claimed: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
-    """The first whole-word occurrence of `sentence` in `text` that overlaps no claimed span."""
-    if not sentence:
-        return None
-    start = text.find(sentence)
-    while start >= 0:
-        end = start + len(sentence)
-        bounded = not (sentence[0].isalnum() and start > 0 and text[start - 1].isalnum()) and \
-            not (sentence[-1].isalnum() and end < len(text) and text[end].isalnum())
-        if bounded and all(end <= a or start >= b for a, b in claimed):
-            return start, end
-        start = text.find(sentence, start + 1)
-    return None
-
-
-def _closest(text: str, sentence: str) -> tuple[float, str]:
-    """The similarity (0-100) of the page's closest passage to a sentence, and that passage."""
-    needle = sentence[:SENTENCE_CAP]
-    if not text or not needle:
-        return 0.0, ""
-    found = fuzz.partial_ratio_alignment(needle, text)
-    if found is None:
-        return 0.0, ""
-    start, end = found.dest_start, found.dest_end
-    # Widen to the page's sentence around it (or at least whole words), for a readable quote.
-    before = text.rfind(". ", max(0, start - 80), start + 1)
-    start = before + 2 if before >= 0 else max(text.rfind(" ", max(0, start - 30), start) + 1, 0)
-    after = text.find(". ", max(start, end - 1), end + 80)
-    if after >= 0:
-        end = after + 1
-    else:
-        space = text.find(" ", end, end + 30)
-        end = space if space >= 0 else min(len(text), end + 30)
-    return found.score, text[start:end].strip()
 
 
 def _check_canonical(page: PageText, expected: Expected, address: str) -> Check:

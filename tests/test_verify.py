@@ -201,7 +201,7 @@ def test_links_behind_a_301_and_a_click_tracker_are_intact(site: Path, web: _Ser
     assert result.exit_code == 0, result.output
     out = lines(result)
     assert out[0] == f"OK {b}/tracked.html (queue)"
-    assert f"    “www.maraquill.example” links to {HOME} through {b}/go/mara" in out
+    assert f"    “www.MaraQuill.example” links to {HOME} through {b}/go/mara" in out
     assert f"    “her field notes” links to {NOTES} through {b}/click?c=7&u=91 → {b}/click/hop?c=7" in out
     assert f"  backlink: ok: links back to {ARTICLE_URL} through {b}/click?c=7&u=92" in out
 
@@ -309,6 +309,14 @@ def test_article_is_found_by_backlink_or_title_or_given(site: Path, tmp_path: Pa
     result = verify(site, str(bare))
     assert result.exit_code == 1
     assert lines(result)[0].startswith(f"BROKEN {bare}: article: cannot tell which article this reprints")
+
+
+def test_newsletter_with_two_articles_checks_each(site: Path) -> None:
+    eml = site.parent / "digest.eml"
+    eml.write_bytes(newsletter(site, snippet(site) + "<hr>" + snippet(site, "lobby")))
+    result = verify(site, str(eml))
+    assert result.exit_code == 0, result.output
+    assert [line for line in lines(result) if not line.startswith(" ")] == [f"OK {eml} (queue)", f"OK {eml} (lobby)"]
 
 
 def test_json_report(site: Path, tmp_path: Path) -> None:
@@ -465,6 +473,7 @@ class _NoNetwork(Fetcher):
 _word = st.text("abcdefghijklmnop", min_size=1, max_size=8)
 _token = st.one_of(
     _word, _word,
+    st.builds(lambda a, b: f"{a}\u2019{b} \u201c{a}\u201d \u2014 {b}&amp;{a}", _word, _word),  # typography, an entity
     st.builds(lambda a, b: f"https://{a}.example/{b}", _word, _word),
     st.builds(lambda a: f"www.{a}.com", _word),
     st.builds(lambda a, b: f"{a}.org/{b}", _word, _word),
@@ -491,16 +500,17 @@ def _check(statement_source: str, page: str, tmp: Path) -> list[str]:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sentences=st.lists(_sentence, min_size=1, max_size=4), before=_chrome, after=_chrome, data=st.data())
+@given(sentences=st.lists(_sentence, min_size=1, max_size=4), joiner=st.sampled_from([" ", "\n", "\n\n"]),
+       before=_chrome, after=_chrome, data=st.data())
 def test_any_page_around_the_copy_is_intact_and_any_removal_is_named(
-        sentences: list[str], before: list[str], after: list[str], data: st.DataObject, tmp_path: Path) -> None:
-    source = " ".join(sentences)
+        sentences: list[str], joiner: str, before: list[str], after: list[str], data: st.DataObject, tmp_path: Path) -> None:
+    source = joiner.join(sentences)
     statement = parse_statement(source)
     assert _check(source, _page(statement.html, before, after), tmp_path) == []
 
     # Remove one sentence: the copy is broken, and the missing sentence is named.
     k = data.draw(st.integers(0, len(sentences) - 1), label="sentence")
-    rest = " ".join(s for i, s in enumerate(sentences) if i != k)
+    rest = joiner.join(s for i, s in enumerate(sentences) if i != k)
     problems = _check(source, _page(parse_statement(rest).html if rest else "", before, after), tmp_path)
     gone = parse_statement(sentences[k]).visible_text
     assert problems and any(gone[:40] in p for p in problems), (gone, problems)
