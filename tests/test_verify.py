@@ -406,6 +406,22 @@ def test_check_reports_registry_problems(site: Path) -> None:
     assert result.exit_code == 0 and result.stderr.endswith("syndicated copies checked, 1 reprints listed\n")
 
 
+def test_backlink_through_one_of_the_sites_own_redirect_pages(site: Path, tmp_path: Path) -> None:
+    """A reprint made before the article moved links to its old address, which the site keeps
+    as a redirect page: found in the site's own build, with no request to the site."""
+    old = site.parent / "content" / "2019" / "queue.html"
+    old.parent.mkdir()
+    old.write_text(f'<!doctype html><meta http-equiv="refresh" content="0; url={ARTICLE_URL}"><title>Moved</title>', "utf-8")
+    page = tmp_path / "old-link.html"
+    page.write_text(html_page(snippet(site).replace(f'href="{ARTICLE_URL}"', f'href="{SITE_URL}2019/queue.html"')), "utf-8")
+    result = verify(site, str(page))
+    assert result.exit_code == 0, result.output
+    assert f"  backlink: ok: links back to {ARTICLE_URL} through {SITE_URL}2019/queue.html" in lines(result)
+    page.write_text(html_page(snippet(site).replace(f'href="{ARTICLE_URL}"', f'href="{SITE_URL}articles/lobby/"')), "utf-8")
+    result = verify(site, str(page))  # another article's page is not a way back to this one
+    assert lines(result)[0] == f"BROKEN {page} (queue): backlink: no link back to {ARTICLE_URL}"
+
+
 def test_dead_statement_link_behind_a_tracker(site: Path, web: _Server) -> None:
     b = base(web)
     web.routes["/t/1"] = (302, {"Location": f"{b}/expired"}, b"")
