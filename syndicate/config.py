@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .attribution import check_statement
 from .errors import Problems, SiteError, display_path, warn
 from .fields import Fields, parse_yaml
-from .model import Author, Reprint, Site, Syndication, remember_authors
+from .model import Author, Reprint, Reprinted, Site, Syndication, remember_authors
+from .reprints import shown_reprints
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication",
+    "feed_items", "max_article_bytes", "syndication", "reprints",
 )
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
@@ -56,6 +57,7 @@ def load_site(site_file: Path | str) -> Site:
         timezone = "UTC"
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
+    reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
     site = Site(
@@ -71,7 +73,8 @@ def load_site(site_file: Path | str) -> Site:
         feed_items=fields.integer("feed_items", 20),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
-        fingerprint=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
+        reprinted=reprinted,
     )
     problems.extend(doc.problems)
     problems.raise_if_any()
@@ -120,6 +123,19 @@ def _load_reprint(entry: Fields) -> Reprint | None:
         for message in check_statement(terms.text(part)):
             terms.doc.problem((*terms.prefix, part), message)
     return Reprint(statement=statement, preamble=terms.text("preamble"), commercial=terms.text("commercial"))
+
+
+def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ...]]:
+    """`reprints: show`: the verified reprints each article page lists (see reprints.py)."""
+    choice = fields.text("reprints", default="hide")
+    if choice not in ("show", "hide"):
+        fields.doc.problem(("reprints",), f"'reprints' must be show or hide, not '{choice}'")
+        return {}
+    if choice == "hide":
+        return {}
+    reprinted, problems = shown_reprints(root)
+    fields.doc.problems.extend(problems)
+    return reprinted
 
 
 def _load_syndication(fields: Fields) -> Syndication:
