@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .attribution import check_statement
 from .errors import Problems, SiteError, display_path, warn
 from .fields import Fields, parse_yaml
-from .model import Author, Permalinks, Reprint, Site, Syndication, remember_authors
+from .model import Author, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
+from .reprints import shown_reprints
 from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "permalinks",
+    "feed_items", "max_article_bytes", "syndication", "reprints", "permalinks",
 )
 PERMALINK_KEYS = ("article",)
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
@@ -59,6 +60,7 @@ def load_site(site_file: Path | str) -> Site:
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
     permalinks = _load_permalinks(fields)
+    reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
     site = Site(
@@ -75,7 +77,8 @@ def load_site(site_file: Path | str) -> Site:
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
         permalinks=permalinks,
-        fingerprint=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
+        reprinted=reprinted,
     )
     problems.extend(doc.problems)
     problems.raise_if_any()
@@ -124,6 +127,19 @@ def _load_reprint(entry: Fields) -> Reprint | None:
         for message in check_statement(terms.text(part)):
             terms.doc.problem((*terms.prefix, part), message)
     return Reprint(statement=statement, preamble=terms.text("preamble"), commercial=terms.text("commercial"))
+
+
+def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ...]]:
+    """`reprints: show`: the verified reprints each article page lists (see reprints.py)."""
+    choice = fields.text("reprints", default="hide")
+    if choice not in ("show", "hide"):
+        fields.doc.problem(("reprints",), f"'reprints' must be show or hide, not '{choice}'")
+        return {}
+    if choice == "hide":
+        return {}
+    reprinted, problems = shown_reprints(root)
+    fields.doc.problems.extend(problems)
+    return reprinted
 
 
 def _load_syndication(fields: Fields) -> Syndication:

@@ -83,6 +83,14 @@ class Permalinks:
 
 
 @dataclass(frozen=True, slots=True)
+class Reprinted:
+    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
+
+    name: str  # the publication, or the reprint's host name
+    url: str = ""  # "" for a reprint checked from a saved file
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -98,6 +106,7 @@ class Site:
     syndication: Syndication = field(default_factory=Syndication)
     permalinks: Permalinks = field(default_factory=Permalinks)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
 
     @property
     def tz(self) -> ZoneInfo:
