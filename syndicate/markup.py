@@ -21,11 +21,12 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import Registry
 
+from .highlight import PYGMENTS_VERSION, highlight_code
 from .model import Body, Heading
 from .typography import smarten
 from .urls import resolve_content_link
 
-MARKDOWN_VERSION = markdown.__version__
+MARKDOWN_VERSION = f"{markdown.__version__}+pygments-{PYGMENTS_VERSION}"  # both shape a cached body
 EXTENSIONS = ("extra", "toc", "sane_lists")  # typography: see typography.smarten
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
@@ -117,7 +118,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     resolver.missing_alt = 0
     inline: InlineProcessor = md.treeprocessors["inline"]  # type: ignore[assignment]
     inline.inlinePatterns = _inline_patterns(md, text)
-    html = smarten(md.convert(text))
+    html = smarten(highlight_code(md.convert(text)))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
     first = _FIRST_PARAGRAPH.search(html)
     return Body(

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .attribution import Statement
+from .highlight import STYLESHEETS
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
 from .urls import absolute_url, relative_url, relativize_root_paths
@@ -83,6 +84,8 @@ class PageContext:
             ],
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
+            "code_stylesheets": {kind: relative_url(page_path, path) + (f"?v={self.style_version}" if self.style_version else "")
+                                 for kind, path in STYLESHEETS.items()},
             "show_drafts": self.show_drafts,
             "year": self.now.year,
             "version": __version__,
@@ -159,7 +162,9 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
-    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + version
+    context["code_stylesheets"] = {kind: absolute_url(ctx.site.url, path) + version for kind, path in STYLESHEETS.items()}
     return theme.render("404.html", context)
 
 

@@ -17,6 +17,7 @@ from . import __version__
 from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, Problems, display_path
+from .highlight import PYGMENTS_VERSION, STYLESHEETS
 from .model import Article, Page, Site, Tag
 from .output import MARKER
 from .pages import STYLESHEET, PageContext, index_path, related_articles
@@ -52,7 +53,7 @@ def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
                   *(f"{p.slug}\0{p.title}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
         "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
-    copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
+    copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
     return Fingerprints(base, pages, copies)
 
@@ -105,7 +106,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
-    jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
+    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in ("style.css", "code-light.css", "code-dark.css")))
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values()), styles_key, theme.shown("style.css")))
     for asset in content.assets:
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))

@@ -15,6 +15,7 @@ from .cache import content_hash, digest
 from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
+from .highlight import site_stylesheets
 from .model import Article, Asset, Site, Tag
 from .output import Stage
 from .pages import (
@@ -225,6 +226,10 @@ class Renderer:
 
     def _job_stylesheet(self, job: Job, result: JobResult) -> None:
         self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
+        # The code colours are generated, unless the site's templates/ has its own file.
+        for path, generated in site_stylesheets().items():
+            own = self.theme.sources.get(path.removeprefix("static/"))
+            self._emit(result, path, own.encode() if own is not None else generated)
 
     def _job_asset(self, job: Job, result: JobResult) -> None:
         asset: Asset = self.assets[job.name]

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from .attribution import Statement, parse_statement
 from .errors import Problem
+from .highlight import email_css
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
@@ -133,7 +134,8 @@ def wrap_text(text: str) -> str:
 
 
 def snippet_css(theme: Theme) -> str:
-    return theme.sources.get("snippet.css", "")
+    """The theme's snippet.css, then the light code colours: both inlined into every copy."""
+    return theme.sources.get("snippet.css", "") + "\n" + email_css()
 
 
 def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
