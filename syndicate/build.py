@@ -227,7 +227,7 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     check_clashes(jobs, out_dir, site)
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
-    feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))
+    feeds = 3 + len(tags)
     return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
 
 

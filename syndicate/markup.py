@@ -32,6 +32,7 @@ _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_MORE = re.compile(r"^<!--\s*more\s*-->\n?", re.MULTILINE | re.IGNORECASE)  # the summary's end, on a line of its own
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -120,10 +121,17 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     inline.inlinePatterns = _inline_patterns(md, text)
     html = smarten(highlight_code(md.convert(text)))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
-    first = _FIRST_PARAGRAPH.search(html)
+    more = _MORE.search(html) if "<!--" in html else None
+    if more is not None:  # everything above the line is the summary; the marker itself goes
+        lead = html_to_text(html[: more.start()])
+        html = html[: more.start()] + html[more.end() :]
+    else:
+        first = _FIRST_PARAGRAPH.search(html)
+        lead = html_to_text(first[1]) if first else ""
     return Body(
         html=html,
-        first_paragraph=html_to_text(first[1]) if first else "",
+        first_paragraph=lead,
+        summary_cut=more is not None,
         word_count=len(_WORD.findall(html_to_text(html))),
         headings=tuple(_flatten(tokens)),
         links=tuple(dict.fromkeys(resolver.links)),

@@ -136,12 +136,13 @@ class Body:
     """
 
     html: str
-    first_paragraph: str  # plain text, for a summary the author did not write
+    first_paragraph: str  # plain text, for a summary the author did not write (all above <!--more--> if present)
     word_count: int
     headings: tuple[Heading, ...] = ()
     links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
     images_without_alt: int = 0
     ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
+    summary_cut: bool = False  # the author marked the summary's end with a <!--more--> line
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
 
 
 def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
-    """The newest articles a feed carries; an article with `syndicate: false` never is one."""
-    return [a for a in articles if a.syndicate][:limit]
+    """The newest articles a feed carries: every one (with `syndicate: false`, its summary and link only)."""
+    return list(articles[:limit])
 
 
 def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:

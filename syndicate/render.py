@@ -7,7 +7,7 @@ before worker processes fork, so they inherit it instead of receiving it pickled
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -41,6 +41,7 @@ from .syndication import (
     manifest_entry,
     render_copies,
     render_manifest,
+    summary_item_html,
     verify_copy,
 )
 from .theme import Theme
@@ -118,9 +119,9 @@ class Renderer:
             elif job.kind == "page":
                 keys.append(self.pages[job.name].body_key)
             elif job.kind == "feeds":
-                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items)]
+                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items) if a.syndicate]
             elif job.kind == "tag":
-                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items)]
+                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items) if a.syndicate]
         self.content.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -149,8 +150,11 @@ class Renderer:
 
     def item_html(self, article: Article) -> str:
         if article.slug not in self._items:
-            body = self.content.bodies[article.body_key]
-            self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
+            if article.syndicate:
+                body = self.content.bodies[article.body_key]
+                self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
+            else:  # kept out of syndication: the site's own readers get the summary and the link
+                self._items[article.slug] = summary_item_html(self.site, article, self.attribution(article))
         return self._items[article.slug]
 
     def _job_article(self, job: Job, result: JobResult) -> None:
@@ -209,7 +213,10 @@ class Renderer:
 
     def _verify_items(self, articles: Sequence[Article], feed: str, result: JobResult) -> None:
         for article in articles:
-            missing = verify_copy(self.item_html(article), "html", self.attribution(article))
+            attribution = self.attribution(article)
+            if not article.syndicate:  # no full copy leaves, so no statement: the link back must be there
+                attribution = replace(attribution, statement=None)
+            missing = verify_copy(self.item_html(article), "html", attribution)
             result.problems += gate_problems(article.source, f"{feed} item", "feeds", missing)
 
     def _job_manifest(self, job: Job, result: JobResult) -> None:

@@ -155,6 +155,19 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
     return sanitize("\n".join(parts), attribution.article_url, article.slug)
 
 
+def summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
+    """The feed item of an article kept out of syndication (`syndicate: false`): its summary
+    and the link to read it here, so the site's own readers see it and no full copy leaves."""
+    parts = []
+    if attribution.original:
+        parts.append(credit_html(attribution.original))
+    if article.summary:
+        parts.append(f'<p class="summary">{escape(article.summary)}</p>')
+    parts.append(f'<p class="backlink">Read the whole article on <a href="{escape(attribution.backlink)}">'
+                 f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
+    return sanitize("\n".join(parts), attribution.article_url, article.slug)
+
+
 def credit_html(original: Original) -> str:
     note = escape(original.note or "Originally published")
     name = escape(original.site or original.url)
