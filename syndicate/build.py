@@ -15,7 +15,6 @@ import gc
 import os
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +25,9 @@ from .cache import Cache, digest
 from .config import load_site
 from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
-from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
+from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
-from .pages import PageContext, neighbours
+from .pages import PageContext, neighbours, resolve_menu
 from .plan import (
     Fingerprints,
     Job,
@@ -217,7 +216,7 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     finally:
         gc.freeze()
         gc.enable()
-    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
+    ctx = PageContext(site, resolve_menu(site, content.pages), now, options.mark_drafts or options.include_drafts,
                       digest(theme.sources.get("style.css", ""))[:10])
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
@@ -327,10 +326,6 @@ def _render_and_commit(
 def _split(line: str) -> tuple[str, int, str]:
     path, number, message = line.split(":", 2)
     return path, int(number), message.strip()
-
-
-def _nav(pages: Sequence[Page]) -> tuple[Page, ...]:
-    return tuple(p for p in pages if not p.is_draft)
 
 
 def _marker_token(out_dir: Path) -> str:

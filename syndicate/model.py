@@ -73,6 +73,20 @@ class Syndication:
 
 
 @dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """One item of site.yaml's `menu`, in the order written.
+
+    `kind` is home, archive, tags, authors or search (built-in pages), page (a stand-alone
+    page, by slug in `target`) or link (`target` is an absolute URL or a path on this site).
+    `title` is empty when the default title of the kind applies."""
+
+    kind: str
+    target: str = ""
+    title: str = ""
+    line: int = 1  # where site.yaml names it, for the problem of a page that does not exist
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -87,6 +101,12 @@ class Site:
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    logo: str = ""  # site-root path ("/images/logo.svg") or absolute URL; "" for none
+    favicon: str = ""  # likewise
+    image: str = ""  # likewise: the OpenGraph image of pages that have none of their own
+    menu: tuple[MenuEntry, ...] | None = None  # None: the default menu
+    date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
+    search: bool = True  # a Pagefind index, a search page and a search box in the header
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,6 +16,8 @@ article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Artic
 None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None).
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
+tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
+search.html: nothing more (`search_page` and the script find the index).
 404.html: nothing more.
 """
 
@@ -31,12 +33,14 @@ from markupsafe import Markup
 
 from . import __version__
 from .attribution import Statement
+from .errors import Problems
 from .highlight import STYLESHEETS
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
 from .urls import absolute_url, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+SEARCH_PAGE = "search/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +59,60 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the header's menu: a site path (`path`, made relative per page) or an
+    absolute `url`. Stand-alone pages keep their `.path` and `.title`, as in earlier releases."""
+
+    title: str
+    path: str = ""
+    url: str = ""
+    kind: str = "page"
+
+
+_MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search"}
+_MENU_PATHS = {"home": "", "archive": "archive/", "tags": "tags/", "authors": "authors/", "search": SEARCH_PAGE}
+
+
+def resolve_menu(site: Site, pages: Sequence[Page]) -> tuple[NavItem, ...]:
+    """site.yaml's `menu` with its pages found, or the default: home, archive, tags, authors,
+    then the stand-alone pages by slug (search has its box in the header). A menu entry that
+    names no page is a problem on its line of site.yaml."""
+    published = {p.slug: p for p in pages if not p.is_draft}
+    if site.menu is None:
+        default = [NavItem(_MENU_TITLES[k], _MENU_PATHS[k], kind=k) for k in ("home", "archive", "tags", "authors")]
+        return (*default, *(NavItem(p.title, p.path) for p in published.values()))
+    items = []
+    problems = Problems()
+    for entry in site.menu:
+        if entry.kind == "page":
+            page = published.get(entry.target)
+            if page is None:
+                known = ", ".join(published) or "none in content/pages/"
+                problems.add(site.source, entry.line, f"menu names page '{entry.target}', which is not a published page (pages: {known})")
+                continue
+            items.append(NavItem(entry.title or page.title, page.path))
+        elif entry.kind == "link":
+            external = entry.target if "://" in entry.target else ""
+            items.append(NavItem(entry.title, "" if external else entry.target.lstrip("/"), external, "link"))
+        else:
+            items.append(NavItem(entry.title or _MENU_TITLES[entry.kind], _MENU_PATHS[entry.kind], kind=entry.kind))
+    problems.raise_if_any()
+    return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
 class PageContext:
     """What every page shares; built once per build and extended per page."""
 
     site: Site
-    nav: tuple[Page, ...]
+    nav: tuple[NavItem, ...]
     now: datetime
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
+
+    def link(self, page_path: str, target: str) -> str:
+        """A site-root path ("/images/logo.svg") relative to this page; a URL or "" as it is."""
+        return relative_url(page_path, target.lstrip("/")) if target.startswith("/") else target
 
     def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         site = self.site
@@ -75,7 +125,10 @@ class PageContext:
             "title": title,
             "description": description or site.description or site.title,
             "og_type": "website",
-            "og_image": "",
+            "og_image": image_url(site, site.image) if site.image else "",
+            "logo": self.link(page_path, site.logo),
+            "favicon": {"href": self.link(page_path, site.favicon), "type": _icon_type(site.favicon)} if site.favicon else None,
+            "search_page": relative_url(page_path, SEARCH_PAGE) if site.search else "",
             "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
             "feeds": [
                 ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
@@ -150,6 +203,16 @@ def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles:
     return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
 
 
+def render_tags_index(theme: Theme, ctx: PageContext, tags: Sequence[tuple[Tag, int]]) -> str:
+    description = f"Every tag on {ctx.site.title}, with its number of articles."
+    return theme.render("tags.html", ctx.common("tags/", f"Tags | {ctx.site.title}", description, tags=list(tags)))
+
+
+def render_authors_index(theme: Theme, ctx: PageContext, authors: Sequence[tuple[Author, int]]) -> str:
+    description = f"Everyone who writes for {ctx.site.title}."
+    return theme.render("authors.html", ctx.common("authors/", f"Authors | {ctx.site.title}", description, authors=list(authors)))
+
+
 def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Article]) -> str:
     years: dict[int, list[Article]] = {}
     for article in articles:
@@ -165,7 +228,17 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     version = f"?v={ctx.style_version}" if ctx.style_version else ""
     context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + version
     context["code_stylesheets"] = {kind: absolute_url(ctx.site.url, path) + version for kind, path in STYLESHEETS.items()}
+    site = ctx.site
+    context["logo"] = image_url(site, site.logo) if site.logo else ""
+    if site.favicon:
+        context["favicon"] = {"href": image_url(site, site.favicon), "type": _icon_type(site.favicon)}
+    context["search_page"] = absolute_url(site.url, SEARCH_PAGE) if site.search else ""
     return theme.render("404.html", context)
+
+
+def _icon_type(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower()
+    return {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "gif": "image/gif", "webp": "image/webp"}.get(suffix, "")
 
 
 def image_url(site: Site, image: str) -> str:

@@ -50,9 +50,10 @@ class Fingerprints:
 
 def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
-                  *(f"{p.slug}\0{p.title}" for p in ctx.nav))
+                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
+        "authors.html", "search.html")}
     copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
     return Fingerprints(base, pages, copies)
@@ -98,6 +99,10 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     for author_id, members in by_author(site, articles).items():
         key = digest(fp.pages["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
+    counts = digest(*(f"{tag.slug}\0{tag.name}\0{len(members)}" for tag, members in tags.items()))
+    jobs.append(Job("tags_index", "tags", ("tags/index.html",), digest(fp.pages["tags.html"], counts), "tags.html"))
+    per_author = digest(*(f"{author_id}\0{len(members)}" for author_id, members in by_author(site, articles).items()))
+    jobs.append(Job("authors_index", "authors", ("authors/index.html",), digest(fp.pages["authors.html"], per_author), "authors.html"))
     everything = digest(*(a.meta_hash for a in articles))
     jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp.pages["archive.html"], everything), "archive.html"))
     jobs.append(feeds_job(site, fp, articles))

@@ -25,10 +25,12 @@ from .pages import (
     render_archive_page,
     render_article_page,
     render_author_page,
+    render_authors_index,
     render_index_page,
     render_not_found,
     render_page,
     render_tag_page,
+    render_tags_index,
 )
 from .parallel import parallel_map, progress_bar
 from .plan import FEED_FILES, Job, by_author, feed_articles, index_pages
@@ -201,6 +203,14 @@ class Renderer:
         author = self.site.authors[job.name]
         self._emit(result, job.paths[0], render_author_page(self.theme, self.ctx, author, self.by_author[job.name]).encode())
 
+    def _job_tags_index(self, job: Job, result: JobResult) -> None:
+        tags = [(self.tags[slug], len(members)) for slug, members in self.by_tag.items()]
+        self._emit(result, job.paths[0], render_tags_index(self.theme, self.ctx, tags).encode())
+
+    def _job_authors_index(self, job: Job, result: JobResult) -> None:
+        authors = [(self.site.authors[author_id], len(members)) for author_id, members in self.by_author.items()]
+        self._emit(result, job.paths[0], render_authors_index(self.theme, self.ctx, authors).encode())
+
     def _job_archive(self, job: Job, result: JobResult) -> None:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
@@ -255,6 +265,7 @@ def render_sitemap(site: Site, content: Content, tags: Sequence[Tag]) -> bytes:
     entries: list[tuple[str, datetime | None]] = [("", newest), ("archive/", newest)]
     entries += [(a.path, a.updated or a.date) for a in content.articles if a.original is None]
     entries += [(p.path, None) for p in content.pages]
+    entries += [("tags/", None), ("authors/", None)]
     entries += [(f"tags/{t.slug}/", None) for t in tags]
     entries += [(f"authors/{author_id}/", None) for author_id in site.authors]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
