@@ -39,9 +39,11 @@ from .plan import (
     patch_jobs,
     plan_outputs,
     related_cached,
+    search_job,
     tag_index,
 )
 from .render import Renderer
+from .search import remember_index_files
 from .theme import Theme
 
 
@@ -223,6 +225,8 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    if site.search:
+        jobs.append(search_job(site, cache, content))
     check_clashes(jobs, out_dir, site)
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
@@ -267,6 +271,8 @@ def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tu
     tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
             for tag, members in previous.tags.items()}
     jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
+    if site.search:
+        jobs = [search_job(site, cache, content) if job.kind == "search" else job for job in jobs]
     links = dict(previous.links)
     for article in fresh.values():
         links.pop(article.source, None)
@@ -291,6 +297,8 @@ def _render_and_commit(
                 files[path] = old[path]
     for job, result in results.items():
         problems.extend(result.problems)
+        if job.kind == "search" and not result.problems:  # its files are known only now: the next plan needs them
+            remember_index_files(cache, job.key, result.files)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
     if problems:

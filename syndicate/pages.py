@@ -17,7 +17,7 @@ None), `related` (list of Article), `offer` (Offer or None), `credit` (Original 
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
 tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
-search.html: nothing more (`search_page` and the script find the index).
+search.html: `search_script` (href of the theme's search.js, which reads pagefind/).
 404.html: nothing more.
 """
 
@@ -211,6 +211,14 @@ def render_tags_index(theme: Theme, ctx: PageContext, tags: Sequence[tuple[Tag, 
 def render_authors_index(theme: Theme, ctx: PageContext, authors: Sequence[tuple[Author, int]]) -> str:
     description = f"Everyone who writes for {ctx.site.title}."
     return theme.render("authors.html", ctx.common("authors/", f"Authors | {ctx.site.title}", description, authors=list(authors)))
+
+
+def render_search_page(theme: Theme, ctx: PageContext, script: str) -> str:
+    description = f"Search the articles and pages of {ctx.site.title}."
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context = ctx.common(SEARCH_PAGE, f"Search | {ctx.site.title}", description,
+                         search_script=relative_url(SEARCH_PAGE, script) + version)
+    return theme.render("search.html", context)
 
 
 def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Article]) -> str:

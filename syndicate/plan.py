@@ -20,7 +20,8 @@ from .errors import Problem, Problems, display_path
 from .highlight import PYGMENTS_VERSION, STYLESHEETS
 from .model import Article, Page, Site, Tag
 from .output import MARKER
-from .pages import STYLESHEET, PageContext, index_path, related_articles
+from .pages import SEARCH_PAGE, STYLESHEET, PageContext, index_path, related_articles
+from .search import INDEX_FOLDER, SEARCH_SCRIPT, index_key, known_index_files
 from .syndication import copy_paths
 from .theme import Theme
 from .urls import page_file
@@ -111,12 +112,23 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
-    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in ("style.css", "code-light.css", "code-dark.css")))
-    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values()), styles_key, theme.shown("style.css")))
+    statics = ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
+    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in statics))
+    scripts = (SEARCH_SCRIPT,) if site.search else ()
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
+    if site.search:
+        jobs.append(Job("search_page", "search", (page_file(SEARCH_PAGE),), fp.pages["search.html"], "search.html"))
     for asset in content.assets:
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
+
+
+def search_job(site: Site, cache: Cache, content: Content) -> Job:
+    """The search index: reindexed only when an indexed document or a setting changed."""
+    key = index_key(site, content.articles, content.pages)
+    paths = known_index_files(cache, key) or (f"{INDEX_FOLDER}/pagefind-entry.json",)
+    return Job("search", "index", paths, key, "search")
 
 
 def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:

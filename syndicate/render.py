@@ -29,11 +29,13 @@ from .pages import (
     render_index_page,
     render_not_found,
     render_page,
+    render_search_page,
     render_tag_page,
     render_tags_index,
 )
 from .parallel import parallel_map, progress_bar
 from .plan import FEED_FILES, Job, by_author, feed_articles, index_pages
+from .search import SEARCH_SCRIPT, document_for_article, document_for_page, make_index
 from .syndication import (
     Attribution,
     build_attribution,
@@ -46,7 +48,7 @@ from .syndication import (
     summary_item_html,
     verify_copy,
 )
-from .theme import Theme
+from .theme import Theme, format_date
 from .urls import absolute_url, page_file
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
@@ -211,6 +213,17 @@ class Renderer:
         authors = [(self.site.authors[author_id], len(members)) for author_id, members in self.by_author.items()]
         self._emit(result, job.paths[0], render_authors_index(self.theme, self.ctx, authors).encode())
 
+    def _job_search_page(self, job: Job, result: JobResult) -> None:
+        self._emit(result, job.paths[0], render_search_page(self.theme, self.ctx, SEARCH_SCRIPT).encode())
+
+    def _job_search(self, job: Job, result: JobResult) -> None:
+        site, bodies = self.site, self.content.bodies
+        documents = [document_for_article(site, a, bodies[a.body_key], format_date(a.date, long_format=site.date_format))
+                     for a in self.content.articles]
+        documents += [document_for_page(site, p, bodies[p.body_key]) for p in self.content.pages]
+        for path, data in make_index(site, documents).items():
+            self._emit(result, path, data)
+
     def _job_archive(self, job: Job, result: JobResult) -> None:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
@@ -243,6 +256,8 @@ class Renderer:
 
     def _job_stylesheet(self, job: Job, result: JobResult) -> None:
         self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
+        if SEARCH_SCRIPT in job.paths:
+            self._emit(result, SEARCH_SCRIPT, self.theme.sources.get("search.js", "").encode())
         # The code colours are generated, unless the site's templates/ has its own file.
         for path, generated in site_stylesheets().items():
             own = self.theme.sources.get(path.removeprefix("static/"))
