@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .attribution import check_statement
 from .errors import Problem, Problems, SiteError, display_path, warn
 from .fields import Fields, is_web_url, parse_yaml
-from .model import Author, MenuEntry, Reprint, Site, Syndication, remember_authors
+from .model import Author, MenuEntry, Reprint, Reprinted, Site, Syndication, remember_authors
+from .reprints import shown_reprints
 from .theme import date_format_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "logo", "favicon", "image", "menu",
+    "feed_items", "max_article_bytes", "syndication", "reprints", "logo", "favicon", "image", "menu",
     "date_format", "search",
 )
 MENU_ITEMS = ("home", "archive", "tags", "authors", "search")  # a page's slug names the page
@@ -66,6 +67,7 @@ def load_site(site_file: Path | str) -> Site:
     date_format = fields.text("date_format", default="%-d %B %Y")
     if (message := date_format_problem(date_format)) is not None:
         doc.problem(("date_format",), message)
+    reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
     site = Site(
@@ -81,7 +83,8 @@ def load_site(site_file: Path | str) -> Site:
         feed_items=fields.integer("feed_items", 20),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
-        fingerprint=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
+        reprinted=reprinted,
         menu=menu,
         date_format=date_format,
         search=search,
@@ -134,6 +137,19 @@ def _load_reprint(entry: Fields) -> Reprint | None:
         for message in check_statement(terms.text(part)):
             terms.doc.problem((*terms.prefix, part), message)
     return Reprint(statement=statement, preamble=terms.text("preamble"), commercial=terms.text("commercial"))
+
+
+def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ...]]:
+    """`reprints: show`: the verified reprints each article page lists (see reprints.py)."""
+    choice = fields.text("reprints", default="hide")
+    if choice not in ("show", "hide"):
+        fields.doc.problem(("reprints",), f"'reprints' must be show or hide, not '{choice}'")
+        return {}
+    if choice == "hide":
+        return {}
+    reprinted, problems = shown_reprints(root)
+    fields.doc.problems.extend(problems)
+    return reprinted
 
 
 def _load_syndication(fields: Fields) -> Syndication:

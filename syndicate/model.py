@@ -87,6 +87,14 @@ class MenuEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Reprinted:
+    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
+
+    name: str  # the publication, or the reprint's host name
+    url: str = ""  # "" for a reprint checked from a saved file
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -107,6 +115,7 @@ class Site:
     menu: tuple[MenuEntry, ...] | None = None  # None: the default menu
     date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
     search: bool = True  # a Pagefind index, a search page and a search box in the header
+    reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
 
     @property
     def tz(self) -> ZoneInfo:

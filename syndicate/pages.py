@@ -13,7 +13,9 @@ style.css), `show_drafts` (a preview build), `year`
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
 article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Article or
-None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None).
+None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None),
+`reprinted` (Reprinted items, `name` and `url` or "": where the article was reprinted, as
+the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
 tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
@@ -175,6 +177,7 @@ def render_article_page(
         article=article, body=Markup(relativize_root_paths(body.html, article.path)),
         headings=body.headings, newer=newer, older=older, related=list(related), offer=offer,
         credit=article.original, canonical=canonical, og_type="article", og_image=image,
+        reprinted=site.reprinted.get(article.slug, ()),
         json_ld=_json_ld(article_json_ld(site, article, image)),
     )
     return theme.render("article.html", context)
