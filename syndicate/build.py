@@ -25,6 +25,7 @@ from .cache import Cache, digest
 from .config import load_site
 from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
+from .images import lead_images
 from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .pages import PageContext, neighbours, resolve_menu
@@ -34,6 +35,7 @@ from .plan import (
     check_clashes,
     check_links,
     fingerprints,
+    image_jobs,
     in_document_order,
     output_paths,
     patch_jobs,
@@ -218,13 +220,18 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     finally:
         gc.freeze()
         gc.enable()
+    image_warnings: list[Problem] = []
+    images = lead_images(site, content.articles, content.assets, cache, image_warnings)
+    if image_warnings:
+        content = replace(content, warnings=(*content.warnings, *image_warnings))
     ctx = PageContext(site, resolve_menu(site, content.pages), now, options.mark_drafts or options.include_drafts,
-                      digest(theme.sources.get("style.css", ""))[:10])
+                      digest(theme.sources.get("style.css", ""))[:10], images)
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    jobs += image_jobs(images, site)
     if site.search:
         jobs.append(search_job(site, cache, content))
     check_clashes(jobs, out_dir, site)

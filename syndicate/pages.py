@@ -12,7 +12,7 @@ style.css), `show_drafts` (a preview build), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
-article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Article or
+article.html: `article`, `lead` (the lead image: `src`, `srcset`, `sizes`, `width`, `height`, or None), `body` (safe HTML), `headings`, `newer`, `older` (Article or
 None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None),
 `reprinted` (Reprinted items, `name` and `url` or "": where the article was reprinted, as
 the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
@@ -25,9 +25,10 @@ search.html: `search_script` (href of the theme's search.js, which reads pagefin
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from . import __version__
 from .attribution import Statement
 from .errors import Problems
 from .highlight import STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
 from .urls import absolute_url, relative_url, relativize_root_paths
@@ -111,6 +113,7 @@ class PageContext:
     now: datetime
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
+    images: Mapping[str, ImageInfo] = field(default_factory=dict)  # local raster lead images, by site path
 
     def link(self, page_path: str, target: str) -> str:
         """A site-root path ("/images/logo.svg") relative to this page; a URL or "" as it is."""
@@ -171,10 +174,11 @@ def render_article_page(
 ) -> str:
     site = ctx.site
     canonical = article.original.url if article.original else absolute_url(site.url, article.path)
-    image = image_url(site, article.image)
+    info = ctx.images.get(article.image)
+    image = og_image(site, article, info)
     context = ctx.common(
         article.path, f"{article.title} | {site.title}", article.summary,
-        article=article, body=Markup(relativize_root_paths(body.html, article.path)),
+        article=article, body=Markup(relativize_root_paths(body.html, article.path)), lead=lead_image(ctx, article, info),
         headings=body.headings, newer=newer, older=older, related=list(related), offer=offer,
         credit=article.original, canonical=canonical, og_type="article", og_image=image,
         reprinted=site.reprinted.get(article.slug, ()),
@@ -245,6 +249,31 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
         context["favicon"] = {"href": image_url(site, site.favicon), "type": _icon_type(site.favicon)}
     context["search_page"] = absolute_url(site.url, SEARCH_PAGE) if site.search else ""
     return theme.render("404.html", context)
+
+
+LEAD_SIZES = "(min-width: 66.5rem) 64rem, calc(100vw - 2.5rem)"  # as wide as style.css's .lead-image
+
+
+def lead_image(ctx: PageContext, article: Article, info: ImageInfo | None) -> dict[str, Any] | None:
+    """The lead image as article.html shows it: `src`, `srcset`, `sizes`, `width`, `height`
+    (the last four empty or 0 for an SVG or a remote image)."""
+    if not article.image:
+        return None
+    href = functools.partial(ctx.link, article.path)
+    if info is None:
+        return {"src": href(article.image), "srcset": "", "sizes": "", "width": 0, "height": 0}
+    links = {path: href("/" + path.lstrip("/")) for path in (info.path, *info.paths)}
+    return {"src": href(article.image), "srcset": info.srcset(links), "sizes": LEAD_SIZES, "width": info.width, "height": info.height}
+
+
+def og_image(site: Site, article: Article, info: ImageInfo | None) -> str:
+    """The article's lead image (a copy about 1200 px wide), else the site's `image`.
+    An SVG is no OpenGraph image (link previews do not show it)."""
+    if info is not None:
+        return image_url(site, "/" + info.og_path.lstrip("/"))
+    if article.image and not article.image.lower().endswith(".svg"):
+        return image_url(site, article.image)
+    return image_url(site, site.image) if site.image else ""
 
 
 def _icon_type(path: str) -> str:

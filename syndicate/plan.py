@@ -9,7 +9,7 @@ can decide in a fraction of a second what is left to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, Problems, display_path
 from .highlight import PYGMENTS_VERSION, STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Page, Site, Tag
 from .output import MARKER
 from .pages import SEARCH_PAGE, STYLESHEET, PageContext, index_path, related_articles
@@ -47,6 +48,7 @@ class Fingerprints:
     base: str
     pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
     copies: str
+    images: dict[str, str]  # lead image site path -> the key of its file and copies
 
 
 def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
@@ -57,7 +59,7 @@ def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
         "authors.html", "search.html")}
     copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    return Fingerprints(base, pages, copies)
+    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()})
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -66,7 +68,7 @@ def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Articl
     paths = [page_file(article.path)]
     if article.is_syndicable:
         paths += copy_paths(article).values()
-    key = digest(fp.pages["article.html"], fp.copies, article.source_hash, article.meta_hash,
+    key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
                  *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
     return Job("article", article.slug, tuple(paths), key, article.source)
 
@@ -122,6 +124,12 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
+
+
+def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
+    """One job per lead image with copies to make: it runs again only when the file changed."""
+    return [Job("image", info.path, info.paths, info.key, f"{display_path(site.content_dir, site.root)}/{info.path}")
+            for info in images.values() if info.variants]
 
 
 def search_job(site: Site, cache: Cache, content: Content) -> Job:

@@ -16,6 +16,7 @@ from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
 from .highlight import site_stylesheets
+from .images import resized_copies
 from .model import Article, Asset, Site, Tag
 from .output import Stage
 from .pages import (
@@ -212,6 +213,12 @@ class Renderer:
     def _job_authors_index(self, job: Job, result: JobResult) -> None:
         authors = [(self.site.authors[author_id], len(members)) for author_id, members in self.by_author.items()]
         self._emit(result, job.paths[0], render_authors_index(self.theme, self.ctx, authors).encode())
+
+    def _job_image(self, job: Job, result: JobResult) -> None:
+        info = self.ctx.images["/" + job.name]
+        source = self.assets[job.name].source
+        for path, data in resized_copies(info, source, self.site.cache_dir / "images").items():
+            self._emit(result, path, data)
 
     def _job_search_page(self, job: Job, result: JobResult) -> None:
         self._emit(result, job.paths[0], render_search_page(self.theme, self.ctx, SEARCH_SCRIPT).encode())
