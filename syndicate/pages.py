@@ -12,7 +12,8 @@ style.css), `show_drafts` (a preview build), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
-article.html: `article`, `lead` (the lead image: `src`, `srcset`, `sizes`, `width`, `height`, or None), `body` (safe HTML), `headings`, `newer`, `older` (Article or
+article.html: `article`, `lead` (the lead image: `src`, `srcset`, `sizes`, `width`, `height`;
+or None), `body` (safe HTML), `headings`, `newer`, `older` (Article or
 None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None),
 `reprinted` (Reprinted items, `name` and `url` or "": where the article was reprinted, as
 the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
