@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
 from importlib.metadata import PackageNotFoundError, version
@@ -81,7 +82,10 @@ def remember_index_files(cache: Cache, key: str, files: Iterable[str]) -> None:
 def make_index(site: Site, documents: Sequence[SearchDocument]) -> dict[str, bytes]:
     """Index the documents with Pagefind; returns output path -> bytes, under pagefind/."""
     try:
-        files = asyncio.run(_index(site, documents))
+        # In a thread of its own, with its own event loop: build() may be called from code that
+        # already runs one (a notebook, an async server, a browser test), where asyncio.run fails.
+        with ThreadPoolExecutor(1, thread_name_prefix="pagefind") as pool:
+            files = pool.submit(lambda: asyncio.run(_index(site, documents))).result()
     except (OSError, RuntimeError, AssertionError) as exc:
         raise SiteError.one(site.source, 1, f"search index failed: {exc} (set 'search: false' in site.yaml to build without it)") from None
     return {f"{INDEX_FOLDER}/{path}": data for path, data in sorted(files.items()) if not path.startswith(_LEFT_OUT)}
