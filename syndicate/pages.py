@@ -7,8 +7,10 @@ Common: `site` (Site), `page_path` (this page's site path), `url(path)` (relativ
 site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` (for
 <title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
 URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
-href)), `nav` (stand-alone pages, for the header), `stylesheet` (href of the theme's
-style.css), `show_drafts` (a preview build), `year`
+href)), `nav` (the menu: NavItem with `title`, `path` (a site path) or `url` (absolute), and
+`kind`), `stylesheet` (href of the theme's style.css), `code_stylesheets` (`light`, `dark`:
+hrefs of the code colours), `logo` (href or ""), `favicon` (`href`, `type`; or None),
+`search_page` (href, or "" with `search: false`), `show_drafts` (a preview build), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").

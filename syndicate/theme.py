@@ -184,6 +184,8 @@ def strftime(value: datetime, fmt: str) -> str:
     """strftime with English names whatever the machine's locale; `%-d` drops the zero."""
 
     def one(match: re.Match[str]) -> str:
+        if match[2] not in _FIELDS:  # only a template's own format can have one: shown as written
+            return match[0]
         number, text = _FIELDS[match[2]](value)
         if number < 0:
             return text
