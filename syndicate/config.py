@@ -8,9 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
-from .errors import Problems, SiteError, display_path, warn
+from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, parse_yaml
-from .model import Author, Reprint, Site, Syndication, remember_authors
+from .model import Author, Reprint, Site, Syndication
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
@@ -29,7 +29,7 @@ def load_site(site_file: Path | str) -> Site:
     try:
         data = site_path.read_bytes()
     except FileNotFoundError:
-        raise SiteError.one(shown, 1, "site configuration not found (create site.yaml or pass --site)") from None
+        raise SiteError.about(shown, "site configuration not found (create site.yaml or pass --site)") from None
     except OSError as exc:
         raise SiteError.one(shown, 1, f"cannot read site configuration: {exc.strerror}") from None
     try:
@@ -54,10 +54,11 @@ def load_site(site_file: Path | str) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         doc.problem(("timezone",), f"unknown time zone '{timezone}' (use a name like Europe/London or UTC)")
         timezone = "UTC"
-    authors = _load_authors(fields)
+    warnings: list[Problem] = []
+    authors = _load_authors(fields, warnings)
     syndication = _load_syndication(fields)
     for key in fields.unknown(SITE_KEYS):
-        warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
+        warnings.append(warning(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})"))
     site = Site(
         title=title,
         url=url.rstrip("/") + "/",
@@ -72,13 +73,15 @@ def load_site(site_file: Path | str) -> Site:
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
         fingerprint=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        warnings=tuple(warnings),
     )
     problems.extend(doc.problems)
+    problems.extend(warnings)
     problems.raise_if_any()
     return site
 
 
-def _load_authors(fields: Fields) -> dict[str, Author]:
+def _load_authors(fields: Fields, warnings: list[Problem]) -> dict[str, Author]:
     section = fields.mapping("authors")
     if section is None:
         if not fields.has("authors"):
@@ -93,9 +96,9 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             if not section.has(author_id):
                 section.doc.problem(("authors", author_id), f"author '{author_id}' needs at least a name")
             continue
-        reprint = _load_reprint(entry)
+        reprint = _load_reprint(entry, warnings)
         for key in entry.unknown(AUTHOR_KEYS):
-            warn(fields.doc.path, fields.doc.line("authors", author_id, key), f"unknown key '{key}' for author '{author_id}'")
+            warnings.append(warning(fields.doc.path, fields.doc.line("authors", author_id, key), f"unknown key '{key}' for author '{author_id}'"))
         authors[author_id] = Author(
             id=author_id,
             name=entry.text("name", required=True),
@@ -103,15 +106,16 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             bio=entry.text("bio"),
             reprint=reprint,
         )
-    found = dict(sorted(authors.items()))
-    remember_authors(found)
-    return found
+    return dict(sorted(authors.items()))
 
 
-def _load_reprint(entry: Fields) -> Reprint | None:
+def _load_reprint(entry: Fields, warnings: list[Problem]) -> Reprint | None:
     terms = entry.mapping("reprint")
     if terms is None:
         return None
+    for name in terms.unknown(REPRINT_KEYS):
+        line = terms.doc.line(*terms.prefix, name)
+        warnings.append(warning(terms.doc.path, line, f"unknown key '{name}' in reprint (known: {', '.join(REPRINT_KEYS)})"))
     statement = terms.text("statement", required=True)
     key = (*terms.prefix, "statement")
     for message in check_statement(statement):

@@ -7,13 +7,15 @@ between worker processes and cached without defensive copies.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from .errors import Problem
+from .urls import article_path, page_path
 
 if TYPE_CHECKING:
     from .cache import Memory
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 # Types cached between builds are not slotted: a plain __dict__ unpickles in C, a slotted
 # frozen dataclass through Python code per object, which dominated incremental builds.
+# The cache stores an Author as a reference to site.yaml's (see cache.py), not a copy.
 @dataclass(frozen=True)
 class Reprint:
     """An author's terms for free reprints; `statement` must travel with every copy, complete."""
@@ -37,32 +40,6 @@ class Author:
     url: str = ""
     bio: str = ""
     reprint: Reprint | None = None
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        """Pickled as a reference, not a copy: ten thousand cached articles of four authors
-        would otherwise unpickle ten thousand Author objects. Unpickling finds the author by
-        id and exact contents among those this process knows (see `known_author`), and fails
-        (a cache miss, never a wrong author) if there is none."""
-        identity = _identity(self)
-        _KNOWN_AUTHORS.setdefault((self.id, identity), self)
-        return known_author, (self.id, identity)
-
-
-_KNOWN_AUTHORS: dict[tuple[str, str], Author] = {}
-
-
-def remember_authors(authors: Mapping[str, Author]) -> None:
-    """Make this site's authors known to unpickling; called whenever site.yaml is read."""
-    for author in authors.values():
-        _KNOWN_AUTHORS.setdefault((author.id, _identity(author)), author)
-
-
-def known_author(author_id: str, identity: str) -> Author:
-    return _KNOWN_AUTHORS[author_id, identity]
-
-
-def _identity(author: Author) -> str:
-    return hashlib.blake2b(repr(author).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +64,7 @@ class Site:
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    warnings: tuple[Problem, ...] = ()  # what site.yaml has that is not wrong, but suspicious
 
     @property
     def tz(self) -> ZoneInfo:
@@ -167,7 +145,7 @@ class Article:
 
     @property
     def path(self) -> str:
-        return f"articles/{self.slug}/"
+        return article_path(self.slug)
 
     @property
     def is_syndicable(self) -> bool:
@@ -197,7 +175,7 @@ class Page:
 
     @property
     def path(self) -> str:
-        return f"pages/{self.slug}/"
+        return page_path(self.slug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +214,7 @@ class BuildReport:
     deleted: int
     cache_hits: int
     seconds: float
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # every warning of the run, in the order found
     output_dir: Path | None = None
     rendered: Mapping[str, bytes] = field(default_factory=dict)  # filled by `check` only
 

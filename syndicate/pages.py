@@ -33,9 +33,19 @@ from . import __version__
 from .attribution import Statement
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import absolute_url, relative_url, relativize_root_paths
-
-STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+from .urls import (
+    ARCHIVE,
+    FEED_FILES,
+    NOT_FOUND,
+    STYLESHEET,
+    absolute_url,
+    author_path,
+    index_path,
+    relative_url,
+    relativize_root_paths,
+    tag_feed_path,
+    tag_path,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +87,9 @@ class PageContext:
             "og_image": "",
             "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
             "feeds": [
-                ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
-                ("application/atom+xml", f"{site.title} (Atom)", relative_url(page_path, "atom.xml")),
-                ("application/feed+json", f"{site.title} (JSON Feed)", relative_url(page_path, "feed.json")),
+                (kind, f"{site.title} ({name})", relative_url(page_path, path)) for kind, name, path in zip(
+                    ("application/rss+xml", "application/atom+xml", "application/feed+json"),
+                    ("RSS", "Atom", "JSON Feed"), FEED_FILES, strict=True)
             ],
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
@@ -101,10 +111,6 @@ def render_index_page(theme: Theme, ctx: PageContext, articles: Sequence[Article
     }
     title = ctx.site.title if number == 1 else f"{ctx.site.title} (page {number} of {total})"
     return theme.render("index.html", ctx.common(path, title, ctx.site.description, articles=articles, pagination=pagination))
-
-
-def index_path(number: int) -> str:
-    return "" if number == 1 else f"page/{number}/"
 
 
 def render_article_page(
@@ -133,16 +139,16 @@ def render_page(theme: Theme, ctx: PageContext, page: Page, body: Body) -> str:
 
 
 def render_tag_page(theme: Theme, ctx: PageContext, tag: Tag, articles: Sequence[Article]) -> str:
-    path = f"tags/{tag.slug}/"
+    path = tag_path(tag.slug)
     description = f"Articles tagged “{tag.name}” on {ctx.site.title}."
-    context = ctx.common(path, f"{tag.name} | {ctx.site.title}", description, tag=tag, articles=articles,
-                         tag_feed=relative_url(path, f"{path}feed.xml"))
-    context["feeds"] = [("application/rss+xml", f"{tag.name} (RSS)", relative_url(path, f"{path}feed.xml")), *context["feeds"]]
+    feed = relative_url(path, tag_feed_path(tag.slug))
+    context = ctx.common(path, f"{tag.name} | {ctx.site.title}", description, tag=tag, articles=articles, tag_feed=feed)
+    context["feeds"] = [("application/rss+xml", f"{tag.name} (RSS)", feed), *context["feeds"]]
     return theme.render("tag.html", context)
 
 
 def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles: Sequence[Article]) -> str:
-    path = f"authors/{author.id}/"
+    path = author_path(author.id)
     description = author.bio or f"Articles by {author.name} on {ctx.site.title}."
     return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
 
@@ -152,12 +158,12 @@ def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Artic
     for article in articles:
         years.setdefault(article.date.year, []).append(article)
     description = f"Every article on {ctx.site.title}, by year."
-    return theme.render("archive.html", ctx.common("archive/", f"Archive | {ctx.site.title}", description, years=list(years.items())))
+    return theme.render("archive.html", ctx.common(ARCHIVE, f"Archive | {ctx.site.title}", description, years=list(years.items())))
 
 
 def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
-    context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
+    context = ctx.common(NOT_FOUND, f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
     context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
     return theme.render("404.html", context)

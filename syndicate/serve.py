@@ -152,6 +152,8 @@ class PreviewServer:
                 problems = (f"{self.site_file.name}:1: internal error in syndicate ({type(exc).__name__}); see the terminal",)
             else:
                 problems = ()
+                for warning in report.warnings:
+                    self.echo(str(warning))
                 self.echo(report.summary())
             for line in problems:
                 self.echo(line)

@@ -3,13 +3,15 @@
 Every copy is rendered, sanitized, and then checked by `verify_copy`: the integrity gate.
 A copy that lost any word of the author's statement, or any of its links, or the link
 back to the article, fails the build instead of shipping an article without attribution.
+`syndicated_copies` and `syndicated_item` are the only ways to a copy: each returns the
+copy together with what the gate found, so no caller can have one without the other.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -20,13 +22,14 @@ import lxml.html
 import nh3
 from markupsafe import Markup
 
-from .attribution import Statement, parse_statement
+from .attribution import Statement, Statements
 from .errors import Problem
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
-from .urls import absolute_url, absolutize_root_paths, add_query
+from .urls import absolute_url, absolutize_root_paths, add_query, author_path, copy_paths
 
+COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -60,20 +63,15 @@ class Attribution:
         return Markup(self.statement.html) if self.statement else Markup("")
 
 
-def build_attribution(site: Site, article: Article) -> Attribution:
+def build_attribution(site: Site, article: Article, statements: Statements) -> Attribution:
     article_url = absolute_url(site.url, article.path)
     reprint = article.author.reprint
     return Attribution(
         article_url=article_url,
         backlink=add_query(article_url, dict(site.syndication.utm)),
-        statement=parse_statement(reprint.statement) if reprint else None,
+        statement=statements.parse(reprint.statement) if reprint else None,
         original=article.original,
     )
-
-
-def copy_paths(article: Article) -> dict[str, str]:
-    """Where the copies of one article live, relative to the output folder."""
-    return {fmt: f"syndicate/{article.slug}.{ext}" for fmt, ext in (("html", "html"), ("text", "txt"), ("markdown", "md"))}
 
 
 @cache
@@ -104,14 +102,32 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
         "body": Markup(absolutize_root_paths(body.html, site.url)),
         "attribution": attribution,
         "statement": attribution.statement_html,
-        "author_url": author.url or absolute_url(site.url, f"authors/{author.id}/"),
+        "author_url": author.url or absolute_url(site.url, author_path(author.id)),
         "credit": attribution.original,
     }
 
 
-def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
-    """The three copies of one article, sanitized, inlined and verified. Raises nothing:
-    the gate's problems are returned by `verify_copies` for the build to report together."""
+def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
+                      paths: Mapping[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The three copies of one article (by format: html, text, markdown), each checked by the
+    gate, with the problems it found: the build reports them all and then writes nothing.
+    `paths` names each copy in those problems."""
+    copies = _render_copies(theme, site, article, body, attribution)
+    problems: list[Problem] = []
+    for fmt, data in copies.items():
+        missing = verify_copy(data.decode(), fmt, attribution)
+        problems += gate_problems(article.source, paths[fmt], theme.shown(COPY_TEMPLATES[fmt]), missing)
+    return copies, problems
+
+
+def syndicated_item(site: Site, article: Article, body: Body, attribution: Attribution, feed: str) -> tuple[str, list[Problem]]:
+    """A feed item's full content, checked by the gate, with the problems it found."""
+    html = _feed_item_html(site, article, body, attribution)
+    return html, gate_problems(article.source, f"{feed} item", "feeds", verify_copy(html, "html", attribution))
+
+
+def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+    """The three copies of one article, sanitized and inlined, not yet checked."""
     context = copy_context(site, article, body, attribution)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
@@ -136,7 +152,7 @@ def snippet_css(theme: Theme) -> str:
     return theme.sources.get("snippet.css", "")
 
 
-def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
+def _feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
     """A feed item's full content: the credit, the body, the backlink and the statement.
 
     Built here rather than by a template so that no theme override can drop the statement
@@ -219,7 +235,7 @@ def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:
-    paths = copy_paths(article)
+    paths = copy_paths(article.slug)
     statement = attribution.statement
     entry: dict[str, Any] = {
         "slug": article.slug,

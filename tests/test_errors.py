@@ -75,7 +75,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
      ["templates/page.html:1: template syntax error: Expected an expression, got 'end of statement block'"]),
     ("template_undefined_name", {**GOOD, "templates/page.html": "{% extends 'base.html' %}\n{% block content %}\n{{ page.nope }}\n{% endblock %}\n",
                                  "content/pages/about.md": "---\ntitle: About\n---\nHi.\n"}, BASIC_SITE,
-     ["templates/page.html:3: template error: 'syndicate.model.Page object' has no attribute 'nope'"]),
+     ["templates/page.html:3: template error: 'page.nope' is undefined (a Page has no attribute 'nope')"]),
     ("many_files_at_once", {"content/a.md": article(author="nobody"), "content/b.md": "", "content/c.md": article(date="soon")}, BASIC_SITE,
      ["content/a.md:4: unknown author 'nobody' (known: ann)",
       "content/b.md:1: empty file: an article starts with front matter between '---' lines",
@@ -90,6 +90,14 @@ def tree_hash(folder: Path) -> str:
         if path.is_file():
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def reported(lines: list[str], strict: bool = False) -> list[str]:
+    """What a failed run prints: the lines, then the count of errors and warnings."""
+    warnings = sum(1 for line in lines if ": warning: " in line)
+    errors = len(lines) - warnings
+    summary = f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
+    return [*lines, summary + (" (--strict counts warnings as errors)" if strict else "")]
 
 
 def run(args: list[str]) -> tuple[int, str, str]:
@@ -111,16 +119,18 @@ def test_bad_input_reports_every_problem_and_keeps_output(
     site = write_site(files, site_yaml)
     os.chdir(site.parent)
     code, out, err = run(["build", "--jobs", "1", "-q"])
-    assert (code, err.splitlines()) == (1, expected)
+    assert (code, err.splitlines()) == (1, reported(expected))
     assert "Traceback" not in err and out == ""
     assert tree_hash(output) == before
     code, _out, check_err = run(["check"])
-    assert code == 1 and check_err.splitlines() == expected
+    assert code == 1 and check_err.splitlines() == reported(expected)
 
 
 def test_missing_site_yaml(tmp_path: Path) -> None:
     code, _out, err = run(["build", "--site", str(tmp_path / "nope" / "site.yaml")])
-    assert code == 1 and err.strip().endswith("nope/site.yaml:1: site configuration not found (create site.yaml or pass --site)")
+    # The file is missing: there is no line 1 to point at.
+    assert code == 1 and err.splitlines()[0].endswith("nope/site.yaml: site configuration not found (create site.yaml or pass --site)")
+    assert ":1:" not in err
 
 
 def test_usage_error_exits_2() -> None:
@@ -144,7 +154,7 @@ def test_symlink_outside_content_is_refused(write_site: Callable[..., Path], tmp
     (site.parent / "content" / "leak.txt").symlink_to(secret)
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.splitlines() == ["content/leak.txt:1: symlink points outside content/; copy the file in instead"]
+    assert err.splitlines() == reported(["content/leak.txt:1: symlink points outside content/; copy the file in instead"])
     assert not (site.parent / "output").exists()
 
 
@@ -155,7 +165,7 @@ def test_foreign_output_folder_is_refused(write_site: Callable[..., Path]) -> No
     (foreign / "precious.txt").write_text("mine")
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.strip() == "output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"
+    assert err.splitlines() == reported(["output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"])
     assert (foreign / "precious.txt").read_text() == "mine" and len(list(foreign.iterdir())) == 1
 
 
@@ -183,17 +193,21 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     body = "![](pic.png) [gone](/nowhere/) [ok](/articles/b/#part) [bad](/articles/b/#nope) [here](#missing)\n\n## Part\n"
     site = write_site({"content/a.md": article(body=body, tittle="typo"), "content/pic.png": b"\x89PNG",
                        "content/b.md": article("B", body="## Part\n\nText.")})
-    code, _out, err = run(["build", "--site", str(site), "-q"])
+    code, _out, err = run(["build", "--site", str(site)])
     assert code == 0
-    code, _out, err = run(["check", "--site", str(site), "--strict"])
-    assert code == 1
-    assert err.splitlines() == [
-        "content/a.md:1: warning: 1 image(s) without alt text",
-        "content/a.md:1: warning: broken internal link '/nowhere/'",
-        "content/a.md:1: warning: link '#missing' points at a missing anchor '#missing'",
-        "content/a.md:1: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
-        "content/a.md:5: warning: unknown front matter key 'tittle'",
+    warnings = [
+        "content/a.md:1: 1 image(s) without alt text",
+        "content/a.md:1: broken internal link '/nowhere/'",
+        "content/a.md:1: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:1: link '/articles/b/#nope' points at a missing anchor '#nope'",
+        "content/a.md:5: unknown front matter key 'tittle'",
     ]
+    lines = err.splitlines()
+    assert lines[:-1] == [line.replace(": ", ": warning: ", 1) for line in warnings] and lines[-1].startswith("built 2 articles")
+    for command in ("check", "build"):  # each warning once, as an error, then why the run failed
+        code, _out, err = run([command, "--site", str(site), "--strict"])
+        assert code == 1
+        assert err.splitlines() == [*warnings, "5 errors, 0 warnings (--strict counts warnings as errors)"], command
 
 
 def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[..., Path]) -> None:
