@@ -86,6 +86,7 @@ class _Run:
     frame: str = ""
     signature: str = ""
     snapshot: incremental.Snapshot | None = None  # to keep once this build has succeeded
+    patched: bool = False
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -139,6 +140,7 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     site, options, cache = run.site, run.options, run.cache
     last = None if options.clean else incremental.last_snapshot(cache, run.memory, run.frame, scanned, run.out_dir)
     patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown) if last else None
+    run.patched = patched is not None
     if patched is not None:
         plan, run.snapshot = patched
         if run.memory is not None:
@@ -226,7 +228,7 @@ def _commit(run: _Run, plan: Plan, results: dict[Job, JobResult], stage: Stage |
         articles=len(content.articles), pages=len(content.pages), copies=plan.copies, feeds=plan.feeds,
         written=written, unchanged=len(files) - written, deleted=len(stage.deletes) if stage else 0, cache_hits=cache.hits,
         seconds=0.0, warnings=tuple(sorted((*run.site.warnings, *plan.warnings))), output_dir=out_dir,
-        rendered={path: data for result in results.values() for path, data in result.rendered.items()},
+        rendered={path: data for result in results.values() for path, data in result.rendered.items()}, patched=run.patched,
     )
     if stage is not None:
         next_due = min((a.date for a in content.scheduled), default=None)

@@ -232,7 +232,7 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
     None (plan everything the usual way) unless every changed file is a published article that
     keeps its slug, its place, its listing fields, its flags, its credit and its anchors, and
     reads without a problem. Returns the new content and the renewed articles by slug."""
-    if any(source.shown not in positions or source.rel.startswith("pages/") for source in changed):
+    if any(source.shown not in positions for source in changed):  # a page, a draft, a scheduled article
         return None
     read = read_entries(site, changed, cache, markdown)
     if read is None:

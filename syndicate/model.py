@@ -217,6 +217,7 @@ class BuildReport:
     warnings: tuple[Problem, ...] = ()  # every warning of the run, in the order found
     output_dir: Path | None = None
     rendered: Mapping[str, bytes] = field(default_factory=dict)  # filled by `check` only
+    patched: bool = False  # the last plan was patched (incremental.py), not made afresh
 
     def summary(self) -> str:
         return (

@@ -16,7 +16,7 @@ import syndicate.output
 import syndicate.parallel
 import syndicate.render
 from syndicate.cache import Cache, Memory
-from syndicate.errors import Problem, SiteError, warning
+from syndicate.errors import SiteError, warning
 from syndicate.model import Author
 
 from .conftest import article, build_site, tree
@@ -326,3 +326,35 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     b.write_text(b.read_text().replace("## Intro", "## Opening"))
     report = build_site(site, memory=memory)
     assert report.warnings == (warning("content/a.md", 1, "link '/articles/b/#intro' points at a missing anchor '#intro'"),)
+
+
+def test_no_cache_rewrites_no_file_whose_bytes_are_already_there(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+
+    def stamps() -> dict[str, int]:
+        return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    before = stamps()
+    assert build_site(tiny_site, use_cache=False).written == 0
+    assert build_site(tiny_site).written == 0  # and the next build, with its cache, trusts the folder still
+    assert stamps() == before
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site, use_cache=False)
+    changed = sorted(path for path, stamp in stamps().items() if before[path] != stamp and path != ".syndicate-output")
+    assert report.written == len(changed) and "articles/greeting/index.html" in changed and "archive/index.html" not in changed
+
+
+def test_a_fresh_process_patches_the_last_plan_after_a_body_edit(tiny_site: Path, tmp_path: Path) -> None:
+    """No preview server: the last full plan comes from the cache, and a body edit patches it."""
+    assert not build_site(tiny_site).patched
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.patched and report.written > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    edit(tiny_site.parent / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |")
+    assert build_site(tiny_site).patched  # two files now differ from the stored plan: still a patch
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    EDITS["article_title"](tiny_site.parent)
+    assert not build_site(tiny_site).patched  # a listing shows the title: everything is planned again
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)

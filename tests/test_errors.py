@@ -235,3 +235,50 @@ def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[...,
     assert "interrupted; the output folder was left as it was" in err and "Traceback" not in err
     assert tree_hash(output) == before
     assert not list((site.parent / ".syndicate-cache").glob("stage-*"))
+
+
+# Defects found in real use: each test failed before its fix.
+
+
+def test_a_file_name_with_a_colon_is_reported_not_a_crash(write_site: Callable[..., Path]) -> None:
+    """`note:2.md` with an unknown key: the warning was stored as text and split on ':' again."""
+    site = write_site({"content/note:2.md": article("Note", tittle="typo")})
+    for _build in range(2):  # the second build repeats the first one's warnings from the cache
+        code, _out, err = run(["build", "--site", str(site)])
+        assert code == 0 and "Traceback" not in err
+        assert err.splitlines()[0] == "content/note:2.md:5: warning: unknown front matter key 'tittle'"
+    code, _out, err = run(["build", "--site", str(site), "--strict"])
+    assert code == 1
+    assert err.splitlines() == ["content/note:2.md:5: unknown front matter key 'tittle'",
+                                "1 error, 0 warnings (--strict counts warnings as errors)"]
+
+
+def test_a_problem_in_one_file_hides_no_warning_in_another(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site({
+        "content/a.md": article(author="nobody"),
+        "content/b.md": article("B", tittle="typo"),
+    }, BASIC_SITE + "colour: blue\n")
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["build", "-q"])
+    assert code == 1
+    assert err.splitlines() == [
+        "content/a.md:4: unknown author 'nobody' (known: ann)",
+        "content/b.md:5: warning: unknown front matter key 'tittle'",
+        "site.yaml:8: warning: unknown key 'colour' in site.yaml (known: title, url, description, language, timezone, authors, "
+        "per_page, feed_items, max_article_bytes, syndication)",
+        "1 error, 2 warnings",
+    ]
+
+
+def test_an_unknown_snippet_slug_names_the_command_not_site_yaml(write_site: Callable[..., Path]) -> None:
+    site = write_site(GOOD)
+    code, out, err = run(["snippet", "goood", "--site", str(site)])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["snippet: 'goood' is not a published article; did you mean good?", "1 error, 0 warnings"]
+
+
+def test_a_typo_inside_reprint_is_a_warning(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(write_site(GOOD, BASIC_SITE + '      comercial: "Ask first."\n').parent)
+    code, _out, err = run(["build"])
+    assert code == 0
+    assert err.splitlines()[0] == "site.yaml:8: warning: unknown key 'comercial' in reprint (known: preamble, statement, commercial)"
