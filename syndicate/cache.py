@@ -33,8 +33,8 @@ from .model import Author
 
 if TYPE_CHECKING:
     from .attribution import Statements
+    from .content import LazyMarkdown
     from .incremental import Snapshot
-    from .markup import MarkdownRenderer
     from .theme import Theme
 
 SCHEMA = 5
@@ -88,7 +88,7 @@ class Memory:
         self.generation: str | None = None
         self.theme: Theme | None = None  # the last build's: its compiled templates serve while none changed
         self.snapshot: Snapshot | None = None  # the last good build's plan, which a save of an article body patches
-        self.markdown: MarkdownRenderer | None = None  # its converter, made once
+        self.markdown: LazyMarkdown | None = None  # its converter, made once
         self.statements: Statements | None = None  # parsed reprint statements
         self.patched = 0  # builds that patched the last plan instead of making a new one
 

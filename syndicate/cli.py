@@ -7,21 +7,22 @@ errors first, then the warnings, then one line `N errors, M warnings`), 2 a usag
 
 from __future__ import annotations
 
-import difflib
-import json
 import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
-from .build import build
 from .errors import Problem, SiteError, summary_line
-from .model import BuildOptions, BuildReport
+
+if TYPE_CHECKING:
+    from .model import BuildReport
+
+# Each command imports what it needs when it runs: `syndicate --version` loads no pipeline.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,6 +82,9 @@ def main() -> None:
 def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: int, clean: bool,
                   strict: bool, no_cache: bool, quiet: bool) -> None:
     """Build the site into the output folder."""
+    from .build import build
+    from .model import BuildOptions
+
     options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
                            output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
     signal.signal(signal.SIGTERM, _interrupt)
@@ -96,6 +100,9 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
 @reports_problems
 def check_command(site_file: Path, strict: bool) -> None:
     """Validate content, configuration, templates and attribution without writing output."""
+    from .build import build
+    from .model import BuildOptions
+
     report = build(site_file, BuildOptions(strict=strict, dry_run=True))
     show_warnings(report.warnings)
     click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked", err=True)
@@ -108,12 +115,18 @@ def check_command(site_file: Path, strict: bool) -> None:
 @reports_problems
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
+    from .build import build
+    from .model import BuildOptions
+
     report = build(site_file, BuildOptions(dry_run=True))
     sys.stdout.write(_copy_of(report, slug, fmt).decode())
 
 
 def _copy_of(report: BuildReport, slug: str, fmt: str) -> bytes:
     """One copy from a checked build, found through the copies' manifest (syndicate/index.json)."""
+    import difflib
+    import json
+
     from .urls import COPY_MANIFEST, article_path, page_file
 
     entries = {entry["slug"]: entry for entry in json.loads(report.rendered[COPY_MANIFEST])["articles"]}

@@ -14,15 +14,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
-from .markup import MARKDOWN_VERSION, MarkdownRenderer
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import is_safe_slug, slugify
+
+if TYPE_CHECKING:
+    from .markup import MarkdownRenderer
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
@@ -36,8 +39,7 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (len(name) > 1 and name[0] == name[-1] == "#")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # a tuple: scanning makes ten thousand on every build, no-change ones included
     path: str  # a plain string: ten thousand Path objects cost a rebuild a tenth of a second
     rel: str  # relative to content/, posix
     shown: str  # as messages name it
@@ -45,7 +47,7 @@ class SourceFile:
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: kept in the stored plan, and a __dict__ unpickles in C
 class LinkFacts:
     links: tuple[str, ...]
     missing_alt: int
@@ -88,7 +90,7 @@ Entry = _Parsed  # one file read: its document, problems, warnings and link fact
 
 
 def load_content(
-    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, markdown: MarkdownRenderer | None = None,
+    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, markdown: LazyMarkdown | None = None,
     jobs: int = 0, scanned: tuple[list[SourceFile], list[Asset]] | None = None, progress: bool = False,
 ) -> Content:
     """Read every file under content/; raises SiteError listing every problem found.
@@ -125,7 +127,7 @@ def load_content(
                 entry_keys[source.rel] = _entry_key(site, source, file_hash)
                 fresh.append((source, data, file_hash))
 
-    new, rendered = _parse_and_render(site, fresh, cache, markdown or MarkdownRenderer(), jobs, progress)
+    new, rendered = _parse_and_render(site, fresh, cache, markdown or LazyMarkdown(), jobs, progress)
     parsed.update(new)
     cache.put_many("entries", {entry_keys[rel]: entry for rel, entry in new.items()})
     body_files = {e.document.body_key: (rel, e.source_dir) for rel, e in parsed.items() if e.document}
@@ -166,7 +168,7 @@ def load_content(
 
 
 def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,
-                 markdown: MarkdownRenderer) -> tuple[dict[str, Entry], dict[str, Body]] | None:
+                 markdown: LazyMarkdown) -> tuple[dict[str, Entry], dict[str, Body]] | None:
     """These files read again, by path under content/, with the bodies rendered for them;
     None when one cannot be read. For the patched plans of incremental.py."""
     problems = Problems()
@@ -183,6 +185,21 @@ def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,
     return entries, rendered
 
 
+class LazyMarkdown:
+    """The build's Markdown renderer, made on first use: a build that renders no body never
+    imports Python-Markdown. Made before workers fork, it is the one they all inherit."""
+
+    def __init__(self) -> None:
+        self._renderer: MarkdownRenderer | None = None
+
+    def render(self, text: str, source_dir: PurePosixPath) -> Body:
+        if self._renderer is None:
+            from .markup import MarkdownRenderer
+
+            self._renderer = MarkdownRenderer()
+        return self._renderer.render(text, source_dir)
+
+
 class BodyStore(Mapping[str, Body]):
     """Rendered bodies by key: this run's in memory, earlier runs' fetched from the cache.
 
@@ -191,7 +208,7 @@ class BodyStore(Mapping[str, Body]):
     workers never touch the cache's database. A body the cache lost is rendered again.
     """
 
-    def __init__(self, content: Content, cache: Cache, markdown: MarkdownRenderer, content_dir: Path) -> None:
+    def __init__(self, content: Content, cache: Cache, markdown: LazyMarkdown, content_dir: Path) -> None:
         # With a cache, bodies live there and each render fetches its own: ten thousand of
         # them in memory would be most of a cold build's peak.
         self._bodies = dict(content.bodies)
@@ -324,6 +341,8 @@ def _entry_key(site: Site, source: SourceFile, file_hash: str) -> str:
 
 def body_key(file_hash: str, source_dir: str) -> str:
     """A body depends on the file's bytes and its folder (relative links resolve against it)."""
+    from .markup import MARKDOWN_VERSION  # only for files read afresh, which Markdown renders
+
     return digest("body", file_hash, source_dir, MARKDOWN_VERSION, __version__)
 
 
@@ -433,7 +452,7 @@ class _Reader:
     """What a worker needs to read a file: handed to every worker as the map's context."""
 
     site: Site
-    markdown: MarkdownRenderer
+    markdown: LazyMarkdown
 
 
 def _parse_job(reader: _Reader, item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body | None, bytes | None]:
@@ -449,7 +468,7 @@ def _parse_job(reader: _Reader, item: tuple[SourceFile, bytes, str, bool]) -> tu
     return replace(entry, body_text=None), replace(body, html=""), pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, markdown: MarkdownRenderer,
+def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, markdown: LazyMarkdown,
                       jobs: int, progress: bool) -> tuple[dict[str, _Parsed], dict[str, Body]]:
     """Parse files the cache has no entry for, and render the bodies it has not seen, in parallel.
 
@@ -486,10 +505,11 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
         parallel_map(_parse_job, _Reader(site, markdown), items, jobs, keep, collect=False)
     cache.put_raw("bodies", batch)
     cache.put_many("facts", new_facts)
-    return {rel: _complete(site, entry, bodies) for rel, entry in parsed.items()}, bodies
+    tag_objects: dict[Tag, Tag] = {}
+    return {rel: _complete(site, entry, bodies, tag_objects) for rel, entry in parsed.items()}, bodies
 
 
-def _complete(site: Site, entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
+def _complete(site: Site, entry: _Parsed, bodies: Mapping[str, Body], tag_objects: dict[Tag, Tag]) -> _Parsed:
     """Fold what the body tells into the entry: a summary the author did not write, the length."""
     document = entry.document
     if document is None:
@@ -499,10 +519,12 @@ def _complete(site: Site, entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed
         summary = document.summary or _clip(body.first_paragraph, 300)
         # Listing pages show the summary and the reading time, which may come from the body.
         meta_hash = digest(document.meta_hash, summary, str(reading_minutes(body.word_count)))
-        # A worker's copy of the author becomes site.yaml's own: one object per author, not per article.
+        # A worker's copy of the author becomes site.yaml's own, and each tag one object for the
+        # whole site: ten thousand articles hold (and the stored plan keeps) a few objects, not 30,000.
         author = site.authors.get(document.author.id, document.author)
+        tags = tuple(tag_objects.setdefault(tag, tag) for tag in document.tags)
         document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash,
-                           author=author if author == document.author else document.author)
+                           author=author if author == document.author else document.author, tags=tags)
     elif not document.summary:
         document = replace(document, summary=_clip(body.first_paragraph, 200))
     return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt, ids=body.ids)

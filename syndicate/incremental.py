@@ -39,8 +39,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import Cache, Memory, digest
-from .content import Content, SourceFile, read_entries
-from .markup import MarkdownRenderer
+from .content import Content, LazyMarkdown, SourceFile, read_entries
 from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .output import MARKER
 from .pages import PageContext
@@ -200,7 +199,7 @@ def _changed(known: Mapping[str, tuple[int, int]], known_assets: list[tuple[str,
 
 
 def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime, cache: Cache,
-                 markdown: MarkdownRenderer) -> tuple[Plan, Snapshot] | None:
+                 markdown: LazyMarkdown) -> tuple[Plan, Snapshot] | None:
     """The snapshot's plan with the articles changed since read again, and the snapshot to keep
     after this build; None when the change is more than article bodies (plan afresh), never a guess."""
     changed = _changed(snapshot.sources, snapshot.assets, scanned)
@@ -226,7 +225,7 @@ def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime
 
 
 def patch_content(site: Site, previous: Content, positions: Mapping[str, int], changed: Sequence[SourceFile],
-                  cache: Cache, markdown: MarkdownRenderer) -> tuple[Content, dict[str, Article]] | None:
+                  cache: Cache, markdown: LazyMarkdown) -> tuple[Content, dict[str, Article]] | None:
     """`previous` with the changed articles read again, when nothing a listing shows changed.
 
     None (plan everything the usual way) unless every changed file is a published article that

@@ -7,9 +7,10 @@ between worker processes and cached without defensive copies.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -201,6 +202,16 @@ class BuildOptions:
     mark_drafts: bool = False
     progress: bool = False
     memory: Memory | None = None  # kept between builds by a long-running process (serve)
+
+
+def build_time(options: BuildOptions) -> datetime:
+    """The build's clock: the option, else SOURCE_DATE_EPOCH, else now; always aware."""
+    if options.now is not None:
+        return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

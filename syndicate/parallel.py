@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # multiprocessing itself is imported by the builds that fork
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def parallel_map(function: Callable[[C, T], R], context: C, items: Sequence[T], 
         if on_result:
             on_result(result)
 
-    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or not hasattr(os, "fork"):
         for item in items:
             deliver(function(context, item))
         return results
@@ -102,6 +103,8 @@ class _Workers:
         self.count = count
 
     def map(self, chunks: Sequence[Sequence[Any]]) -> Iterator[list[Any]]:
+        import multiprocessing
+
         fork = multiprocessing.get_context("fork")
         processes: list[BaseProcess] = []
         senders: list[Connection] = []
@@ -129,6 +132,8 @@ class _Workers:
 
     def _run(self, chunks: Sequence[Sequence[Any]], processes: list[BaseProcess], senders: list[Connection],
              receivers: list[Connection]) -> Iterator[list[Any]]:
+        from multiprocessing.connection import wait
+
         doing: dict[int, int] = {}  # worker -> chunk number
         done: dict[int, list[Any]] = {}
         next_chunk = next_out = 0

@@ -12,14 +12,15 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from html import escape
 from pathlib import Path
-from xml.sax.saxutils import escape
+from typing import TYPE_CHECKING
 
 from .attribution import Statements
 from .cache import content_hash, digest
 from .content import BodyStore
 from .errors import Problem, SiteError
-from .feeds import render_atom, render_json_feed, render_rss
 from .model import Article, Asset, Page, Site, Tag
 from .output import Stage
 from .pages import (
@@ -34,9 +35,11 @@ from .pages import (
 )
 from .parallel import parallel_map, progress_bar
 from .plan import Job, Plan, by_author, feed_articles, index_pages
-from .syndication import Attribution, build_attribution, manifest_entry, render_manifest, syndicated_copies, syndicated_item
 from .theme import Theme
 from .urls import ARCHIVE, COPY_EXTENSIONS, SITEMAP, absolute_url, author_path, index_path, tag_path
+
+if TYPE_CHECKING:  # feeds and copies (feedgen, the sanitizer, the CSS inliner) load with their first job
+    from .syndication import Attribution
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
@@ -68,16 +71,25 @@ class Renderer:
         self.old = old
         self.stage = stage
         self.keep = keep
-        articles = plan.content.articles
         self.by_tag = {tag.slug: members for tag, members in plan.tags.items()}
         self.tags = {tag.slug: tag for tag in plan.tags}
-        self.by_slug = {a.slug: a for a in articles}
         self.pages = {p.slug: p for p in plan.content.pages}
         self.assets = {a.path: a for a in plan.content.assets}
-        self.index_pages = index_pages(articles, site.per_page)
-        self.by_author = by_author(site, articles)
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, tuple[str, list[Problem]]] = {}
+
+    # Made on first use: a build that renders one article need not index ten thousand.
+    @cached_property
+    def by_slug(self) -> dict[str, Article]:
+        return {a.slug: a for a in self.content.articles}
+
+    @cached_property
+    def index_pages(self) -> list[Sequence[Article]]:
+        return index_pages(self.content.articles, self.site.per_page)
+
+    @cached_property
+    def by_author(self) -> dict[str, list[Article]]:
+        return by_author(self.site, self.content.articles)
 
     def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
         self._prefetch(todo)
@@ -135,12 +147,16 @@ class Renderer:
             return False
 
     def attribution(self, article: Article) -> Attribution:
+        from .syndication import build_attribution
+
         if article.slug not in self._attributions:
             self._attributions[article.slug] = build_attribution(self.site, article, self.statements)
         return self._attributions[article.slug]
 
     def feed_item(self, article: Article, feed: str) -> tuple[str, list[Problem]]:
         """An article's feed item with what the gate found in it; the same item in every feed."""
+        from .syndication import syndicated_item
+
         if article.slug not in self._items:
             body = self.bodies[article.body_key]
             self._items[article.slug] = syndicated_item(self.site, article, body, self.attribution(article), feed)
@@ -159,6 +175,8 @@ class Renderer:
         body = self.bodies[article.body_key]
         offer = None
         if article.is_syndicable:
+            from .syndication import syndicated_copies
+
             attribution = self.attribution(article)
             paths = dict(zip(COPY_EXTENSIONS, job.paths[1:], strict=True))
             copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths)
@@ -184,6 +202,8 @@ class Renderer:
         self._emit(result, job.paths[0], render_index_page(self.theme, self.ctx, chunk, number, len(self.index_pages)).encode())
 
     def _job_tag(self, job: Job, result: JobResult) -> None:
+        from .feeds import render_rss
+
         page, feed = job.paths
         tag = self.tags[job.name]
         members = self.by_tag[job.name]
@@ -200,6 +220,8 @@ class Renderer:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
     def _job_feeds(self, job: Job, result: JobResult) -> None:
+        from .feeds import render_atom, render_json_feed, render_rss
+
         site = self.site
         in_feed = feed_articles(self.content.articles, site.feed_items)
         item_html = self._item_html(result, job.paths[0])
@@ -207,6 +229,8 @@ class Renderer:
             self._emit(result, path, render(site, path, site.title, site.description, in_feed, item_html))
 
     def _job_manifest(self, job: Job, result: JobResult) -> None:
+        from .syndication import manifest_entry, render_manifest
+
         entries = [manifest_entry(self.site, a, self.attribution(a)) for a in self.content.articles if a.is_syndicable]
         self._emit(result, job.paths[0], render_manifest(self.site, entries))
 
@@ -258,6 +282,6 @@ def render_sitemap(site: Site, articles: Sequence[Article], pages: Sequence[Page
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, when in entries:
         lastmod = f"<lastmod>{when.date().isoformat()}</lastmod>" if when else ""
-        lines.append(f"  <url><loc>{escape(absolute_url(site.url, path))}</loc>{lastmod}</url>")
+        lines.append(f"  <url><loc>{escape(absolute_url(site.url, path), quote=False)}</loc>{lastmod}</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()
