@@ -8,9 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
-from .errors import Problem, Problems, SiteError, display_path, warn
+from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml
-from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
+from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication
 from .reprints import shown_reprints
 from .theme import date_format_problem
 from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
@@ -36,7 +36,7 @@ def load_site(site_file: Path | str) -> Site:
     try:
         data = site_path.read_bytes()
     except FileNotFoundError:
-        raise SiteError.one(shown, 1, "site configuration not found (create site.yaml or pass --site)") from None
+        raise SiteError.about(shown, "site configuration not found (create site.yaml or pass --site)") from None
     except OSError as exc:
         raise SiteError.one(shown, 1, f"cannot read site configuration: {exc.strerror}") from None
     try:
@@ -61,7 +61,8 @@ def load_site(site_file: Path | str) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         doc.problem(("timezone",), f"unknown time zone '{timezone}' (use a name like Europe/London or UTC)")
         timezone = "UTC"
-    authors = _load_authors(fields)
+    warnings: list[Problem] = []
+    authors = _load_authors(fields, warnings)
     syndication = _load_syndication(fields)
     permalinks = _load_permalinks(fields)
     files = {key: _site_file(fields, site_path.parent, key) for key in ("logo", "favicon", "image")}
@@ -72,7 +73,7 @@ def load_site(site_file: Path | str) -> Site:
         doc.problem(("date_format",), message)
     reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
-        warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
+        warnings.append(warning(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})"))
     site = Site(
         title=title,
         url=url.rstrip("/") + "/",
@@ -93,13 +94,15 @@ def load_site(site_file: Path | str) -> Site:
         date_format=date_format,
         search=search,
         **files,
+        warnings=tuple(warnings),
     )
     problems.extend(doc.problems)
+    problems.extend(warnings)
     problems.raise_if_any()
     return site
 
 
-def _load_authors(fields: Fields) -> dict[str, Author]:
+def _load_authors(fields: Fields, warnings: list[Problem]) -> dict[str, Author]:
     section = fields.mapping("authors")
     if section is None:
         if not fields.has("authors"):
@@ -114,9 +117,9 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             if not section.has(author_id):
                 section.doc.problem(("authors", author_id), f"author '{author_id}' needs at least a name")
             continue
-        reprint = _load_reprint(entry)
+        reprint = _load_reprint(entry, warnings)
         for key in entry.unknown(AUTHOR_KEYS):
-            warn(fields.doc.path, fields.doc.line("authors", author_id, key), f"unknown key '{key}' for author '{author_id}'")
+            warnings.append(warning(fields.doc.path, fields.doc.line("authors", author_id, key), f"unknown key '{key}' for author '{author_id}'"))
         authors[author_id] = Author(
             id=author_id,
             name=entry.text("name", required=True),
@@ -124,15 +127,16 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             bio=entry.text("bio"),
             reprint=reprint,
         )
-    found = dict(sorted(authors.items()))
-    remember_authors(found)
-    return found
+    return dict(sorted(authors.items()))
 
 
-def _load_reprint(entry: Fields) -> Reprint | None:
+def _load_reprint(entry: Fields, warnings: list[Problem]) -> Reprint | None:
     terms = entry.mapping("reprint")
     if terms is None:
         return None
+    for name in terms.unknown(REPRINT_KEYS):
+        line = terms.doc.line(*terms.prefix, name)
+        warnings.append(warning(terms.doc.path, line, f"unknown key '{name}' in reprint (known: {', '.join(REPRINT_KEYS)})"))
     statement = terms.text("statement", required=True)
     key = (*terms.prefix, "statement")
     for message in check_statement(statement):

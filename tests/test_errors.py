@@ -75,7 +75,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
      ["templates/page.html:1: template syntax error: Expected an expression, got 'end of statement block'"]),
     ("template_undefined_name", {**GOOD, "templates/page.html": "{% extends 'base.html' %}\n{% block content %}\n{{ page.nope }}\n{% endblock %}\n",
                                  "content/pages/about.md": "---\ntitle: About\n---\nHi.\n"}, BASIC_SITE,
-     ["templates/page.html:3: template error: 'syndicate.model.Page object' has no attribute 'nope'"]),
+     ["templates/page.html:3: template error: 'page.nope' is undefined (a Page has no attribute 'nope')"]),
     ("permalink_unknown_placeholder", GOOD, BASIC_SITE + "permalinks:\n  article: \"{category}/{slug}/\"\n",
      ["site.yaml:9: permalink pattern '{category}/{slug}/' has an unknown placeholder '{category}' (known: {slug}, {year}, {month}, {day})"]),
     ("permalink_without_slug", GOOD, BASIC_SITE + "permalinks:\n  article: \"{year}/{month}/\"\n  page: x\n",
@@ -114,6 +114,14 @@ def tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
+def reported(lines: list[str], strict: bool = False) -> list[str]:
+    """What a failed run prints: the lines, then the count of errors and warnings."""
+    warnings = sum(1 for line in lines if ": warning: " in line)
+    errors = len(lines) - warnings
+    summary = f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
+    return [*lines, summary + (" (--strict counts warnings as errors)" if strict else "")]
+
+
 def run(args: list[str]) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, args)
     if result.exception and not isinstance(result.exception, SystemExit):
@@ -133,16 +141,18 @@ def test_bad_input_reports_every_problem_and_keeps_output(
     site = write_site(files, site_yaml)
     os.chdir(site.parent)
     code, out, err = run(["build", "--jobs", "1", "-q"])
-    assert (code, err.splitlines()) == (1, expected)
+    assert (code, err.splitlines()) == (1, reported(expected))
     assert "Traceback" not in err and out == ""
     assert tree_hash(output) == before
     code, _out, check_err = run(["check"])
-    assert code == 1 and check_err.splitlines() == expected
+    assert code == 1 and check_err.splitlines() == reported(expected)
 
 
 def test_missing_site_yaml(tmp_path: Path) -> None:
     code, _out, err = run(["build", "--site", str(tmp_path / "nope" / "site.yaml")])
-    assert code == 1 and err.strip().endswith("nope/site.yaml:1: site configuration not found (create site.yaml or pass --site)")
+    # The file is missing: there is no line 1 to point at.
+    assert code == 1 and err.splitlines()[0].endswith("nope/site.yaml: site configuration not found (create site.yaml or pass --site)")
+    assert ":1:" not in err
 
 
 def test_usage_error_exits_2() -> None:
@@ -166,7 +176,7 @@ def test_symlink_outside_content_is_refused(write_site: Callable[..., Path], tmp
     (site.parent / "content" / "leak.txt").symlink_to(secret)
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.splitlines() == ["content/leak.txt:1: symlink points outside content/; copy the file in instead"]
+    assert err.splitlines() == reported(["content/leak.txt:1: symlink points outside content/; copy the file in instead"])
     assert not (site.parent / "output").exists()
 
 
@@ -177,7 +187,7 @@ def test_foreign_output_folder_is_refused(write_site: Callable[..., Path]) -> No
     (foreign / "precious.txt").write_text("mine")
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.strip() == "output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"
+    assert err.splitlines() == reported(["output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"])
     assert (foreign / "precious.txt").read_text() == "mine" and len(list(foreign.iterdir())) == 1
 
 
@@ -205,17 +215,21 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     body = "![](pic.png) [gone](/nowhere/) [ok](/articles/b/#part) [bad](/articles/b/#nope) [here](#missing)\n\n## Part\n"
     site = write_site({"content/a.md": article(body=body, tittle="typo"), "content/pic.png": b"\x89PNG",
                        "content/b.md": article("B", body="## Part\n\nText.")})
-    code, _out, err = run(["build", "--site", str(site), "-q"])
+    code, _out, err = run(["build", "--site", str(site)])
     assert code == 0
-    code, _out, err = run(["check", "--site", str(site), "--strict"])
-    assert code == 1
-    assert err.splitlines() == [
-        "content/a.md:1: warning: 1 image(s) without alt text",
-        "content/a.md:1: warning: broken internal link '/nowhere/'",
-        "content/a.md:1: warning: link '#missing' points at a missing anchor '#missing'",
-        "content/a.md:1: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
-        "content/a.md:5: warning: unknown front matter key 'tittle'",
+    warnings = [
+        "content/a.md:1: 1 image(s) without alt text",
+        "content/a.md:1: broken internal link '/nowhere/'",
+        "content/a.md:1: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:1: link '/articles/b/#nope' points at a missing anchor '#nope'",
+        "content/a.md:5: unknown front matter key 'tittle'",
     ]
+    lines = err.splitlines()
+    assert lines[:-1] == [line.replace(": ", ": warning: ", 1) for line in warnings] and lines[-1].startswith("built 2 articles")
+    for command in ("check", "build"):  # each warning once, as an error, then why the run failed
+        code, _out, err = run([command, "--site", str(site), "--strict"])
+        assert code == 1
+        assert err.splitlines() == [*warnings, "5 errors, 0 warnings (--strict counts warnings as errors)"], command
 
 
 def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[..., Path]) -> None:
@@ -243,3 +257,50 @@ def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[...,
     assert "interrupted; the output folder was left as it was" in err and "Traceback" not in err
     assert tree_hash(output) == before
     assert not list((site.parent / ".syndicate-cache").glob("stage-*"))
+
+
+# Defects found in real use: each test failed before its fix.
+
+
+def test_a_file_name_with_a_colon_is_reported_not_a_crash(write_site: Callable[..., Path]) -> None:
+    """`note:2.md` with an unknown key: the warning was stored as text and split on ':' again."""
+    site = write_site({"content/note:2.md": article("Note", tittle="typo")})
+    for _build in range(2):  # the second build repeats the first one's warnings from the cache
+        code, _out, err = run(["build", "--site", str(site)])
+        assert code == 0 and "Traceback" not in err
+        assert err.splitlines()[0] == "content/note:2.md:5: warning: unknown front matter key 'tittle'"
+    code, _out, err = run(["build", "--site", str(site), "--strict"])
+    assert code == 1
+    assert err.splitlines() == ["content/note:2.md:5: unknown front matter key 'tittle'",
+                                "1 error, 0 warnings (--strict counts warnings as errors)"]
+
+
+def test_a_problem_in_one_file_hides_no_warning_in_another(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site({
+        "content/a.md": article(author="nobody"),
+        "content/b.md": article("B", tittle="typo"),
+    }, BASIC_SITE + "colour: blue\n")
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["build", "-q"])
+    assert code == 1
+    assert err.splitlines() == [
+        "content/a.md:4: unknown author 'nobody' (known: ann)",
+        "content/b.md:5: warning: unknown front matter key 'tittle'",
+        "site.yaml:8: warning: unknown key 'colour' in site.yaml (known: title, url, description, language, timezone, authors, "
+        "per_page, feed_items, max_article_bytes, syndication, reprints, permalinks, logo, favicon, image, menu, date_format, search)",
+        "1 error, 2 warnings",
+    ]
+
+
+def test_an_unknown_snippet_slug_names_the_command_not_site_yaml(write_site: Callable[..., Path]) -> None:
+    site = write_site(GOOD)
+    code, out, err = run(["snippet", "goood", "--site", str(site)])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["snippet: 'goood' is not a published article; did you mean good?", "1 error, 0 warnings"]
+
+
+def test_a_typo_inside_reprint_is_a_warning(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(write_site(GOOD, BASIC_SITE + '      comercial: "Ask first."\n').parent)
+    code, _out, err = run(["build"])
+    assert code == 0
+    assert err.splitlines()[0] == "site.yaml:8: warning: unknown key 'comercial' in reprint (known: preamble, statement, commercial)"

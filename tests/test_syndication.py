@@ -134,9 +134,12 @@ def test_utm_tags_only_on_backlinks(tiny_site: Path) -> None:
 
 def test_snippet_command(tiny_site: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["snippet", "greeting", "--format", "text", "--site", str(tiny_site)])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == (tiny_site.parent / "output/syndicate/greeting.txt").read_text() if (tiny_site.parent / "output").exists() else result.stdout.startswith("The Greeting Counts")
+    build_site(tiny_site)  # the copies `build` wrote are what `snippet` prints, byte for byte
+    for fmt, name in (("html", "greeting.html"), ("text", "greeting.txt"), ("markdown", "greeting.md")):
+        result = runner.invoke(main, ["snippet", "greeting", "--format", fmt, "--site", str(tiny_site)])
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == (tiny_site.parent / "output/syndicate" / name).read_text(), fmt
+    assert result.stdout.startswith("# [The Greeting Counts]")
     missing = runner.invoke(main, ["snippet", "greetin", "--site", str(tiny_site)])
     assert missing.exit_code == 1 and missing.stdout == ""
     assert "'greetin' is not a published article; did you mean greeting?" in missing.stderr
