@@ -115,7 +115,8 @@ def _same_slug(site: Site, slug: str) -> Path | None:
     if not site.content_dir.is_dir():
         return None
     pages = site.content_dir / "pages"
-    found = (p for p in sorted(site.content_dir.rglob(f"{slug}.md")) if not p.is_relative_to(pages))
+    found = (p for p in sorted([*site.content_dir.rglob(f"{slug}.md"), *site.content_dir.rglob(f"{slug}.markdown")])
+             if not p.is_relative_to(pages))
     return next(found, None)
 
 
