@@ -40,6 +40,7 @@ class ArticleDraft:
     aliases: tuple[str, ...] = ()
     is_draft: bool = False
     coauthors: tuple[str, ...] = ()  # ids of the authors after the first, in the byline's order
+    image: str = ""  # lead image: a path under content/ or an absolute URL
 
     @property
     def is_page(self) -> bool:
@@ -77,6 +78,8 @@ def render_article(draft: ArticleDraft) -> str:
         lines.append("tags: [" + ", ".join(yaml_string(t) for t in draft.tags) + "]")
     if draft.summary:
         lines.append(f"summary: {yaml_string(draft.summary)}")
+    if draft.image and not page:
+        lines.append(f"image: {yaml_string(draft.image)}")
     if draft.aliases:
         lines.append("aliases:")
         lines.extend(f"  - {yaml_string(a)}" for a in draft.aliases)

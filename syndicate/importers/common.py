@@ -189,6 +189,40 @@ class SiteFolder:
         self.changed = True
         return "set"
 
+    def adopt_settings(self, settings: Mapping[str, str]) -> None:
+        """Settings read from the old site (title, url, description, language, timezone), for
+        a site.yaml this import creates; an existing site.yaml keeps its own."""
+        if not self.created:
+            return
+        data = self._data
+        for key in ("title", "url", "description", "language", "timezone"):
+            value = clean_text(settings.get(key, ""))
+            if not value:
+                continue
+            if key in data:
+                data[key] = DoubleQuotedScalarString(value)
+            else:
+                data.insert(list(data).index("authors"), key, DoubleQuotedScalarString(value))
+            if key == "url":
+                data.ca.items.pop("url", None)  # no longer a placeholder
+
+    @property
+    def timezone(self) -> str:
+        return str(self._data.get("timezone") or "UTC")
+
+    @property
+    def article_permalink(self) -> str | None:
+        """site.yaml's `permalinks.article`, or None when it sets none."""
+        section = self._data.get("permalinks")
+        value = section.get("article") if isinstance(section, Mapping) else None
+        return str(value) if value else None
+
+    def set_article_permalink(self, pattern: str) -> None:
+        section = CommentedMap()
+        section["article"] = DoubleQuotedScalarString(pattern)
+        self._data.insert(list(self._data).index("authors"), "permalinks", section)
+        self.changed = True
+
     def placeholder_problem(self) -> Problem | None:
         """A report line while site.yaml still has the placeholder address an import gave it."""
         if str(self._data.get("url", "")) != PLACEHOLDER_URL or "url" not in self._data:
