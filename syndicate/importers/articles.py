@@ -78,6 +78,8 @@ def render_article(draft: ArticleDraft) -> str:
         lines.append("tags: [" + ", ".join(yaml_string(t) for t in draft.tags) + "]")
     if draft.summary:
         lines.append(f"summary: {yaml_string(draft.summary)}")
+    if slugify(draft.file_slug) != draft.file_slug:
+        lines.append(f"slug: {yaml_string(draft.file_slug)}")  # the file name alone would give a different one
     if draft.image and not page:
         lines.append(f"image: {yaml_string(draft.image)}")
     if draft.aliases:

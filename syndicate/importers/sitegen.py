@@ -189,9 +189,9 @@ def _plan(doc: SourceDoc, source: SourceSite, site: SiteFolder, targets: set[str
         when = read_when(meta.get("publishdate")) or read_when(meta.get("pubdate"))
     if when is None:
         today = options.today or dt.date.today()
-        where = doc.line_of("date")
         why = f"the date '{meta.get('date')}' is not one syndicate reads" if meta.get("date") else "no date"
-        notes.append(Problem(doc.source, where, f"{why}; used {today.isoformat()}: correct `date` in the front matter"))
+        if not doc.is_page or meta.get("date"):  # a stand-alone page needs no date
+            notes.append(Problem(doc.source, doc.line_of("date"), f"{why}; used {today.isoformat()}: correct `date` in the front matter"))
         when = today
     updated = next((u for key in UPDATED_KEYS if (u := read_when(meta.get(key))) is not None), None)
     if updated is not None and _as_date(updated) <= _as_date(when):
@@ -225,7 +225,7 @@ def _authors(doc: SourceDoc, source: SourceSite, site: SiteFolder, notes: list[P
                 f"under {UNKNOWN_AUTHOR}: rename the author '{UNKNOWN_AUTHOR_ID}' in site.yaml (name, url, reprint)")))
     found: list[str] = []
     for name in names:
-        info = source.authors.get(name) or source.authors.get(name.casefold()) or AuthorInfo(name)
+        info = source.authors.get(name) or source.authors.get(name.casefold()) or AuthorInfo(_cased(name))
         author_id = site.find_author(info.name) or site.add_author(info.name, url=info.url, bio=info.bio)
         if author_id not in found:
             found.append(author_id)
@@ -238,6 +238,11 @@ def _without_title(body: str, title: str) -> str:
     if match and clean_text(match[1]).casefold() == title.casefold():
         return body[match.end():].lstrip("\n")
     return body
+
+
+def _cased(name: str) -> str:
+    """A name written in capitals for a theme's sake ("STEVE SHOGREN") as a name is written."""
+    return name.title() if name.isupper() and len(name) > 3 else name
 
 
 def _declared_aliases(doc: SourceDoc, source: SourceSite, notes: list[Problem]) -> tuple[str, ...]:
@@ -279,7 +284,9 @@ def _lead_image(doc: SourceDoc, targets: set[str], notes: list[Problem]) -> str:
 
 
 def _safe_slug(slug: str, title: str) -> str:
-    if is_safe_slug(slug) and not slug.startswith("."):
+    """The old slug when it can name a file and a folder (letter case kept, so the address
+    stays the same), else one made from it."""
+    if is_safe_slug(slug) and not slug.startswith(".") and not slug.lower().endswith((".md", ".markdown", ".html")):
         return slug
     return slugify(slug) or slugify(title) or "untitled"
 
