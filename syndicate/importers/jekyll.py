@@ -176,7 +176,7 @@ def _read_document(root: Path, path: Path, relative: str, in_posts: bool, in_dra
     slug = str(meta.get("slug") or file_slug)
     if is_page and stem == "index":
         slug = relative.rsplit("/", 2)[-2] if "/" in relative else stem
-    old = _old_path(meta, relative, slug, file_date, is_page, pattern, name)
+    old = "" if in_drafts else _old_path(meta, relative, slug, file_date, is_page, pattern, name)
     return _Post(path, relative, split, slug, old, file_date, is_page, in_drafts)
 
 

@@ -133,7 +133,6 @@ def import_site(source: SourceSite, options: SiteOptions, echo: Callable[[str], 
     planned = _add_old_addresses(planned, pattern, tz, notes)
 
     counts: dict[str, int] = {}
-    written_docs: dict[str, str] = {}  # content path -> source, for the check's lines
     for item in planned:
         notes.extend(item.doc.notes)
         try:
@@ -148,7 +147,6 @@ def import_site(source: SourceSite, options: SiteOptions, echo: Callable[[str], 
         if written.outcome.imported:
             counts[kind] = counts.get(kind, 0) + 1
             counts["redirects"] = counts.get("redirects", 0) + len(item.draft.aliases)
-            written_docs[display_path(written.path, Path.cwd().absolute())] = item.doc.source
     if counts.get("article", 0) + counts.get("page", 0):
         counts["files"] = _copy_files(site, source.files, record, options.force, notes)
         if site.save():
@@ -156,7 +154,7 @@ def import_site(source: SourceSite, options: SiteOptions, echo: Callable[[str], 
         record.save()
     imported = counts.get("article", 0) + counts.get("page", 0) > 0
     if imported and options.check:
-        notes.extend(_check_site(site, written_docs, {p.path for p in notes}))
+        notes.extend(_check_site(site))
     placeholder = site.placeholder_problem()
     if placeholder is not None and site.site_file.exists():
         notes.append(placeholder)
@@ -442,12 +440,10 @@ def _copy_files(site: SiteFolder, files: tuple[StaticFile, ...], record: ImportR
     return copied
 
 
-def _check_site(site: SiteFolder, written: Mapping[str, str], noted: set[str]) -> list[Problem]:
-    """What `syndicate check --strict` would say about the imported site, for the report.
-
-    Template code left in a document is reported by the converter against the source's own
-    line; the check's line for it in the converted file is left out then.
-    """
+def _check_site(site: SiteFolder) -> list[Problem]:
+    """What `syndicate check --strict` would say about the imported site (drafts included),
+    for the report: with these lines beside the converters' own, the report lists every
+    warning the check will give."""
     from ..build import build
 
     logger = logging.getLogger("syndicate")
@@ -460,13 +456,7 @@ def _check_site(site: SiteFolder, written: Mapping[str, str], noted: set[str]) -
         lines = [replace(p, message=f"the imported site does not build: {p.message}") for p in exc.problems]
     finally:
         logger.disabled = was_disabled
-    found = []
-    for problem in lines:
-        source = written.get(problem.path)
-        if source in noted and "template code" in problem.message:
-            continue
-        found.append(problem)
-    return found
+    return lines
 
 
 def _split_problem(text: str) -> Problem:
