@@ -42,16 +42,20 @@ def html_to_markdown(html: str, notes: Notes, first_line: int = 1, rewrite: Rewr
     return "\n\n".join(b for b in blocks if b.strip()) + "\n"
 
 
-def video_link(url: str, title: str = "") -> str | None:
-    """A YouTube or Vimeo address as a Markdown link to the video's page, or None."""
+def video_page(url: str) -> str | None:
+    """The page of a YouTube or Vimeo video from any of its addresses (embed, short, watch)."""
     youtube = _YOUTUBE.search(url)
     if youtube:
-        page = f"https://www.youtube.com/watch?v={youtube[1]}"
-    else:
-        vimeo = _VIMEO.search(url)
-        if not vimeo:
-            return None
-        page = f"https://vimeo.com/{vimeo[1]}"
+        return f"https://www.youtube.com/watch?v={youtube[1]}"
+    vimeo = _VIMEO.search(url)
+    return f"https://vimeo.com/{vimeo[1]}" if vimeo else None
+
+
+def video_link(url: str, title: str = "") -> str | None:
+    """A YouTube or Vimeo address as a Markdown link to the video's page (never a player), or None."""
+    page = video_page(url)
+    if page is None:
+        return None
     return f"[{escape_text(title)}]({page})" if title.strip() else f"<{page}>"
 
 

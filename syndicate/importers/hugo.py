@@ -99,7 +99,8 @@ def read_hugo(source_dir: Path) -> SourceSite:
     if static.is_dir():
         files.extend(StaticFile(p, p.relative_to(static).as_posix(), p.relative_to(root).as_posix()) for p in walk(static))
     addresses = _addresses(docs)
-    params = config.get("params") if isinstance(config.get("params"), dict) else {}
+    found = config.get("params")
+    params: dict[str, Any] = found if isinstance(found, dict) else {}
     author = config.get("author") or params.get("author")
     if isinstance(author, Mapping):
         author = author.get("name")

@@ -337,7 +337,8 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _site_path(pattern: str, draft: ArticleDraft, tz: ZoneInfo) -> str:
+def site_path(pattern: str, draft: ArticleDraft, tz: dt.tzinfo) -> str:
+    """Where a draft will live under `pattern`, its date taken in the site's zone."""
     if draft.is_page:
         return f"pages/{draft.file_slug}/"
     value = draft.date
@@ -358,7 +359,7 @@ def _choose_pattern(site: SiteFolder, source: SourceSite, planned: list[_Planned
     if not candidate or candidate == DEFAULT_ARTICLE_PERMALINK or _has_articles(site.content_dir):
         return DEFAULT_ARTICLE_PERMALINK
     posts = [p for p in planned if not p.draft.is_page and p.doc.old_path]
-    same = sum(1 for p in posts if alias_file(_site_path(candidate, p.draft, tz)) == alias_file(p.doc.old_path))
+    same = sum(1 for p in posts if alias_file(site_path(candidate, p.draft, tz)) == alias_file(p.doc.old_path))
     if posts and same * 2 >= len(posts):
         site.set_article_permalink(candidate)
         return candidate
@@ -375,12 +376,12 @@ def _has_articles(content_dir: Path) -> bool:
 def _add_old_addresses(planned: list[_Planned], pattern: str, tz: ZoneInfo, notes: list[Problem]) -> list[_Planned]:
     """Every document whose old address differs from its new one gets it as an alias; an
     address two documents claim goes to the first (in source order) and is reported."""
-    own = {page_file(_site_path(pattern, p.draft, tz)) for p in planned}
+    own = {page_file(site_path(pattern, p.draft, tz)) for p in planned}
     claimed: dict[str, str] = {}
     result = []
     for item in sorted(planned, key=lambda p: p.doc.source):
         draft = item.draft
-        new = page_file(_site_path(pattern, draft, tz))
+        new = page_file(site_path(pattern, draft, tz))
         aliases = list(draft.aliases)
         if item.doc.old_path:
             aliases.append("/" + item.doc.old_path.lstrip("/"))
