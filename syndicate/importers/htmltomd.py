@@ -119,6 +119,12 @@ class _Converter:
             return [self.table(element)]
         if tag in ("iframe", "video", "audio"):
             return self.embed(element)
+        note = _footnote_name(element.get("id") or "")
+        if tag == "aside" and note and (element.get("role") == "doc-footnote" or "footnote" in (element.get("class") or "")):
+            for label in element.find_class("label"):
+                label.drop_tree()
+            text = "\n\n".join(self.blocks(element)).replace("\n", "\n    ")
+            return [f"[^{note}]: {text}"]
         return self.blocks(element)
 
     def inlines(self, element: lxml.html.HtmlElement) -> str:
@@ -136,8 +142,12 @@ class _Converter:
         if tag == "img":
             return self.image(element)
         if tag == "a":
-            words = _tidy(self.inlines(element))
             href = (element.get("href") or "").strip()
+            is_note = element.get("role") == "doc-noteref" or "footnote-ref" in (element.get("class") or "")
+            note = _footnote_name(href.removeprefix("#")) if is_note else ""
+            if note:
+                return f"[^{note}]"  # a footnote, as Markdown writes one
+            words = _tidy(self.inlines(element))
             if not href or href.startswith("javascript:"):
                 return words
             if not words:
@@ -254,6 +264,12 @@ class _Converter:
             return [f"[{escape_text(title or src)}]({_link_target(self.rewrite(src))})"]
         self.notes.add(self.line(element), f"an embedded <{element.tag}> without an address was left out")
         return []
+
+
+def _footnote_name(identifier: str) -> str:
+    """`footnote-1` (docutils) or `fn1` -> "1": the name of a footnote in Markdown."""
+    match = re.fullmatch(r"(?:footnote-|fn-?|note-)([\w-]+)", identifier)
+    return match[1] if match else ""
 
 
 def _tidy(text: str) -> str:

@@ -37,7 +37,7 @@ CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml"
 DOC_SUFFIXES = (".md", ".markdown", ".mdown", ".html", ".htm")
 OTHER_MARKUP = (".org", ".adoc", ".asciidoc", ".rst", ".pandoc", ".pdc", ".ipynb")
 _TAXONOMY_LINK = re.compile(r"(\]\(|href=[\"'])/(?:categories|tags)/")
-_SHORTCODE = re.compile(r"\{\{([<%])(/?)\s*([\w./-]+)(.*?)\s*[>%]\}\}", re.DOTALL)
+_SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/[>%]\}\}|\{\{([<%])\s*(/?)\s*([\w.-][\w./-]*)(.*?)\s*[>%]\}\}", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,11 +279,11 @@ def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str],
         out.append(body[position:match.start()])
         position = match.end()
         line = line_of(body, match.start(), first_line)
-        closing, name, raw_args = match[2], match[3], match[4].strip()
-        end = re.compile(r"\{\{[<%]\s*/\s*" + re.escape(name) + r"\s*[>%]\}\}")
-        if raw_args.startswith("/*") and raw_args.endswith("*/"):
-            out.append("{{" + match[1] + " " + raw_args[2:-2].strip() + " " + (">" if match[1] == "<" else "%") + "}}")
+        if match[2] is not None:  # {{</* x */>}}: Hugo's way to show a shortcode as written
+            out.append("{{" + match[1] + " " + match[2].strip() + " " + (">" if match[1] == "<" else "%") + "}}")
             continue
+        closing, name, raw_args = match[4], match[5], match[6].strip()
+        end = re.compile(r"\{\{[<%]\s*/\s*" + re.escape(name) + r"\s*[>%]\}\}")
         if closing:
             out.append(match[0])
             if name in kept:

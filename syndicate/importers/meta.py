@@ -31,8 +31,10 @@ _BY_PREFIX = re.compile(r"^\s*(?:written\s+)?by\s+", re.IGNORECASE)
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y",
-    "%B %d %Y", "%b %d %Y", "%a, %d %b %Y %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%B %d %Y", "%b %d %Y", "%a, %d %b %Y %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S.%f%z", "%a %b %d %H:%M:%S %Y",
+    "%a, %d %b %Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
 )
+_ZONE_NAME = re.compile(r"\s+\(?[A-Z]{2,5}\)?(?=\s+\d{4}$|$)")
 _TAG_HTML = re.compile(r"<[^>]+>")
 _MD_MARKUP = re.compile(r"[*_`]|!?\[([^\]]*)\]\([^)]*\)")
 
@@ -85,12 +87,13 @@ def read_when(value: Any) -> dt.date | dt.datetime | None:
         return parsed.date() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else parsed
     except ValueError:
         pass
-    for form in _DATE_FORMATS:
-        try:
-            parsed = dt.datetime.strptime(text, form)
-        except ValueError:
-            continue
-        return parsed.date() if "%H" not in form else parsed
+    for candidate in dict.fromkeys((text, _ZONE_NAME.sub("", text))):  # "Mon Jun 1 19:30:27 EDT 2015": the zone's
+        for form in _DATE_FORMATS:                                        # name says too little; its wall time stays
+            try:
+                parsed = dt.datetime.strptime(candidate, form)
+            except ValueError:
+                continue
+            return parsed.date() if "%H" not in form else parsed
     return None
 
 
