@@ -324,7 +324,7 @@ def rst_to_markdown(text: str, first_line: int, notes: Notes) -> str:
                  "warning_stream": errors, "input_encoding": "unicode", "doctitle_xform": False,
                  "syntax_highlight": "none"}
     try:
-        parts = publish_parts(text, writer_name="html5", settings_overrides=overrides)
+        parts = publish_parts(text, writer="html5", settings_overrides=overrides)
     except Exception as exc:  # docutils raises many kinds; the article is reported, not lost
         notes.add(first_line, f"reStructuredText could not be read ({exc}); kept as written")
         return text
