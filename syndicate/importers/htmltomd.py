@@ -37,7 +37,8 @@ def html_to_markdown(html: str, notes: Notes, first_line: int = 1, rewrite: Rewr
     except (lxml.etree.ParserError, ValueError):
         notes.add(first_line, "the HTML could not be read; kept as written")
         return html
-    converter = _Converter(notes, first_line, rewrite or (lambda url: url))
+    levels = sorted({int(e.tag[1]) for e in root.iter() if isinstance(e.tag, str) and re.fullmatch(r"h[1-6]", e.tag)})
+    converter = _Converter(notes, first_line, rewrite or (lambda url: url), {n: min(6, 2 + i) for i, n in enumerate(levels)})
     blocks = converter.blocks(root)
     return "\n\n".join(b for b in blocks if b.strip()) + "\n"
 
@@ -60,7 +61,8 @@ def video_link(url: str, title: str = "") -> str | None:
 
 
 class _Converter:
-    def __init__(self, notes: Notes, first_line: int, rewrite: Rewrite) -> None:
+    def __init__(self, notes: Notes, first_line: int, rewrite: Rewrite, levels: dict[int, int]) -> None:
+        self.levels = levels  # headings renumbered from ##, none skipped: the page's title is the <h1>
         self.notes = notes
         self.first_line = first_line
         self.rewrite = rewrite
@@ -102,7 +104,7 @@ class _Converter:
             return [escape_line_start(text)] if text else []
         if re.fullmatch(r"h[1-6]", tag):
             text = _tidy(self.inlines(element)).replace("\n", " ")
-            return ["#" * max(2, int(tag[1])) + " " + text] if text else []
+            return ["#" * self.levels.get(int(tag[1]), 2) + " " + text] if text else []
         if tag == "hr":
             return ["---"]
         if tag in ("ul", "ol"):

@@ -51,6 +51,7 @@ class _Export:
     host: str
     uploads: Path | None
     files: dict[str, StaticFile] = field(default_factory=dict)  # target -> file
+    attachment_pages: dict[str, str] = field(default_factory=dict)  # an attachment's page path -> its file's URL
     missing: set[str] = field(default_factory=set)
     notes: list[Problem] = field(default_factory=list)
 
@@ -77,6 +78,11 @@ def read_wordpress(export: Path, uploads: Path | None) -> SourceSite:
                    if _text(item, "{*}post_type") == "attachment"}
     for url in attachments.values():
         _local(url, state, shown, 1, report=False)
+    for item in items:  # links to an attachment's page lead to its file
+        if _text(item, "{*}post_type") == "attachment" and _text(item, "{*}attachment_url"):
+            page = urlsplit(_text(item, "link")).path
+            if page:
+                state.attachment_pages[unquote(page).rstrip("/")] = _text(item, "{*}attachment_url")
     docs: list[SourceDoc] = []
     skipped: dict[str, int] = {}
     comments = 0
@@ -276,6 +282,9 @@ def _shortcode(name: str, attributes: Mapping[str, str], inner: str, raw: str) -
         if name == "vimeo" and not url.startswith("http"):
             url = f"https://vimeo.com/{url}"
         return f"<p>{_video_html(url)}</p>" if video_page(url) else None
+    if name in ("audio", "video"):
+        url = next((v for v in attributes.values() if v.startswith(("http://", "https://"))), "")
+        return f'<p><a href="{html.escape(url)}">{html.escape(url)}</a></p>' if url else None
     if name in ("code", "sourcecode"):
         language = attributes.get("language") or attributes.get("lang") or ""
         return f'\n\n<pre><code class="language-{html.escape(language)}">{html.escape(html.unescape(inner.strip(chr(10))))}</code></pre>\n\n'
@@ -292,9 +301,14 @@ def _local(url: str, state: _Export, shown: str, line: int, *, report: bool) -> 
     """An address on the old site as a site path; an upload copied from --uploads when there."""
     parts = urlsplit(url)
     host = (parts.hostname or "").removeprefix("www.")
+    if host.endswith(".files.wordpress.com") and parts.path.strip("/"):  # WordPress.com keeps uploads there
+        parts = urlsplit(f"https://{state.host}/wp-content/uploads/{parts.path.lstrip('/')}")
+        host = state.host
     if parts.scheme not in ("http", "https", "") or (parts.scheme and host != state.host):
         return url
     path = unquote(parts.path)
+    if path.rstrip("/") in state.attachment_pages and "/wp-content/uploads/" not in path:
+        return _local(state.attachment_pages[path.rstrip("/")], state, shown, line, report=report)
     base = urlsplit(state.base_url).path.rstrip("/")
     if base and path.startswith(base + "/"):
         path = path[len(base):]
