@@ -59,8 +59,8 @@ def load_site(site_file: Path | str) -> Site:
         timezone = "UTC"
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
-    reprinted = _load_reprinted(fields, site_path.parent)
     permalinks = _load_permalinks(fields)
+    reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
     site = Site(

@@ -75,19 +75,19 @@ class Syndication:
 
 
 @dataclass(frozen=True, slots=True)
-class Reprinted:
-    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
-
-    name: str  # the publication, or the reprint's host name
-    url: str = ""  # "" for a reprint checked from a saved file
-
-
-@dataclass(frozen=True, slots=True)
 class Permalinks:
     """Where articles live: a pattern of `{slug}`, `{year}`, `{month}` and `{day}`, ending in
     `/` (a folder with an index.html) or `.html`; checked by `urls.permalink_problem`."""
 
     article: str = DEFAULT_ARTICLE_PERMALINK
+
+
+@dataclass(frozen=True, slots=True)
+class Reprinted:
+    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
+
+    name: str  # the publication, or the reprint's host name
+    url: str = ""  # "" for a reprint checked from a saved file
 
 
 @dataclass(frozen=True, slots=True)

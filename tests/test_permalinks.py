@@ -155,3 +155,24 @@ def test_alias_of_its_own_address_is_dropped_with_a_warning(write_site: Callable
     report = build_site(site)
     assert report.warnings == ("content/a.md:5: warning: alias '/articles/a/' is this page's own address; remove it",)
     assert (site.parent / "output/_redirects").read_text() == "/old-a/ /articles/a/ 301\n"
+
+
+def test_verify_follows_a_backlink_through_an_alias(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    """A reprint made before the article moved links to its old address; the redirect page the
+    alias leaves there (a relative meta refresh) still leads `verify` back to the article."""
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    yaml = BASIC_SITE.replace("Visit www.example.com/ann for more.", "Visit https://ann.example/notes for more.")
+    site = write_site({"content/queue.md": article("Queue", date="2019-03-04", aliases="[/2019/03/04/queue.html]",
+                                                   body="Lines move when people can see them move.")}, yaml)
+    build_site(site)
+    snippet = (site.parent / "output/syndicate/queue.html").read_text()
+    old = "https://scratch.example.org/2019/03/04/queue.html"
+    reprint = tmp_path / "reprint.html"
+    reprint.write_text("<!DOCTYPE html><html lang=en><head><title>Digest</title></head><body>"
+                       + snippet.replace('href="https://scratch.example.org/articles/queue/"', f'href="{old}"') + "</body></html>")
+    result = CliRunner().invoke(main, ["verify", str(reprint), "--article", "queue", "--timeout", "2", "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    assert f"through {old}" in result.output
