@@ -102,3 +102,11 @@ def test_an_import_into_a_site_with_articles_keeps_its_pattern_and_redirects(tmp
     build_site(site / "site.yaml")
     redirect = (site / "output/2019/05/06/tide-times.html").read_text()
     assert 'http-equiv="refresh"' in redirect and "articles/tide-times/" in redirect
+
+
+def test_headings_start_at_level_two_and_skip_none() -> None:
+    from syndicate.importers.dialect import renumber_headings
+
+    text = "### Tides\n\nWords.\n\n##### Neap\n\n```\n# a comment, not a heading\n```\n"
+    assert renumber_headings(text) == "## Tides\n\nWords.\n\n### Neap\n\n```\n# a comment, not a heading\n```\n"
+    assert renumber_headings("## Already\n\n### Fine\n") == "## Already\n\n### Fine\n"

@@ -106,3 +106,16 @@ def _normalize_lists(part: str) -> str:
             out.append(line)
         previous = line
     return "\n".join(out)
+
+
+_ATX_HEADING = re.compile(r"^(#{1,6})(?=[ \t])", re.MULTILINE)
+
+
+def renumber_headings(text: str) -> str:
+    """Headings renumbered from `##` with no level skipped (the page's title is its only
+    `<h1>`): a post whose sections start at `###` reads the same, and validates."""
+    levels = sorted({len(m[1]) for is_code, part in prose_parts(text) if not is_code for m in _ATX_HEADING.finditer(part)})
+    mapping = {level: min(6, 2 + index) for index, level in enumerate(levels)}
+    if all(level == new for level, new in mapping.items()):
+        return text
+    return map_prose(text, lambda part: _ATX_HEADING.sub(lambda m: "#" * mapping[len(m[1])], part))

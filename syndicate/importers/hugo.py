@@ -25,7 +25,7 @@ import yaml
 
 from ..errors import Problem, SiteError
 from ..urls import permalink_problem
-from .dialect import Notes, line_of, normalize_lists
+from .dialect import Notes, line_of, normalize_lists, renumber_headings
 from .htmltomd import html_to_markdown, video_link
 from .markdown import escape_text
 from .meta import read_when, split_author_names
@@ -259,7 +259,7 @@ def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
     if doc.path.suffix.lower() in (".html", ".htm"):
         body = html_to_markdown(body, notes, doc.text.body_line)
     else:
-        body = normalize_lists(body)
+        body = renumber_headings(normalize_lists(body))
     body = _TAXONOMY_LINK.sub(r"\1/tags/", body)  # Hugo's category and tag pages are our tag pages
     meta = dict(doc.text.meta)
     if meta.get("draft") is None and meta.get("status") == "draft":

@@ -21,7 +21,7 @@ import yaml
 
 from ..errors import Problem, SiteError
 from ..urls import permalink_problem
-from .dialect import Notes, convert_kramdown, line_of, normalize_lists
+from .dialect import Notes, convert_kramdown, line_of, normalize_lists, renumber_headings
 from .htmltomd import html_to_markdown
 from .meta import split_author_names
 from .sitegen import AuthorInfo, SourceDoc, SourceSite, StaticFile
@@ -257,7 +257,7 @@ def _document(post: _Post, addresses: Mapping[str, str]) -> SourceDoc | None:
     if post.path.suffix.lower() in (".html", ".htm"):
         body = html_to_markdown(body, notes, post.text.body_line)
     else:
-        body = normalize_lists(convert_kramdown(body))
+        body = renumber_headings(normalize_lists(convert_kramdown(body)))
     return SourceDoc(
         source=post.shown, meta=post.text.meta, lines=post.text.lines, body=body, slug=post.slug,
         old_path=post.old_path, is_page=post.is_page, file_date=post.file_date, is_draft=post.is_draft,
