@@ -242,7 +242,7 @@ def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path
     caplog.clear()
     report = build_site(site)
     assert report.written == 0
-    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'"]
+    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?"]
 
 
 def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: Path, tmp_path: Path) -> None:
@@ -325,4 +325,4 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     b = site.parent / "content/b.md"
     b.write_text(b.read_text().replace("## Intro", "## Opening"))
     report = build_site(site, memory=memory)
-    assert report.warnings == ("content/a.md:1: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
+    assert report.warnings == ("content/a.md:6: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)

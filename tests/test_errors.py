@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
     ("output_clash", {"content/good.md": article(slug="x"), "content/articles/x/index.html": "<p>clash</p>"}, BASIC_SITE,
      ["content/articles/x/index.html:1: output 'articles/x/index.html' is also written by content/good.md; rename one of them"]),
     ("missing_image", {"content/a.md": article(image="pics/none.png")}, BASIC_SITE,
-     ["content/a.md:2: image 'pics/none.png' not found under content/"]),
+     ["content/a.md:5: image 'pics/none.png' not found under content/"]),
     ("original_without_url", {"content/a.md": article(original="{site: Elsewhere}")}, BASIC_SITE,
      ["content/a.md:5: missing required key 'original.url'"]),
     ("statement_javascript", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "[Click](javascript:alert(1))"),
@@ -188,11 +188,11 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     code, _out, err = run(["check", "--site", str(site), "--strict"])
     assert code == 1
     assert err.splitlines() == [
-        "content/a.md:1: warning: 1 image(s) without alt text",
-        "content/a.md:1: warning: broken internal link '/nowhere/'",
-        "content/a.md:1: warning: link '#missing' points at a missing anchor '#missing'",
-        "content/a.md:1: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
-        "content/a.md:5: warning: unknown front matter key 'tittle'",
+        "content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?",
+        "content/a.md:7: warning: broken internal link '/nowhere/'",
+        "content/a.md:7: warning: image 'pic.png' has no alt text",
+        "content/a.md:7: warning: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:7: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
     ]
 
 
