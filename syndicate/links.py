@@ -46,7 +46,7 @@ _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", 
 _SPACE = "\t\n\f\r "
 # Comments (including the short `<!-->`), bogus comments and end tags, or the name of a start tag.
 _MARKUP = re.compile(r"<!--(?:-?>|.*?--!?>|.*\Z)|<[!?][^>]*>?|</(?:([A-Za-z][^\t\n\f\r />]*)[^>]*>?|[^>]*>?)"
-                     r"|<([A-Za-z][^\t\n\f\r />]*)", re.S)
+                     r"|<([A-Za-z][^\t\n\f\r />]*)(>)?", re.S)
 _FOREIGN = ("svg", "math")  # inside them <style> and <script> hold markup, not text
 _ATTRIBUTE = re.compile(r"[\t\n\f\r /]*([^\t\n\f\r />][^\t\n\f\r /=>]*)(?:[\t\n\f\r ]*=[\t\n\f\r ]*(\"[^\"]*\"?|'[^']*'?|[^\t\n\f\r >]*))?")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -93,7 +93,8 @@ def process_links(html: str, source: str, source_dir: PurePosixPath) -> LinkFact
         if match[2] is None:
             continue
         tag = match[2].lower()
-        position = _start_tag(html, position, tag, where, source_dir, facts, edits)
+        if match[3] is None:  # most tags have no attributes: nothing to read
+            position = _start_tag(html, position, tag, where, source_dir, facts, edits)
         if tag in _FOREIGN:
             foreign += 1  # a self-closed <svg/> counts too: then text is scanned as markup, which errs safe
         elif tag in _RAW_TEXT and not foreign:  # its text is not markup: skip to its end tag

@@ -146,17 +146,20 @@ def convert(text: str) -> str:
 # never closed (20 KB of '[' took 91 s), and recurses once per level of nested lists (a few
 # hundred levels exhaust the stack). Both are measured here in one linear pass, and a body
 # over either bound is refused with the line to fix, before Markdown sees it.
-MAX_RESCAN = 1_000_000  # characters; Python-Markdown's worst shapes run about 0.6 s at this
+MAX_RESCAN = 400_000  # characters; Python-Markdown's worst shape measured takes about 0.5 s at this
 MAX_NESTING = 64  # levels of lists and quotes on one line (Python-Markdown fails near 250)
-_OPENERS = re.compile(r"[\[\]()<>]")
+# The openers Python-Markdown scans onwards from: '[' (links, images, footnotes), '(' after
+# ']' (a link's target) and '<' before a letter, '/', '!' or '?' (raw HTML, autolinks).
+_OPENERS = re.compile(r"\]\(|[\[\])>]|<[A-Za-z/!?]")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
 _DEEP = re.compile(r"^[ \t]*+(?:(?:>[ \t]*+|(?:[-+*]|\d{1,9}[.)])[ \t]++)){8,}|^[ \t]{32,}", re.M)
 
 
 def check_markdown(text: str) -> tuple[int, str] | None:
     """(line, message) for the first shape that would make rendering unbounded, or None."""
-    fenced = _fenced_ranges(text) if "``" in text or "~~" in text else []
+    fenced: list[tuple[int, int]] | None = None  # found only when needed: most articles never do
     for match in _DEEP.finditer(text):
+        fenced = _fenced_ranges(text) if fenced is None else fenced
         if _inside(fenced, match.start()):
             continue
         marks = match[0]
@@ -164,9 +167,10 @@ def check_markdown(text: str) -> tuple[int, str] | None:
         depth = len(marks[:indent].expandtabs(4)) // 4 + len(re.findall(r"(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))", marks[indent:]))
         if depth > MAX_NESTING:
             return _line(text, match.start()), f"lists or quotes nested {depth} levels deep; the limit is {MAX_NESTING}"
-    openers = sum(text.count(c) for c in "[(<")
+    openers = text.count("[") + text.count("<")
     if openers * len(text) <= MAX_RESCAN:
         return None  # cannot reach the bound: most articles stop here
+    fenced = _fenced_ranges(text) if fenced is None else fenced
     total = 0
     position = 0
     for block in re.split(r"(\n[ \t]*\n)", text):
@@ -185,16 +189,21 @@ def _rescan_cost(block: str) -> tuple[int, int]:
     """Characters Python-Markdown rescans in one paragraph, and where the first unclosed opener is."""
     cost = 0
     stacks: dict[str, list[int]] = {"[": [], "(": [], "<": []}
-    closers = {"]": "[", ")": "("}
     for match in _OPENERS.finditer(block):
-        char, index = match[0], match.start()
-        if char in stacks:
-            stacks[char].append(index)
-        elif char == ">":
+        token, index = match[0], match.start()
+        if token == "](":
+            if stacks["["]:
+                cost += index - stacks["["].pop()
+            stacks["("].append(index + 1)
+        elif token[0] in "[<":
+            stacks[token[0]].append(index)
+        elif token == ">":
             cost += sum(index - start for start in stacks["<"])
             stacks["<"].clear()
-        elif stacks[closers[char]]:
-            cost += index - stacks[closers[char]].pop()
+        else:
+            opener = stacks["[" if token == "]" else "("]
+            if opener:
+                cost += index - opener.pop()
     unclosed = [start for starts in stacks.values() for start in starts]
     cost += sum(len(block) - start for start in unclosed)
     return cost, min(unclosed, default=0)

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from .attribution import Statement, parse_statement
 from .errors import Problem
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
+from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .theme import Theme
 from .urls import absolute_url, absolutize_root_paths, add_query
 
@@ -122,8 +122,8 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     statement = attribution.statement
     text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
                                         "statement": wrap_text(statement.text) if statement else ""})
-    markdown = theme.render("snippet.md", {**context, "body": markdown_body,
-                                           "statement": statement.markdown if statement else ""})
+    markdown = theme.render("snippet.md", {**context, "body": MarkdownText(markdown_body),
+                                           "statement": MarkdownText(statement.markdown if statement else "")})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
@@ -199,17 +199,17 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
         folded = _fold(copy)
-        if attribution.backlink not in folded:
+        target = (lambda url: url) if kind == "text" else markdown_destination  # as the copy spells a URL
+        if target(attribution.backlink) not in folded:
             missing.append(f"the link back to {attribution.article_url}")
         if statement:
             expected = statement.text if kind == "text" else statement.markdown
             if _fold(expected) not in folded:
                 missing.append("the complete statement")
             for link in statement.links:
-                target = link.removeprefix("mailto:") if kind == "text" else link
-                if target not in folded:
+                if (link.removeprefix("mailto:") if kind == "text" else target(link)) not in folded:
                     missing.append(f"the statement's link to {link}")
-        if attribution.original and attribution.original.url not in folded:
+        if attribution.original and target(attribution.original.url) not in folded:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     return missing
 
