@@ -43,6 +43,7 @@ from .plan import (
     tag_index,
 )
 from .render import Renderer
+from .syndication import oversized_copies
 from .theme import Theme
 
 
@@ -294,6 +295,10 @@ def _render_and_commit(
         problems.extend(result.problems)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
+    for problem in oversized_copies(content.articles, {path: entry[2] for path, entry in files.items()}):
+        warnings.append(str(warn(problem.path, problem.line, problem.message.removeprefix("warning: "))))
+        if options.strict:
+            problems.add(problem.path, problem.line, problem.message)
     if problems:
         if stage is not None:
             discard(stage.folder)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -215,7 +215,22 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
 
 
 def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    return [Problem(template, 1, f"syndicated copy {copy_name} of {source} lacks {what}") for what in missing]
+    """The gate's findings, about the article (the template that dropped the words is named too)."""
+    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt", ".md")) else ""
+    return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
+
+
+def oversized_copies(articles: Sequence[Article], sizes: Mapping[str, int]) -> list[Problem]:
+    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `sizes` by output path."""
+    found = []
+    for article in articles:
+        path = copy_paths(article)["html"]
+        size = sizes.get(path, 0) if article.is_syndicable else 0
+        if size > SNIPPET_MAX_BYTES:
+            found.append(Problem(article.source, 1, (
+                f"warning: its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
+                "messages and hides the statement at the end; shorten the article or set 'syndicate: false'")))
+    return found
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:

@@ -118,7 +118,8 @@ def test_gate_fails_a_template_that_drops_the_statement(tiny_site: Path) -> None
     with pytest.raises(SiteError) as caught:
         build_site(tiny_site)
     lines = [str(p) for p in caught.value.problems]
-    assert "templates/snippet.html:1: syndicated copy syndicate/greeting.html of content/greeting.md lacks the complete statement" in lines
+    assert ("content/greeting.md:1: syndicated copy syndicate/greeting.html lacks the complete statement "
+            "(rendered by templates/snippet.html)") in lines
     assert any("lacks the statement's link to https://www.example.com/ada" in line for line in lines)
     assert not (tiny_site.parent / "output").exists()
 
