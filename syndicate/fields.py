@@ -95,11 +95,14 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
 
 
 class _TooLarge(Exception):
-    """Stops construction at once: a value that would take unbounded time or memory."""
+    """Stops construction at once: a value that would take unbounded time or memory.
 
-    def __init__(self, node: yaml.Node, offset: int, message: str) -> None:
+    It points at the key being read: an alias is the very node of its anchor, so the node
+    itself would name where the anchor was written, not where it was used."""
+
+    def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
-        self.line = node.start_mark.line + 1 + offset
+        self.line = line
         self.message = message
 
 
@@ -118,13 +121,14 @@ class _Budget:
 
 def _construct(node: yaml.Node, key: KeyPath, doc: YamlDoc, offset: int, budget: _Budget, depth: int = 0) -> Any:
     budget.values -= 1
+    line = doc.line(*key) if key in doc.lines else node.start_mark.line + 1 + offset
     if budget.values < 0:
-        raise _TooLarge(node, offset, "YAML aliases expand to too many values; write the values out instead of using '*' aliases")
+        raise _TooLarge(line, "YAML aliases expand to too many values; write the values out instead of using '*' aliases")
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         if depth >= MAX_DEPTH:
-            raise _TooLarge(node, offset, f"YAML nested more than {MAX_DEPTH} levels deep")
+            raise _TooLarge(line, f"YAML nested more than {MAX_DEPTH} levels deep")
         if id(node) in budget.open:
-            raise _TooLarge(node, offset, "YAML alias refers to a value that contains it (a recursive alias)")
+            raise _TooLarge(line, "YAML alias refers to a value that contains it (a recursive alias)")
         budget.open.add(id(node))
         try:
             return _construct_collection(node, key, doc, offset, budget, depth + 1)

@@ -150,7 +150,10 @@ def _start_tag(html: str, position: int, tag: str, where: _Locator, source_dir: 
         if tag == "a" and value.startswith("#") and len(value) > 1:
             facts.links.setdefault(value, where.line(value, written))  # an anchor on the same page, checked too
             continue
-        resolved = resolve_content_link(value, source_dir)
+        try:
+            resolved = resolve_content_link(value, source_dir)
+        except ValueError:  # urllib cannot split it ("http://[x"): the browser's problem, left as written
+            continue
         if resolved is None:
             continue
         facts.links.setdefault(resolved, where.line(value, written))

@@ -5,7 +5,7 @@ worker processes and its result (`Body`) is cached by the hash of the source byt
 Relative links are resolved here, against the article's folder under content/, into
 site-root paths; each output later makes them page-relative or absolute (links.py, which
 also neutralises `javascript:` and other non-web links). A body whose shape would make
-Python-Markdown run for minutes or exhaust its stack is refused first (`check_markdown`).
+Python-Markdown run for minutes or exhaust its stack is refused first (bounds.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import Registry
 
+from .bounds import check_markdown
 from .links import process_links
 from .model import Body, Heading
 from .typography import smarten
@@ -140,94 +141,6 @@ def convert(text: str) -> str:
     inline: InlineProcessor = md.treeprocessors["inline"]  # type: ignore[assignment]
     inline.inlinePatterns = _inline_patterns(md, text)
     return md.convert(text)
-
-
-# Bounds: Python-Markdown rescans the rest of a paragraph from every '[', '(' or '<' that is
-# never closed (20 KB of '[' took 91 s), and recurses once per level of nested lists (a few
-# hundred levels exhaust the stack). Both are measured here in one linear pass, and a body
-# over either bound is refused with the line to fix, before Markdown sees it.
-MAX_RESCAN = 400_000  # characters; Python-Markdown's worst shape measured takes about 0.5 s at this
-MAX_NESTING = 64  # levels of lists and quotes on one line (Python-Markdown fails near 250)
-# The openers Python-Markdown scans onwards from: '[' (links, images, footnotes), '(' after
-# ']' (a link's target) and '<' before a letter, '/', '!' or '?' (raw HTML, autolinks).
-_OPENERS = re.compile(r"\]\(|[\[\])>]|<[A-Za-z/!?]")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
-_DEEP = re.compile(r"^[ \t]*+(?:(?:>[ \t]*+|(?:[-+*]|\d{1,9}[.)])[ \t]++)){8,}|^[ \t]{32,}", re.M)
-
-
-def check_markdown(text: str) -> tuple[int, str] | None:
-    """(line, message) for the first shape that would make rendering unbounded, or None."""
-    fenced: list[tuple[int, int]] | None = None  # found only when needed: most articles never do
-    for match in _DEEP.finditer(text):
-        fenced = _fenced_ranges(text) if fenced is None else fenced
-        if _inside(fenced, match.start()):
-            continue
-        marks = match[0]
-        indent = len(marks) - len(marks.lstrip(" \t"))
-        depth = len(marks[:indent].expandtabs(4)) // 4 + len(re.findall(r"(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t]))", marks[indent:]))
-        if depth > MAX_NESTING:
-            return _line(text, match.start()), f"lists or quotes nested {depth} levels deep; the limit is {MAX_NESTING}"
-    openers = text.count("[") + text.count("<")
-    if openers * len(text) <= MAX_RESCAN:
-        return None  # cannot reach the bound: most articles stop here
-    fenced = _fenced_ranges(text) if fenced is None else fenced
-    total = 0
-    position = 0
-    for block in re.split(r"(\n[ \t]*\n)", text):
-        if not _inside(fenced, position):
-            cost, worst = _rescan_cost(block)
-            total += cost
-            if total > MAX_RESCAN:
-                return _line(text, position + worst), (
-                    "too many '[', '(' or '<' that are never closed in this paragraph: Markdown would take minutes "
-                    "to render it; escape them as \\[, \\( and &lt; or close them")
-        position += len(block)
-    return None
-
-
-def _rescan_cost(block: str) -> tuple[int, int]:
-    """Characters Python-Markdown rescans in one paragraph, and where the first unclosed opener is."""
-    cost = 0
-    stacks: dict[str, list[int]] = {"[": [], "(": [], "<": []}
-    for match in _OPENERS.finditer(block):
-        token, index = match[0], match.start()
-        if token == "](":
-            if stacks["["]:
-                cost += index - stacks["["].pop()
-            stacks["("].append(index + 1)
-        elif token[0] in "[<":
-            stacks[token[0]].append(index)
-        elif token == ">":
-            cost += sum(index - start for start in stacks["<"])
-            stacks["<"].clear()
-        else:
-            opener = stacks["[" if token == "]" else "("]
-            if opener:
-                cost += index - opener.pop()
-    unclosed = [start for starts in stacks.values() for start in starts]
-    cost += sum(len(block) - start for start in unclosed)
-    return cost, min(unclosed, default=0)
-
-
-def _fenced_ranges(text: str) -> list[tuple[int, int]]:
-    """Where fenced code blocks are: their text is never scanned for links or nesting."""
-    ranges = []
-    position = 0
-    while (opening := _FENCE.search(text, position)) is not None:
-        fence = opening[1]
-        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M).search(text, opening.end())
-        end = closing.end() if closing else len(text)
-        ranges.append((opening.start(), end))
-        position = end
-    return ranges
-
-
-def _inside(ranges: list[tuple[int, int]], position: int) -> bool:
-    return any(start <= position < end for start, end in ranges)
-
-
-def _line(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
 
 
 def html_to_text(html: str) -> str:

@@ -27,8 +27,9 @@ class MarkdownText(str):
 
 # Backslash escapes work for these in Python-Markdown and CommonMark alike; '<', '>' and '&'
 # take entities instead (Python-Markdown shows a backslash before them). An underscore inside
-# a word never makes emphasis, and a single '~' never strikes through, so those stay as typed.
-_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~")
+# a word never makes emphasis, and a single '~' never strikes through, so those stay as typed;
+# a '!' that ends a piece of text is escaped, as a link may follow it and become an image.
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~|!\Z")
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
 _MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
