@@ -51,6 +51,14 @@ def reports_problems(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def cap_jobs(jobs: int) -> int:
+    """--jobs above the number of cores only adds processes that wait for a core: `--jobs 100000`
+    must not fork a hundred thousand of them."""
+    from .parallel import default_jobs
+
+    return min(jobs, default_jobs())
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so the build
     discards its stage and leaves the output folder as it was."""
@@ -82,7 +90,8 @@ def main() -> None:
 @site_option
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output/ beside site.yaml].")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated articles.")
-@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, callback=lambda _c, _p, value: cap_jobs(value),
+              help="Worker processes (0: one per core); never more than the cores.")
 @click.option("--clean", is_flag=True, help="Render every file again, ignoring what the last build wrote.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .syndicate-cache/.")
