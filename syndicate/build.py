@@ -62,15 +62,14 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
                     plan = _plan(run, scanned)                                  # 2. plan
                     _gate(run, [*site.warnings, *plan.warnings])                # 4. gate: warnings
                     rendered = _render(run, plan)                               # 3. render
-                    _gate(run, [*site.warnings, *plan.warnings], rendered)      # 4. gate: everything
+                    _gate(run, [*site.warnings, *plan.warnings, *rendered.warnings], rendered)  # 4. gate: all
                     report = _commit(run, plan, rendered)                       # 5. commit
             except SiteError as exc:
                 raise exc.with_warnings(site.warnings) from None
             _keep_memos(run)
             return replace(report, seconds=time.perf_counter() - started)
         finally:
-            # The preview server keeps most of what this build made for the next one: a full
-            # collection walking all of it would stall the next save.
+            # The preview server keeps most of this build for the next one: a full collection of it would stall the next save.
             gc.freeze() if options.memory else gc.unfreeze()
             cache.close()
 
@@ -99,6 +98,7 @@ class _Rendered:
     results: dict[Job, JobResult]  # the jobs rendered, with their files and problems
     stage: Stage | None  # their changed files, and the stale ones to delete (None for `check`)
     kept: incremental.Manifest  # what the jobs left alone keep of the last build's manifest
+    warnings: list[Problem]  # what the files made show: an HTML copy too long for e-mail
 
 
 def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path) -> _Run:
@@ -189,7 +189,7 @@ def _render(run: _Run, plan: Plan) -> _Rendered:
         kept = {path: old[path] for job in plan.jobs if job not in results for path in job.paths}
         if stage is not None:
             stage.deletes = sorted(on_disk.difference(kept, *(result.files for result in results.values())))
-        return _Rendered(results, stage, kept)
+        return _Rendered(results, stage, kept, renderer.oversized_copies(kept, *(r.files for r in results.values())))
     except BaseException:
         if stage is not None:
             discard(stage.folder)
@@ -232,7 +232,7 @@ def _commit(run: _Run, plan: Plan, rendered: _Rendered) -> BuildReport:
     report = BuildReport(
         articles=len(content.articles), pages=len(content.pages), copies=plan.copies, feeds=plan.feeds,
         written=written, unchanged=len(files) - written, deleted=len(stage.deletes) if stage else 0, cache_hits=cache.hits,
-        seconds=0.0, warnings=tuple(sorted((*run.site.warnings, *plan.warnings))), output_dir=out_dir,
+        seconds=0.0, warnings=tuple(sorted((*run.site.warnings, *plan.warnings, *rendered.warnings))), output_dir=out_dir,
         rendered={path: data for result in results.values() for path, data in result.rendered.items()}, patched=run.patched,
     )
     if stage is not None:

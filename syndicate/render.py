@@ -9,7 +9,7 @@ are already in the output folder is not staged again.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -175,6 +175,12 @@ class Renderer:
         if article.slug not in self._attributions:
             self._attributions[article.slug] = build_attribution(self.site, article, self.statements)
         return self._attributions[article.slug]
+
+    def oversized_copies(self, *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+        """Warnings for HTML copies too long for e-mail, among these files (kept and just made)."""
+        from .syndication import oversized_copies
+
+        return oversized_copies(self.content.articles, *files)
 
     def feed_item(self, article: Article, feed: str) -> tuple[str, list[Problem]]:
         """An article's feed item with what the gate found in it; the same item in every feed."""
