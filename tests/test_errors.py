@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -345,8 +347,11 @@ def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[.
     site_yaml = BASIC_SITE.replace('    name: "Ann Example"\n', '    name: "Ann Example"\n    bioo: "Writes."\n').replace(
         '      statement:', '      comercial: "Ask first."\n      statement:') + "descripton: A site\nsyndication:\n  utn: true\n"
     body = "---\ntitle: T\ntittle: typo\ndate: 2024-01-01\nauthor: ann\noriginal:\n  url: https://elsewhere.example.com/\n  sitee: Elsewhere\n---\nx\n"
-    monkeypatch.chdir(write_site({"content/a.md": body}, site_yaml).parent)
-    code, _out, err = run(["check"])
+    site = write_site({"content/a.md": body}, site_yaml)
+    # A process of its own, run from the site's folder as a user runs it: its stderr is exactly what check prints.
+    checked = subprocess.run([sys.executable, "-m", "syndicate", "check", "--site", str(site)], capture_output=True, text=True,
+                             check=False, cwd=site.parent)
+    code, err = checked.returncode, checked.stderr
     assert code == 0, err
     assert err.splitlines()[:-1] == [  # in file and line order
         "content/a.md:3: warning: unknown front matter key 'tittle'; did you mean 'title'?",
@@ -356,6 +361,7 @@ def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[.
         "site.yaml:10: warning: unknown key 'descripton' in site.yaml; did you mean 'description'?",
         "site.yaml:12: warning: unknown key 'syndication.utn'; did you mean 'utm'?",
     ]
+    monkeypatch.chdir(site.parent)
     code, _out, err = run(["check", "--strict"])
     assert code == 1 and "did you mean 'title'?" in err
 
