@@ -12,6 +12,8 @@ Values are stored in codec.py's format, plain data that cannot run code when rea
 cache may be restored from storage shared with others (a CI cache), so it is untrusted
 input. A value that does not decode into the types it should hold is a miss, and a file
 that is not our database, or that SQLite finds damaged, is deleted and started afresh.
+An author is stored as a reference to the author of site.yaml it equals (codec.py), so a
+reference to an author site.yaml no longer has, or has changed, is a miss, never a wrong author.
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ import hashlib
 import os
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .codec import CodecError, decode, encode
+from .codec import Codec, CodecError
+from .model import Author
+
+if TYPE_CHECKING:
+    from .attribution import Statements
+    from .content import LazyMarkdown
+    from .incremental import Snapshot
+    from .theme import Theme
 
 SCHEMA = 6
 
@@ -78,17 +88,20 @@ class Memory:
         self.tables: dict[str, dict[str, Any]] = {name: {} for name in (*_LASTING, "state")}
         self.files: dict[str, tuple[int, int, str]] | None = None
         self.generation: str | None = None
-        self.theme: Any = None  # the last build's Theme: its compiled templates serve while none changed
-        self.snapshot: Any = None  # the last good build's plan, which a save of an article body patches
+        self.theme: Theme | None = None  # the last build's: its compiled templates serve while none changed
+        self.snapshot: Snapshot | None = None  # the last good build's plan, which a save of an article body patches
+        self.markdown: LazyMarkdown | None = None  # its converter, made once
+        self.statements: Statements | None = None  # parsed reprint statements
         self.patched = 0  # builds that patched the last plan instead of making a new one
 
 
 class Cache:
     """A cache that may be disabled: then every lookup misses and nothing is stored."""
 
-    def __init__(self, folder: Path | None, memory: Memory | None = None) -> None:
+    def __init__(self, folder: Path | None, memory: Memory | None = None, authors: Mapping[str, Author] | None = None) -> None:
         self.folder = folder
         self.hits = 0
+        self._codec = Codec((authors or {}).values())
         self._db: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._worker_db: sqlite3.Connection | None = None
@@ -119,9 +132,9 @@ class Cache:
                 db.execute(f"PRAGMA user_version={SCHEMA}")
                 stamp = db.execute("SELECT value FROM state WHERE key='version'").fetchone()
                 current = code_stamp()
-                if stamp is not None and decode(stamp[0]) != current:
+                if stamp is not None and self._codec.decode(stamp[0]) != current:
                     raise sqlite3.DatabaseError("other version")
-                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (encode(current),))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('version', ?)", (self._codec.encode(current),))
                 return db
             except (sqlite3.Error, CodecError, OSError):
                 if db is not None:
@@ -189,8 +202,8 @@ class Cache:
                 return found
             for key, blob in rows:
                 try:
-                    found[key] = decode(blob)
-                except (CodecError, TypeError, AttributeError):  # damaged or foreign: recomputed by the caller
+                    found[key] = self.loads(blob)
+                except (CodecError, TypeError, AttributeError):  # damaged, foreign, or an author site.yaml no longer has
                     continue
         self.hits += len(found)
         return found
@@ -203,8 +216,14 @@ class Cache:
             kept.update(items)
         pairs = list(items.items())
         for start in range(0, len(pairs), 500):  # batches keep a cold build's peak memory down
-            rows = [(k, encode(v)) for k, v in pairs[start : start + 500]]
+            rows = [(k, self.dumps(v)) for k, v in pairs[start : start + 500]]
             self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+
+    def dumps(self, value: Any) -> bytes:
+        return self._codec.encode(value)
+
+    def loads(self, blob: bytes) -> Any:
+        return self._codec.decode(blob)
 
     def put_raw(self, table: str, items: dict[str, bytes]) -> None:
         """Store values a worker process already encoded."""
@@ -229,7 +248,7 @@ class Cache:
         if self._db is not None and self._wrote:
             # A new generation: any other process's memory of the state is stale from now.
             generation = secrets.token_hex(8)
-            self._write("INSERT OR REPLACE INTO state VALUES ('generation', ?)", [(encode(generation),)])
+            self._write("INSERT OR REPLACE INTO state VALUES ('generation', ?)", [(self._codec.encode(generation),)])
             if self.memory is not None:
                 self.memory.generation = generation
         if self._db is not None:
@@ -246,7 +265,7 @@ class Cache:
     def _generation(self) -> str | None:
         row = self._query("SELECT value FROM state WHERE key='generation'", ())
         try:
-            return decode(row[0]) if row else None
+            return self._codec.decode(row[0]) if row else None
         except (CodecError, TypeError):
             return None
 

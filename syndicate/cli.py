@@ -1,26 +1,31 @@
 """The command line: thin shims over build(), each problem one line on stderr.
 
-Exit status: 0 success, 1 a problem with the site (one `path:line: message` line each),
-2 a usage error (Click's own). Any other exception is our bug and keeps its traceback.
+Exit status: 0 success, 1 a problem with the site (one `path:line: message` line each,
+errors first, then the warnings, then one line `N errors, M warnings`), 2 a usage error
+(Click's own). Any other exception is our bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
-import difflib
-import logging
 import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
-from .build import build
-from .errors import SiteError
-from .model import BuildOptions
+from . import DISTRIBUTION, __version__
+from .errors import Problem, SiteError, summary_line
+
+if TYPE_CHECKING:
+    from .model import BuildReport
+
+# Each command imports what it needs when it runs: `syndicate --version` loads no pipeline.
+
+if TYPE_CHECKING:
+    from .importers.sitegen import SourceSite
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +36,7 @@ site_option = click.option(
 
 
 def reports_problems(command: F) -> F:
-    """Turn a SiteError into one stderr line per problem and exit status 1."""
+    """Turn a SiteError into one stderr line per problem, a summary line, and exit status 1."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,6 +45,7 @@ def reports_problems(command: F) -> F:
         except SiteError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
+            click.echo(summary_line(exc.problems, strict=bool(kwargs.get("strict"))), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted; the output folder was left as it was", err=True)
@@ -48,29 +54,28 @@ def reports_problems(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def cap_jobs(jobs: int) -> int:
+    """--jobs above the number of cores only adds processes that wait for a core: `--jobs 100000`
+    must not fork a hundred thousand of them."""
+    from .parallel import default_jobs
+
+    return min(jobs, default_jobs())
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C, so the build
     discards its stage and leaves the output folder as it was."""
     raise KeyboardInterrupt
 
 
-class _WarningFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
-
-
-def _setup_logging(quiet: bool) -> None:
-    logger = logging.getLogger("syndicate")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_WarningFormatter())
-        logger.addHandler(handler)
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    logger.propagate = False
+def show_warnings(warnings: tuple[Problem, ...]) -> None:
+    """Each warning of a successful run, once, as `path:line: warning: message`."""
+    for problem in warnings:
+        click.echo(str(problem), err=True)
 
 
 @click.group()
-@click.version_option(__version__, prog_name="syndicate")
+@click.version_option(__version__, prog_name="syndicate", message=f"%(prog)s %(version)s (the {DISTRIBUTION} package)")
 def main() -> None:
     """Build a static site whose every syndicated copy carries its author's reprint statement."""
 
@@ -79,7 +84,8 @@ def main() -> None:
 @site_option
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output/ beside site.yaml].")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated articles.")
-@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, callback=lambda _c, _p, value: cap_jobs(value),
+              help="Worker processes (0: one per core); never more than the cores.")
 @click.option("--clean", is_flag=True, help="Render every file again, ignoring what the last build wrote.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .syndicate-cache/.")
@@ -88,12 +94,15 @@ def main() -> None:
 def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: int, clean: bool,
                   strict: bool, no_cache: bool, quiet: bool) -> None:
     """Build the site into the output folder."""
-    _setup_logging(quiet)
+    from .build import build
+    from .model import BuildOptions
+
     options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
                            output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
     signal.signal(signal.SIGTERM, _interrupt)
     report = build(site_file, options)
     if not quiet:
+        show_warnings(report.warnings)
         click.echo(report.summary(), err=True)
 
 
@@ -103,9 +112,23 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
 @reports_problems
 def check_command(site_file: Path, strict: bool) -> None:
     """Validate content, configuration, templates and attribution without writing output."""
-    _setup_logging(False)
-    report = build(site_file, BuildOptions(strict=strict, dry_run=True))
-    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked", err=True)
+    from .build import build
+    from .model import BuildOptions
+    from .reprints import load_registry
+
+    problems: list[Problem] = []
+    known: list[str] | None = None
+    try:
+        report = build(site_file, BuildOptions(strict=strict, dry_run=True))
+        known = sorted(_copies_manifest(report))
+    except SiteError as exc:
+        problems.extend(exc.problems)
+    registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
+    if problems or registry.problems:
+        raise SiteError([*problems, *registry.problems])
+    show_warnings(report.warnings)
+    listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
+    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 
 
 @main.command("snippet")
@@ -115,22 +138,66 @@ def check_command(site_file: Path, strict: bool) -> None:
 @reports_problems
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
-    from .config import load_site
-    from .errors import Problem
+    from .build import build
+    from .model import BuildOptions
 
-    _setup_logging(True)
     report = build(site_file, BuildOptions(dry_run=True))
-    extension = {"html": "html", "text": "txt", "markdown": "md"}[fmt]
-    data = report.rendered.get(f"syndicate/{slug}.{extension}")
-    if data is None:
-        site = load_site(site_file)
-        known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html"))
-        close = difflib.get_close_matches(slug, known, n=3)
-        page = report.rendered.get(f"articles/{slug}/index.html")
-        reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"
-        hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
-        raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])
-    sys.stdout.write(data.decode())
+    sys.stdout.write(_copy_of(report, slug, fmt, site_file).decode())
+
+
+def _copies_manifest(report: BuildReport) -> dict[str, dict[str, Any]]:
+    """The syndicable articles of a checked build by slug, from the copies' manifest."""
+    import json
+
+    from .urls import COPY_MANIFEST
+
+    return {entry["slug"]: entry for entry in json.loads(report.rendered[COPY_MANIFEST])["articles"]}
+
+
+def _copy_of(report: BuildReport, slug: str, fmt: str, site_file: Path) -> bytes:
+    """One copy from a checked build, found through the copies' manifest (syndicate/index.json)."""
+    import difflib
+
+    from .config import load_site
+    from .urls import article_file_matcher
+
+    entries = _copies_manifest(report)
+    if slug in entries:
+        return report.rendered[entries[slug][fmt]]
+    known = sorted(entries)
+    close = difflib.get_close_matches(slug, known, n=3)
+    matcher = article_file_matcher(load_site(site_file).permalinks.article, slug)  # its page, wherever its date put it
+    published = any(matcher.match(path) for path in report.rendered)
+    reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if published else "is not a published article"
+    hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
+    raise SiteError.about("snippet", f"'{slug}' {reason}{hint}")
+
+
+@main.command("verify")
+@click.argument("sources", nargs=-1, metavar="[URL_OR_FILE]...")
+@click.option("--article", "slug", help="The reprinted article's slug [default: the registry entry's, else found by backlink or title].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=15.0, show_default=True, help="Seconds to wait for each request.")
+@site_option
+@reports_problems
+def verify_command(sources: tuple[str, ...], slug: str | None, as_json: bool, timeout: float, site_file: Path) -> None:
+    """Check that reprints (URLs, saved pages, .eml newsletters; default: reprints.yaml) carry the
+    complete statement, its active links and the link back to the article."""
+    import json
+
+    from .verify import Result, UsageProblem, verify_reprints
+
+    def show(result: Result) -> None:
+        click.echo("\n".join(result.lines()))
+
+    try:
+        results = verify_reprints(site_file, sources, article=slug, timeout=timeout, on_result=None if as_json else show)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"reprints": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
+    if not all(r.ok for r in results):
+        sys.exit(1)
 
 
 # Authoring workflow: init, new, schedule, serve (thin shims over scaffold.py and serve.py).
@@ -187,7 +254,6 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
     """Preview the site with drafts, rebuilding and reloading the browser on every save."""
     from .serve import PreviewServer
 
-    _setup_logging(False)
     server = PreviewServer(site_file, host, port, reload=not no_reload, echo=lambda line: click.echo(line, err=True))
     try:
         try:
@@ -200,3 +266,104 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
         click.echo("stopped", err=True)
     finally:
         server.stop()
+
+
+# Importers: `syndicate import <source>` (thin shims over syndicate/importers/).
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring articles in from elsewhere into a site (see each source's --help)."""
+
+
+@import_group.command("page")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The site folder (with site.yaml), or a new or empty folder to start a site in.")
+@click.option("--author", default="", help="The author's name or id, instead of the one found on the page.")
+@click.option("--original-url", default="", help="Where the article was first published (for a republished copy).")
+@click.option("--force", is_flag=True, help="Replace articles edited since the last import.")
+@reports_problems
+def import_page_command(sources: tuple[str, ...], into: Path, author: str, original_url: str, force: bool) -> None:
+    """Import articles from saved web pages, web addresses or text copied from a page."""
+    from .importers.page import PageOptions, import_pages
+
+    options = PageOptions(into=into, author=author.strip(), original_url=original_url.strip(), force=force)
+    results = import_pages(sources, options, echo=click.echo)
+    if not any(r.written is not None and r.written.outcome.imported for r in results):
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+
+
+def _site_import(kind: str, source: Path, into: Path, force: bool, uploads: Path | None = None) -> None:
+    """The shared tail of `import jekyll|hugo|pelican|wordpress`: read the source, write the site."""
+    from .importers.sitegen import SiteOptions, import_site
+
+    summary = import_site(_read_source(kind, source, uploads), SiteOptions(into=into, force=force), echo=click.echo)
+    if not summary.imported:
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+
+
+def _read_source(kind: str, source: Path, uploads: Path | None) -> SourceSite:
+    if kind == "jekyll":
+        from .importers.jekyll import read_jekyll
+
+        return read_jekyll(source)
+    if kind == "hugo":
+        from .importers.hugo import read_hugo
+
+        return read_hugo(source)
+    if kind == "pelican":
+        from .importers.pelican import read_pelican
+
+        return read_pelican(source)
+    from .importers.wordpress import read_wordpress
+
+    return read_wordpress(source, uploads)
+
+
+_INTO_HELP = "The site folder (with site.yaml), or a new or empty folder to start a site in."
+_FORCE_HELP = "Replace files edited since the last import."
+
+
+@import_group.command("jekyll")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_jekyll_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Jekyll site: posts, pages, images and files; old addresses kept."""
+    _site_import("jekyll", source, into, force)
+
+
+@import_group.command("hugo")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_hugo_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Hugo site: posts, pages, page bundles and static files; old addresses kept."""
+    _site_import("hugo", source, into, force)
+
+
+@import_group.command("pelican")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_pelican_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Pelican site: articles, pages and static files; old addresses kept."""
+    _site_import("pelican", source, into, force)
+
+
+@import_group.command("wordpress")
+@click.argument("source", type=click.Path(path_type=Path), metavar="EXPORT.xml")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--uploads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A local copy of the old site's wp-content/uploads, to copy images from.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_wordpress_command(source: Path, into: Path, uploads: Path | None, force: bool) -> None:
+    """Import a WordPress export (WXR): posts, pages, authors, images; old permalinks kept."""
+    _site_import("wordpress", source, into, force, uploads)

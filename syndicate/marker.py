@@ -123,20 +123,6 @@ def changed_folders(out_dir: Path, record: Record | None) -> set[str] | None:
     return changed
 
 
-def outputs_intact(out_dir: Path) -> bool:
-    """Whether every file the last commit wrote is still there as it left it."""
-    record = read_record(out_dir)
-    if record is None or record.files is None:
-        return False
-    return len(intact_files(out_dir, record)) == len(record.files)
-
-
-def existing_files(out_dir: Path) -> dict[str, Path]:
-    """syndicate's own files in the output folder that are still as the last commit left
-    them. Files the user put there are never listed: nothing here is ever deleted."""
-    return {path: out_dir / path for path in sorted(intact_files(out_dir, read_record(out_dir)))}
-
-
 def tick_past(folder: Path, newest: int) -> None:
     """Wait (a few milliseconds at most) until the file system's clock, read from `folder`'s
     own mtime, has moved past `newest`: the marker written next is then newer than every

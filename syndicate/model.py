@@ -7,13 +7,16 @@ between worker processes and cached without defensive copies.
 
 from __future__ import annotations
 
-import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from .errors import Problem
+from .urls import DEFAULT_ARTICLE_PERMALINK, page_path
 
 if TYPE_CHECKING:
     from .cache import Memory
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 
 # Types cached between builds are not slotted: a plain __dict__ unpickles in C, a slotted
 # frozen dataclass through Python code per object, which dominated incremental builds.
+# The cache stores an Author as a reference to site.yaml's (see cache.py), not a copy.
 @dataclass(frozen=True)
 class Reprint:
     """An author's terms for free reprints; `statement` must travel with every copy, complete."""
@@ -38,38 +42,42 @@ class Author:
     bio: str = ""
     reprint: Reprint | None = None
 
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        """Pickled as a reference, not a copy: ten thousand cached articles of four authors
-        would otherwise unpickle ten thousand Author objects. Unpickling finds the author by
-        id and exact contents among those this process knows (see `known_author`), and fails
-        (a cache miss, never a wrong author) if there is none."""
-        identity = _identity(self)
-        _KNOWN_AUTHORS.setdefault((self.id, identity), self)
-        return known_author, (self.id, identity)
-
-
-_KNOWN_AUTHORS: dict[tuple[str, str], Author] = {}
-
-
-def remember_authors(authors: Mapping[str, Author]) -> None:
-    """Make this site's authors known to unpickling; called whenever site.yaml is read."""
-    for author in authors.values():
-        _KNOWN_AUTHORS.setdefault((author.id, _identity(author)), author)
-
-
-def known_author(author_id: str, identity: str) -> Author:
-    return _KNOWN_AUTHORS[author_id, identity]
-
-
-def _identity(author: Author) -> str:
-    return hashlib.blake2b(repr(author).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-
 
 @dataclass(frozen=True, slots=True)
 class Syndication:
     """Options for syndicated copies; UTM tags go on backlinks only, never on statement links."""
 
     utm: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Permalinks:
+    """Where articles live: a pattern of `{slug}`, `{year}`, `{month}` and `{day}`, ending in
+    `/` (a folder with an index.html) or `.html`; checked by `urls.permalink_problem`."""
+
+    article: str = DEFAULT_ARTICLE_PERMALINK
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """One item of site.yaml's `menu`, in the order written.
+
+    `kind` is home, archive, tags, authors or search (built-in pages), page (a stand-alone
+    page, by slug in `target`) or link (`target` is an absolute URL or a path on this site).
+    `title` is empty when the default title of the kind applies."""
+
+    kind: str
+    target: str = ""
+    title: str = ""
+    line: int = 1  # where site.yaml names it, for the problem of a page that does not exist
+
+
+@dataclass(frozen=True, slots=True)
+class Reprinted:
+    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
+
+    name: str  # the publication, or the reprint's host name
+    url: str = ""  # "" for a reprint checked from a saved file
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +94,16 @@ class Site:
     feed_items: int = 20
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
+    permalinks: Permalinks = field(default_factory=Permalinks)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    logo: str = ""  # site-root path ("/images/logo.svg") or absolute URL; "" for none
+    favicon: str = ""  # likewise
+    image: str = ""  # likewise: the OpenGraph image of pages that have none of their own
+    menu: tuple[MenuEntry, ...] | None = None  # None: the default menu
+    date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
+    search: bool = True  # a Pagefind index, a search page and a search box in the header
+    reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
+    warnings: tuple[Problem, ...] = ()  # what site.yaml has that is not wrong, but suspicious
 
     @property
     def tz(self) -> ZoneInfo:
@@ -136,12 +153,14 @@ class Body:
     """
 
     html: str
-    first_paragraph: str  # plain text, for a summary the author did not write
+    first_paragraph: str  # plain text, for a summary the author did not write (all above <!--more--> if present)
     word_count: int
     headings: tuple[Heading, ...] = ()
     links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
-    images_without_alt: int = 0
     ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
+    summary_cut: bool = False  # the author marked the summary's end with a <!--more--> line
+    link_lines: tuple[int, ...] = ()  # the line of the Markdown text each link was written on (0: unknown)
+    notes: tuple[tuple[int, str], ...] = ()  # warnings about the body: (line in the Markdown text, message)
 
 
 @dataclass(frozen=True)
@@ -150,10 +169,11 @@ class Article:
     slug: str
     title: str
     date: datetime  # always time-zone aware
-    author: Author
+    authors: tuple[Author, ...]  # one or more, in the order the front matter lists them
     body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
     summary: str  # plain text
     word_count: int
+    path: str  # its site path under site.yaml's permalink pattern (urls.article_path)
     tags: tuple[Tag, ...] = ()
     image: str = ""  # site-root path ("/images/x.jpg") or absolute URL
     image_alt: str = ""
@@ -164,19 +184,32 @@ class Article:
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
     topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
+    aliases: tuple[str, ...] = ()  # old site paths ("blog/pit-stop/") that redirect here
+    aliases_line: int = 1  # where `aliases` was typed, for messages about them
 
     @property
-    def path(self) -> str:
-        return f"articles/{self.slug}/"
+    def author(self) -> Author:
+        """The first author: the one a single-author template or the manifest's `author_id` names."""
+        return self.authors[0]
+
+    @property
+    def author_names(self) -> str:
+        """Every author's name, as a byline says them: "Jane Doe and Sam Lee"."""
+        return join_names([author.name for author in self.authors])
 
     @property
     def is_syndicable(self) -> bool:
-        """Spec: copies exist only for articles whose author has reprint terms."""
-        return self.syndicate and self.author.reprint is not None
+        """Spec: copies exist only for articles whose every author has reprint terms."""
+        return self.syndicate and all(author.reprint is not None for author in self.authors)
 
     @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
+
+
+def join_names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C": how a byline and the manifest list co-authors."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def reading_minutes(word_count: int) -> int:
@@ -194,10 +227,12 @@ class Page:
     summary: str
     is_draft: bool = False
     source_hash: str = ""
+    aliases: tuple[str, ...] = ()
+    aliases_line: int = 1
 
     @property
     def path(self) -> str:
-        return f"pages/{self.slug}/"
+        return page_path(self.slug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +260,16 @@ class BuildOptions:
     memory: Memory | None = None  # kept between builds by a long-running process (serve)
 
 
+def build_time(options: BuildOptions) -> datetime:
+    """The build's clock: the option, else SOURCE_DATE_EPOCH, else now; always aware."""
+    if options.now is not None:
+        return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class BuildReport:
     articles: int
@@ -236,9 +281,10 @@ class BuildReport:
     deleted: int
     cache_hits: int
     seconds: float
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # every warning of the run, in the order found
     output_dir: Path | None = None
     rendered: Mapping[str, bytes] = field(default_factory=dict)  # filled by `check` only
+    patched: bool = False  # the last plan was patched (incremental.py), not made afresh
 
     def summary(self) -> str:
         return (

@@ -29,6 +29,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -43,11 +44,9 @@ from .marker import (
     MARKER_TEXT,
     Record,
     changed_folders,
-    existing_files,
     folder_times,
     intact_files,
     marker_text,
-    outputs_intact,
     read_record,
     tick_past,
     write_marker,
@@ -68,7 +67,7 @@ from .tree import (
 )
 
 __all__ = ["JOURNAL", "MARKER", "MARKER_TEXT", "STAGE_IN_OUTPUT", "Stage", "abandon", "build_lock", "check_ownership",
-           "commit", "discard", "existing_files", "open_stage", "outputs_intact", "recover", "stage_folder", "twin_folder"]
+           "commit", "discard", "open_stage", "recover", "stage_folder", "twin_folder"]
 
 STAGE_IN_OUTPUT = ".syndicate-stage"
 
@@ -232,17 +231,20 @@ def abandon(stage: Stage) -> None:
 # The commit.
 
 
-def commit(stage: Stage, token: str) -> None:
-    """Make the staged files, with the kept ones, the output folder's contents."""
+def commit(stage: Stage) -> str:
+    """Make the staged files, with the kept ones, the output folder's contents. Returns the
+    token of the marker the folder now carries: a new one, or the last when nothing changed."""
     if stage.outputs is None:
         raise ValueError("commit needs stage.outputs, the path of every output of the build")
     record = stage.record
     ours: set[str] | None = set() if record is None else None if record.files is None else set(record.files)
     deletes = sorted(ours - stage.outputs) if ours is not None else []
     writes = sorted(stage.writes)
-    if not writes and not deletes and record is not None and record.files is not None:
+    stage.deletes = deletes
+    if not writes and not deletes and record is not None and record.files is not None and record.token:
         discard(stage.folder)
-        return
+        return record.token
+    token = secrets.token_hex(8)
     out_dir = stage.out_dir
     obstacles = find_obstacles(out_dir, writes, ours, stage.intact)
     if obstacles:
@@ -259,6 +261,7 @@ def commit(stage: Stage, token: str) -> None:
     finally:
         _restore_signals(blocked)
     discard(stage.folder)
+    return token
 
 
 def _new_record(stage: Stage, writes: list[str]) -> dict[str, tuple[int, int]]:

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .errors import Problem
+from .errors import Problem, warning
 
 NAME_MAX = 255  # bytes in one file or folder name
 PATH_MAX = 4095  # bytes in a whole path, without the terminating NUL
@@ -135,7 +135,7 @@ def _twins(files: dict[str, str]) -> list[Problem]:
             seen = first.setdefault((folder, key), spelled)
             if seen != spelled and source not in warned:
                 warned.add(source)
-                warnings.append(Problem(source, 1, f"warning: output '{spelled}' and '{seen}' differ only in letter "
+                warnings.append(warning(source, 1, f"output '{spelled}' and '{seen}' differ only in letter "
                                                    "case or Unicode form; they are one file on macOS, Windows and many web hosts"))
             folder = spelled
     return warnings

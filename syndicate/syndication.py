@@ -3,14 +3,16 @@
 Every copy is rendered, sanitized, and then checked by `verify_copy`: the integrity gate.
 A copy that lost any word of the author's statement, or any of its links, or the link
 back to the article, fails the build instead of shipping an article without attribution.
+`syndicated_copies` and `syndicated_item` are the only ways to a copy: each returns the
+copy together with what the gate found, so no caller can have one without the other.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from html import escape
 from typing import Any
@@ -20,13 +22,15 @@ import lxml.html
 import nh3
 from markupsafe import Markup
 
-from .attribution import Statement, parse_statement
-from .errors import Problem
+from .attribution import Statement, Statements
+from .errors import Problem, warning
+from .highlight import email_css
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
+from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .theme import Theme
-from .urls import absolute_url, absolutize_root_paths, add_query
+from .urls import absolute_url, absolutize_root_paths, add_query, author_path, copy_paths
 
+COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -52,28 +56,44 @@ class Attribution:
 
     article_url: str  # the article's site URL, the canonical permalink
     backlink: str  # the site URL, with UTM tags when configured
-    statement: Statement | None
+    statements: tuple[Statement, ...]  # every author's that has one, in the order the article lists them
+    holders: tuple[str, ...]  # the name of each statement's author, in the same order
     original: Original | None
 
     @property
+    def statement(self) -> Statement | None:
+        """The first author's statement: what a single-author template expects."""
+        return self.statements[0] if self.statements else None
+
+    @property
     def statement_html(self) -> Markup:
-        return Markup(self.statement.html) if self.statement else Markup("")
+        """Every statement, one after the other: each is a paragraph or more of its own."""
+        return Markup("\n".join(statement.html for statement in self.statements))
+
+    @property
+    def statement_text(self) -> str:
+        return "\n\n".join(statement.text for statement in self.statements)
+
+    @property
+    def statement_markdown(self) -> str:
+        return "\n\n".join(statement.markdown for statement in self.statements)
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """Every statement link, once each, in order: the manifest's `links`."""
+        return tuple(dict.fromkeys(link for statement in self.statements for link in statement.links))
 
 
-def build_attribution(site: Site, article: Article) -> Attribution:
+def build_attribution(site: Site, article: Article, statements: Statements) -> Attribution:
     article_url = absolute_url(site.url, article.path)
-    reprint = article.author.reprint
+    with_terms = [(author.name, reprint) for author in article.authors if (reprint := author.reprint)]
     return Attribution(
         article_url=article_url,
         backlink=add_query(article_url, dict(site.syndication.utm)),
-        statement=parse_statement(reprint.statement) if reprint else None,
+        statements=tuple(statements.parse(reprint.statement) for _name, reprint in with_terms),
+        holders=tuple(name for name, _reprint in with_terms),
         original=article.original,
     )
-
-
-def copy_paths(article: Article) -> dict[str, str]:
-    """Where the copies of one article live, relative to the output folder."""
-    return {fmt: f"syndicate/{article.slug}.{ext}" for fmt, ext in (("html", "html"), ("text", "txt"), ("markdown", "md"))}
 
 
 @cache
@@ -97,21 +117,48 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
 
 def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
     """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
-    author = article.author
+    authors = [{"name": a.name, "url": a.url or absolute_url(site.url, author_path(a.id))} for a in article.authors]
     return {
         "site": site,
         "article": article,
         "body": Markup(absolutize_root_paths(body.html, site.url)),
         "attribution": attribution,
         "statement": attribution.statement_html,
-        "author_url": author.url or absolute_url(site.url, f"authors/{author.id}/"),
+        "authors": authors,  # each author's name and link, in the order listed
+        "author_url": authors[0]["url"],
         "credit": attribution.original,
     }
 
 
-def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
-    """The three copies of one article, sanitized, inlined and verified. Raises nothing:
-    the gate's problems are returned by `verify_copies` for the build to report together."""
+def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
+                      paths: Mapping[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The three copies of one article (by format: html, text, markdown), each checked by the
+    gate, with the problems it found: the build reports them all and then writes nothing.
+    `paths` names each copy in those problems."""
+    copies = _render_copies(theme, site, article, body, attribution)
+    problems: list[Problem] = []
+    for fmt, data in copies.items():
+        missing = verify_copy(data.decode(), fmt, attribution)
+        problems += gate_problems(article.source, paths[fmt], theme.shown(COPY_TEMPLATES[fmt]), missing)
+    return copies, problems
+
+
+def syndicated_item(site: Site, article: Article, body: Body | None, attribution: Attribution,
+                    feed: str) -> tuple[str, list[Problem]]:
+    """A feed item, checked by the gate, with the problems it found: the full content, or for an
+    article with `syndicate: false` its summary and link (no full copy leaves, so no statement is
+    due, but the link back must be there). `body` is needed only for the full content."""
+    if article.syndicate:
+        assert body is not None
+        html = _feed_item_html(site, article, body, attribution)
+    else:
+        html = _summary_item_html(site, article, attribution)
+        attribution = replace(attribution, statements=(), holders=())
+    return html, gate_problems(article.source, f"{feed} item", "feeds", verify_copy(html, "html", attribution))
+
+
+def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+    """The three copies of one article, sanitized and inlined, not yet checked."""
     context = copy_context(site, article, body, attribution)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
@@ -119,11 +166,10 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
     clean_body = sanitize(str(context["body"]), attribution.article_url, article.slug)
     plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
-    statement = attribution.statement
     text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
-                                        "statement": wrap_text(statement.text) if statement else ""})
-    markdown = theme.render("snippet.md", {**context, "body": markdown_body,
-                                           "statement": statement.markdown if statement else ""})
+                                        "statement": wrap_text(attribution.statement_text)})
+    markdown = theme.render("snippet.md", {**context, "body": MarkdownText(markdown_body),
+                                           "statement": MarkdownText(attribution.statement_markdown)})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
@@ -133,10 +179,11 @@ def wrap_text(text: str) -> str:
 
 
 def snippet_css(theme: Theme) -> str:
-    return theme.sources.get("snippet.css", "")
+    """The theme's snippet.css, then the light code colours: both inlined into every copy."""
+    return theme.sources.get("snippet.css", "") + "\n" + email_css()
 
 
-def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
+def _feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
     """A feed item's full content: the credit, the body, the backlink and the statement.
 
     Built here rather than by a template so that no theme override can drop the statement
@@ -148,8 +195,21 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
         parts.append(credit_html(attribution.original))
     parts.append(absolutize_root_paths(body.html, site.url))
     parts.append(backlink_html(site, article, attribution))
-    if attribution.statement:
-        parts.append(f'<div class="reprint-statement">{attribution.statement.html}</div>')
+    for statement in attribution.statements:
+        parts.append(f'<div class="reprint-statement">{statement.html}</div>')
+    return sanitize("\n".join(parts), attribution.article_url, article.slug)
+
+
+def _summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
+    """The feed item of an article kept out of syndication (`syndicate: false`): its summary
+    and the link to read it here, so the site's own readers see it and no full copy leaves."""
+    parts = []
+    if attribution.original:
+        parts.append(credit_html(attribution.original))
+    if article.summary:
+        parts.append(f'<p class="summary">{escape(article.summary)}</p>')
+    parts.append(f'<p class="backlink">Read the whole article on <a href="{escape(attribution.backlink)}">'
+                 f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
     return sanitize("\n".join(parts), attribution.article_url, article.slug)
 
 
@@ -182,50 +242,82 @@ def _fold(text: str) -> str:
 
 
 def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
-    """What a copy is missing of its attribution, as messages; empty when it is complete."""
+    """What a copy is missing of its attribution, as messages; empty when it is complete.
+
+    Every author's statement must be there complete, in the order the article lists its
+    authors, and every statement link as often as the statements hold it."""
     missing: list[str] = []
-    statement = attribution.statement
+    statements = attribution.statements
     if kind == "html":
         hrefs, text = _links_and_text(copy)
         if attribution.backlink not in hrefs:
             missing.append(f"the link back to {attribution.article_url}")
-        if statement:
-            if _fold(statement.visible_text) not in text:
-                missing.append("the complete statement")
-            for link in statement.links:
-                if hrefs.count(link) < sum(1 for s in statement.segments if s.href == link):
-                    missing.append(f"the statement's link to {link}")
+        missing += _statements_in_order(text, [s.visible_text for s in statements], attribution.holders)
+        needed: dict[str, int] = {}
+        for segment in (segment for statement in statements for segment in statement.segments if segment.href):
+            needed[segment.href] = needed.get(segment.href, 0) + 1
+        missing += [f"the statement's link to {link}" for link, count in needed.items() if hrefs.count(link) < count]
         if attribution.original and attribution.original.url not in hrefs:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
         folded = _fold(copy)
-        if attribution.backlink not in folded:
+        target = (lambda url: url) if kind == "text" else markdown_destination  # as the copy spells a URL
+        if target(attribution.backlink) not in folded:
             missing.append(f"the link back to {attribution.article_url}")
-        if statement:
-            expected = statement.text if kind == "text" else statement.markdown
-            if _fold(expected) not in folded:
-                missing.append("the complete statement")
-            for link in statement.links:
-                target = link.removeprefix("mailto:") if kind == "text" else link
-                if target not in folded:
-                    missing.append(f"the statement's link to {link}")
-        if attribution.original and attribution.original.url not in folded:
+        expected = [s.text if kind == "text" else s.markdown for s in statements]
+        missing += _statements_in_order(folded, expected, attribution.holders)
+        for link in attribution.links:
+            if (link.removeprefix("mailto:") if kind == "text" else target(link)) not in folded:
+                missing.append(f"the statement's link to {link}")
+        if attribution.original and target(attribution.original.url) not in folded:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     return missing
 
 
+def _statements_in_order(text: str, statements: Sequence[str], holders: Sequence[str]) -> list[str]:
+    """Each statement (folded) found after the one before it, or a message naming whose is missing."""
+    missing = []
+    position = 0
+    for statement, holder in zip(statements, holders, strict=True):
+        found = text.find(_fold(statement), position)
+        if found < 0:
+            whose = f" of {holder}" if len(statements) > 1 else ""
+            missing.append(f"the complete statement{whose}" + (" (in the order of the article's authors)"
+                                                                if _fold(statement) in text else ""))
+        else:
+            position = found + len(_fold(statement))
+    return missing
+
+
 def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    return [Problem(template, 1, f"syndicated copy {copy_name} of {source} lacks {what}") for what in missing]
+    """The gate's findings, about the article (the template that dropped the words is named too)."""
+    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt", ".md")) else ""
+    return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
+
+
+def oversized_copies(articles: Sequence[Article], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `files` are the build's
+    (manifests and job results: output path -> facts that end with the file's size)."""
+    sizes = {path: facts[-1] for found_files in files for path, facts in found_files.items()}
+    found = []
+    for article in articles:
+        path = copy_paths(article.slug)["html"]
+        size = sizes.get(path, 0) if article.is_syndicable else 0
+        if size > SNIPPET_MAX_BYTES:
+            found.append(warning(article.source, 1, (
+                f"its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
+                "messages and hides the statement at the end; shorten the article or set 'syndicate: false'")))
+    return found
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:
-    paths = copy_paths(article)
-    statement = attribution.statement
+    paths = copy_paths(article.slug)
     entry: dict[str, Any] = {
         "slug": article.slug,
         "title": article.title,
-        "author": article.author.name,
+        "author": article.author_names,
         "author_id": article.author.id,
+        "authors": [author.id for author in article.authors],
         "date": article.date.isoformat(),
         "url": attribution.article_url,
         "html": paths["html"],
@@ -233,8 +325,8 @@ def manifest_entry(site: Site, article: Article, attribution: Attribution) -> di
         "markdown": paths["markdown"],
         "summary": article.summary,
         "tags": [t.name for t in article.tags],
-        "statement": statement.text if statement else "",
-        "links": list(statement.links) if statement else [],
+        "statement": attribution.statement_text,
+        "links": list(attribution.links),
     }
     if article.original:
         entry["original"] = {"url": article.original.url, "site": article.original.site, "note": article.original.note}

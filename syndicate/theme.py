@@ -1,13 +1,23 @@
 """The Jinja environment: the site's templates/ over the built-in theme, file by file.
 
-Autoescaping is on for everything but plain-text and Markdown templates, and undefined
-names are errors, so a typo in a template fails the build naming the template and line
-instead of printing an empty string.
+Autoescaping is on for HTML and XML templates; Markdown templates escape every value for
+Markdown instead (`md_url` writes a link target; values that are Markdown already pass as
+they are), and plain-text templates print values as they are. Undefined names are errors,
+so a typo in a template fails the build naming the template and line instead of printing
+an empty string.
+
+Templates are read once, here, and Jinja loads them from what was read: a template that is
+a symlink must stay inside templates/ (like a file in content/), so a link to, say,
+/proc/self/environ is an error, never a page of the site.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -20,13 +30,20 @@ from jinja2.exceptions import TemplateError, TemplateNotFound, TemplateSyntaxErr
 from .cache import digest
 from .errors import Problem, SiteError, display_path
 from .model import Site
+from .plaintext import MarkdownText, escape_markdown, markdown_destination
 
 THEME_DIR = Path(__file__).parent / "theme"
-PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")
 
 
 def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith((".txt", ".md"))
+
+
+def _markdown_value(value: Any) -> Any:
+    """How a Markdown template prints `{{ value }}`: escaped on one line, unless already Markdown."""
+    if isinstance(value, MarkdownText):
+        return value
+    return escape_markdown(re.sub(r"\s*\n\s*", " ", str(value)))
 
 
 class Theme:
@@ -42,11 +59,14 @@ class Theme:
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
         self._shown: dict[str, str] = {}
         self.env: jinja2.Environment
+        self.markdown_env: jinja2.Environment
         if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
-            self.env = previous.env  # the same template texts: keep them compiled (the preview server)
+            # The same template texts: keep them compiled (the preview server).
+            self.env, self.markdown_env = previous.env, previous.markdown_env
+            self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)  # site.yaml may differ
             return
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
+            loader=jinja2.FunctionLoader(self._load),
             autoescape=_autoescape,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -54,14 +74,20 @@ class Theme:
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        self.env.filters["date"] = format_date
+        self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)
         self.env.filters["isodate"] = lambda d: d.isoformat()
+        self.markdown_env = self.env.overlay(finalize=_markdown_value)
+        self.markdown_env.filters["md_url"] = lambda url: MarkdownText(markdown_destination(str(url)))
 
     def locate(self, name: str) -> Path:
-        for folder in self.folders:
-            if (folder / name).is_file():
-                return folder / name
-        return THEME_DIR / name
+        self.sources  # noqa: B018 - reads every template, and so knows where each came from
+        return self._paths.get(name, THEME_DIR / name)
+
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """Jinja's loader: only the texts read (and checked) by `sources`."""
+        if name not in self.sources:
+            return None
+        return self.sources[name], str(self._paths[name]), lambda: True
 
     def shown(self, name: str) -> str:
         """The template's path as the user sees it; asked once per syndicated copy, so remembered."""
@@ -73,14 +99,20 @@ class Theme:
     def sources(self) -> Mapping[str, str]:
         """Every template's text by name, the site's own winning over the theme's."""
         found: dict[str, str] = {}
+        self._paths: dict[str, Path] = {}
+        problems: list[Problem] = []
         for folder in reversed(self.folders):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    try:
-                        found[path.relative_to(folder).as_posix()] = path.read_text("utf-8")
-                    except (OSError, UnicodeDecodeError) as exc:
-                        shown = display_path(path, self.site.root)
-                        raise SiteError.one(shown, 1, f"cannot read template: {exc}") from None
+            for path in _template_files(folder, self.site.root, problems):
+                try:
+                    text = path.read_text("utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    problems.append(Problem(display_path(path, self.site.root), 1, f"cannot read template: {exc}"))
+                    continue
+                name = path.relative_to(folder).as_posix()
+                found[name] = text
+                self._paths[name] = path
+        if problems:
+            raise SiteError(problems)
         return found
 
     def fingerprint(self, name: str) -> str:
@@ -115,7 +147,7 @@ class Theme:
             if not name.endswith((".html", ".xml", ".txt", ".md")):
                 continue
             try:
-                self.env.get_template(name)
+                (self.markdown_env if name.endswith(".md") else self.env).get_template(name)
             except TemplateSyntaxError as exc:
                 problems.append(Problem(self.shown(name), exc.lineno or 1, f"template syntax error: {exc.message}"))
         if problems:
@@ -124,24 +156,57 @@ class Theme:
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template; a template mistake becomes a SiteError naming file and line."""
+        env = self.markdown_env if name.endswith(".md") else self.env
         try:
-            return self.env.get_template(name).render(context)
+            return env.get_template(name).render(context)
         except TemplateNotFound as exc:
-            raise SiteError.one(self.site.source, 1, f"template '{exc.name}' not found in templates/ or the theme") from None
+            found = _template_frame(exc, self)
+            message = f"template '{exc.name}' not found in templates/ or the theme"
+            raise (SiteError.one(found[0], found[1], message) if found else SiteError.about(str(exc.name), message)) from None
         except TemplateSyntaxError as exc:
             path = display_path(Path(exc.filename), self.site.root) if exc.filename else self.shown(name)
             raise SiteError.one(path, exc.lineno or 1, f"template syntax error: {exc.message}") from None
         except UndefinedError as exc:
-            path, line = _template_frame(exc, self, name)
-            raise SiteError.one(path, line, f"template error: {exc.message}") from None
+            path, line = _template_frame(exc, self) or (self.shown(name), 1)
+            raise SiteError.one(path, line, f"template error: {_undefined_message(exc)}") from None
         except TemplateError as exc:
-            path, line = _template_frame(exc, self, name)
+            path, line = _template_frame(exc, self) or (self.shown(name), 1)
             raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
 
 
-def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, int]:
+def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
+    """The files of one template folder, in order; a symlink that leads out of it, a folder
+    symlink and anything that is not a regular file are problems, never read."""
+    inside = folder.resolve()
+    found: list[Path] = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in folders:
+            if (Path(parent) / name).is_symlink():
+                problems.append(Problem(display_path(Path(parent) / name, root), 1, "symlinked folders are not followed; use a real folder"))
+        for name in sorted(files):
+            path = Path(parent) / name
+            if name.startswith("."):
+                continue
+            shown = display_path(path, root)
+            try:
+                target = path.resolve(strict=True)
+                mode = target.stat().st_mode
+            except (OSError, RuntimeError):
+                problems.append(Problem(shown, 1, "symlink leads nowhere (a loop, or its target is missing)"))
+                continue
+            if not target.is_relative_to(inside):
+                problems.append(Problem(shown, 1, "symlink points outside the templates folder; copy the file in instead"))
+            elif not stat.S_ISREG(mode):
+                problems.append(Problem(shown, 1, "not a regular file (a pipe, socket or device); remove it"))
+            else:
+                found.append(path)
+    return found
+
+
+def _template_frame(exc: BaseException, theme: Theme) -> tuple[str, int] | None:
     """The innermost template file and line in the traceback: where the user must look."""
-    found = (theme.shown(name), 1)
+    found = None
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
@@ -151,10 +216,93 @@ def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, i
     return found
 
 
-def format_date(value: datetime, style: str = "long") -> str:
-    """Dates in words ("4 March 2019"), independent of the machine's locale."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+def _undefined_message(exc: UndefinedError) -> str:
+    """What the template wrote that names nothing (`'page.nope' is undefined`), never the
+    Python type of the value it asked (Jinja says `'syndicate.model.Page object'`)."""
+    undefined = None
+    source: tuple[str, int] | None = None
+    tb = exc.__traceback__
+    while tb is not None:  # the Undefined that failed, and the template line that asked it
+        frame = tb.tb_frame
+        undefined = next((v for v in frame.f_locals.values() if isinstance(v, jinja2.Undefined)), undefined)
+        if frame.f_code.co_filename.endswith((".html", ".xml", ".txt", ".md")) and Path(frame.f_code.co_filename).is_file():
+            source = (frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if undefined is None:
+        return exc.message or str(exc)
+    name, owner = undefined._undefined_name, undefined._undefined_obj
+    if owner is jinja2.utils.missing:
+        return f"'{name}' is undefined"
+    what = f"{_kind_of(owner)} has no {'attribute' if isinstance(name, str) else 'item'} {name!r}"
+    written = _written(source, name) if source else None
+    return f"'{written}' is undefined ({what})" if written else what
+
+
+def _written(source: tuple[str, int], name: object) -> str | None:
+    """The expression on the template's line that ends in `.name` or `[name]`."""
+    try:
+        text = Path(source[0]).read_text("utf-8").splitlines()[source[1] - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    key = re.escape(str(name))
+    tail = rf"(?:\.{key}\b|\[\s*['\"]{key}['\"]\s*\])" if isinstance(name, str) else rf"\[\s*{key}\s*\]"
+    match = re.search(rf"[A-Za-z_][\w.]*{tail}", text)
+    return match[0] if match else None
+
+
+def _kind_of(value: object) -> str:
+    """A value as a template author knows it: a Page, an Article, a mapping, a text."""
+    kinds = {dict: "a mapping", str: "a text", list: "a list", tuple: "a list", int: "a number", float: "a number"}
+    for kind, word in kinds.items():
+        if isinstance(value, kind):
+            return word
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DIRECTIVE = re.compile(r"%(-?)(.)")
+_FIELDS: dict[str, Callable[[datetime], tuple[int, str]]] = {
+    # directive -> (number for zero-padding or -1, text)
+    "d": lambda d: (d.day, ""), "m": lambda d: (d.month, ""), "H": lambda d: (d.hour, ""), "M": lambda d: (d.minute, ""),
+    "Y": lambda d: (-1, str(d.year)), "y": lambda d: (d.year % 100, ""),
+    "B": lambda d: (-1, _MONTHS[d.month - 1]), "b": lambda d: (-1, _MONTHS[d.month - 1][:3]),
+    "A": lambda d: (-1, _DAYS[d.weekday()]), "a": lambda d: (-1, _DAYS[d.weekday()][:3]), "%": lambda d: (-1, "%"),
+}
+DATE_DIRECTIVES = "%d %-d %m %-m %y %Y %B %b %A %a %H %M %%"
+
+
+def date_format_problem(fmt: str) -> str | None:
+    """What is wrong with a `date_format`, or None: it must use known directives and show the day."""
+    for match in _DIRECTIVE.finditer(fmt):
+        if match[2] not in _FIELDS:
+            return f"'date_format' has an unknown directive '{match[0]}' (known: {DATE_DIRECTIVES})"
+    if fmt.count("%") % 2 and fmt.endswith("%"):
+        return "'date_format' ends with a lone '%' (write %% for a percent sign)"
+    if not any(m[2] in "dYy" for m in _DIRECTIVE.finditer(fmt)):
+        return f"'date_format' '{fmt}' shows neither the day nor the year (like %-d %B %Y or %Y-%m-%d)"
+    return None
+
+
+def strftime(value: datetime, fmt: str) -> str:
+    """strftime with English names whatever the machine's locale; `%-d` drops the zero."""
+
+    def one(match: re.Match[str]) -> str:
+        if match[2] not in _FIELDS:  # only a template's own format can have one: shown as written
+            return match[0]
+        number, text = _FIELDS[match[2]](value)
+        if number < 0:
+            return text
+        return str(number) if match[1] else f"{number:02d}"
+
+    return _DIRECTIVE.sub(one, fmt)
+
+
+def format_date(value: datetime, style: str = "long", long_format: str = "%-d %B %Y") -> str:
+    """Dates in words ("4 March 2019"), independent of the machine's locale: "long" is the
+    site's `date_format`, "short" the archive's compact form; any other style is a format."""
     if style == "short":
-        return f"{value.day} {months[value.month - 1][:3]} {value.year}"
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+        return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
+    return strftime(value, long_format if style == "long" else style)

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicate.codec import CodecError, decode, encode
+from syndicate.codec import Codec, CodecError, decode, encode
 from syndicate.errors import Problem
-from syndicate.model import Author, Body, Heading, Reprint, Tag, remember_authors
+from syndicate.model import Author, Body, Heading, Reprint, Tag
 
 from .conftest import build_site, tree
 
@@ -140,21 +140,25 @@ def test_a_damaged_or_foreign_cache_file_is_replaced(tiny_site: Path, tmp_path: 
 
 def test_values_round_trip_exactly() -> None:
     ann = Author("ann", "Ann Example", reprint=Reprint("Copyright, Ann."))
-    remember_authors({"ann": ann})
+    codec = Codec([ann])
     london = datetime(2024, 3, 31, 1, 30, tzinfo=ZoneInfo("Europe/London"))
     values: list[object] = [
-        Body("<p>x</p>", "x", 1, (Heading(2, "h", "H"),), ("/a",), 0, ("h",)),
+        Body("<p>x</p>", "x", 1, (Heading(2, "h", "H"),), ("/a",), ("h",), True, (3,), ((2, "a note"),)),
         {"tags": (Tag("a", "A"),), "when": london, "day": date(2024, 1, 2), "path": Path("/srv/out"),
          "bytes": b"\x00\xff", "offset": datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-4))),
          "utc": datetime(2024, 1, 1, tzinfo=UTC), "naive": datetime(2024, 1, 1), "author": ann},
-        {("a", 1): [Problem("content/a.md", 3, "warning: x")]},
+        {("a", 1): [Problem("content/a.md", 3, "x", "warning")]},
+        frozenset({"a/index.html", "b/index.html"}),
         "caf\udce9",  # a file name that is not UTF-8
     ]
     for value in values:
-        back = decode(encode(value))
-        assert back == value and encode(back) == encode(value)
+        back = codec.decode(codec.encode(value))
+        assert back == value and codec.encode(back) == codec.encode(value)
     assert decode(encode(london)).tzinfo is ZoneInfo("Europe/London")
-    assert decode(encode(ann)) is ann  # an author comes back as the one this site knows
+    assert codec.decode(codec.encode(ann)) is ann  # an author comes back as the one this site knows
+    changed = Author("ann", "Ann Example", reprint=Reprint("Copyright, Ann Example."))
+    with pytest.raises(CodecError):  # site.yaml changed the author since: a miss, never the wrong author
+        Codec([changed]).decode(codec.encode(ann))
 
 
 _PLAIN = st.recursive(
