@@ -82,11 +82,16 @@ class Codec:
         self._authors = {ref: author for author, ref in self._refs.items()}
         self._decoders: dict[Any, Decoder] = {}
         self._layouts: dict[type, tuple[tuple[str, ...], tuple[Decoder, ...] | None, bool]] = {}
+        self._seen: dict[int, int] = {}  # while encoding: id of each dataclass instance written -> its number
+        self._kept: list[Any] = []  # while encoding, those instances (alive, so ids stay theirs); while decoding, those made
         self._scalars: Mapping[str, Decoder] = {"dt": _datetime, "da": _date, "p": _path, "b": _bytes,
                                                 "A": self._author, "fs": self._frozenset}
 
     def encode(self, value: object) -> bytes:
-        return json.dumps(self._plain(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        try:
+            return json.dumps(self._plain(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        finally:
+            self._seen, self._kept = {}, []
 
     def decode(self, data: bytes) -> Any:
         """The value, or CodecError for anything damaged, foreign or shaped unlike our types."""
@@ -96,6 +101,8 @@ class Codec:
             raise
         except (ValueError, TypeError, LookupError, RecursionError, OverflowError, AttributeError) as exc:
             raise CodecError(str(exc)) from None
+        finally:
+            self._kept = []
 
     def _plain(self, value: object) -> Any:
         kind: Any = type(value)
@@ -133,8 +140,14 @@ class Codec:
             ref = self._refs.get(value) or (value.id, author_identity(value))
             return ["A", *ref]
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            number = self._seen.get(id(value))
+            if number is not None:
+                return ["r", number]  # written before: an article in the listing, its neighbours and its tags is one object
             names = _field_names(kind)
-            return [f"@{kind.__module__}:{kind.__qualname__}", *(plain(getattr(value, name)) for name in names)]
+            encoded = [f"@{kind.__module__}:{kind.__qualname__}", *(plain(getattr(value, name)) for name in names)]
+            self._seen[id(value)] = len(self._kept)  # numbered once its fields are written, as decoding makes it
+            self._kept.append(value)
+            return encoded
         raise TypeError(f"cannot cache a {kind.__name__}")
 
     def _any(self, value: Any) -> Any:
@@ -168,6 +181,8 @@ class Codec:
             return decoder(value)
         if tag.startswith("@"):
             return self._instance(_class(tag[1:]), value)
+        if tag == "r":
+            return self._reference(value, object)
         return _fail("a known tag", tag)
 
     def _author(self, value: Any) -> Author:
@@ -195,6 +210,13 @@ class Codec:
             found = self._layouts[cls] = (names, decoders, "__slots__" in cls.__dict__)
         return found
 
+    def _reference(self, value: list[Any], cls: type) -> Any:
+        """An instance decoded earlier in the same value, by its number, of the class expected."""
+        if len(value) != 2 or type(value[1]) is not int or not 0 <= value[1] < len(self._kept):
+            return _fail("['r', number of an earlier object]", value)
+        found = self._kept[value[1]]
+        return found if isinstance(found, cls) else _fail(cls.__name__, found)
+
     def _instance(self, cls: type, value: list[Any]) -> Any:
         names, decoders, slotted = self._layout(cls)
         if decoders is None:
@@ -208,6 +230,7 @@ class Codec:
                 object.__setattr__(made, name, item)
         else:
             made.__dict__.update(zip(names, values, strict=True))
+        self._kept.append(made)
         return made
 
     def _decoder(self, hint: Any) -> Decoder:
@@ -252,7 +275,13 @@ class Codec:
             return scalar
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             tag = f"@{hint.__module__}:{hint.__qualname__}"
-            return lambda value: self._instance(hint, _tagged(value, tag))
+
+            def instance(value: Any) -> Any:
+                if type(value) is list and value and value[0] == "r":
+                    return self._reference(value, hint)
+                return self._instance(hint, _tagged(value, tag))
+
+            return instance
         raise CodecError(f"no decoder for {hint!r}")
 
     def _tuple_decoder(self, args: tuple[Any, ...]) -> Decoder:

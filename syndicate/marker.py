@@ -51,16 +51,12 @@ def read_record(out_dir: Path) -> Record | None:
     token = lines[-1].strip()
     if len(lines) < 3 or not lines[1].startswith(_FILES):
         return Record(token, None)
-    files: dict[str, tuple[int, int]] = {}
-    folders: dict[str, int] = {}
+    body = lines[2:-1]
     try:
-        for line in lines[2:-1]:
-            if line.endswith("/"):
-                mtime, path = line.split(" ", 1)
-                folders[path[:-1]] = int(mtime)
-            else:
-                size, mtime, path = line.split(" ", 2)
-                files[path] = (int(size), int(mtime))
+        # Files first, then folders (`marker_text`): each part read by comprehensions, which run in C.
+        split = next((n for n in range(len(body) - 1, -1, -1) if not body[n].endswith("/")), -1) + 1
+        files = {path: (int(size), int(mtime)) for size, mtime, path in (line.split(" ", 2) for line in body[:split])}
+        folders = {path[:-1]: int(mtime) for mtime, path in (line.split(" ", 1) for line in body[split:])}
     except ValueError:
         return Record("", None)
     return Record(token, files, folders, written)
@@ -85,21 +81,52 @@ def intact_files(out_dir: Path, record: Record | None) -> set[str]:
     """The recorded files that are still regular files of the recorded size and mtime, in
     real folders (a folder replaced by a symlink vouches for nothing beneath it).
 
-    One lstat per file and per folder: a site of 26,000 files takes about 0.1 s."""
+    One lstat per file, and one per folder that holds folders: a folder whose parent is a
+    real folder with the mtime the record gives it (and not racy) is the folder that was
+    recorded, since replacing it would have moved its parent's mtime. A site of 26,000
+    files takes about 0.1 s."""
     if record is None or not record.files:
         return set()
     out = str(out_dir)
-    folders: dict[str, bool] = {"": os.path.isdir(out) and not os.path.islink(out)}
-    found = set()
+    real = _real_folders(out, record)
+    prefix = out + "/"
+    lstat = os.lstat
+    found = []
     for path, (size, mtime) in record.files.items():
-        if real_folder(out, path.rpartition("/")[0], folders):
+        folder = path.rpartition("/")[0]
+        if folder in real or real_folder(out, folder, real):
             try:
-                info = os.lstat(f"{out}/{path}")
+                info = lstat(prefix + path)
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode) and info.st_size == size and info.st_mtime_ns == mtime:
-                found.add(path)
-    return found
+            if info.st_mtime_ns == mtime and info.st_size == size and info.st_mode & 0o170000 == stat.S_IFREG:
+                found.append(path)
+    return set(found)
+
+
+def _real_folders(out: str, record: Record) -> dict[str, bool]:
+    """Which folders are real, as far as can be said cheaply: those below a steady parent
+    (see `intact_files`), and the folders that hold folders, looked at one by one. Others
+    are looked at by `real_folder` when a file asks."""
+    recorded = record.folders or {}
+    real: dict[str, bool] = {"": os.path.isdir(out) and not os.path.islink(out)}
+    steady: set[str] = set()
+    parents = {folder.rpartition("/")[0] for folder in recorded}
+    for folder in sorted(parents, key=lambda f: (f.count("/"), f)):
+        if not folder or not real_folder(out, folder, real):
+            continue
+        try:
+            info = os.lstat(f"{out}/{folder}")
+        except OSError:
+            continue
+        mtime = recorded.get(folder)
+        if info.st_mtime_ns == mtime and mtime < record.written_ns:
+            steady.add(folder)
+    for folder in recorded:
+        parent = folder.rpartition("/")[0]
+        if parent in steady and folder not in real:
+            real[folder] = True
+    return real
 
 
 def changed_folders(out_dir: Path, record: Record | None) -> set[str] | None:

@@ -20,7 +20,11 @@ import pytest
 
 import syndicate.output
 import syndicate.tree
+from syndicate import incremental
+from syndicate.cache import Cache
+from syndicate.config import load_site
 from syndicate.errors import SiteError
+from syndicate.marker import intact_files, read_record
 from syndicate.output import MARKER, STAGE_IN_OUTPUT
 
 from .conftest import article, build_site
@@ -533,3 +537,37 @@ def test_a_first_build_keeps_a_twin_only_for_a_folder_inside_the_cache(tiny_site
     [twin] = [p for p in cache.glob("swap-*") if p.is_dir()]
     assert without_marker(view(twin)) == without_marker(view(preview))
     assert twin.with_name(twin.name + ".synced").read_text() == view(preview)[MARKER].decode().splitlines()[-1]
+
+
+def test_the_cache_manifest_counts_only_where_the_marker_and_the_disk_agree(tiny_site: Path) -> None:
+    """One record in two halves: the cache's manifest vouches for a file only while the marker
+    lists it under the same token and size and the disk still holds it as the marker says."""
+    build_site(tiny_site)
+    out = (tiny_site.parent / "output").absolute()
+    site = load_site(tiny_site)
+
+    def trusted() -> dict[str, tuple[str, str, int]]:
+        cache = Cache(site.cache_dir, authors=site.authors)
+        try:
+            record = read_record(out)
+            return incremental.trusted_manifest(cache, out, record, intact_files(out, record))
+        finally:
+            cache.close()
+
+    record = read_record(out)
+    assert record is not None and record.files is not None
+    assert set(trusted()) == set(record.files)  # every file both halves know, and no other
+    (out / "feed.xml").write_text("edited by hand\n")
+    assert set(trusted()) == set(record.files) - {"feed.xml"}
+    cache = Cache(site.cache_dir, authors=site.authors)
+    state = cache.get_state(f"manifest:{out}")
+    key, digest, size = state["files"]["robots.txt"]
+    state["files"]["robots.txt"] = (key, digest, size + 1)  # the halves disagree about one file
+    cache.put_state(f"manifest:{out}", state)
+    cache.close()
+    assert set(trusted()) == set(record.files) - {"feed.xml", "robots.txt"}
+    marker = (out / MARKER).read_text("utf-8").splitlines()
+    (out / MARKER).write_text("\n".join([*marker[:-1], "another-token"]) + "\n", "utf-8")
+    assert trusted() == {}  # another build's folder: nothing is vouched for
+    build_site(tiny_site)
+    assert without_marker(view(out))["feed.xml"] != b"edited by hand\n"
