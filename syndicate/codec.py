@@ -12,12 +12,14 @@ could never be read: data is the simpler trust boundary.)
 
 Every JSON array starts with a tag: `["t", ...]` tuple, `["l", ...]` list, `["m", k, v,
 ...]` mapping with keys that are not text, `["dt", iso, null]` or `["dt", wall time, zone,
-fold]` datetime, `["da", iso]`
-date, `["p", text]` path, `["b", base64]` bytes, `["A", id, identity]` an author of
-site.yaml by reference (its id and a hash of all its fields: ten thousand cached articles of
-four authors decode four Author objects, and a reference to an author site.yaml no longer has,
-or has changed, is a miss, never a wrong author), `["fs", ...]` a frozenset, and `["@module:Class", field, ...]` a dataclass, fields in order.
-A JSON object is a mapping with text keys.
+fold]` datetime, `["da", iso]` date, `["p", text]` path, `["b", base64]` bytes, `["fs", ...]`
+frozenset, `["A", id, identity]` an author of site.yaml by reference (its id and a hash of all
+its fields: ten thousand cached articles of four authors decode four Author objects, and a
+reference to an author site.yaml no longer has, or has changed, is a miss, never a wrong
+author), `["@module:Class", field, ...]` a dataclass, fields in order, and `["r", n]` the
+n-th dataclass object of the same value again, numbered as each one's decoding completes (an
+article in the listing, among its neighbours and in its tags is written once, and read back
+as one object). A JSON object is a mapping with text keys.
 
 A `Codec` knows the authors of one site.yaml (the cache makes one per build); the module's
 `encode` and `decode` serve values that hold no author (a Markdown body in a worker).
