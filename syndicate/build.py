@@ -27,6 +27,8 @@ from .config import load_site
 from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
 from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
+from .newsletter import Issue, load_issues
+from .newsletter import oversized as oversized_emails
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .pages import PageContext, neighbours
 from .plan import (
@@ -115,6 +117,7 @@ class Plan:
     links: dict[str, list[Problem]]  # link warnings by document
     copies: int  # articles with syndicated copies
     feeds: int
+    issues: tuple[Issue, ...] = ()  # newsletter issues, newest first
 
 
 @dataclass(slots=True)
@@ -190,7 +193,8 @@ def _build(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_d
     # A trusted manifest says what is on disk; without one, look.
     on_disk = set(old) if old and not options.clean else set(existing_files(out_dir)) if not options.dry_run else set()
     todo = [job for job in jobs if options.dry_run or options.clean or not _unchanged(job, old, on_disk)]
-    runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags)
+    runner = Renderer(site, theme, ctx, content, old, stage, keep=options.dry_run, near=near, related=related, tags=tags,
+                      issues=plan.issues)
     try:
         report = _render_and_commit(
             site, options, cache, runner, plan, todo, old, on_disk, stage, warnings, signature, started, out_dir)
@@ -217,18 +221,19 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     finally:
         gc.freeze()
         gc.enable()
+    issues = load_issues(site, scanned[0], content.articles, include_drafts=options.include_drafts)
     ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
-                      digest(theme.sources.get("style.css", ""))[:10])
+                      digest(theme.sources.get("style.css", ""))[:10], has_newsletter=bool(issues))
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx)
-    jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    jobs = plan_outputs(site, content, theme, fp, near, related, tags, issues)
     check_clashes(jobs, out_dir, site)
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))
-    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds, issues)
 
 
 def _snapshot(frame: str, scanned: tuple[list[SourceFile], list[Asset]], plan: Plan,
@@ -267,7 +272,7 @@ def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tu
     touched = {t.slug for a in fresh.values() for t in a.tags}
     tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
             for tag, members in previous.tags.items()}
-    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
+    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags, previous.issues)
     links = dict(previous.links)
     for article in fresh.values():
         links.pop(article.source, None)
@@ -294,10 +299,16 @@ def _render_and_commit(
         problems.extend(result.problems)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
+    oversized = oversized_emails(plan.issues, {path: entry[2] for path, entry in files.items()})
+    if options.strict:
+        problems.extend(oversized)
     if problems:
         if stage is not None:
             discard(stage.folder)
         problems.raise_if_any()
+    for problem in oversized:
+        warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
+        warnings.append(str(problem))
     written = sum(len(r.staged) for r in results.values())
     deleted = 0
     if stage is not None:

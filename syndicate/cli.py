@@ -134,10 +134,12 @@ def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     _setup_logging(True)
     report = build(site_file, BuildOptions(dry_run=True))
     extension = {"html": "html", "text": "txt", "markdown": "md"}[fmt]
-    data = report.rendered.get(f"syndicate/{slug}.{extension}")
+    path = f"syndicate/{slug}.{extension}"
+    data = report.rendered.get(path) if path != "syndicate/index.html" else None  # that one is the catalogue
     if data is None:
         site = load_site(site_file)
-        known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html"))
+        snippets = [p for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html") and p != "syndicate/index.html"]
+        known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in snippets)
         close = difflib.get_close_matches(slug, known, n=3)
         page = report.rendered.get(f"articles/{slug}/index.html")
         reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"

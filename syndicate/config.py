@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
 from .errors import Problems, SiteError, display_path, warn
 from .fields import Fields, parse_yaml
-from .model import Author, Reprint, Reprinted, Site, Syndication, remember_authors
+from .model import Author, Newsletter, Reprint, Reprinted, Site, Syndication, remember_authors
 from .reprints import shown_reprints
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "reprints",
+    "feed_items", "max_article_bytes", "syndication", "reprints", "newsletter",
 )
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
+NEWSLETTER_KEYS = ("name", "from", "reply_to", "address", "unsubscribe")
+# What each sending service writes in place of a reader's own unsubscribe link.
+UNSUBSCRIBE_PLACEHOLDERS = {"mailchimp": "*|UNSUB|*", "buttondown": "{{ unsubscribe_url }}", "listmonk": "{{ UnsubscribeURL }}"}
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -57,6 +62,7 @@ def load_site(site_file: Path | str) -> Site:
         timezone = "UTC"
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
+    newsletter = _load_newsletter(fields)
     reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
@@ -73,6 +79,7 @@ def load_site(site_file: Path | str) -> Site:
         feed_items=fields.integer("feed_items", 20),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
+        newsletter=newsletter,
         fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
         reprinted=reprinted,
     )
@@ -151,3 +158,38 @@ def _load_syndication(fields: Fields) -> Syndication:
         section.doc.problem(("syndication", "utm"), "'syndication.utm' must be true, false, or a mapping like {utm_source: newsletter}")
         return Syndication()
     return Syndication(utm={str(k): str(v) for k, v in sorted(utm.items())})
+
+
+def _load_newsletter(fields: Fields) -> Newsletter | None:
+    """The `newsletter` section; whether it is needed at all is decided by the issues."""
+    section = fields.mapping("newsletter")
+    if section is None:
+        return None
+    doc = section.doc
+    for key in section.unknown(NEWSLETTER_KEYS):
+        warn(doc.path, doc.line("newsletter", key), f"unknown key '{key}' in newsletter (known: {', '.join(NEWSLETTER_KEYS)})")
+    name = section.text("name", required=True)
+    sender = _mail_address(section, "from", required=True)
+    reply_to = _mail_address(section, "reply_to", required=False)
+    address = section.text("address", required=True)
+    unsubscribe = section.text("unsubscribe", required=True)
+    if re.fullmatch(r"[A-Za-z][\w-]*", unsubscribe) and unsubscribe.lower() not in UNSUBSCRIBE_PLACEHOLDERS:
+        doc.problem(("newsletter", "unsubscribe"), (
+            f"unknown sending service '{unsubscribe}' in newsletter.unsubscribe (use mailchimp, buttondown or listmonk, "
+            "or write the unsubscribe URL or placeholder your service fills in)"))
+    unsubscribe = UNSUBSCRIBE_PLACEHOLDERS.get(unsubscribe.lower(), unsubscribe)
+    return Newsletter(name=name, sender=sender, address=address, unsubscribe=unsubscribe, reply_to=reply_to)
+
+
+def _mail_address(section: Fields, key: str, *, required: bool) -> str:
+    """One e-mail address, bare or with a display name ("Digest <news@example.org>")."""
+    value = section.text(key, required=required)
+    if not value:
+        return ""
+    header = email.policy.default.header_factory({"from": "From", "reply_to": "Reply-To"}[key], value)
+    addresses: tuple[Any, ...] = getattr(header, "addresses", ())
+    if header.defects or len(addresses) != 1 or not addresses[0].domain or not addresses[0].username:
+        section.doc.problem(("newsletter", key), (
+            f"'newsletter.{key}' must be one e-mail address, like \"Service Digest <news@example.org>\", not '{value}'"))
+        return ""
+    return str(header)

@@ -81,6 +81,18 @@ class Reprinted:
 
 
 @dataclass(frozen=True, slots=True)
+class Newsletter:
+    """site.yaml `newsletter`: who sends the issues, where the sender can be found by post,
+    and what the sending service puts in place of each reader's unsubscribe link."""
+
+    name: str
+    sender: str  # `from`: "Name <address>", as the From header shows it
+    address: str  # the postal address every issue's footer carries
+    unsubscribe: str  # a URL or the service's placeholder (mailchimp -> *|UNSUB|*)
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -94,6 +106,7 @@ class Site:
     feed_items: int = 20
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
+    newsletter: Newsletter | None = None
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
     reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
 

@@ -8,7 +8,7 @@ site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` 
 <title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
 URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
 href)), `nav` (stand-alone pages, for the header), `stylesheet` (href of the theme's
-style.css), `show_drafts` (a preview build), `year`
+style.css), `show_drafts` (a preview build), `has_newsletter` (issues are built), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
@@ -18,7 +18,7 @@ None), `related` (list of Article), `offer` (Offer or None), `credit` (Original 
 the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
-404.html: nothing more.
+404.html: nothing more. catalogue.html: `listings` (each: `article`, `offer`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from . import __version__
 from .attribution import Statement
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import absolute_url, relative_url, relativize_root_paths
+from .urls import CATALOGUE, absolute_url, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
 
@@ -49,6 +49,7 @@ class Offer:
     commercial: str
     snippet: str  # the email-safe HTML copy, shown as text in a read-only box
     copies: Mapping[str, str]  # format -> site path of the copy
+    text: str = ""  # the plain-text copy: what the copy button puts beside the HTML on the clipboard
 
     @property
     def statement_html(self) -> Markup:
@@ -64,6 +65,7 @@ class PageContext:
     now: datetime
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
+    has_newsletter: bool = False  # issues are built: the header links to their archive
 
     def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         site = self.site
@@ -86,6 +88,7 @@ class PageContext:
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
             "show_drafts": self.show_drafts,
+            "has_newsletter": self.has_newsletter,
             "year": self.now.year,
             "version": __version__,
         }
@@ -164,6 +167,21 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
     context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
     return theme.render("404.html", context)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One syndicable article in the editors' catalogue: what it is, its terms, its copies."""
+
+    article: Article
+    offer: Offer
+
+
+def render_catalogue(theme: Theme, ctx: PageContext, listings: Sequence[Listing]) -> str:
+    """output/syndicate/index.html: every article an editor may reprint, newest first."""
+    description = f"Every article on {ctx.site.title} that you may reprint, with each author's terms and ready-made copies."
+    return theme.render("catalogue.html", ctx.common(CATALOGUE, f"Reprint catalogue | {ctx.site.title}", description,
+                                                     listings=list(listings)))
 
 
 def image_url(site: Site, image: str) -> str:

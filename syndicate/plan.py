@@ -18,11 +18,13 @@ from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, Problems, display_path
 from .model import Article, Page, Site, Tag
+from .newsletter import TEMPLATES as NEWSLETTER_TEMPLATES
+from .newsletter import Issue
 from .output import MARKER
 from .pages import STYLESHEET, PageContext, index_path, related_articles
 from .syndication import copy_paths
 from .theme import Theme
-from .urls import page_file
+from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, issue_files, page_file
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
 
@@ -45,16 +47,18 @@ class Fingerprints:
     base: str
     pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
     copies: str
+    newsletter: str  # the newsletter templates (content, e-mail, text, web version, archive)
 
 
 def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
-    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
+    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
                   *(f"{p.slug}\0{p.title}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "catalogue.html")}
     copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    return Fingerprints(base, pages, copies)
+    newsletter = digest(base, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES))
+    return Fingerprints(base, pages, copies, newsletter)
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -82,7 +86,7 @@ def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
 
 def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
                  near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-                 tags: dict[Tag, list[Article]]) -> list[Job]:
+                 tags: dict[Tag, list[Article]], issues: Sequence[Issue] = ()) -> list[Job]:
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
     base = fp.base
@@ -102,6 +106,9 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs.append(feeds_job(site, fp, articles))
     syndicable = [a for a in articles if a.is_syndicable]
     jobs.append(Job("manifest", "manifest", ("syndicate/index.json",), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
+    catalogue_key = digest(fp.pages["catalogue.html"], *(a.meta_hash for a in syndicable))
+    jobs.append(Job("catalogue", "catalogue", (page_file(CATALOGUE),), catalogue_key, "catalogue.html"))
+    jobs += issue_jobs(fp, issues, {a.slug: a for a in articles})
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
@@ -109,6 +116,22 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     for asset in content.assets:
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
+    return jobs
+
+
+def issue_jobs(fp: Fingerprints, issues: Sequence[Issue], by_slug: dict[str, Article]) -> list[Job]:
+    """A job per newsletter issue (its four files), and one for their archive and feed.
+
+    An issue's key holds its own bytes and, for each article, what the issue shows of it:
+    its listing fields and its bytes (a full issue carries the whole body)."""
+    jobs = []
+    for issue in issues:
+        shown = [by_slug[slug].meta_hash + by_slug[slug].source_hash for slug in issue.slugs]
+        key = digest(fp.newsletter, issue.source_hash, issue.name, repr(issue.is_draft), *shown)
+        jobs.append(Job("issue", issue.name, tuple(issue_files(issue.name).values()), key, issue.source))
+    if issues:
+        key = digest(fp.newsletter, *(job.key for job in jobs))
+        jobs.append(Job("newsletter", "newsletter", (page_file(NEWSLETTER_ARCHIVE), NEWSLETTER_FEED), key, "newsletter-archive.html"))
     return jobs
 
 
@@ -209,7 +232,7 @@ def in_document_order(content: Content, by_source: dict[str, list[Problem]]) -> 
 
 def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
                near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-               tags: dict[Tag, list[Article]]) -> list[Job]:
+               tags: dict[Tag, list[Article]], issues: Sequence[Issue] = ()) -> list[Job]:
     """The last build's jobs with the keys that show the renewed articles' bodies made again:
     their own pages and copies, the feeds and the feeds of their tags (listings show nothing
     of a body that their keys do not already cover)."""
@@ -221,4 +244,6 @@ def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Conte
             for tag in article.tags:
                 replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
     replaced["feeds", "feeds"] = feeds_job(site, fp, content.articles)
+    articles = {a.slug: a for a in content.articles}
+    replaced.update(((job.kind, job.name), job) for job in issue_jobs(fp, issues, articles))
     return [replaced.get((job.kind, job.name), job) for job in jobs]

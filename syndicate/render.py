@@ -16,14 +16,18 @@ from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
 from .model import Article, Asset, Site, Tag
+from .newsletter import Issue, issue_content, render_archive, render_issue, render_issue_feed, verify_issue
+from .newsletter import gate_problems as gate_issue
 from .output import Stage
 from .pages import (
     STYLESHEET,
+    Listing,
     Offer,
     PageContext,
     render_archive_page,
     render_article_page,
     render_author_page,
+    render_catalogue,
     render_index_page,
     render_not_found,
     render_page,
@@ -43,7 +47,7 @@ from .syndication import (
     verify_copy,
 )
 from .theme import Theme
-from .urls import absolute_url, page_file
+from .urls import absolute_url, issue_files, page_file
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
@@ -70,7 +74,7 @@ class Renderer:
     def __init__(self, site: Site, theme: Theme, ctx: PageContext, content: Content,
                  old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool,
                  near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-                 tags: dict[Tag, list[Article]]) -> None:
+                 tags: dict[Tag, list[Article]], issues: Sequence[Issue] = ()) -> None:
         self.site = site
         self.theme = theme
         self.ctx = ctx
@@ -89,6 +93,7 @@ class Renderer:
         self.assets = {a.path: a for a in content.assets}
         self.index_pages = index_pages(articles, site.per_page)
         self.by_author = by_author(site, articles)
+        self.issues = {issue.name: issue for issue in issues}
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, str] = {}
 
@@ -120,6 +125,9 @@ class Renderer:
                 keys += [a.body_key for a in feed_articles(self.content.articles, feed_items)]
             elif job.kind == "tag":
                 keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items)]
+            elif job.kind in ("issue", "newsletter"):
+                chosen = [self.issues[job.name]] if job.kind == "issue" else list(self.issues.values())
+                keys += [a.body_key for issue in chosen if issue.mode == "full" for a in self.issue_articles(issue)]
         self.content.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -167,7 +175,8 @@ class Renderer:
                 self._emit(result, paths[fmt], data)
             reprint = article.author.reprint
             assert reprint is not None and attribution.statement is not None
-            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths)
+            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths,
+                          text=copies["text"].decode())
         newer, older = self.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
                                    related=self.related[article.slug], offer=offer)
@@ -214,6 +223,46 @@ class Renderer:
     def _job_manifest(self, job: Job, result: JobResult) -> None:
         entries = [manifest_entry(self.site, a, self.attribution(a)) for a in self.content.articles if a.is_syndicable]
         self._emit(result, job.paths[0], render_manifest(self.site, entries))
+
+    def _job_catalogue(self, job: Job, result: JobResult) -> None:
+        listings = []
+        for article in self.content.articles:
+            attribution = self.attribution(article)
+            reprint = article.author.reprint
+            if article.is_syndicable and reprint is not None and attribution.statement is not None:
+                offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, "", copy_paths(article))
+                listings.append(Listing(article, offer))
+        self._emit(result, job.paths[0], render_catalogue(self.theme, self.ctx, listings).encode())
+
+    def issue_articles(self, issue: Issue) -> tuple[Article, ...]:
+        return tuple(self.by_slug[slug] for slug in issue.slugs)
+
+    def _job_issue(self, job: Job, result: JobResult) -> None:
+        """An issue's four files, through the gate: every article's link back and statements,
+        and the footer's name, postal address and unsubscribe link, in each part."""
+        issue = self.issues[job.name]
+        articles = self.issue_articles(issue)
+        files = render_issue(self.theme, self.ctx, issue, articles, self.content.bodies, self.attribution)
+        newsletter = self.site.newsletter
+        assert newsletter is not None
+        missing = verify_issue(issue, articles, newsletter, files, self.attribution, absolute_url(self.site.url, issue.path))
+        templates = dict(zip(issue_files(issue.name).values(), ("newsletter.html", "newsletter-email.html", "newsletter-email.txt"), strict=False))
+        for path, items in missing.items():
+            result.problems += gate_issue(issue, self.theme.shown(templates[path]), {path: items})
+        for path, data in files.items():
+            self._emit(result, path, data)
+
+    def _job_newsletter(self, job: Job, result: JobResult) -> None:
+        issues = list(self.issues.values())
+        self._emit(result, job.paths[0], render_archive(self.theme, self.ctx, issues).encode())
+
+        def content(issue: Issue) -> str:
+            return issue_content(self.theme, self.site, issue, self.issue_articles(issue), self.content.bodies, self.attribution)
+
+        def titles(issue: Issue) -> str:
+            return ", ".join(a.title for a in self.issue_articles(issue))
+
+        self._emit(result, job.paths[1], render_issue_feed(self.site, issues, content, titles))
 
     def _job_sitemap(self, job: Job, result: JobResult) -> None:
         self._emit(result, "sitemap.xml", render_sitemap(self.site, self.content, list(self.tags.values())))

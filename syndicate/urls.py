@@ -92,3 +92,21 @@ def contained_path(root: Path, relative: str) -> Path | None:
     resolved_root = root.resolve()
     target = (resolved_root / relative).resolve()
     return target if target.is_relative_to(resolved_root) else None
+
+
+# Newsletters and the editors' catalogue ---------------------------------------------------
+
+NEWSLETTER_ARCHIVE = "newsletter/"  # every issue, newest first
+NEWSLETTER_FEED = "newsletter/feed.xml"  # RSS 2.0 of the issues
+CATALOGUE = "syndicate/"  # every syndicable article with its terms and copies, for editors
+
+
+def issue_path(name: str) -> str:
+    """The site path of an issue's web version."""
+    return f"newsletter/{name}/"
+
+
+def issue_files(name: str) -> dict[str, str]:
+    """An issue's files by kind: its web version, e-mail HTML, plain-text part and message."""
+    folder = issue_path(name)
+    return {"web": f"{folder}index.html", "html": f"{folder}email.html", "text": f"{folder}email.txt", "eml": f"{folder}message.eml"}

@@ -66,10 +66,12 @@ def test_every_page_and_wrapped_snippet_is_valid_html(java: str, example_output:
     # The site's pages: everything but the snippets, which are fragments by design.
     site_copy = tmp_path / "site"
     shutil.copytree(example_output, site_copy, ignore=lambda folder, names: ["syndicate"] if Path(folder) == example_output else [])
+    (site_copy / "syndicate").mkdir()
+    shutil.copy2(example_output / "syndicate" / "index.html", site_copy / "syndicate" / "index.html")  # the catalogue is a page
     pages = sorted(site_copy.rglob("*.html"))
     assert len(pages) >= 10, f"expected the example site's pages, found {len(pages)}"
 
-    snippets = sorted((example_output / "syndicate").glob("*.html"))
+    snippets = sorted(p for p in (example_output / "syndicate").glob("*.html") if p.name != "index.html")  # index.html: the catalogue
     assert snippets, "the example site should have at least one syndicated HTML snippet"
     wrapped = tmp_path / "wrapped-snippets"
     wrapped.mkdir()
