@@ -12,7 +12,7 @@ same on every build (its date, Message-ID and boundary come from the issue, neve
 
 `verify_issue` is the integrity gate: every article's link back, every author's complete
 statement with each of its links once per article, and the footer's name, postal address
-and unsubscribe link, in both parts. `send_message` hands a built message to an SMTP server.
+and unsubscribe link, in both parts. Sending a built message is mail.py's job.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import difflib
 import email.policy
 import email.utils
 import re
-import smtplib
-import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -46,7 +44,7 @@ from .markup import html_to_text, render_markdown
 from .model import Article, Body, Newsletter, Original, Site
 from .pages import PageContext
 from .plaintext import WIDTH, html_to_plain_and_markdown
-from .syndication import _ATTRIBUTES, _TAGS, Attribution, sanitize, wrap_text
+from .syndication import _ATTRIBUTES, _TAGS, Attribution, copy_context, sanitize, wrap_text
 from .theme import Theme
 from .urls import (
     NEWSLETTER_ARCHIVE,
@@ -234,20 +232,25 @@ class Entry:
     statements: tuple[Markup, ...]  # every author's statement with active links
     statements_text: tuple[str, ...]  # the same in plain text, every URL written out
     summary_text: str  # the article's summary, wrapped for the plain-text part
+    image: str  # full mode: the lead image as an e-mail can show it (absolute, never SVG), or ""
+    image_alt: str
     credit: Original | None
 
 
 def issue_entries(site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                  attribution: Callable[[Article], Attribution]) -> list[Entry]:
-    """One entry per article of the issue (`articles`: the Article of each of its slugs)."""
+                  attribution: Callable[[Article], Attribution], assets: Collection[str]) -> list[Entry]:
+    """One entry per article of the issue (`articles`: the Article of each of its slugs);
+    `assets` (the site's other files) is where a raster twin of an SVG image is looked for."""
     entries = []
     for article in articles:
         found = attribution(article)
-        body, body_text = Markup(""), ""
+        body, body_text, image = Markup(""), "", ""
         if issue.mode == "full":
-            clean = sanitize(absolutize_root_paths(bodies[article.body_key].html, site.url), found.article_url, article.slug)
+            copy = copy_context(site, article, bodies[article.body_key], found, assets)
+            clean = sanitize(str(copy["body"]), found.article_url, article.slug)
             body = Markup(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', _demote_headings(clean)))
             body_text = html_to_plain_and_markdown(clean)[0]
+            image = copy["image"]
         author = article.author
         statements = (found.statement,) if found.statement else ()
         entries.append(Entry(
@@ -256,7 +259,7 @@ def issue_entries(site: Site, issue: Issue, articles: Sequence[Article], bodies:
             byline=author.name, body=body, body_text=body_text,
             statements=tuple(Markup(s.html) for s in statements),
             statements_text=tuple(wrap_text(s.text) for s in statements),
-            summary_text=wrap_text(article.summary),
+            summary_text=wrap_text(article.summary), image=image, image_alt=article.image_alt or article.title,
             credit=found.original,
         ))
     return entries
@@ -281,12 +284,12 @@ def _cleaner(base_url: str) -> nh3.Cleaner:
 
 
 def _content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-             attribution: Callable[[Article], Attribution]) -> tuple[dict[str, Any], Markup]:
+             attribution: Callable[[Article], Attribution], assets: Collection[str]) -> tuple[dict[str, Any], Markup]:
     """The templates' shared context, and the issue's content rendered and sanitized."""
     newsletter = site.newsletter
     assert newsletter is not None  # load_issues refuses issues without the settings
     issue_url = absolute_url(site.url, issue.path)
-    entries = issue_entries(site, issue, articles, bodies, attribution)
+    entries = issue_entries(site, issue, articles, bodies, attribution, assets)
     intro = sanitize(absolutize_root_paths(issue.intro_html, site.url), issue_url, "intro")
     context: dict[str, Any] = {
         "site": site, "newsletter": newsletter, "issue": issue, "entries": entries, "mode": issue.mode,
@@ -297,16 +300,16 @@ def _content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article]
 
 
 def issue_content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                  attribution: Callable[[Article], Attribution]) -> str:
+                  attribution: Callable[[Article], Attribution], assets: Collection[str]) -> str:
     """The issue's content alone (introduction and entries), sanitized: a feed item's body."""
-    return str(_content(theme, site, issue, articles, bodies, attribution)[1])
+    return str(_content(theme, site, issue, articles, bodies, attribution, assets)[1])
 
 
 def render_issue(theme: Theme, ctx: PageContext, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                 attribution: Callable[[Article], Attribution]) -> dict[str, bytes]:
+                 attribution: Callable[[Article], Attribution], assets: Collection[str]) -> dict[str, bytes]:
     """The issue's four files by output path: web version, e-mail HTML, plain text, message."""
     site = ctx.site
-    context, content = _content(theme, site, issue, articles, bodies, attribution)
+    context, content = _content(theme, site, issue, articles, bodies, attribution, assets)
     newsletter: Newsletter = context["newsletter"]
     files = issue_files(issue.name)
     page = ctx.common(issue.path, f"{issue.title} | {newsletter.name}", context["preheader"],
@@ -499,76 +502,3 @@ def render_issue_feed(site: Site, issues: Sequence[Issue], contents: Callable[[I
         entry.content(strip_controls(contents(issue)), type="html")
     data: bytes = fg.rss_str(pretty=True)
     return data
-
-
-# Sending ---------------------------------------------------------------------------------
-
-
-class SendError(Exception):
-    """Why a message could not be handed to the SMTP server, in one line."""
-
-
-def parse_server(value: str) -> tuple[str, int]:
-    """HOST:PORT (or HOST, port 25; [v6]:PORT) -> (host, port); ValueError when malformed."""
-    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?|([^:\s\[\]]+)(?::(\d+))?", value.strip())
-    if not match:
-        raise ValueError(f"'{value}' is not HOST:PORT")
-    host = match[1] or match[3]
-    port = int(match[2] or match[4] or 25)
-    if not 0 < port < 65536:
-        raise ValueError(f"port {port} is out of range")
-    return host, port
-
-
-def send_message(message: bytes, sender: str, recipient: str, host: str, port: int,
-                 user: str = "", password: str = "", timeout: float = 30) -> str:
-    """Send `message` to `recipient` through host:port; returns how it went, for the log.
-
-    Port 465 speaks TLS from the start; on any other port STARTTLS is used whenever the server
-    offers it. A login is only ever sent over an encrypted connection, or to this machine.
-    """
-    envelope_from = email.utils.parseaddr(sender)[1]
-    data = f"To: {recipient}\r\n".encode() + message
-    context = ssl.create_default_context()
-    where = f"{host}:{port}"
-    try:
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context) if port == 465 else smtplib.SMTP(host, port, timeout=timeout)
-        with smtp:
-            smtp.ehlo()
-            secure = port == 465
-            if not secure and smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
-                smtp.ehlo()
-                secure = True
-            if user:
-                if not secure and host not in ("localhost", "127.0.0.1", "::1"):
-                    raise SendError(f"{where} offers no STARTTLS: refusing to send the password unencrypted")
-                smtp.login(user, password)
-            refused = smtp.sendmail(envelope_from, [recipient], data)
-    except SendError:
-        raise
-    except smtplib.SMTPAuthenticationError as exc:
-        raise SendError(f"{where} refused the login for {user}: {_reply(exc)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        reasons = "; ".join(_reply_text(code, text) for code, text in exc.recipients.values())
-        raise SendError(f"{where} refused the recipient {recipient}: {reasons}") from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(f"{where} refused the message: {_reply(exc)}") from None
-    except ssl.SSLError as exc:
-        raise SendError(f"TLS with {where} failed: {exc.reason or exc}") from None
-    except (OSError, smtplib.SMTPException) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise SendError(f"cannot send through {where}: {reason}") from None
-    if refused:
-        raise SendError(f"{where} refused {', '.join(refused)}")
-    return f"sent to {recipient} through {where}" + (" (TLS)" if secure else "")
-
-
-def _reply(exc: smtplib.SMTPResponseException) -> str:
-    return _reply_text(exc.smtp_code, exc.smtp_error)
-
-
-def _reply_text(code: int, text: bytes | str) -> str:
-    message = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    return f"{code} {' '.join(message.split())}"
-

@@ -22,7 +22,7 @@ from .newsletter import TEMPLATES as NEWSLETTER_TEMPLATES
 from .newsletter import Issue
 from .output import MARKER
 from .pages import STYLESHEET, PageContext, index_path, related_articles
-from .syndication import copy_paths
+from .syndication import copy_paths, svg_warnings
 from .theme import Theme
 from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, issue_files, page_file
 
@@ -195,8 +195,8 @@ def output_paths(jobs: Sequence[Job]) -> set[str]:
 
 
 def check_links(content: Content, paths: set[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
-    """Internal links and anchors that lead nowhere, by document (all, or those in `only`):
-    warnings, errors with --strict."""
+    """Internal links and anchors that lead nowhere, and SVG images an article's syndicated
+    copies must leave out, by document (all, or those in `only`): warnings, errors with --strict."""
     documents: list[Article | Page] = [*content.articles, *content.pages]
     ids_by_file: dict[str, set[str]] = {}  # filled on the first link with an anchor: most sites have none
     found: dict[str, list[Problem]] = {}
@@ -218,6 +218,8 @@ def check_links(content: Content, paths: set[str], only: set[str] | None = None)
                 lines.append(Problem(document.source, 1, f"warning: link '{link}' points at a missing anchor '#{anchor}'"))
         if facts.missing_alt:
             lines.append(Problem(document.source, 1, f"warning: {facts.missing_alt} image(s) without alt text"))
+        if isinstance(document, Article) and document.is_syndicable:
+            lines += svg_warnings(document, facts.links, paths)
         if lines:
             found[document.source] = lines
     return found

@@ -166,7 +166,7 @@ class Renderer:
         offer = None
         if article.is_syndicable:
             attribution = self.attribution(article)
-            copies = render_copies(self.theme, self.site, article, body, attribution)
+            copies = render_copies(self.theme, self.site, article, body, attribution, self.assets)
             paths = copy_paths(article)
             templates = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
             for fmt, data in copies.items():
@@ -242,7 +242,7 @@ class Renderer:
         and the footer's name, postal address and unsubscribe link, in each part."""
         issue = self.issues[job.name]
         articles = self.issue_articles(issue)
-        files = render_issue(self.theme, self.ctx, issue, articles, self.content.bodies, self.attribution)
+        files = render_issue(self.theme, self.ctx, issue, articles, self.content.bodies, self.attribution, self.assets)
         newsletter = self.site.newsletter
         assert newsletter is not None
         missing = verify_issue(issue, articles, newsletter, files, self.attribution, absolute_url(self.site.url, issue.path))
@@ -257,7 +257,7 @@ class Renderer:
         self._emit(result, job.paths[0], render_archive(self.theme, self.ctx, issues).encode())
 
         def content(issue: Issue) -> str:
-            return issue_content(self.theme, self.site, issue, self.issue_articles(issue), self.content.bodies, self.attribution)
+            return issue_content(self.theme, self.site, issue, self.issue_articles(issue), self.content.bodies, self.attribution, self.assets)
 
         def titles(issue: Issue) -> str:
             return ", ".join(a.title for a in self.issue_articles(issue))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -25,7 +25,7 @@ from .errors import Problem
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
-from .urls import absolute_url, absolutize_root_paths, add_query
+from .urls import CATALOGUE, absolute_url, absolutize_root_paths, add_query, page_file
 
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
 _TAGS = {
@@ -43,6 +43,9 @@ _ATTRIBUTES = {
     "ol": {"start"},
 }
 _IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)")
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r"""\ssrc=(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
+RASTER_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif")  # what every e-mail client shows; SVG it does not
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
 
 
@@ -95,13 +98,71 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
     return _snippet_cleaner(article_url, slug).clean(html)
 
 
-def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
-    """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
+def is_svg(src: str) -> bool:
+    return src.split("?", 1)[0].split("#", 1)[0].lower().endswith((".svg", ".svgz"))
+
+
+def raster_image(src: str, assets: Collection[str]) -> str | None:
+    """What an e-mail can show for an image: itself unless it is SVG, else a PNG, JPEG or GIF
+    of the same name beside it under content/ (`assets`: their paths), else None."""
+    if not is_svg(src):
+        return src
+    if src.startswith("/"):
+        stem = src.split("?", 1)[0].rsplit(".", 1)[0]
+        for extension in RASTER_EXTENSIONS:
+            if (stem + extension).lstrip("/") in assets:
+                return stem + extension
+    return None
+
+
+def email_images(html: str, assets: Collection[str]) -> str:
+    """Every SVG <img> replaced by its raster twin, or left out when it has none (see
+    `svg_warnings`): most inboxes show an SVG as a broken image."""
+
+    def swap(match: re.Match[str]) -> str:
+        src = _SRC.search(match[0])
+        if src is None or not is_svg(src[2]):
+            return match[0]
+        raster = raster_image(src[2], assets)
+        return match[0].replace(src[0], f" src={src[1]}{raster}{src[1]}", 1) if raster else ""
+
+    return _IMG.sub(swap, html)
+
+
+def svg_warnings(article: Article, links: Sequence[str], assets: Collection[str]) -> list[Problem]:
+    """The SVG images an article's copies leave out, each once: the lead image (at the line of
+    `image`) and any in the body without a raster twin beside them."""
+    found = []
+    if article.image and raster_image(article.image, assets) is None:
+        found.append(Problem(article.source, 1, (
+            f"warning: lead image '{article.image.lstrip('/')}' is SVG, which e-mail clients do not show: its syndicated "
+            f"copies carry no lead image (put a PNG or JPEG of the same name beside it to use that)")))
+    for link in dict.fromkeys(links):
+        if link != article.image and is_svg(link) and raster_image(link, assets) is None:
+            found.append(Problem(article.source, 1, (
+                f"warning: image '{link.lstrip('/')}' is SVG, which e-mail clients do not show: the syndicated copies "
+                "leave it out (put a PNG or JPEG of the same name beside it to use that)")))
+    return found
+
+
+def copy_context(site: Site, article: Article, body: Body, attribution: Attribution,
+                 assets: Collection[str] = ()) -> dict[str, Any]:
+    """The context of snippet.html, snippet.txt and snippet.md (all overridable templates).
+
+    `image` is the lead image as an e-mail can show it (absolute URL), or "" when there is
+    none, when it is SVG with no raster twin in `assets`, or when the body shows it already."""
     author = article.author
+    html = email_images(body.html, assets)
+    lead = raster_image(article.image, assets) if article.image else None
+    image = absolute_url(site.url, lead.lstrip("/")) if lead and lead.startswith("/") else lead or ""
+    if lead and f'src="{lead}"' in html:
+        image = ""
     return {
         "site": site,
         "article": article,
-        "body": Markup(absolutize_root_paths(body.html, site.url)),
+        "body": Markup(absolutize_root_paths(html, site.url)),
+        "image": image,
+        "image_alt": article.image_alt or article.title,
         "attribution": attribution,
         "statement": attribution.statement_html,
         "author_url": author.url or absolute_url(site.url, f"authors/{author.id}/"),
@@ -109,10 +170,11 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
     }
 
 
-def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
+                  assets: Collection[str] = ()) -> dict[str, bytes]:
     """The three copies of one article, sanitized, inlined and verified. Raises nothing:
     the gate's problems are returned by `verify_copies` for the build to report together."""
-    context = copy_context(site, article, body, attribution)
+    context = copy_context(site, article, body, attribution, assets)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
@@ -242,5 +304,6 @@ def manifest_entry(site: Site, article: Article, attribution: Attribution) -> di
 
 
 def render_manifest(site: Site, entries: Sequence[dict[str, Any]]) -> bytes:
-    data = {"site": {"title": site.title, "url": site.url}, "articles": list(entries)}
+    # `catalogue`: the same list as a page for people, relative to the output folder like `html`.
+    data = {"site": {"title": site.title, "url": site.url}, "catalogue": page_file(CATALOGUE), "articles": list(entries)}
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
