@@ -45,6 +45,7 @@ from .plan import (
     tag_index,
 )
 from .render import Renderer
+from .syndication import raster_twins
 from .theme import Theme
 
 
@@ -227,7 +228,7 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
-    fp = fingerprints(site, theme, ctx)
+    fp = fingerprints(site, theme, ctx, raster_twins([a.path for a in content.assets]))
     jobs = plan_outputs(site, content, theme, fp, near, related, tags, issues)
     check_clashes(jobs, out_dir, site)
     paths = output_paths(jobs)

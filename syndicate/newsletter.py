@@ -320,7 +320,7 @@ def render_issue(theme: Theme, ctx: PageContext, issue: Issue, articles: Sequenc
     web = theme.render("newsletter.html", page)
     css = Markup(theme.sources.get("newsletter-email.css", ""))
     document = theme.render("newsletter-email.html", {**context, "content": content, "css": css, "spacer": _SPACER})
-    html = _charset_first(css_inline.CSSInliner(keep_at_rules=True, apply_width_attributes=True).inline(document))
+    html = _charset_first(css_inline.CSSInliner(keep_at_rules=True, apply_width_attributes=True).inline(document)).rstrip() + "\n"
     intro_text = html_to_plain_and_markdown(str(context["intro"]))[0] if context["intro"].strip() else ""
     text = theme.render("newsletter-email.txt", {**context, "intro": intro_text, "width": WIDTH})
     text = "\n".join(line.rstrip() for line in text.strip().split("\n")) + "\n"

@@ -50,14 +50,15 @@ class Fingerprints:
     newsletter: str  # the newsletter templates (content, e-mail, text, web version, archive)
 
 
-def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
+def fingerprints(site: Site, theme: Theme, ctx: PageContext, twins: Sequence[str] = ()) -> Fingerprints:
+    """`twins`: the raster images that stand in for SVGs in copies (syndication.raster_twins)."""
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
                   *(f"{p.slug}\0{p.title}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
         "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "catalogue.html")}
     copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
-                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    newsletter = digest(base, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES))
+                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"), *twins)
+    newsletter = digest(base, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins)
     return Fingerprints(base, pages, copies, newsletter)
 
 
@@ -126,7 +127,8 @@ def issue_jobs(fp: Fingerprints, issues: Sequence[Issue], by_slug: dict[str, Art
     its listing fields and its bytes (a full issue carries the whole body)."""
     jobs = []
     for issue in issues:
-        shown = [by_slug[slug].meta_hash + by_slug[slug].source_hash for slug in issue.slugs]
+        # A summary shows each article's listing fields; a full issue its whole body too.
+        shown = [by_slug[slug].meta_hash + (by_slug[slug].source_hash if issue.mode == "full" else "") for slug in issue.slugs]
         key = digest(fp.newsletter, issue.source_hash, issue.name, repr(issue.is_draft), *shown)
         jobs.append(Job("issue", issue.name, tuple(issue_files(issue.name).values()), key, issue.source))
     if issues:

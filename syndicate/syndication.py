@@ -115,6 +115,13 @@ def raster_image(src: str, assets: Collection[str]) -> str | None:
     return None
 
 
+def raster_twins(assets: Collection[str]) -> list[str]:
+    """The PNG, JPEG and GIF files that stand in for an SVG beside them, sorted: when this
+    list changes, every copy that shows one of those images must be made again."""
+    svgs = {path.rsplit(".", 1)[0] for path in assets if is_svg(path)}
+    return sorted(path for path in assets if path.lower().endswith(RASTER_EXTENSIONS) and path.rsplit(".", 1)[0] in svgs)
+
+
 def email_images(html: str, assets: Collection[str]) -> str:
     """Every SVG <img> replaced by its raster twin, or left out when it has none (see
     `svg_warnings`): most inboxes show an SVG as a broken image."""
