@@ -37,7 +37,7 @@ from syndicate.config import load_site
 from syndicate.errors import SiteError
 from syndicate.model import Site
 
-from .browser_support import EXAMPLE_SITE, NOW, build_example, launched_chromium
+from .browser_support import AXE_JS, EXAMPLE_SITE, NOW, build_example, launched_chromium, require_node_module, serve
 from .conftest import BASIC_SITE, article, build_site, tree
 
 REPO = EXAMPLE_SITE.parent
@@ -633,3 +633,23 @@ def test_issues_fit_narrow_screens(chromium: Any, example_output: Path, file: st
             assert (background == "rgb(26, 29, 34)") == (scheme == "dark"), background
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", [f"/newsletter/{FULL}/", f"/newsletter/{SUMMARY}/", "/newsletter/", "/syndicate/"])
+def test_issue_pages_and_catalogue_have_no_serious_accessibility_violations(chromium: Any, example_output: Path, path: str,
+                                                                            scheme: str) -> None:
+    axe = require_node_module(AXE_JS)
+    context = chromium.new_context(viewport={"width": 1200, "height": 900}, color_scheme=scheme)
+    try:
+        with serve(example_output) as base_url:
+            page = context.new_page()
+            page.goto(base_url + path)
+            page.add_script_tag(path=str(axe))
+            results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        context.close()
+    serious = [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in results["violations"]
+               if v.get("impact") in ("serious", "critical")]
+    assert not serious, f"{path} ({scheme}): {serious}"
