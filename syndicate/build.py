@@ -230,7 +230,7 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx, raster_twins([a.path for a in content.assets]))
     jobs = plan_outputs(site, content, theme, fp, near, related, tags, issues)
-    check_clashes(jobs, out_dir, site)
+    check_clashes(jobs, out_dir, site, content)
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))

@@ -130,6 +130,7 @@ def check_command(site_file: Path, strict: bool) -> None:
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
     from .config import load_site
+    from .urls import article_file_matcher
 
     _setup_logging(True)
     report = build(site_file, BuildOptions(dry_run=True))
@@ -141,7 +142,8 @@ def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
         snippets = [p for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html") and p != "syndicate/index.html"]
         known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in snippets)
         close = difflib.get_close_matches(slug, known, n=3)
-        page = report.rendered.get(f"articles/{slug}/index.html")
+        matcher = article_file_matcher(site.permalinks.article, slug)
+        page = any(matcher.match(path) for path in report.rendered)
         reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"
         hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
         raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])

@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .attribution import check_statement
 from .errors import Problems, SiteError, display_path, warn
 from .fields import Fields, parse_yaml
-from .model import Author, Newsletter, Reprint, Reprinted, Site, Syndication, remember_authors
+from .model import Author, Newsletter, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
 from .reprints import shown_reprints
+from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "reprints", "newsletter",
+    "feed_items", "max_article_bytes", "syndication", "reprints", "permalinks", "newsletter",
 )
+PERMALINK_KEYS = ("article",)
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
 NEWSLETTER_KEYS = ("name", "from", "reply_to", "address", "unsubscribe")
@@ -63,6 +65,7 @@ def load_site(site_file: Path | str) -> Site:
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
     newsletter = _load_newsletter(fields)
+    permalinks = _load_permalinks(fields)
     reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
@@ -80,6 +83,7 @@ def load_site(site_file: Path | str) -> Site:
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
         newsletter=newsletter,
+        permalinks=permalinks,
         fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
         reprinted=reprinted,
     )
@@ -160,6 +164,19 @@ def _load_syndication(fields: Fields) -> Syndication:
     return Syndication(utm={str(k): str(v) for k, v in sorted(utm.items())})
 
 
+def _load_permalinks(fields: Fields) -> Permalinks:
+    section = fields.mapping("permalinks")
+    if section is None:
+        return Permalinks()
+    for key in section.unknown(PERMALINK_KEYS):
+        section.doc.problem(("permalinks", key), f"unknown key 'permalinks.{key}' (known: {', '.join(PERMALINK_KEYS)})")
+    # A leading '/' is how Jekyll and Hugo write theirs: the same path, relative to the site's url.
+    pattern = section.text("article", default=DEFAULT_ARTICLE_PERMALINK).removeprefix("/")
+    problem = permalink_problem(pattern)
+    if problem is not None:
+        section.doc.problem(("permalinks", "article"), problem)
+        return Permalinks()
+    return Permalinks(article=pattern)
 def _load_newsletter(fields: Fields) -> Newsletter | None:
     """The `newsletter` section; whether it is needed at all is decided by the issues."""
     section = fields.mapping("newsletter")

@@ -251,14 +251,12 @@ def issue_entries(site: Site, issue: Issue, articles: Sequence[Article], bodies:
             body = Markup(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', _demote_headings(clean)))
             body_text = html_to_plain_and_markdown(clean)[0]
             image = copy["image"]
-        author = article.author
-        statements = (found.statement,) if found.statement else ()
         entries.append(Entry(
             article=article, url=found.backlink, article_url=found.article_url,
-            authors=((author.name, author.url or absolute_url(site.url, f"authors/{author.id}/")),),
-            byline=author.name, body=body, body_text=body_text,
-            statements=tuple(Markup(s.html) for s in statements),
-            statements_text=tuple(wrap_text(s.text) for s in statements),
+            authors=tuple((a.name, a.url or absolute_url(site.url, f"authors/{a.id}/")) for a in article.authors),
+            byline=article.author_names, body=body, body_text=body_text,
+            statements=tuple(Markup(s.html) for s in found.statements),
+            statements_text=tuple(wrap_text(s.text) for s in found.statements),
             summary_text=wrap_text(article.summary), image=image, image_alt=article.image_alt or article.title,
             credit=found.original,
         ))
@@ -409,12 +407,11 @@ def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: Ca
         if (found.backlink not in text) if plain else (found.backlink not in hrefs):
             missing.append(f"the link back to {found.article_url}")
         if issue.mode == "summary":
-            if _fold(article.author.name) not in text:
-                missing.append(f"the name of {article.slug}'s author {article.author.name}")
+            missing += [f"the name of {article.slug}'s author {a.name}" for a in article.authors if _fold(a.name) not in text]
             continue
         if found.original and ((found.original.url not in text) if plain else (found.original.url not in hrefs)):
             missing.append(f"the credit link to the original post {found.original.url}")
-        for statement in (found.statement,) if found.statement else ():
+        for statement in found.statements:
             key = _fold(statement.text if plain else statement.visible_text)
             needed[key] = needed.get(key, 0) + 1
             for segment in statement.segments:

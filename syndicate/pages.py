@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from markupsafe import Markup
@@ -35,25 +36,51 @@ from . import __version__
 from .attribution import Statement
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import CATALOGUE, absolute_url, relative_url, relativize_root_paths
+from .urls import CATALOGUE, absolute_url, alias_file, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
 
 
 @dataclass(frozen=True, slots=True)
-class Offer:
-    """The reprint offer shown on an article page, and the ready copy for the republish box."""
+class Terms:
+    """One author's reprint terms as the offer shows them."""
 
+    author: Author
     preamble: str
     statement: Statement
     commercial: str
-    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
-    copies: Mapping[str, str]  # format -> site path of the copy
-    text: str = ""  # the plain-text copy: what the copy button puts beside the HTML on the clipboard
 
     @property
     def statement_html(self) -> Markup:
         return Markup(self.statement.html)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The reprint offer shown on an article page (each author's terms, in the order listed),
+    and the ready copy for the republish box."""
+
+    terms: tuple[Terms, ...]
+    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
+    copies: Mapping[str, str]  # format -> site path of the copy
+    text: str = ""  # the plain-text copy: what the copy button puts beside the HTML on the clipboard
+
+    # The first author's terms, for templates written before articles had co-authors.
+    @property
+    def preamble(self) -> str:
+        return self.terms[0].preamble
+
+    @property
+    def statement(self) -> Statement:
+        return self.terms[0].statement
+
+    @property
+    def commercial(self) -> str:
+        return self.terms[0].commercial
+
+    @property
+    def statement_html(self) -> Markup:
+        return self.terms[0].statement_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +192,7 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
+    context["feeds"] = [(kind, title, absolute_url(ctx.site.url, href)) for kind, title, href in context["feeds"]]
     context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
     return theme.render("404.html", context)
 
@@ -182,6 +210,23 @@ def render_catalogue(theme: Theme, ctx: PageContext, listings: Sequence[Listing]
     description = f"Every article on {ctx.site.title} that you may reprint, with each author's terms and ready-made copies."
     return theme.render("catalogue.html", ctx.common(CATALOGUE, f"Reprint catalogue | {ctx.site.title}", description,
                                                      listings=list(listings)))
+def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
+    """The page left at an old address: browsers follow the refresh at once, search engines
+    the canonical link, and anyone else the visible link. Links are relative, so it works
+    in the preview and under any deploy path; no template, so no theme can drop the way on."""
+    href = escape(relative_url(alias_file(alias), target))
+    name = escape(title)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(site.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Moved: {name}</title>\n"
+        f'<link rel="canonical" href="{escape(canonical)}">\n'
+        '<meta name="robots" content="noindex">\n'
+        f'<meta http-equiv="refresh" content="0; url={href}">\n'
+        "</head>\n<body>\n"
+        f'<p>This page has moved to <a href="{href}">{name}</a>.</p>\n'
+        "</body>\n</html>\n"
+    )
 
 
 def image_url(site: Site, image: str) -> str:
@@ -189,6 +234,8 @@ def image_url(site: Site, image: str) -> str:
 
 
 def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
+    people = [{"@type": "Person", "name": a.name, **({"url": a.url} if a.url else {})} for a in article.authors]
+    holders = [{"@type": "Person", "name": a.name} for a in article.authors]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -196,8 +243,8 @@ def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
         "description": article.summary,
         "datePublished": article.date.isoformat(),
         "dateModified": (article.updated or article.date).isoformat(),
-        "author": {"@type": "Person", "name": article.author.name, **({"url": article.author.url} if article.author.url else {})},
-        "copyrightHolder": {"@type": "Person", "name": article.author.name},
+        "author": people if len(people) > 1 else people[0],
+        "copyrightHolder": holders if len(holders) > 1 else holders[0],
         "publisher": {"@type": "Organization", "name": site.title, "url": site.url},
         "mainEntityOfPage": absolute_url(site.url, article.path),
         "url": absolute_url(site.url, article.path),

@@ -24,9 +24,10 @@ from .output import MARKER
 from .pages import STYLESHEET, PageContext, index_path, related_articles
 from .syndication import copy_paths, svg_warnings
 from .theme import Theme
-from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, issue_files, page_file
+from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, absolute_url, alias_file, issue_files, page_file, redirect_line
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
+REDIRECTS = "_redirects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
     in_feeds = feed_articles(articles, site.feed_items)
-    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({a.author.name for a in in_feeds}))
+    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({w.name for a in in_feeds for w in a.authors}))
     return Job("feeds", "feeds", FEED_FILES, key, "feeds")
 
 
@@ -94,6 +95,7 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs = [article_job(fp, article, near, related) for article in articles]
     for page in content.pages:
         jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp.pages["page.html"], page.source_hash), page.source))
+    jobs += alias_jobs(site, content, base)
     chunks = index_pages(articles, site.per_page)
     for number, chunk in enumerate(chunks, start=1):
         key = digest(fp.pages["index.html"], str(number), str(len(chunks)), *(a.meta_hash for a in chunk))
@@ -115,6 +117,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
     jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
     for asset in content.assets:
+        if asset.path == REDIRECTS and any(job.kind == "redirects" for job in jobs):
+            continue  # the site's own _redirects opens the one the build writes
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
@@ -137,6 +141,31 @@ def issue_jobs(fp: Fingerprints, issues: Sequence[Issue], by_slug: dict[str, Art
     return jobs
 
 
+def alias_jobs(site: Site, content: Content, base: str) -> list[Job]:
+    """A redirect page for every old address of a document, and `_redirects` listing them all
+    (after the lines of the site's own content/_redirects, when it has one)."""
+    jobs = []
+    lines = []
+    documents: list[Article | Page] = [*content.articles, *content.pages]
+    for document in documents:
+        for alias in document.aliases:
+            key = digest(base, "alias", alias, document.path, document.title, canonical_url(site, document))
+            jobs.append(Job("alias", alias, (alias_file(alias),), key, document.source))
+            lines.append(redirect_line(site.url, alias, document.path))
+    if lines:
+        own = next((a for a in content.assets if a.path == REDIRECTS), None)
+        stamp = f"{own.size}\0{own.mtime_ns}" if own else ""
+        jobs.append(Job("redirects", REDIRECTS, (REDIRECTS,), digest(base, stamp, *sorted(lines)), "aliases"))
+    return jobs
+
+
+def canonical_url(site: Site, document: Article | Page) -> str:
+    """The page's canonical link: its site URL, or the original post of a republished article."""
+    if isinstance(document, Article) and document.original:
+        return document.original.url
+    return absolute_url(site.url, document.path)
+
+
 def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
     """The newest articles a feed carries; an article with `syndicate: false` never is one."""
     return [a for a in articles if a.syndicate][:limit]
@@ -152,7 +181,8 @@ def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article
     """Every author in site.yaml with their articles, newest first (possibly none)."""
     found: dict[str, list[Article]] = {author_id: [] for author_id in site.authors}
     for article in articles:
-        found[article.author.id].append(article)
+        for author in article.authors:
+            found[author.id].append(article)
     return found
 
 
@@ -177,19 +207,37 @@ def tag_index(articles: Sequence[Article]) -> dict[Tag, list[Article]]:
     return {tag: members for _slug, (tag, members) in sorted(found.items())}
 
 
-def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site) -> None:
-    """Two outputs claiming one path is one problem that names both sources."""
-    owners: dict[str, str] = {}
+def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site, content: Content | None = None) -> None:
+    """Two outputs claiming one path is one problem that names both sources; an old address
+    (`aliases`) that would replace a page of the site, or another's old address, is named as such."""
+    owners: dict[str, Job] = {}
     problems = Problems()
-    for job in jobs:
+    documents: list[Article | Page] = [*content.articles, *content.pages] if content else []
+    lines = {d.source: d.aliases_line for d in documents}
+    for job in sorted(jobs, key=lambda j: j.kind == "alias"):  # stable: an alias is the one to blame
         for path in job.paths:
+            owner = owners.get(path)
+            folder = next((f for f in _folders(path) if f in owners), None) if job.kind == "alias" else None
             if path == MARKER or path.startswith(".syndicate-stage"):
                 problems.add(job.source, 1, f"'{path}' is reserved for syndicate's own use")
-            elif path in owners:
-                problems.add(job.source, 1, f"output '{path}' is also written by {owners[path]}; rename one of them")
+            elif folder is not None:
+                problems.add(job.source, lines.get(job.source, 1), (
+                    f"alias '/{job.name}' needs a folder where '{folder}' is written by {owners[folder].source}; remove it"))
+            elif owner is not None and job.kind == "alias":
+                what = (f"is also an alias of {owner.source}" if owner.kind == "alias"
+                        else f"would replace '{path}', written by {owner.source}")
+                problems.add(job.source, lines.get(job.source, 1), f"alias '/{job.name}' {what}; remove it")
+            elif owner is not None:
+                problems.add(job.source, 1, f"output '{path}' is also written by {owner.source}; rename one of them")
             else:
-                owners[path] = job.source
+                owners[path] = job
     problems.raise_if_any()
+
+
+def _folders(path: str) -> list[str]:
+    """Every folder a file needs: "a/b/index.html" needs "a" and "a/b"."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 def output_paths(jobs: Sequence[Job]) -> set[str]:

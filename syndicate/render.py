@@ -15,7 +15,7 @@ from .cache import content_hash, digest
 from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
-from .model import Article, Asset, Site, Tag
+from .model import Article, Asset, Page, Site, Tag
 from .newsletter import Issue, issue_content, render_archive, render_issue, render_issue_feed, verify_issue
 from .newsletter import gate_problems as gate_issue
 from .output import Stage
@@ -24,6 +24,7 @@ from .pages import (
     Listing,
     Offer,
     PageContext,
+    Terms,
     render_archive_page,
     render_article_page,
     render_author_page,
@@ -31,10 +32,11 @@ from .pages import (
     render_index_page,
     render_not_found,
     render_page,
+    render_redirect,
     render_tag_page,
 )
 from .parallel import parallel_map, progress_bar
-from .plan import FEED_FILES, Job, by_author, feed_articles, index_pages
+from .plan import FEED_FILES, REDIRECTS, Job, by_author, canonical_url, feed_articles, index_pages
 from .syndication import (
     Attribution,
     build_attribution,
@@ -47,7 +49,7 @@ from .syndication import (
     verify_copy,
 )
 from .theme import Theme
-from .urls import absolute_url, issue_files, page_file
+from .urls import absolute_url, issue_files, page_file, redirect_line
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
@@ -91,6 +93,8 @@ class Renderer:
         self.by_slug = {a.slug: a for a in articles}
         self.pages = {p.slug: p for p in content.pages}
         self.assets = {a.path: a for a in content.assets}
+        documents: list[Article | Page] = [*articles, *content.pages]
+        self.documents = {d.source: d for d in documents}
         self.index_pages = index_pages(articles, site.per_page)
         self.by_author = by_author(site, articles)
         self.issues = {issue.name: issue for issue in issues}
@@ -173,10 +177,7 @@ class Renderer:
                 missing = verify_copy(data.decode(), fmt, attribution)
                 result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
                 self._emit(result, paths[fmt], data)
-            reprint = article.author.reprint
-            assert reprint is not None and attribution.statement is not None
-            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths,
-                          text=copies["text"].decode())
+            offer = Offer(self.terms(article), copies["html"].decode(), paths, text=copies["text"].decode())
         newer, older = self.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
                                    related=self.related[article.slug], offer=offer)
@@ -224,14 +225,16 @@ class Renderer:
         entries = [manifest_entry(self.site, a, self.attribution(a)) for a in self.content.articles if a.is_syndicable]
         self._emit(result, job.paths[0], render_manifest(self.site, entries))
 
+    def terms(self, article: Article) -> tuple[Terms, ...]:
+        """Each author's terms, in the order the article lists them (it must be syndicable)."""
+        terms = []
+        for author, statement in zip(article.authors, self.attribution(article).statements, strict=True):
+            assert author.reprint is not None  # syndicable: every author has terms
+            terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
+        return tuple(terms)
+
     def _job_catalogue(self, job: Job, result: JobResult) -> None:
-        listings = []
-        for article in self.content.articles:
-            attribution = self.attribution(article)
-            reprint = article.author.reprint
-            if article.is_syndicable and reprint is not None and attribution.statement is not None:
-                offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, "", copy_paths(article))
-                listings.append(Listing(article, offer))
+        listings = [Listing(a, Offer(self.terms(a), "", copy_paths(a))) for a in self.content.articles if a.is_syndicable]
         self._emit(result, job.paths[0], render_catalogue(self.theme, self.ctx, listings).encode())
 
     def issue_articles(self, issue: Issue) -> tuple[Article, ...]:
@@ -268,6 +271,17 @@ class Renderer:
         self._emit(result, "sitemap.xml", render_sitemap(self.site, self.content, list(self.tags.values())))
         robots = f"User-agent: *\nAllow: /\n\nSitemap: {absolute_url(self.site.url, 'sitemap.xml')}\n"
         self._emit(result, "robots.txt", robots.encode())
+
+    def _job_alias(self, job: Job, result: JobResult) -> None:
+        document = self.documents[job.source]
+        html = render_redirect(self.site, job.name, document.path, document.title, canonical_url(self.site, document))
+        self._emit(result, job.paths[0], html.encode())
+
+    def _job_redirects(self, job: Job, result: JobResult) -> None:
+        own = self.assets.get(REDIRECTS)
+        lines = sorted(redirect_line(self.site.url, alias, d.path) for d in self.documents.values() for alias in d.aliases)
+        head = own.source.read_bytes().rstrip(b"\n") + b"\n" if own is not None else b""
+        self._emit(result, job.paths[0], head + ("\n".join(lines) + "\n").encode())
 
     def _job_404(self, job: Job, result: JobResult) -> None:
         self._emit(result, "404.html", render_not_found(self.theme, self.ctx).encode())

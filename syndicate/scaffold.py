@@ -171,7 +171,8 @@ def _same_slug(site: Site, slug: str) -> Path | None:
     if not site.content_dir.is_dir():
         return None
     pages, issues = site.content_dir / "pages", site.content_dir / "newsletters"
-    found = (p for p in sorted(site.content_dir.rglob(f"{slug}.md")) if not p.is_relative_to(pages) and not p.is_relative_to(issues))
+    found = (p for p in sorted([*site.content_dir.rglob(f"{slug}.md"), *site.content_dir.rglob(f"{slug}.markdown")])
+             if not p.is_relative_to(pages) and not p.is_relative_to(issues))
     return next(found, None)
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 
 from syndicate.attribution import parse_statement
 from syndicate.config import load_site
 
-from .conftest import TINY
+from .conftest import TINY, article, build_site
 
 BASE = "https://notes.example.org/counter/"
 # Published, syndicate not false, newest first: greeting (2025-03-04), waiting (2025-02-01), borrowed (2024-11-11), chairs.
@@ -96,3 +98,27 @@ def test_drafts_future_and_unsyndicated_stay_out(built_tiny: Path) -> None:
     feeds = "".join((built_tiny / n).read_text() for n in ("feed.xml", "atom.xml", "feed.json"))
     assert "A Note Not For Reprint" not in feeds
     assert not (built_tiny / "articles/draft").exists()
+
+
+def test_updated_date_shows_everywhere(write_site: Callable[..., Path]) -> None:
+    site = write_site({
+        "content/a.md": article("Revised", date="2024-05-01", updated="2024-06-30T10:00:00+02:00"),
+        "content/b.md": article("Unrevised", date="2024-05-02"),
+    })
+    build_site(site)
+    out = site.parent / "output"
+    atom = feedparser.parse((out / "atom.xml").read_bytes())
+    revised = next(e for e in atom.entries if e.title == "Revised")
+    assert revised.updated == "2024-06-30T10:00:00+02:00" and revised.published.startswith("2024-05-01")
+    assert atom.feed.updated == "2024-06-30T10:00:00+02:00"  # the newest change, not the newest article
+    items = {i["title"]: i for i in json.loads((out / "feed.json").read_text())["items"]}
+    assert items["Revised"]["date_modified"] == "2024-06-30T10:00:00+02:00"
+    assert items["Unrevised"]["date_modified"] == items["Unrevised"]["date_published"]
+    page = lxml.html.parse(str(out / "articles/a/index.html")).getroot()
+    json_ld = json.loads(page.find(".//script[@type='application/ld+json']").text)
+    assert json_ld["dateModified"] == "2024-06-30T10:00:00+02:00"
+    byline = " ".join(page.find_class("byline")[0].text_content().split())
+    assert byline.endswith("Updated 30 June 2024")
+    assert page.find(".//meta[@property='article:modified_time']").get("content") == "2024-06-30T10:00:00+02:00"
+    assert "Updated" not in lxml.html.parse(str(out / "articles/b/index.html")).getroot().find_class("byline")[0].text_content()
+    assert "<loc>https://scratch.example.org/articles/a/</loc><lastmod>2024-06-30</lastmod>" in (out / "sitemap.xml").read_text()
