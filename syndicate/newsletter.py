@@ -108,7 +108,7 @@ def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Ar
     issues: list[Issue] = []
     names: dict[str, str] = {}
     for source in (s for s in sources if is_issue(s)):
-        issue = _read_issue(site, source, articles, include_drafts, problems)
+        issue = _read_issue(site, source, articles, problems)
         if issue is None:
             continue
         if issue.name in names:
@@ -125,8 +125,7 @@ def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Ar
     return tuple(sorted(sorted(issues, key=lambda i: i.name), key=lambda i: i.date, reverse=True))
 
 
-def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], include_drafts: bool,
-                problems: Problems) -> Issue | None:
+def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], problems: Problems) -> Issue | None:
     try:
         with open(source.path, "rb") as handle:
             data = handle.read()
@@ -143,6 +142,9 @@ def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], inc
         return None
     front, body_text, _line = split
     doc = parse_yaml(front, source.shown, line_offset=1)
+    if doc.problems and not doc.data:  # a YAML syntax error: nothing more to say about the keys
+        problems.extend(doc.problems)
+        return None
     fields = Fields(doc)
     for key in fields.unknown(ISSUE_KEYS):
         close = difflib.get_close_matches(key, ISSUE_KEYS, n=1)
@@ -159,7 +161,7 @@ def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], inc
     if mode not in MODES:
         doc.problem(("mode",), f"'mode' must be full or summary, not '{mode}'")
     is_draft = fields.flag("draft", False)
-    chosen = _choose_articles(fields, date, articles, include_drafts)
+    chosen = _choose_articles(fields, date, articles)
     if doc.problems or date is None:
         problems.extend(doc.problems)
         return None
@@ -171,8 +173,7 @@ def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], inc
     )
 
 
-def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[Article],
-                     include_drafts: bool) -> tuple[Article, ...]:
+def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[Article]) -> tuple[Article, ...]:
     """`articles` (slugs, in the editor's order) or `latest: N` (the newest syndicable
     articles published on or before the issue's day); problems go on the fields' document."""
     doc = fields.doc
@@ -206,8 +207,6 @@ def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[A
         elif not article.is_syndicable:
             doc.problem(("articles",), (
                 f"'{slug}' cannot go in a newsletter: it is not syndicable (its author has no reprint terms, or it has syndicate: false)"))
-        elif article.is_draft and not include_drafts:
-            doc.problem(("articles",), f"'{slug}' is a draft and cannot go out")
         elif article in chosen:
             doc.problem(("articles",), f"'{slug}' is listed twice in 'articles'")
         else:

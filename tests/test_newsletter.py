@@ -430,8 +430,10 @@ def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[
     ({"content/newsletters/n.md": "---\ntitle: x\ndate: 2024-06-01\nartcles: [a]\n---\n"}, SCRATCH,
      ["content/newsletters/n.md:2: missing 'articles' (a list of article slugs) or 'latest' (a number of newest articles)",
       "content/newsletters/n.md:4: unknown front matter key 'artcles' in a newsletter issue; did you mean 'articles'?"]),
+    ({"content/newsletters/n.md": "---\ntitle: [unclosed\ndate: 2024-06-01\n---\n"}, SCRATCH,
+     ["content/newsletters/n.md:3: invalid YAML: did not find expected ',' or ']'"]),
 ], ids=["issues-without-settings", "bad-from", "unknown-service", "no-address", "unknown-slug", "articles-and-latest",
-        "not-syndicable", "bad-mode", "nothing-for-latest", "misspelt-key"])
+        "not-syndicable", "bad-mode", "nothing-for-latest", "misspelt-key", "yaml-syntax"])
 def test_problems_name_the_file_and_line(write_site: Callable[..., Path], files: dict[str, str], site_yaml: str,
                                          expected: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     articles = {
