@@ -545,7 +545,8 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         return entry
     body = bodies[document.body_key]
     if isinstance(document, Article):
-        summary = document.summary or _clip(body.first_paragraph, 300)
+        # A summary cut with <!--more--> is the author's choice of length: never clipped.
+        summary = document.summary or (body.first_paragraph if body.summary_cut else _clip(body.first_paragraph, 300))
         # Listing pages show the summary and the reading time, which may come from the body.
         meta_hash = digest(document.meta_hash, summary, str(reading_minutes(body.word_count)))
         document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash)

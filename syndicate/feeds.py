@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .fields import strip_controls
 from .model import Article, Site
 from .pages import image_url
@@ -43,7 +43,7 @@ def _generator(site: Site, path: str, title: str, description: str, articles: Se
     fg.link(href=site.url, rel="alternate")
     fg.language(site.language)
     fg.rights(rights_line(site, articles))
-    fg.generator("syndicate", __version__, "https://pypi.org/project/syndicate/")
+    fg.generator("syndicate", __version__, f"https://pypi.org/project/{DISTRIBUTION}/")
     newest = max((a.updated or a.date for a in articles), default=_EPOCH)
     fg.lastBuildDate(newest)
     fg.updated(newest)

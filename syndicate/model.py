@@ -83,6 +83,20 @@ class Permalinks:
 
 
 @dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """One item of site.yaml's `menu`, in the order written.
+
+    `kind` is home, archive, tags, authors or search (built-in pages), page (a stand-alone
+    page, by slug in `target`) or link (`target` is an absolute URL or a path on this site).
+    `title` is empty when the default title of the kind applies."""
+
+    kind: str
+    target: str = ""
+    title: str = ""
+    line: int = 1  # where site.yaml names it, for the problem of a page that does not exist
+
+
+@dataclass(frozen=True, slots=True)
 class Reprinted:
     """A reprint an article page may list (`reprints: show`): it passed the last verify."""
 
@@ -119,6 +133,12 @@ class Site:
     permalinks: Permalinks = field(default_factory=Permalinks)
     newsletter: Newsletter | None = None
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    logo: str = ""  # site-root path ("/images/logo.svg") or absolute URL; "" for none
+    favicon: str = ""  # likewise
+    image: str = ""  # likewise: the OpenGraph image of pages that have none of their own
+    menu: tuple[MenuEntry, ...] | None = None  # None: the default menu
+    date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
+    search: bool = True  # a Pagefind index, a search page and a search box in the header
     reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
 
     @property
@@ -169,12 +189,13 @@ class Body:
     """
 
     html: str
-    first_paragraph: str  # plain text, for a summary the author did not write
+    first_paragraph: str  # plain text, for a summary the author did not write (all above <!--more--> if present)
     word_count: int
     headings: tuple[Heading, ...] = ()
     links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
     images_without_alt: int = 0
     ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
+    summary_cut: bool = False  # the author marked the summary's end with a <!--more--> line
 
 
 @dataclass(frozen=True)

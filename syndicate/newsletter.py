@@ -40,6 +40,7 @@ from .cache import content_hash, digest
 from .content import ISSUES_FOLDER, SourceFile, normalize_text, split_front_matter
 from .errors import Problem, Problems
 from .fields import Fields, parse_yaml, strip_controls
+from .highlight import email_css
 from .markup import html_to_text, render_markdown
 from .model import Article, Body, Newsletter, Original, Site
 from .pages import PageContext
@@ -315,7 +316,7 @@ def render_issue(theme: Theme, ctx: PageContext, issue: Issue, articles: Sequenc
                       feed_href=relative_url(issue.path, NEWSLETTER_FEED))
     page["feeds"] = [("application/rss+xml", f"{newsletter.name} (RSS)", page["feed_href"]), *page["feeds"]]
     web = theme.render("newsletter.html", page)
-    css = Markup(theme.sources.get("newsletter-email.css", ""))
+    css = Markup(theme.sources.get("newsletter-email.css", "") + "\n" + email_css())  # and the light code colours
     document = theme.render("newsletter-email.html", {**context, "content": content, "css": css, "spacer": _SPACER})
     html = _charset_first(css_inline.CSSInliner(keep_at_rules=True, apply_width_attributes=True).inline(document)).rstrip() + "\n"
     intro_text = html_to_plain_and_markdown(str(context["intro"]))[0] if context["intro"].strip() else ""

@@ -7,25 +7,32 @@ Common: `site` (Site), `page_path` (this page's site path), `url(path)` (relativ
 site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` (for
 <title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
 URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
-href)), `nav` (stand-alone pages, for the header), `stylesheet` (href of the theme's
-style.css), `show_drafts` (a preview build), `has_newsletter` (issues are built), `year`
+href)), `nav` (the menu: NavItem with `title`, `path` (a site path) or `url` (absolute), and
+`kind`), `stylesheet` (href of the theme's style.css), `code_stylesheets` (`light`, `dark`:
+hrefs of the code colours), `logo` (href or ""), `favicon` (`href`, `type`; or None),
+`search_page` (href, or "" with `search: false`), `show_drafts` (a preview build),
+`has_newsletter` (issues are built), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
-article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Article or
+article.html: `article`, `lead` (the lead image: `src`, `srcset`, `sizes`, `width`, `height`;
+or None), `body` (safe HTML), `headings`, `newer`, `older` (Article or
 None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None),
 `reprinted` (Reprinted items, `name` and `url` or "": where the article was reprinted, as
 the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
+tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
+search.html: `search_script` (href of the theme's search.js, which reads pagefind/).
 404.html: nothing more. catalogue.html: `listings` (each: `article`, `offer`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -34,11 +41,15 @@ from markupsafe import Markup
 
 from . import __version__
 from .attribution import Statement
+from .errors import Problems
+from .highlight import STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import CATALOGUE, absolute_url, alias_file, relative_url, relativize_root_paths
+from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, absolute_url, alias_file, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+SEARCH_PAGE = "search/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +95,68 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the header's menu: a site path (`path`, made relative per page) or an
+    absolute `url`. Stand-alone pages keep their `.path` and `.title`, as in earlier releases."""
+
+    title: str
+    path: str = ""
+    url: str = ""
+    kind: str = "page"
+
+
+_MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search",
+                "newsletter": "Newsletter"}
+_MENU_PATHS = {"home": "", "archive": "archive/", "tags": "tags/", "authors": "authors/", "search": SEARCH_PAGE,
+               "newsletter": NEWSLETTER_ARCHIVE}
+
+
+def resolve_menu(site: Site, pages: Sequence[Page], has_newsletter: bool = False) -> tuple[NavItem, ...]:
+    """site.yaml's `menu` with its pages found, or the default: home, archive, tags, authors,
+    the newsletter's archive when there are issues, then the stand-alone pages by slug (search
+    has its box in the header). A menu entry that names no page, or the newsletter of a site
+    without issues, is a problem on its line of site.yaml."""
+    published = {p.slug: p for p in pages if not p.is_draft}
+    if site.menu is None:
+        kinds = ("home", "archive", "tags", "authors", *(("newsletter",) if has_newsletter else ()))
+        default = [NavItem(_MENU_TITLES[k], _MENU_PATHS[k], kind=k) for k in kinds]
+        return (*default, *(NavItem(p.title, p.path) for p in published.values()))
+    items = []
+    problems = Problems()
+    for entry in site.menu:
+        if entry.kind == "page":
+            page = published.get(entry.target)
+            if page is None:
+                known = ", ".join(published) or "none in content/pages/"
+                problems.add(site.source, entry.line, f"menu names page '{entry.target}', which is not a published page (pages: {known})")
+                continue
+            items.append(NavItem(entry.title or page.title, page.path))
+        elif entry.kind == "newsletter" and not has_newsletter:
+            problems.add(site.source, entry.line, "menu names 'newsletter' but content/newsletters/ has no published issue")
+        elif entry.kind == "link":
+            external = entry.target if "://" in entry.target else ""
+            items.append(NavItem(entry.title, "" if external else entry.target.lstrip("/"), external, "link"))
+        else:
+            items.append(NavItem(entry.title or _MENU_TITLES[entry.kind], _MENU_PATHS[entry.kind], kind=entry.kind))
+    problems.raise_if_any()
+    return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
 class PageContext:
     """What every page shares; built once per build and extended per page."""
 
     site: Site
-    nav: tuple[Page, ...]
+    nav: tuple[NavItem, ...]
     now: datetime
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
+    images: Mapping[str, ImageInfo] = field(default_factory=dict)  # local raster lead images, by site path
     has_newsletter: bool = False  # issues are built: the header links to their archive
+
+    def link(self, page_path: str, target: str) -> str:
+        """A site-root path ("/images/logo.svg") relative to this page; a URL or "" as it is."""
+        return relative_url(page_path, target.lstrip("/")) if target.startswith("/") else target
 
     def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         site = self.site
@@ -105,7 +169,10 @@ class PageContext:
             "title": title,
             "description": description or site.description or site.title,
             "og_type": "website",
-            "og_image": "",
+            "og_image": image_url(site, site.image) if site.image else "",
+            "logo": self.link(page_path, site.logo),
+            "favicon": {"href": self.link(page_path, site.favicon), "type": _icon_type(site.favicon)} if site.favicon else None,
+            "search_page": relative_url(page_path, SEARCH_PAGE) if site.search else "",
             "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
             "feeds": [
                 ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
@@ -114,6 +181,8 @@ class PageContext:
             ],
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
+            "code_stylesheets": {kind: relative_url(page_path, path) + (f"?v={self.style_version}" if self.style_version else "")
+                                 for kind, path in STYLESHEETS.items()},
             "show_drafts": self.show_drafts,
             "has_newsletter": self.has_newsletter,
             "year": self.now.year,
@@ -145,10 +214,11 @@ def render_article_page(
 ) -> str:
     site = ctx.site
     canonical = article.original.url if article.original else absolute_url(site.url, article.path)
-    image = image_url(site, article.image)
+    info = ctx.images.get(article.image)
+    image = og_image(site, article, info)
     context = ctx.common(
         article.path, f"{article.title} | {site.title}", article.summary,
-        article=article, body=Markup(relativize_root_paths(body.html, article.path)),
+        article=article, body=Markup(relativize_root_paths(body.html, article.path)), lead=lead_image(ctx, article, info),
         headings=body.headings, newer=newer, older=older, related=list(related), offer=offer,
         credit=article.original, canonical=canonical, og_type="article", og_image=image,
         reprinted=site.reprinted.get(article.slug, ()),
@@ -180,6 +250,24 @@ def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles:
     return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
 
 
+def render_tags_index(theme: Theme, ctx: PageContext, tags: Sequence[tuple[Tag, int]]) -> str:
+    description = f"Every tag on {ctx.site.title}, with its number of articles."
+    return theme.render("tags.html", ctx.common("tags/", f"Tags | {ctx.site.title}", description, tags=list(tags)))
+
+
+def render_authors_index(theme: Theme, ctx: PageContext, authors: Sequence[tuple[Author, int]]) -> str:
+    description = f"Everyone who writes for {ctx.site.title}."
+    return theme.render("authors.html", ctx.common("authors/", f"Authors | {ctx.site.title}", description, authors=list(authors)))
+
+
+def render_search_page(theme: Theme, ctx: PageContext, script: str) -> str:
+    description = f"Search the articles and pages of {ctx.site.title}."
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context = ctx.common(SEARCH_PAGE, f"Search | {ctx.site.title}", description,
+                         search_script=relative_url(SEARCH_PAGE, script) + version)
+    return theme.render("search.html", context)
+
+
 def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Article]) -> str:
     years: dict[int, list[Article]] = {}
     for article in articles:
@@ -193,7 +281,14 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
     context["feeds"] = [(kind, title, absolute_url(ctx.site.url, href)) for kind, title, href in context["feeds"]]
-    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + version
+    context["code_stylesheets"] = {kind: absolute_url(ctx.site.url, path) + version for kind, path in STYLESHEETS.items()}
+    site = ctx.site
+    context["logo"] = image_url(site, site.logo) if site.logo else ""
+    if site.favicon:
+        context["favicon"] = {"href": image_url(site, site.favicon), "type": _icon_type(site.favicon)}
+    context["search_page"] = absolute_url(site.url, SEARCH_PAGE) if site.search else ""
     return theme.render("404.html", context)
 
 
@@ -227,6 +322,36 @@ def render_redirect(site: Site, alias: str, target: str, title: str, canonical: 
         f'<p>This page has moved to <a href="{href}">{name}</a>.</p>\n'
         "</body>\n</html>\n"
     )
+
+
+LEAD_SIZES = "(min-width: 66.5rem) 64rem, calc(100vw - 2.5rem)"  # as wide as style.css's .lead-image
+
+
+def lead_image(ctx: PageContext, article: Article, info: ImageInfo | None) -> dict[str, Any] | None:
+    """The lead image as article.html shows it: `src`, `srcset`, `sizes`, `width`, `height`
+    (the last four empty or 0 for an SVG or a remote image)."""
+    if not article.image:
+        return None
+    href = functools.partial(ctx.link, article.path)
+    if info is None:
+        return {"src": href(article.image), "srcset": "", "sizes": "", "width": 0, "height": 0}
+    links = {path: href("/" + path.lstrip("/")) for path in (info.path, *info.paths)}
+    return {"src": href(article.image), "srcset": info.srcset(links), "sizes": LEAD_SIZES, "width": info.width, "height": info.height}
+
+
+def og_image(site: Site, article: Article, info: ImageInfo | None) -> str:
+    """The article's lead image (a copy about 1200 px wide), else the site's `image`.
+    An SVG is no OpenGraph image (link previews do not show it)."""
+    if info is not None:
+        return image_url(site, "/" + info.og_path.lstrip("/"))
+    if article.image and not article.image.lower().endswith(".svg"):
+        return image_url(site, article.image)
+    return image_url(site, site.image) if site.image else ""
+
+
+def _icon_type(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower()
+    return {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "gif": "image/gif", "webp": "image/webp"}.get(suffix, "")
 
 
 def image_url(site: Site, image: str) -> str:

@@ -9,7 +9,7 @@ can decide in a fraction of a second what is left to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +17,14 @@ from . import __version__
 from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, Problems, display_path
+from .highlight import PYGMENTS_VERSION, STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Page, Site, Tag
 from .newsletter import TEMPLATES as NEWSLETTER_TEMPLATES
 from .newsletter import Issue
 from .output import MARKER
-from .pages import STYLESHEET, PageContext, index_path, related_articles
+from .pages import SEARCH_PAGE, STYLESHEET, PageContext, index_path, related_articles
+from .search import INDEX_FOLDER, SEARCH_SCRIPT, index_key, known_index_files
 from .syndication import copy_paths, svg_warnings
 from .theme import Theme
 from .urls import CATALOGUE, NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, absolute_url, alias_file, issue_files, page_file, redirect_line
@@ -48,19 +51,21 @@ class Fingerprints:
     base: str
     pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
     copies: str
-    newsletter: str  # the newsletter templates (content, e-mail, text, web version, archive)
+    images: dict[str, str]  # lead image site path -> the key of its file and copies
+    newsletter: str = ""  # the newsletter templates (content, e-mail, text, web version, archive)
 
 
 def fingerprints(site: Site, theme: Theme, ctx: PageContext, twins: Sequence[str] = ()) -> Fingerprints:
     """`twins`: the raster images that stand in for SVGs in copies (syndication.raster_twins)."""
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
-                  *(f"{p.slug}\0{p.title}" for p in ctx.nav))
+                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "catalogue.html")}
-    copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
+        "authors.html", "search.html", "catalogue.html")}
+    copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"), *twins)
-    newsletter = digest(base, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins)
-    return Fingerprints(base, pages, copies, newsletter)
+    newsletter = digest(base, PYGMENTS_VERSION, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins)
+    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()}, newsletter)
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -69,7 +74,7 @@ def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Articl
     paths = [page_file(article.path)]
     if article.is_syndicable:
         paths += copy_paths(article).values()
-    key = digest(fp.pages["article.html"], fp.copies, article.source_hash, article.meta_hash,
+    key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
                  *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
     return Job("article", article.slug, tuple(paths), key, article.source)
 
@@ -104,6 +109,10 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     for author_id, members in by_author(site, articles).items():
         key = digest(fp.pages["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
+    counts = digest(*(f"{tag.slug}\0{tag.name}\0{len(members)}" for tag, members in tags.items()))
+    jobs.append(Job("tags_index", "tags", ("tags/index.html",), digest(fp.pages["tags.html"], counts), "tags.html"))
+    per_author = digest(*(f"{author_id}\0{len(members)}" for author_id, members in by_author(site, articles).items()))
+    jobs.append(Job("authors_index", "authors", ("authors/index.html",), digest(fp.pages["authors.html"], per_author), "authors.html"))
     everything = digest(*(a.meta_hash for a in articles))
     jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp.pages["archive.html"], everything), "archive.html"))
     jobs.append(feeds_job(site, fp, articles))
@@ -115,7 +124,12 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
-    jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
+    statics = ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
+    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in statics))
+    scripts = (SEARCH_SCRIPT,) if site.search else ()
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
+    if site.search:
+        jobs.append(Job("search_page", "search", (page_file(SEARCH_PAGE),), fp.pages["search.html"], "search.html"))
     for asset in content.assets:
         if asset.path == REDIRECTS and any(job.kind == "redirects" for job in jobs):
             continue  # the site's own _redirects opens the one the build writes
@@ -164,11 +178,22 @@ def canonical_url(site: Site, document: Article | Page) -> str:
     if isinstance(document, Article) and document.original:
         return document.original.url
     return absolute_url(site.url, document.path)
+def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
+    """One job per lead image with copies to make: it runs again only when the file changed."""
+    return [Job("image", info.path, info.paths, info.key, f"{display_path(site.content_dir, site.root)}/{info.path}")
+            for info in images.values() if info.variants]
+
+
+def search_job(site: Site, cache: Cache, content: Content) -> Job:
+    """The search index: reindexed only when an indexed document or a setting changed."""
+    key = index_key(site, content.articles, content.pages)
+    paths = known_index_files(cache, key) or (f"{INDEX_FOLDER}/pagefind-entry.json",)
+    return Job("search", "index", paths, key, "search")
 
 
 def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
-    """The newest articles a feed carries; an article with `syndicate: false` never is one."""
-    return [a for a in articles if a.syndicate][:limit]
+    """The newest articles a feed carries: every one (with `syndicate: false`, its summary and link only)."""
+    return list(articles[:limit])
 
 
 def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:

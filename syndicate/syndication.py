@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from .attribution import Statement, parse_statement
 from .errors import Problem
+from .highlight import email_css
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
@@ -222,7 +223,8 @@ def wrap_text(text: str) -> str:
 
 
 def snippet_css(theme: Theme) -> str:
-    return theme.sources.get("snippet.css", "")
+    """The theme's snippet.css, then the light code colours: both inlined into every copy."""
+    return theme.sources.get("snippet.css", "") + "\n" + email_css()
 
 
 def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
@@ -239,6 +241,19 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
     parts.append(backlink_html(site, article, attribution))
     for statement in attribution.statements:
         parts.append(f'<div class="reprint-statement">{statement.html}</div>')
+    return sanitize("\n".join(parts), attribution.article_url, article.slug)
+
+
+def summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
+    """The feed item of an article kept out of syndication (`syndicate: false`): its summary
+    and the link to read it here, so the site's own readers see it and no full copy leaves."""
+    parts = []
+    if attribution.original:
+        parts.append(credit_html(attribution.original))
+    if article.summary:
+        parts.append(f'<p class="summary">{escape(article.summary)}</p>')
+    parts.append(f'<p class="backlink">Read the whole article on <a href="{escape(attribution.backlink)}">'
+                 f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
     return sanitize("\n".join(parts), attribution.article_url, article.slug)
 
 

@@ -12,6 +12,7 @@ import email
 import email.policy
 import email.utils
 import json
+import logging
 import shutil
 import socket
 import ssl
@@ -50,6 +51,16 @@ newsletter:
   unsubscribe: mailchimp
 """
 SCRATCH = BASIC_SITE + NEWSLETTER
+
+
+@pytest.fixture(autouse=True)
+def _keep_log_level() -> Iterator[None]:
+    """The CLI sets the syndicate logger's level for its own run; later tests expect it back."""
+    logger = logging.getLogger("syndicate")
+    level, propagate = logger.level, logger.propagate
+    yield
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 def fold(text: str) -> str:
@@ -375,8 +386,6 @@ def issue(articles: str = "articles: [a]", mode: str = "full", date_: str = "202
 
 def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[..., Path], caplog: pytest.LogCaptureFixture,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import logging
-
     monkeypatch.setattr(logging.getLogger("syndicate"), "propagate", True)  # the CLI may have turned it off
     caplog.set_level(logging.WARNING, logger="syndicate")
     paragraph = "A long paragraph about queues and the people who stand in them. " * 30
