@@ -441,8 +441,10 @@ def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[
       "content/newsletters/n.md:4: unknown front matter key 'artcles' in a newsletter issue; did you mean 'articles'?"]),
     ({"content/newsletters/n.md": "---\ntitle: [unclosed\ndate: 2024-06-01\n---\n"}, SCRATCH,
      ["content/newsletters/n.md:3: invalid YAML: did not find expected ',' or ']'"]),
+    ({}, SCRATCH + "menu: [home, newsletter]\n",
+     ["site.yaml:13: menu names 'newsletter' but content/newsletters/ has no published issue"]),
 ], ids=["issues-without-settings", "bad-from", "unknown-service", "no-address", "unknown-slug", "articles-and-latest",
-        "not-syndicable", "bad-mode", "nothing-for-latest", "misspelt-key", "yaml-syntax"])
+        "not-syndicable", "bad-mode", "nothing-for-latest", "misspelt-key", "yaml-syntax", "menu-without-issues"])
 def test_problems_name_the_file_and_line(write_site: Callable[..., Path], files: dict[str, str], site_yaml: str,
                                          expected: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     articles = {
