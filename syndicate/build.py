@@ -48,7 +48,7 @@ from .plan import (
 )
 from .render import Renderer
 from .search import remember_index_files
-from .syndication import raster_twins
+from .syndication import oversized_copies, raster_twins
 from .theme import Theme
 
 
@@ -314,16 +314,15 @@ def _render_and_commit(
             remember_index_files(cache, job.key, result.files)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
-    oversized = oversized_emails(plan.issues, {path: entry[2] for path, entry in files.items()})
-    if options.strict:
-        problems.extend(oversized)
+    sizes = {path: entry[2] for path, entry in files.items()}
+    for problem in [*oversized_copies(content.articles, sizes), *oversized_emails(plan.issues, sizes)]:
+        warnings.append(str(warn(problem.path, problem.line, problem.message.removeprefix("warning: "))))
+        if options.strict:
+            problems.add(problem.path, problem.line, problem.message)
     if problems:
         if stage is not None:
             discard(stage.folder)
         problems.raise_if_any()
-    for problem in oversized:
-        warn(problem.path, problem.line, problem.message.removeprefix("warning: "))
-        warnings.append(str(problem))
     written = sum(len(r.staged) for r in results.values())
     deleted = 0
     if stage is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -24,7 +24,7 @@ from .attribution import Statement, parse_statement
 from .errors import Problem
 from .highlight import email_css
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
+from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .theme import Theme
 from .urls import CATALOGUE, absolute_url, absolutize_root_paths, add_query, page_file
 
@@ -158,17 +158,19 @@ def email_images(html: str, assets: Collection[str]) -> str:
     return _IMG.sub(swap, html)
 
 
-def svg_warnings(article: Article, links: Sequence[str], assets: Collection[str]) -> list[Problem]:
-    """The SVG images an article's copies leave out, each once: the lead image (at the line of
-    `image`) and any in the body without a raster twin beside them."""
+def svg_warnings(article: Article, links: Sequence[str], lines: Sequence[int], assets: Collection[str]) -> list[Problem]:
+    """The SVG images an article's copies leave out, each once: the lead image and any in the
+    body (at its line, `lines` running beside `links`) without a raster twin beside them."""
     found = []
     if article.image and raster_image(article.image, assets) is None:
         found.append(Problem(article.source, 1, (
             f"warning: lead image '{article.image.lstrip('/')}' is SVG, which e-mail clients do not show: its syndicated "
             f"copies carry no lead image (put a PNG or JPEG of the same name beside it to use that)")))
-    for link in dict.fromkeys(links):
-        if link != article.image and is_svg(link) and raster_image(link, assets) is None:
-            found.append(Problem(article.source, 1, (
+    seen = {article.image}
+    for index, link in enumerate(links):
+        if link not in seen and is_svg(link) and raster_image(link, assets) is None:
+            seen.add(link)
+            found.append(Problem(article.source, lines[index] if index < len(lines) else 1, (
                 f"warning: image '{link.lstrip('/')}' is SVG, which e-mail clients do not show: the syndicated copies "
                 "leave it out (put a PNG or JPEG of the same name beside it to use that)")))
     return found
@@ -213,7 +215,8 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
     text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
                                         "statement": wrap_text(attribution.statement_text)})
-    markdown = theme.render("snippet.md", {**context, "body": markdown_body, "statement": attribution.statement_markdown})
+    markdown = theme.render("snippet.md", {**context, "body": MarkdownText(markdown_body),
+                                           "statement": MarkdownText(attribution.statement_markdown)})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
@@ -305,15 +308,15 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
         folded = _fold(copy)
-        if attribution.backlink not in folded:
+        target = (lambda url: url) if kind == "text" else markdown_destination  # as the copy spells a URL
+        if target(attribution.backlink) not in folded:
             missing.append(f"the link back to {attribution.article_url}")
         expected = [s.text if kind == "text" else s.markdown for s in statements]
         missing += _statements_in_order(folded, expected, attribution.holders)
         for link in attribution.links:
-            target = link.removeprefix("mailto:") if kind == "text" else link
-            if target not in folded:
+            if (link.removeprefix("mailto:") if kind == "text" else target(link)) not in folded:
                 missing.append(f"the statement's link to {link}")
-        if attribution.original and attribution.original.url not in folded:
+        if attribution.original and target(attribution.original.url) not in folded:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     return missing
 
@@ -334,7 +337,22 @@ def _statements_in_order(text: str, statements: Sequence[str], holders: Sequence
 
 
 def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    return [Problem(template, 1, f"syndicated copy {copy_name} of {source} lacks {what}") for what in missing]
+    """The gate's findings, about the article (the template that dropped the words is named too)."""
+    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt", ".md")) else ""
+    return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
+
+
+def oversized_copies(articles: Sequence[Article], sizes: Mapping[str, int]) -> list[Problem]:
+    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `sizes` by output path."""
+    found = []
+    for article in articles:
+        path = copy_paths(article)["html"]
+        size = sizes.get(path, 0) if article.is_syndicable else 0
+        if size > SNIPPET_MAX_BYTES:
+            found.append(Problem(article.source, 1, (
+                f"warning: its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
+                "messages and hides the statement at the end; shorten the article or set 'syndicate: false'")))
+    return found
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:

@@ -389,9 +389,11 @@ def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[
     monkeypatch.setattr(logging.getLogger("syndicate"), "propagate", True)  # the CLI may have turned it off
     caplog.set_level(logging.WARNING, logger="syndicate")
     paragraph = "A long paragraph about queues and the people who stand in them. " * 30
+    body = "\n\n".join([paragraph] * 30)  # each article's own copy stays under 100 KB; the two together do not
     site = write_site({
-        "content/a.md": article("A", body="\n\n".join([paragraph] * 60)),
-        "content/newsletters/big.md": issue(),
+        "content/a.md": article("A", body=body),
+        "content/b.md": article("B", date="2024-04-01", body=body),
+        "content/newsletters/big.md": issue("articles: [a, b]"),
     }, SCRATCH)
     report = build_site(site)
     size = (site.parent / "output/newsletter/big/email.html").stat().st_size
@@ -584,7 +586,7 @@ def test_svg_images_give_way_to_a_raster_twin_or_are_left_out_with_a_warning(wri
     assert report.warnings == (
         "content/a.md:1: warning: lead image 'images/lead.svg' is SVG, which e-mail clients do not show: its syndicated copies "
         "carry no lead image (put a PNG or JPEG of the same name beside it to use that)",
-        "content/a.md:1: warning: image 'images/chart.svg' is SVG, which e-mail clients do not show: the syndicated copies "
+        "content/a.md:9: warning: image 'images/chart.svg' is SVG, which e-mail clients do not show: the syndicated copies "
         "leave it out (put a PNG or JPEG of the same name beside it to use that)",
     )
     out = site.parent / "output"
