@@ -135,7 +135,7 @@ class Renderer:
             elif job.kind == "feeds":
                 keys += [a.body_key for a in feed_articles(self.content.articles, feed_items) if a.syndicate]
             elif job.kind == "tag":
-                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items)]
+                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items) if a.syndicate]
             elif job.kind in ("issue", "newsletter"):
                 chosen = [self.issues[job.name]] if job.kind == "issue" else list(self.issues.values())
                 keys += [a.body_key for issue in chosen if issue.mode == "full" for a in self.issue_articles(issue)]
