@@ -443,7 +443,10 @@ def _fold(text: str) -> str:
 
 
 def gate_problems(issue: Issue, template: str, missing: Mapping[str, Sequence[str]]) -> list[Problem]:
-    return [Problem(template, 1, f"newsletter {path} of {issue.source} lacks {what}") for path, items in missing.items() for what in items]
+    """The gate's findings, about the issue, naming the template that rendered the file (as
+    syndication.gate_problems does for copies)."""
+    return [Problem(issue.source, 1, f"newsletter {path} lacks {what} (rendered by {template})")
+            for path, items in missing.items() for what in items]
 
 
 def oversized(issues: Sequence[Issue], sizes: Mapping[str, int]) -> list[Problem]:
