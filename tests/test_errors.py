@@ -280,16 +280,17 @@ def test_hostile_yaml_fails_fast(write_site: Callable[..., Path]) -> None:
     assert time.perf_counter() - started < 5
 
 
-def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[..., Path]) -> None:
+def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     site_yaml = BASIC_SITE.replace('    name: "Ann Example"\n', '    name: "Ann Example"\n    bioo: "Writes."\n').replace(
         '      statement:', '      comercial: "Ask first."\n      statement:') + "descripton: A site\nsyndication:\n  utn: true\n"
     body = "---\ntitle: T\ntittle: typo\ndate: 2024-01-01\nauthor: ann\noriginal:\n  url: https://elsewhere.example.com/\n  sitee: Elsewhere\n---\nx\n"
     site = write_site({"content/a.md": body}, site_yaml)
+    monkeypatch.chdir(site.parent)  # as a user runs it: messages name site.yaml as typed
     code, _out, err = run(["check", "--site", str(site)])
     assert code == 0, err
     assert err.splitlines()[:-1] == [
-        "site.yaml:6: warning: unknown key 'authors.ann.bioo'; did you mean 'bio'?",
         "site.yaml:8: warning: unknown key 'authors.ann.reprint.comercial'; did you mean 'commercial'?",
+        "site.yaml:6: warning: unknown key 'authors.ann.bioo'; did you mean 'bio'?",
         "site.yaml:12: warning: unknown key 'syndication.utn'; did you mean 'utm'?",
         "site.yaml:10: warning: unknown key 'descripton' in site.yaml; did you mean 'description'?",
         "content/a.md:3: warning: unknown front matter key 'tittle'; did you mean 'title'?",

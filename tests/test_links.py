@@ -167,5 +167,5 @@ def test_web_links_are_left_alone(url: str) -> None:
 
 
 def test_a_link_urllib_cannot_split_is_left_as_written() -> None:
-    markup = '<a href="http://[broken">x</a> <img src="[::1" alt="y">'
+    markup = '<a href="http://[broken">x</a> <img src="https://[::1" alt="y">'
     assert process_links(markup, markup, PurePosixPath(".")).html == markup

@@ -177,7 +177,7 @@ def test_the_markdown_copy_renders_no_markup_the_author_did_not_write(
     author = Author("ann", name, url="https://ann.example.com", reprint=Reprint(statement))
     site = Site(title=site_title, url="https://scratch.example.org/", authors={"ann": author}, root=Path("/nonexistent/site"),
                 source="site.yaml")
-    article = Article(source="content/a.md", slug="a", title=title, date=datetime(2024, 5, 1, tzinfo=UTC), author=author,
+    article = Article(source="content/a.md", slug="a", title=title, date=datetime(2024, 5, 1, tzinfo=UTC), authors=(author,), path="articles/a/",
                       body_key="k", summary="", word_count=0, original=Original("https://first.example.net/a", "Elsewhere", note))
     body_html = (f"<p>{escape(words)}</p>\n<ul>\n<li>{escape(title)}</li>\n</ul>\n<p><a href=\"https://ok.example.com/p\">"
                  f"{escape(link_text)}</a> <code>{escape(code)}</code></p>\n<pre><code>{escape(code)}\n</code></pre>\n"
