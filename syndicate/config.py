@@ -10,16 +10,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
-from .errors import Problem, Problems, SiteError, display_path, warn
+from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml
-from .model import Author, MenuEntry, Newsletter, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
+from .model import Author, MenuEntry, Newsletter, Permalinks, Reprint, Reprinted, Site, Syndication
 from .reprints import shown_reprints
 from .theme import date_format_problem
 from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
+    "feed_items", "feed_summaries", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
     "date_format", "search", "newsletter",
 )
 PERMALINK_KEYS = ("article",)
@@ -42,7 +42,7 @@ def load_site(site_file: Path | str) -> Site:
     try:
         data = site_path.read_bytes()
     except FileNotFoundError:
-        raise SiteError.one(shown, 1, "site configuration not found (create site.yaml or pass --site)") from None
+        raise SiteError.about(shown, "site configuration not found (create site.yaml or pass --site)") from None
     except OSError as exc:
         raise SiteError.one(shown, 1, f"cannot read site configuration: {exc.strerror}") from None
     try:
@@ -67,9 +67,10 @@ def load_site(site_file: Path | str) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         doc.problem(("timezone",), f"unknown time zone '{timezone}' (use a name like Europe/London or UTC)")
         timezone = "UTC"
-    authors = _load_authors(fields)
-    syndication = _load_syndication(fields)
-    newsletter = _load_newsletter(fields)
+    warnings: list[Problem] = []
+    authors = _load_authors(fields, warnings)
+    syndication = _load_syndication(fields, warnings)
+    newsletter = _load_newsletter(fields, warnings)
     permalinks = _load_permalinks(fields)
     files = {key: _site_file(fields, site_path.parent, key) for key in ("logo", "favicon", "image")}
     search = fields.flag("search", True)
@@ -79,7 +80,7 @@ def load_site(site_file: Path | str) -> Site:
         doc.problem(("date_format",), message)
     reprinted = _load_reprinted(fields, site_path.parent)
     for line, message in fields.unknown_keys(SITE_KEYS, " in site.yaml"):
-        warn(shown, line, message)
+        warnings.append(warning(shown, line, message))
     site = Site(
         title=title,
         url=url.rstrip("/") + "/",
@@ -91,6 +92,7 @@ def load_site(site_file: Path | str) -> Site:
         timezone=timezone,
         per_page=fields.integer("per_page", 10),
         feed_items=fields.integer("feed_items", 20),
+        feed_summaries=fields.flag("feed_summaries", False),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
         newsletter=newsletter,
@@ -101,13 +103,15 @@ def load_site(site_file: Path | str) -> Site:
         date_format=date_format,
         search=search,
         **files,
+        warnings=tuple(warnings),
     )
     problems.extend(doc.problems)
+    problems.extend(warnings)
     problems.raise_if_any()
     return site
 
 
-def _load_authors(fields: Fields) -> dict[str, Author]:
+def _load_authors(fields: Fields, warnings: list[Problem]) -> dict[str, Author]:
     section = fields.mapping("authors")
     if section is None:
         if not fields.has("authors"):
@@ -122,9 +126,9 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             if not section.has(author_id):
                 section.doc.problem(("authors", author_id), f"author '{author_id}' needs at least a name")
             continue
-        reprint = _load_reprint(entry)
+        reprint = _load_reprint(entry, warnings)
         for line, message in entry.unknown_keys(AUTHOR_KEYS):
-            warn(fields.doc.path, line, message)
+            warnings.append(warning(fields.doc.path, line, message))
         authors[author_id] = Author(
             id=author_id,
             name=entry.text("name", required=True),
@@ -132,17 +136,15 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             bio=entry.text("bio"),
             reprint=reprint,
         )
-    found = dict(sorted(authors.items()))
-    remember_authors(found)
-    return found
+    return dict(sorted(authors.items()))
 
 
-def _load_reprint(entry: Fields) -> Reprint | None:
+def _load_reprint(entry: Fields, warnings: list[Problem]) -> Reprint | None:
     terms = entry.mapping("reprint")
     if terms is None:
         return None
     for line, message in terms.unknown_keys(REPRINT_KEYS):
-        warn(terms.doc.path, line, message)
+        warnings.append(warning(terms.doc.path, line, message))
     statement = terms.text("statement", required=True)
     key = (*terms.prefix, "statement")
     for message in check_statement(statement):
@@ -166,12 +168,12 @@ def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ..
     return reprinted
 
 
-def _load_syndication(fields: Fields) -> Syndication:
+def _load_syndication(fields: Fields, warnings: list[Problem]) -> Syndication:
     section = fields.mapping("syndication")
     if section is None:
         return Syndication()
     for line, message in section.unknown_keys(SYNDICATION_KEYS):
-        warn(section.doc.path, line, message)
+        warnings.append(warning(section.doc.path, line, message))
     utm = section.data.get("utm")
     if utm is None or utm is False:
         return Syndication()
@@ -196,14 +198,16 @@ def _load_permalinks(fields: Fields) -> Permalinks:
         section.doc.problem(("permalinks", "article"), problem)
         return Permalinks()
     return Permalinks(article=pattern)
-def _load_newsletter(fields: Fields) -> Newsletter | None:
+
+
+def _load_newsletter(fields: Fields, warnings: list[Problem]) -> Newsletter | None:
     """The `newsletter` section; whether it is needed at all is decided by the issues."""
     section = fields.mapping("newsletter")
     if section is None:
         return None
     doc = section.doc
-    for key in section.unknown(NEWSLETTER_KEYS):
-        warn(doc.path, doc.line("newsletter", key), f"unknown key '{key}' in newsletter (known: {', '.join(NEWSLETTER_KEYS)})")
+    for line, message in section.unknown_keys(NEWSLETTER_KEYS):
+        warnings.append(warning(doc.path, line, message))
     name = section.text("name", required=True)
     sender = _mail_address(section, "from", required=True)
     reply_to = _mail_address(section, "reply_to", required=False)
@@ -229,6 +233,8 @@ def _mail_address(section: Fields, key: str, *, required: bool) -> str:
             f"'newsletter.{key}' must be one e-mail address, like \"Service Digest <news@example.org>\", not '{value}'"))
         return ""
     return str(header)
+
+
 def _site_file(fields: Fields, root: Path, key: str) -> str:
     """`logo`, `favicon`, `image`: a file under content/ (as a site-root path) or an http(s) URL."""
     value = fields.text(key)

@@ -1,31 +1,34 @@
-"""Newsletter issues: content/newsletters/*.md -> web version, e-mail HTML, plain text, .eml.
+"""Newsletter issues rendered: web version, e-mail HTML, plain text, .eml, archive and feed.
 
-An issue is a syndicated copy of every article in it, so it goes through the same steps as
-a snippet: the issue's content (the editor's introduction and one entry per article) is
-rendered from `newsletter-content.html`, sanitized with nh3 exactly like a snippet, and then
-placed in its frames: the site's page (`newsletter.html`, the web version and archive), and
-the e-mail document (`newsletter-email.html`, a 600 px table layout for Outlook and phones,
-its styles inlined by css-inline with the `@media` rules for dark mode and small screens
-kept). The plain-text part spells every link out. `message.eml` joins the two parts as
-multipart/alternative with the headers a sending service expects; it is byte-for-byte the
-same on every build (its date, Message-ID and boundary come from the issue, never the clock).
+An issue (issues.py) is a syndicated copy of every article in it, so it goes through the
+same steps as a snippet: its content (the editor's introduction and one entry per article,
+each body through `syndication.copy_context`, SVG images swapped as in every copy) is
+rendered from `newsletter-content.html`, sanitized with nh3 like a snippet, and placed in its
+frames: the site's page (`newsletter.html`), and the e-mail document (`newsletter-email.html`,
+a 600 px table layout for Outlook and phones, its styles inlined by css-inline with the
+`@media` rules for dark mode and small screens kept). The plain-text part spells every link
+out. `message.eml` joins the two parts as multipart/alternative with the headers a sending
+service expects; it is byte-for-byte the same on every build (its date, Message-ID and
+boundary come from the issue, never the clock).
 
-`verify_issue` is the integrity gate: every article's link back, every author's complete
-statement with each of its links once per article, and the footer's name, postal address
-and unsubscribe link, in both parts. Sending a built message is mail.py's job.
+`checked_issue` and `checked_archive` are the only ways to an issue's files, as
+`syndicated_copies` is for an article's: each returns the files with what the gate found.
+The gate asks of every part what `verify_copy` asks of a copy, article by article in the
+issue's order: the link back, the credit link, every author's complete statement in the
+order of the article's authors and after the article before it, every statement link; then
+the footer's name, postal address, unsubscribe link and web-version link; and that the
+message's two parts are exactly the checked text and HTML. Sending is mail.py's job.
 """
 
 from __future__ import annotations
 
-import difflib
+import email
 import email.policy
 import email.utils
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,184 +38,46 @@ import nh3
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
-from . import __version__
-from .cache import content_hash, digest
-from .content import ISSUES_FOLDER, SourceFile, normalize_text, split_front_matter
-from .errors import Problem, Problems
-from .fields import Fields, parse_yaml, strip_controls
+from . import DISTRIBUTION, __version__
+from .cache import digest
+from .errors import Problem, warning
+from .fields import strip_controls
 from .highlight import email_css
-from .markup import html_to_text, render_markdown
+from .issues import Issue
+from .markup import html_to_text
 from .model import Article, Body, Newsletter, Original, Site
 from .pages import PageContext
 from .plaintext import WIDTH, html_to_plain_and_markdown
 from .syndication import _ATTRIBUTES, _TAGS, Attribution, copy_context, sanitize, wrap_text
 from .theme import Theme
-from .urls import (
-    NEWSLETTER_ARCHIVE,
-    NEWSLETTER_FEED,
-    absolute_url,
-    absolutize_root_paths,
-    is_safe_slug,
-    issue_files,
-    issue_path,
-    relative_url,
-)
+from .urls import NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, absolute_url, absolutize_root_paths, author_path, issue_files, page_file, relative_url
 
-ISSUE_KEYS = ("title", "date", "articles", "latest", "mode", "preheader", "draft")
-MODES = ("full", "summary")
 EMAIL_MAX_BYTES = 100_000  # Gmail clips a message's HTML past about 102 KB, statements and footer with it
-EMAIL_WIDTH = 600
-CONTENT_WIDTH = 552  # the container less its 24 px padding on each side: what an image may fill
-TEMPLATES = ("newsletter-content.html", "newsletter-email.html", "newsletter-email.css", "newsletter-email.txt",
-             "newsletter.html", "newsletter-archive.html")
+CONTENT_WIDTH = 552  # the 600 px container less its 24 px padding on each side: what an image may fill
+# Which template makes each of an issue's files, for the gate's messages.
+FILE_TEMPLATES = {"web": "newsletter.html", "html": "newsletter-email.html", "text": "newsletter-email.txt",
+                  "eml": "newsletter-email.html"}
 # After the preheader, invisible characters fill the inbox's preview line, so no client pulls
 # the "view in browser" line or the first heading in after the text the editor chose.
 _SPACER = Markup("&#847;&zwnj;&nbsp;" * 90)
 _IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)")
 _HEADING = re.compile(r"<(/?)h([1-5])\b")
 
-
-@dataclass(frozen=True)
-class Issue:
-    """One issue, its articles chosen and checked; complete when it is built."""
-
-    source: str  # as messages name it: content/newsletters/2026-03-weekly.md
-    name: str  # the file name without .md: output/newsletter/<name>/
-    title: str  # the subject line
-    date: datetime
-    mode: str  # "full" or "summary"
-    preheader: str
-    intro_html: str  # the body's Markdown rendered, links as site-root paths
-    slugs: tuple[str, ...]  # its articles, in order: each published and syndicable when it was read
-    is_draft: bool = False
-    source_hash: str = ""
-
-    @property
-    def path(self) -> str:
-        return issue_path(self.name)
+Attributions = Callable[[Article], Attribution]
 
 
-# Reading ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What every issue is rendered from: the articles by slug, their bodies, each article's
+    attribution, and the site's files (where a raster twin of an SVG image is looked for)."""
 
+    articles: Mapping[str, Article]
+    bodies: Mapping[str, Body]
+    attribution: Attributions
+    assets: Collection[str]
 
-def is_issue(source: SourceFile) -> bool:
-    return source.rel.startswith(ISSUES_FOLDER)
-
-
-def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Article], *,
-                include_drafts: bool) -> tuple[Issue, ...]:
-    """Every issue under content/newsletters/, newest first; raises SiteError with every problem.
-
-    `articles` are the build's published articles: an issue can only carry those.
-    """
-    problems = Problems()
-    issues: list[Issue] = []
-    names: dict[str, str] = {}
-    for source in (s for s in sources if is_issue(s)):
-        issue = _read_issue(site, source, articles, problems)
-        if issue is None:
-            continue
-        if issue.name in names:
-            problems.add(issue.source, 1, f"issue name '{issue.name}' is also used by {names[issue.name]}; rename one file")
-            continue
-        names[issue.name] = issue.source
-        if include_drafts or not issue.is_draft:
-            issues.append(issue)
-    if names and site.newsletter is None:
-        problems.add(site.source, 1, (
-            f"content/{ISSUES_FOLDER} has issues, so site.yaml needs a 'newsletter' section "
-            "(name, from, address, unsubscribe)"))
-    problems.raise_if_any()
-    return tuple(sorted(sorted(issues, key=lambda i: i.name), key=lambda i: i.date, reverse=True))
-
-
-def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], problems: Problems) -> Issue | None:
-    try:
-        with open(source.path, "rb") as handle:
-            data = handle.read()
-        text = data.decode("utf-8-sig")
-    except OSError as exc:
-        problems.add(source.shown, 1, f"cannot read file: {exc.strerror}")
-        return None
-    except UnicodeDecodeError as exc:
-        problems.add(source.shown, 1, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
-        return None
-    split = split_front_matter(normalize_text(text), source.shown)
-    if isinstance(split, Problem):
-        problems.extend([split])
-        return None
-    front, body_text, _line = split
-    doc = parse_yaml(front, source.shown, line_offset=1)
-    if doc.problems and not doc.data:  # a YAML syntax error: nothing more to say about the keys
-        problems.extend(doc.problems)
-        return None
-    fields = Fields(doc)
-    for key in fields.unknown(ISSUE_KEYS):
-        close = difflib.get_close_matches(key, ISSUE_KEYS, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(ISSUE_KEYS)})"
-        doc.problem((key,), f"unknown front matter key '{key}' in a newsletter issue{hint}")
-    name = PurePosixPath(source.rel).stem
-    if not is_safe_slug(name):
-        doc.problem((), f"issue file name '{name}' must be letters, digits, '-', '_' or '.' (it names output/newsletter/{name}/)")
-    title = fields.text("title", required=True)
-    date = fields.when("date", site.tz)
-    if date is None and "date" not in fields.data:
-        doc.problem(("date",), "missing required key 'date' (the day the issue goes out, like 2026-03-02)")
-    mode = fields.text("mode", default="full").lower()
-    if mode not in MODES:
-        doc.problem(("mode",), f"'mode' must be full or summary, not '{mode}'")
-    is_draft = fields.flag("draft", False)
-    chosen = _choose_articles(fields, date, articles)
-    if doc.problems or date is None:
-        problems.extend(doc.problems)
-        return None
-    body = render_markdown(body_text, PurePosixPath(source.rel).parent)
-    return Issue(
-        source=source.shown, name=name, title=title, date=date, mode=mode,
-        preheader=fields.text("preheader"), intro_html=body.html, slugs=tuple(a.slug for a in chosen),
-        is_draft=is_draft, source_hash=content_hash(data),
-    )
-
-
-def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[Article]) -> tuple[Article, ...]:
-    """`articles` (slugs, in the editor's order) or `latest: N` (the newest syndicable
-    articles published on or before the issue's day); problems go on the fields' document."""
-    doc = fields.doc
-    listed, latest = fields.data.get("articles"), fields.data.get("latest")
-    if listed is not None and latest is not None:
-        doc.problem(("latest",), "give either 'articles' (a list of slugs) or 'latest' (a number), not both")
-        return ()
-    if latest is not None:
-        count = fields.integer("latest", 0)
-        if not count or date is None:
-            return ()
-        day = date.date()  # in the zone the issue's date was written in (the site's, by default)
-        found = [a for a in articles if a.is_syndicable and not a.is_draft and a.date.astimezone(date.tzinfo).date() <= day]
-        if not found:
-            doc.problem(("latest",), f"no syndicable article is published on or before {day.isoformat()} for 'latest'")
-        return tuple(found[:count])
-    if listed is None:
-        doc.problem(("articles",), "missing 'articles' (a list of article slugs) or 'latest' (a number of newest articles)")
-        return ()
-    slugs = fields.text_list("articles")
-    if not slugs and not doc.problems:
-        doc.problem(("articles",), "'articles' is empty: list at least one article slug")
-    by_slug = {a.slug: a for a in articles}
-    chosen: list[Article] = []
-    for slug in slugs:
-        article = by_slug.get(slug)
-        if article is None:
-            close = difflib.get_close_matches(slug, list(by_slug), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            doc.problem(("articles",), f"'{slug}' in 'articles' is not a published article (drafts and future-dated ones cannot go out){hint}")
-        elif not article.is_syndicable:
-            doc.problem(("articles",), (
-                f"'{slug}' cannot go in a newsletter: it is not syndicable (its author has no reprint terms, or it has syndicate: false)"))
-        elif article in chosen:
-            doc.problem(("articles",), f"'{slug}' is listed twice in 'articles'")
-        else:
-            chosen.append(article)
-    return tuple(chosen)
+    def of(self, issue: Issue) -> tuple[Article, ...]:
+        return tuple(self.articles[slug] for slug in issue.slugs)
 
 
 # Rendering -------------------------------------------------------------------------------
@@ -237,23 +102,20 @@ class Entry:
     credit: Original | None
 
 
-def issue_entries(site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                  attribution: Callable[[Article], Attribution], assets: Collection[str]) -> list[Entry]:
-    """One entry per article of the issue (`articles`: the Article of each of its slugs);
-    `assets` (the site's other files) is where a raster twin of an SVG image is looked for."""
+def _entries(site: Site, issue: Issue, sources: Sources) -> list[Entry]:
     entries = []
-    for article in articles:
-        found = attribution(article)
+    for article in sources.of(issue):
+        found = sources.attribution(article)
         body, body_text, image = Markup(""), "", ""
         if issue.mode == "full":
-            copy = copy_context(site, article, bodies[article.body_key], found, assets)
+            copy = copy_context(site, article, sources.bodies[article.body_key], found, sources.assets)
             clean = sanitize(str(copy["body"]), found.article_url, article.slug)
             body = Markup(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', _demote_headings(clean)))
             body_text = html_to_plain_and_markdown(clean)[0]
             image = copy["image"]
         entries.append(Entry(
             article=article, url=found.backlink, article_url=found.article_url,
-            authors=tuple((a.name, a.url or absolute_url(site.url, f"authors/{a.id}/")) for a in article.authors),
+            authors=tuple((a.name, a.url or absolute_url(site.url, author_path(a.id))) for a in article.authors),
             byline=article.author_names, body=body, body_text=body_text,
             statements=tuple(Markup(s.html) for s in found.statements),
             statements_text=tuple(wrap_text(s.text) for s in found.statements),
@@ -281,13 +143,12 @@ def _cleaner(base_url: str) -> nh3.Cleaner:
     )
 
 
-def _content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-             attribution: Callable[[Article], Attribution], assets: Collection[str]) -> tuple[dict[str, Any], Markup]:
+def _content(theme: Theme, site: Site, issue: Issue, sources: Sources) -> tuple[dict[str, Any], Markup]:
     """The templates' shared context, and the issue's content rendered and sanitized."""
     newsletter = site.newsletter
     assert newsletter is not None  # load_issues refuses issues without the settings
     issue_url = absolute_url(site.url, issue.path)
-    entries = issue_entries(site, issue, articles, bodies, attribution, assets)
+    entries = _entries(site, issue, sources)
     intro = sanitize(absolutize_root_paths(issue.intro_html, site.url), issue_url, "intro")
     context: dict[str, Any] = {
         "site": site, "newsletter": newsletter, "issue": issue, "entries": entries, "mode": issue.mode,
@@ -297,17 +158,10 @@ def _content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article]
     return context, Markup(_cleaner(issue_url).clean(theme.render("newsletter-content.html", context)))
 
 
-def issue_content(theme: Theme, site: Site, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                  attribution: Callable[[Article], Attribution], assets: Collection[str]) -> str:
-    """The issue's content alone (introduction and entries), sanitized: a feed item's body."""
-    return str(_content(theme, site, issue, articles, bodies, attribution, assets)[1])
-
-
-def render_issue(theme: Theme, ctx: PageContext, issue: Issue, articles: Sequence[Article], bodies: Mapping[str, Body],
-                 attribution: Callable[[Article], Attribution], assets: Collection[str]) -> dict[str, bytes]:
-    """The issue's four files by output path: web version, e-mail HTML, plain text, message."""
+def _render_issue(theme: Theme, ctx: PageContext, issue: Issue, sources: Sources) -> dict[str, bytes]:
+    """The issue's four files by kind (web, html, text, eml), not yet checked."""
     site = ctx.site
-    context, content = _content(theme, site, issue, articles, bodies, attribution, assets)
+    context, content = _content(theme, site, issue, sources)
     newsletter: Newsletter = context["newsletter"]
     files = issue_files(issue.name)
     page = ctx.common(issue.path, f"{issue.title} | {newsletter.name}", context["preheader"],
@@ -322,12 +176,8 @@ def render_issue(theme: Theme, ctx: PageContext, issue: Issue, articles: Sequenc
     intro_text = html_to_plain_and_markdown(str(context["intro"]))[0] if context["intro"].strip() else ""
     text = theme.render("newsletter-email.txt", {**context, "intro": intro_text, "width": WIDTH})
     text = "\n".join(line.rstrip() for line in text.strip().split("\n")) + "\n"
-    return {
-        files["web"]: web.encode(),
-        files["html"]: html.encode(),
-        files["text"]: text.encode(),
-        files["eml"]: build_message(site, newsletter, issue, text, html),
-    }
+    return {"web": web.encode(), "html": html.encode(), "text": text.encode(),
+            "eml": build_message(site, newsletter, issue, text, html)}
 
 
 def _charset_first(html: str) -> str:
@@ -370,38 +220,75 @@ def build_message(site: Site, newsletter: Newsletter, issue: Issue, text: str, h
     return message.as_bytes()
 
 
-# The integrity gate ----------------------------------------------------------------------
+# The entry points: files with what the gate found ------------------------------------------
 
 
-def verify_issue(issue: Issue, articles: Sequence[Article], newsletter: Newsletter, files: Mapping[str, bytes],
-                 attribution: Callable[[Article], Attribution], issue_url: str) -> dict[str, list[str]]:
-    """What each of the issue's files is missing, by path; empty lists when it is whole."""
+def checked_issue(theme: Theme, ctx: PageContext, issue: Issue, sources: Sources) -> tuple[dict[str, bytes], list[Problem]]:
+    """An issue's four files by output path, each checked by the gate, with the problems it
+    found: the build reports them all and then writes nothing."""
+    site = ctx.site
+    newsletter = site.newsletter
+    assert newsletter is not None
+    made = _render_issue(theme, ctx, issue, sources)
     paths = issue_files(issue.name)
-    found: dict[str, list[str]] = {}
+    articles = sources.of(issue)
+    issue_url = absolute_url(site.url, issue.path)
+    problems: list[Problem] = []
     for kind in ("web", "html", "text"):
-        data = files[paths[kind]].decode()
-        hrefs: list[str] = []
-        if kind == "text":
-            text = _fold(data)
-        else:
-            hrefs, text = _links_and_text(data)
-        missing = _articles_missing(issue, articles, attribution, hrefs, text, plain=kind == "text")
-        footer = [newsletter.name, newsletter.address]
-        missing += [f"the newsletter's {what} '{value}'" for what, value in zip(("name", "postal address"), footer, strict=True)
-                    if _fold(value) not in text]
+        data = made[kind].decode()
+        hrefs, text = (_links_and_text(data) if kind != "text" else ([], _fold(data)))
+        missing = _articles_missing(issue, articles, sources.attribution, hrefs, text, plain=kind == "text")
+        missing += [f"the newsletter's {what} '{value}'" for what, value in
+                    (("name", newsletter.name), ("postal address", newsletter.address)) if _fold(value) not in text]
         if kind != "web":
             for what, link in (("unsubscribe link", newsletter.unsubscribe), ("link to the web version", issue_url)):
                 if (link not in hrefs) if kind == "html" else (link not in data):
                     missing.append(f"the {what} {link}")
-        found[paths[kind]] = missing
-    return found
+        problems += _gate_problems(issue, paths[kind], theme.shown(FILE_TEMPLATES[kind]), missing)
+    if _message_parts(made["eml"]) != (made["text"].decode(), made["html"].decode()):
+        problems += _gate_problems(issue, paths["eml"], "email", ["the checked text and HTML as its two parts"])
+    return {paths[kind]: data for kind, data in made.items()}, problems
 
 
-def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: Callable[[Article], Attribution],
+def checked_archive(theme: Theme, ctx: PageContext, issues: Sequence[Issue], sources: Sources) -> tuple[dict[str, bytes], list[Problem]]:
+    """The archive page and the issues' RSS feed, each item's content checked by the gate."""
+    site = ctx.site
+    problems: list[Problem] = []
+    contents: dict[str, str] = {}
+    for issue in issues:
+        content = str(_content(theme, site, issue, sources)[1])
+        hrefs, text = _links_and_text(f"<html><body>{content}</body></html>")
+        missing = _articles_missing(issue, sources.of(issue), sources.attribution, hrefs, text, plain=False)
+        problems += _gate_problems(issue, f"{NEWSLETTER_FEED} item", theme.shown("newsletter-content.html"), missing)
+        contents[issue.name] = content
+    descriptions = {issue.name: issue.preheader or ", ".join(a.title for a in sources.of(issue)) for issue in issues}
+    return {
+        page_file(NEWSLETTER_ARCHIVE): _render_archive(theme, ctx, issues).encode(),
+        NEWSLETTER_FEED: _render_feed(site, issues, descriptions, contents),
+    }, problems
+
+
+def _message_parts(message: bytes) -> tuple[str, str]:
+    """The text and HTML parts of a built message, decoded as a mail client reads them (the
+    message's CRLF line ends read as the files' LF)."""
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    parts = [part.get_content().replace("\r\n", "\n") for part in parsed.iter_parts()] if parsed.is_multipart() else []
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", "")
+
+
+# The integrity gate ----------------------------------------------------------------------
+
+
+def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: Attributions,
                       hrefs: list[str], text: str, *, plain: bool) -> list[str]:
+    """What one part of an issue lacks of its articles' attribution, article by article.
+
+    Each statement must be found complete after the one before it, so an issue that carries
+    one author's statement once for two of their articles, or moves one article's statement
+    above another article, fails as a copy missing its statement would."""
     missing = []
-    needed: dict[str, int] = {}  # each statement (folded) -> how many entries carry it
-    links: dict[str, int] = {}  # each statement link -> how many times the entries hold it
+    links: dict[str, int] = {}  # each statement link -> how many times the entries must hold it
+    position = 0
     for article in articles:
         found = attribution(article)
         if (found.backlink not in text) if plain else (found.backlink not in hrefs):
@@ -411,15 +298,17 @@ def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: Ca
             continue
         if found.original and ((found.original.url not in text) if plain else (found.original.url not in hrefs)):
             missing.append(f"the credit link to the original post {found.original.url}")
-        for statement in found.statements:
-            key = _fold(statement.text if plain else statement.visible_text)
-            needed[key] = needed.get(key, 0) + 1
+        for statement, holder in zip(found.statements, found.holders, strict=True):
+            words = _fold(statement.text if plain else statement.visible_text)
+            at = text.find(words, position)
+            if at < 0:
+                where = " (it is there, but not after the article before it)" if words in text else ""
+                missing.append(f"the complete statement of {holder} for '{article.slug}'{where}")
+            else:
+                position = at + len(words)
             for segment in statement.segments:
                 if segment.href:
                     links[segment.href] = links.get(segment.href, 0) + 1
-    for words, count in needed.items():
-        if text.count(words) < count:
-            missing.append(f"the complete statement '{words[:60]}…' (needed {count}×, found {text.count(words)}×)")
     for link, count in links.items():
         if plain:
             if link.removeprefix("mailto:") not in text:
@@ -430,6 +319,7 @@ def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: Ca
 
 
 def _links_and_text(html: str) -> tuple[list[str], str]:
+    """Every href of a document and its visible text, the head and the hidden preheader left out."""
     root = lxml.html.document_fromstring(html)
     for hidden in root.xpath("//head|//*[contains(concat(' ', @class, ' '), ' preheader ')]"):
         hidden.drop_tree()
@@ -442,30 +332,32 @@ def _fold(text: str) -> str:
     return " ".join(text.split())
 
 
-def gate_problems(issue: Issue, template: str, missing: Mapping[str, Sequence[str]]) -> list[Problem]:
+def _gate_problems(issue: Issue, path: str, template: str, missing: Sequence[str]) -> list[Problem]:
     """The gate's findings, about the issue, naming the template that rendered the file (as
     syndication.gate_problems does for copies)."""
-    return [Problem(issue.source, 1, f"newsletter {path} lacks {what} (rendered by {template})")
-            for path, items in missing.items() for what in items]
+    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt")) else ""
+    return [Problem(issue.source, 1, f"newsletter {path} lacks {what}{made_by}") for what in missing]
 
 
-def oversized(issues: Sequence[Issue], sizes: Mapping[str, int]) -> list[Problem]:
-    """Warnings for e-mails over EMAIL_MAX_BYTES; `sizes` by output path (unchanged files too)."""
+def oversized(issues: Sequence[Issue], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+    """Warnings for e-mails over EMAIL_MAX_BYTES; `files` are the build's (manifests and job
+    results: output path -> facts that end with the file's size), unchanged files too."""
+    sizes = {path: facts[-1] for found_files in files for path, facts in found_files.items()}
     found = []
     for issue in issues:
         path = issue_files(issue.name)["html"]
         size = sizes.get(path, 0)
         if size > EMAIL_MAX_BYTES:
-            found.append(Problem(issue.source, 1, (
-                f"warning: {path} is {size:,} bytes, over {EMAIL_MAX_BYTES:,}: Gmail clips longer messages and hides "
+            found.append(warning(issue.source, 1, (
+                f"{path} is {size:,} bytes, over {EMAIL_MAX_BYTES:,}: Gmail clips longer messages and hides "
                 "what comes last (statements, the unsubscribe link); use mode: summary or fewer articles")))
     return found
 
 
-# The archive and its feed ----------------------------------------------------------------
+# The archive ------------------------------------------------------------------------------
 
 
-def render_archive(theme: Theme, ctx: PageContext, issues: Sequence[Issue]) -> str:
+def _render_archive(theme: Theme, ctx: PageContext, issues: Sequence[Issue]) -> str:
     newsletter = ctx.site.newsletter
     assert newsletter is not None
     description = f"Every issue of {newsletter.name}, newest first."
@@ -475,9 +367,8 @@ def render_archive(theme: Theme, ctx: PageContext, issues: Sequence[Issue]) -> s
     return theme.render("newsletter-archive.html", context)
 
 
-def render_issue_feed(site: Site, issues: Sequence[Issue], contents: Callable[[Issue], str],
-                      titles: Callable[[Issue], str]) -> bytes:
-    """RSS 2.0 of the issues, each item the issue's sanitized content (no inline styles)."""
+def _render_feed(site: Site, issues: Sequence[Issue], descriptions: Mapping[str, str], contents: Mapping[str, str]) -> bytes:
+    """RSS 2.0 of the issues, each item the issue's checked content (no inline styles)."""
     newsletter = site.newsletter
     assert newsletter is not None
     fg = FeedGenerator()
@@ -487,7 +378,7 @@ def render_issue_feed(site: Site, issues: Sequence[Issue], contents: Callable[[I
     fg.link(href=absolute_url(site.url, NEWSLETTER_FEED), rel="self")
     fg.link(href=absolute_url(site.url, NEWSLETTER_ARCHIVE), rel="alternate")
     fg.language(site.language)
-    fg.generator("syndicate", __version__, "https://pypi.org/project/syndicate-ssg/")
+    fg.generator("syndicate", __version__, f"https://pypi.org/project/{DISTRIBUTION}/")
     if issues:
         fg.lastBuildDate(issues[0].date)
     for issue in issues:
@@ -498,7 +389,7 @@ def render_issue_feed(site: Site, issues: Sequence[Issue], contents: Callable[[I
         entry.title(strip_controls(issue.title))
         entry.link(href=url)
         entry.published(issue.date)
-        entry.description(strip_controls(issue.preheader or titles(issue)))
-        entry.content(strip_controls(contents(issue)), type="html")
+        entry.description(strip_controls(descriptions[issue.name]))
+        entry.content(strip_controls(contents[issue.name]), type="html")
     data: bytes = fg.rss_str(pretty=True)
     return data

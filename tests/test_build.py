@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-import syndicate.model
 import syndicate.output
 import syndicate.parallel
 import syndicate.render
 import syndicate.syndication
 from syndicate.cache import Cache, Memory
-from syndicate.errors import SiteError
-from syndicate.model import Author, remember_authors
+from syndicate.errors import SiteError, warning
+from syndicate.model import Author
 
 from .conftest import article, build_site, tree
 
@@ -124,6 +123,89 @@ def test_undoing_an_edit_incrementally_equals_clean_build(tiny_site: Path, tmp_p
     UNDO[kind](tiny_site.parent)
     build_site(tiny_site)
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+# Newsletter issues: an issue is a copy of its articles, so their edits reach it too.
+
+TINY_NEWSLETTER = """newsletter:
+  name: "Counter Letter"
+  from: "Counter Letter <letter@notes.example.org>"
+  address: "9 Quay Street, Hull HU1 1AA, UK"
+  unsubscribe: buttondown
+"""
+
+
+def add_newsletter(root: Path) -> None:
+    """The tiny site with a full issue of two articles and a summary issue of the newest one."""
+    (root / "site.yaml").write_text((root / "site.yaml").read_text() + TINY_NEWSLETTER)
+    (root / "content/newsletters").mkdir()
+    (root / "content/newsletters/weekly.md").write_text(
+        "---\ntitle: Weekly\ndate: 2025-03-10\narticles: [greeting, waiting]\n---\nTwo notes this week.\n")
+    (root / "content/newsletters/brief.md").write_text(
+        "---\ntitle: Brief\ndate: 2025-02-02\nlatest: 1\nmode: summary\n---\nOne note.\n")
+
+
+NEWSLETTER_EDITS: dict[str, Callable[[Path], None]] = {
+    "article_body_in_full_issue": EDITS["article_body"],
+    "article_table_in_both_issues": lambda root: edit(root / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |"),
+    "article_title_in_both_issues": EDITS["article_title"],
+    "statement": EDITS["statement"],
+    "issue_intro": lambda root: edit(root / "content/newsletters/weekly.md", "Two notes this week.", "Two notes, and a thought."),
+    "issue_articles": lambda root: edit(root / "content/newsletters/weekly.md", "[greeting, waiting]", "[waiting, greeting]"),
+    "issue_mode": lambda root: edit(root / "content/newsletters/weekly.md", "articles:", "mode: summary\narticles:"),
+    "issue_latest": lambda root: edit(root / "content/newsletters/brief.md", "date: 2025-02-02", "date: 2025-03-05"),
+    "issue_draft": lambda root: edit(root / "content/newsletters/brief.md", "mode: summary", "mode: summary\ndraft: true"),
+    "issue_removed": lambda root: [(root / "content/newsletters" / n).unlink() for n in ("weekly.md", "brief.md")],
+    "new_issue": lambda root: (root / "content/newsletters/extra.md").write_text(
+        "---\ntitle: Extra\ndate: 2025-03-20\narticles: [waiting]\n---\n"),
+    "newsletter_settings": lambda root: edit(root / "site.yaml", "9 Quay Street", "10 Quay Street"),
+    "newsletter_template": lambda root: ((root / "templates").mkdir(), (root / "templates/newsletter-email.txt").write_text(
+        (Path(syndicate.render.__file__).parent / "theme/newsletter-email.txt").read_text().replace("Unsubscribe", "Leave the list"))),
+    "new_article_for_latest": lambda root: (root / "content/new.md").write_text(
+        "---\ntitle: New\ndate: 2025-02-02T01:00:00\nauthor: ben-ortiz\n---\nFresh.\n"),
+}
+
+
+@pytest.mark.parametrize("kind", list(NEWSLETTER_EDITS))
+def test_incremental_build_with_newsletter_equals_clean_build(tiny_site: Path, tmp_path: Path, kind: str) -> None:
+    add_newsletter(tiny_site.parent)
+    build_site(tiny_site)
+    assert (tiny_site.parent / "output/newsletter/weekly/message.eml").is_file()
+    NEWSLETTER_EDITS[kind](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.written + report.deleted > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def changed_files(site: Path, change: Callable[[Path], None], **options: object) -> list[str]:
+    out = site.parent / "output"
+    before = {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    change(site.parent)
+    build_site(site, **options)
+    return sorted(p for p, mtime in before.items() if not (out / p).exists() or (out / p).stat().st_mtime_ns != mtime)
+
+
+def test_newsletter_edits_rewrite_only_the_issues_that_show_them(tiny_site: Path) -> None:
+    add_newsletter(tiny_site.parent)
+    memory = Memory()
+    build_site(tiny_site, memory=memory)
+    weekly = ["newsletter/weekly/email.html", "newsletter/weekly/email.txt", "newsletter/weekly/index.html",
+              "newsletter/weekly/message.eml"]
+    # A body edit patches the last plan: the full issue that carries the body is made again, with the
+    # issues' feed; the summary issue, which shows no body, is not.
+    changed = changed_files(tiny_site, EDITS["article_body"], memory=memory)
+    assert memory.patched == 1
+    assert set(weekly) <= set(changed) and "newsletter/feed.xml" in changed
+    assert not [p for p in changed if p.startswith("newsletter/brief/")]
+    # An issue's own file: that issue and the feed of issues (the archive lists no introduction);
+    # no article, no other issue.
+    changed = changed_files(tiny_site, NEWSLETTER_EDITS["issue_intro"], memory=memory)
+    assert memory.patched == 1, "an issue is not an article body: the plan is made afresh"
+    assert [p for p in changed if not p.startswith(("pagefind/", ".syndicate-output"))] == ["newsletter/feed.xml", *weekly]
+    # The newsletter's settings show on every issue, not on the articles' pages.
+    changed = changed_files(tiny_site, NEWSLETTER_EDITS["newsletter_settings"])
+    assert set(weekly) <= set(changed) and "newsletter/brief/email.html" in changed
+    assert "articles/greeting/index.html" not in changed and "syndicate/greeting.html" not in changed
 
 
 def test_no_change_rebuild_writes_nothing(tiny_site: Path) -> None:
@@ -264,17 +346,12 @@ def test_up_to_date_check_never_vouches_for_a_half_committed_folder(tiny_site: P
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
-def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path], caplog: pytest.LogCaptureFixture,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import logging
-
-    monkeypatch.setattr(logging.getLogger("syndicate"), "propagate", True)  # the CLI may have turned it off
+def test_up_to_date_rebuild_reports_the_same_warnings(write_site: Callable[..., Path]) -> None:
     site = write_site({"content/a.md": "---\ntitle: A\ndate: 2024-01-01\nauthor: ann\ntittle: typo\n---\nText.\n"})
-    build_site(site)
-    caplog.clear()
+    first = build_site(site)
     report = build_site(site)
     assert report.written == 0
-    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?"]
+    assert report.warnings == first.warnings == (warning("content/a.md", 5, "unknown front matter key 'tittle'; did you mean 'title'?"),)
 
 
 def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: Path, tmp_path: Path) -> None:
@@ -343,15 +420,21 @@ def test_memory_stays_correct_after_another_process_built(tiny_site: Path, tmp_p
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
-def test_authors_pickle_as_references_and_an_unknown_one_is_a_cache_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_stores_authors_as_references_and_a_changed_one_is_a_miss(tmp_path: Path) -> None:
     ann = Author("ann", "Ann", bio="Writes about queues.")
-    assert pickle.loads(pickle.dumps(ann)) is ann
-    cache = Cache(tmp_path / "cache")
-    cache.put_many("entries", {"k": ann})
+    cache = Cache(tmp_path / "cache", authors={"ann": ann})
+    cache.put_many("entries", {"k": [ann, Author("ann", "Ann", bio="Writes about queues.")]})
+    assert b"Writes about queues" not in cache.dumps(ann)  # a reference, not the author's fields
     cache.close()
-    monkeypatch.setattr(syndicate.model, "_KNOWN_AUTHORS", {})  # another process, or ann's bio edited since
-    remember_authors({"ann": Author("ann", "Ann", bio="Writes about waiting.")})
-    assert Cache(tmp_path / "cache").get_many("entries", ["k"]) == {}
+    again = Cache(tmp_path / "cache", authors={"ann": Author("ann", "Ann", bio="Writes about queues.")})
+    [found] = again.get_many("entries", ["k"]).values()
+    assert found[0] is found[1] is again.loads(again.dumps(ann))  # site.yaml's author, once
+    again.close()
+    edited = Cache(tmp_path / "cache", authors={"ann": Author("ann", "Ann", bio="Writes about waiting.")})
+    assert edited.get_many("entries", ["k"]) == {}  # ann's bio was edited since: recomputed, never stale
+    edited.close()
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(cache.dumps(ann))  # only a cache can read it
 
 
 def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_site: Callable[..., Path]) -> None:
@@ -364,7 +447,40 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     b = site.parent / "content/b.md"
     b.write_text(b.read_text().replace("## Intro", "## Opening"))
     report = build_site(site, memory=memory)
-    assert report.warnings == ("content/a.md:6: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
+    assert report.warnings == (warning("content/a.md", 6, "link '/articles/b/#intro' points at a missing anchor '#intro'"),)
+
+
+def test_no_cache_rewrites_no_file_whose_bytes_are_already_there(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+
+    def stamps() -> dict[str, int]:
+        return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    before = stamps()
+    assert build_site(tiny_site, use_cache=False).written == 0
+    assert build_site(tiny_site).written == 0  # and the next build, with its cache, trusts the folder still
+    assert stamps() == before
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site, use_cache=False)
+    # The search index names its files by their contents: new ones appear, and count as written.
+    changed = sorted(path for path, stamp in stamps().items() if before.get(path) != stamp and path != ".syndicate-output")
+    assert report.written == len(changed) and "articles/greeting/index.html" in changed and "archive/index.html" not in changed
+
+
+def test_a_fresh_process_patches_the_last_plan_after_a_body_edit(tiny_site: Path, tmp_path: Path) -> None:
+    """No preview server: the last full plan comes from the cache, and a body edit patches it."""
+    assert not build_site(tiny_site).patched
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.patched and report.written > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    edit(tiny_site.parent / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |")
+    assert build_site(tiny_site).patched  # two files now differ from the stored plan: still a patch
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    EDITS["article_title"](tiny_site.parent)
+    assert not build_site(tiny_site).patched  # a listing shows the title: everything is planned again
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 def test_jobs_are_capped_at_the_number_of_cores(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -373,13 +489,13 @@ def test_jobs_are_capped_at_the_number_of_cores(write_site: Callable[..., Path],
     import syndicate.cli
 
     pools: list[int] = []
-    real_pool = syndicate.parallel.ProcessPoolExecutor
+    real_workers = syndicate.parallel._Workers
 
-    def counting_pool(max_workers: int, **kwargs: object) -> object:
-        pools.append(max_workers)
-        return real_pool(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+    def counting_workers(function: Callable[..., object], context: object, count: int) -> object:
+        pools.append(count)
+        return real_workers(function, context, count)
 
-    monkeypatch.setattr(syndicate.parallel, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(syndicate.parallel, "_Workers", counting_workers)
     site = write_site({f"content/a{n}.md": article(f"A {n}") for n in range(40)})
     result = CliRunner().invoke(syndicate.cli.main, ["build", "--site", str(site), "--jobs", "100000", "-q"])
     assert result.exit_code == 0, result.output
@@ -392,7 +508,7 @@ def test_an_html_copy_over_the_size_limit_warns_naming_the_article(write_site: C
     report = build_site(site)
     size = (site.parent / "output/syndicate/long.html").stat().st_size
     assert size > syndicate.syndication.SNIPPET_MAX_BYTES
-    assert report.warnings == (
+    assert tuple(map(str, report.warnings)) == (
         f"content/long.md:1: warning: its HTML copy syndicate/long.html is {size:,} bytes, over 100,000: Gmail clips longer "
         "messages and hides the statement at the end; shorten the article or set 'syndicate: false'",)
     again = build_site(site)  # nothing rendered: the warning still stands
