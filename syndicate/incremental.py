@@ -15,15 +15,17 @@ The invalidation model, from the cheapest check to the most thorough:
    keeps its slug, its place, everything a listing shows (`meta_hash`), its flags, its
    credit and its heading anchors, then nothing but their own pages and copies, the feeds,
    the feeds of their tags and the full newsletter issues that carry them (with the issues'
-   feed) can show the change: the plan is patched with those files
-   read again (`patched_plan`), not made from all of them. The preview server keeps its
-   snapshot in memory; every other build finds the last full one in the cache.
+   feed) can show the change: the plan is patched with those files read again
+   (`patched_plan`), not made from all of them. An issue file is not an article: editing
+   one plans afresh. The preview server keeps its snapshot in memory; every other build
+   finds the last full one in the cache.
 3. **Otherwise: plan everything, render what changed.** Every output has a *key*, a hash of
    every input that shows in it (`plan.py`: the article's bytes, its neighbours' and related
    articles' listing fields, the templates it uses with what they include — `Fingerprints`
    — and the settings; a newsletter issue's key holds its own file and, for each of its
-   articles, what the issue shows of it). The `Manifest` of the last build says, for each path, the key that
-   made it and the digest of its bytes; a job whose key is unchanged and whose files are
+   articles, what the issue shows of it: listing fields, and in a full issue the bytes).
+   The `Manifest` of the last build says, for each path, the key that made it and the
+   digest of its bytes; a job whose key is unchanged and whose files are
    all still there is not rendered, and a rendered file whose bytes equal the ones on disk
    is not written.
 

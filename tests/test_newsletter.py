@@ -486,6 +486,27 @@ def test_the_gate_fails_a_template_that_drops_a_statement(write_site: Callable[.
     assert not (site.parent / "output").exists()
 
 
+def test_the_gate_wants_each_statement_with_its_own_article(write_site: Callable[..., Path]) -> None:
+    """Two articles by one author: a template that gives the statement once, after the first,
+    fails for the second in every part, as a copy without its statement would."""
+    theme = Path(__file__).parent.parent / "syndicate" / "theme"
+    content = (theme / "newsletter-content.html").read_text()
+    assert "{% for statement in entry.statements %}" in content
+    once = content.replace("{% for statement in entry.statements %}", "{% for statement in (entry.statements if loop.first else []) %}")
+    site = write_site({
+        "content/a.md": article("A"),
+        "content/b.md": article("B", date="2024-04-01"),
+        "content/newsletters/n.md": issue("articles: [a, b]"),
+        "templates/newsletter-content.html": once,
+    }, SCRATCH)
+    with pytest.raises(SiteError) as failed:
+        build_site(site)
+    lacking = sorted({str(p).split(" lacks ")[0] for p in failed.value.problems if "the complete statement of Ann Example for 'b'" in str(p)})
+    assert lacking == [f"content/newsletters/n.md:1: newsletter newsletter/{name}" for name in ("feed.xml item", "n/email.html", "n/index.html")]
+    assert not [p for p in failed.value.problems if "for 'a'" in str(p)]
+    assert not (site.parent / "output").exists()
+
+
 def test_incremental_builds_equal_clean_ones(write_site: Callable[..., Path], tmp_path: Path) -> None:
     site = write_site({
         "content/a.md": article("A", body="First version.", summary='"What a counter teaches."'),
