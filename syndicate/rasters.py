@@ -11,8 +11,8 @@ from collections.abc import Collection, Sequence
 
 from .errors import Problem, warning
 from .model import Article
+from .urls import raster_twin_paths
 
-RASTER_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif")  # what every e-mail client shows; SVG it does not
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC = re.compile(r"""\ssrc=(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
 
@@ -28,18 +28,15 @@ def raster_image(src: str, assets: Collection[str]) -> str | None:
     if not is_svg(src):
         return src
     if src.startswith("/"):
-        stem = src.split("?", 1)[0].rsplit(".", 1)[0]
-        for extension in RASTER_EXTENSIONS:
-            if (stem + extension).lstrip("/") in assets:
-                return stem + extension
+        return next((twin for twin in raster_twin_paths(src) if twin.lstrip("/") in assets), None)
     return None
 
 
 def raster_twins(assets: Collection[str]) -> list[str]:
     """The PNG, JPEG and GIF files that stand in for an SVG beside them, sorted: when this
     list changes, every copy that shows one of those images must be made again."""
-    svgs = {path.rsplit(".", 1)[0] for path in assets if is_svg(path)}
-    return sorted(path for path in assets if path.lower().endswith(RASTER_EXTENSIONS) and path.rsplit(".", 1)[0] in svgs)
+    twins = {twin for path in assets if is_svg(path) for twin in raster_twin_paths(path)}
+    return sorted(path for path in assets if path in twins)
 
 
 def email_images(html: str, assets: Collection[str]) -> str:
