@@ -251,20 +251,22 @@ def checked_issue(theme: Theme, ctx: PageContext, issue: Issue, sources: Sources
 
 
 def checked_archive(theme: Theme, ctx: PageContext, issues: Sequence[Issue], sources: Sources) -> tuple[dict[str, bytes], list[Problem]]:
-    """The archive page and the issues' RSS feed, each item's content checked by the gate."""
+    """The archive page (every issue) and the issues' RSS feed (the newest `feed_items`, as the
+    site's own feeds), each item's content checked by the gate."""
     site = ctx.site
     problems: list[Problem] = []
     contents: dict[str, str] = {}
-    for issue in issues:
+    in_feed = issues[: site.feed_items]
+    for issue in in_feed:
         content = str(_content(theme, site, issue, sources)[1])
         hrefs, text = _links_and_text(f"<html><body>{content}</body></html>")
         missing = _articles_missing(issue, sources.of(issue), sources.attribution, hrefs, text, plain=False)
         problems += _gate_problems(issue, f"{NEWSLETTER_FEED} item", theme.shown("newsletter-content.html"), missing)
         contents[issue.name] = content
-    descriptions = {issue.name: issue.preheader or ", ".join(a.title for a in sources.of(issue)) for issue in issues}
+    descriptions = {issue.name: issue.preheader or ", ".join(a.title for a in sources.of(issue)) for issue in in_feed}
     return {
         page_file(NEWSLETTER_ARCHIVE): _render_archive(theme, ctx, issues).encode(),
-        NEWSLETTER_FEED: _render_feed(site, issues, descriptions, contents),
+        NEWSLETTER_FEED: _render_feed(site, in_feed, descriptions, contents),
     }, problems
 
 

@@ -139,7 +139,7 @@ class Renderer:
             elif job.kind == "tag":
                 keys += [a.body_key for a in feed_articles(self.by_tag[job.name], self.site) if a.syndicate]
             elif job.kind in ("issue", "newsletter"):
-                chosen = [self.issues[job.name]] if job.kind == "issue" else list(self.issues.values())
+                chosen = [self.issues[job.name]] if job.kind == "issue" else list(self.issues.values())[: self.site.feed_items]
                 keys += [self.by_slug[slug].body_key for issue in chosen if issue.mode == "full" for slug in issue.slugs]
         self.bodies.prefetch(keys)
 

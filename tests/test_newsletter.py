@@ -507,6 +507,22 @@ def test_the_gate_wants_each_statement_with_its_own_article(write_site: Callable
     assert not (site.parent / "output").exists()
 
 
+def test_the_issues_feed_carries_the_newest_feed_items_and_the_archive_all(write_site: Callable[..., Path]) -> None:
+    site = write_site({
+        "content/a.md": article("A"),
+        "content/newsletters/first.md": issue(date_="2024-06-01"),
+        "content/newsletters/second.md": issue(date_="2024-07-01", body="The second."),
+    }, SCRATCH + "feed_items: 1\n")
+    build_site(site)
+    out = site.parent / "output/newsletter"
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert [entry.link for entry in feed.entries] == ["https://scratch.example.org/newsletter/second/"]
+    assert "Copyright, Ann Example." in fold(lxml.html.fromstring(feed.entries[0].content[0].value).text_content())
+    archive = lxml.html.fromstring((out / "index.html").read_text())
+    assert [href for href in archive.xpath("//main//a/@href") if href.endswith(("first/", "second/"))] == [
+        "../newsletter/second/", "../newsletter/first/"]
+
+
 def test_incremental_builds_equal_clean_ones(write_site: Callable[..., Path], tmp_path: Path) -> None:
     site = write_site({
         "content/a.md": article("A", body="First version.", summary='"What a counter teaches."'),
