@@ -100,7 +100,7 @@ class _Rendered:
     results: dict[Job, JobResult]  # the jobs rendered, with their files and problems
     stage: Stage | None  # their changed files, and the stale ones to delete (None for `check`)
     kept: incremental.Manifest  # what the jobs left alone keep of the last build's manifest
-    warnings: list[Problem]  # what the files made show: an HTML copy or a newsletter too long for e-mail
+    warnings: list[Problem]  # what the files made show: an HTML copy too long for e-mail
 
 
 def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path) -> _Run:
@@ -194,7 +194,7 @@ def _render(run: _Run, plan: Plan) -> _Rendered:
         kept = {path: old[path] for job in plan.jobs if job not in results for path in job.paths}
         if stage is not None:
             stage.deletes = sorted(on_disk.difference(kept, *(result.files for result in results.values())))
-        return _Rendered(results, stage, kept, renderer.oversized(kept, *(r.files for r in results.values())))
+        return _Rendered(results, stage, kept, renderer.oversized_copies(kept, *(r.files for r in results.values())))
     except BaseException:
         if stage is not None:
             discard(stage.folder)

@@ -183,7 +183,7 @@ class Renderer:
             self._attributions[article.slug] = build_attribution(self.site, article, self.statements)
         return self._attributions[article.slug]
 
-    def oversized(self, *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+    def oversized_copies(self, *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
         """Warnings for HTML copies and newsletters too long for e-mail, among these files (kept and just made)."""
         from .syndication import oversized_copies
 
