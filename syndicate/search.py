@@ -90,7 +90,11 @@ def remember_index_files(cache: Cache, made: Mapping[str, Iterable[str]]) -> Non
 
 
 def make_index(site: Site, documents: Sequence[SearchDocument], *, timeout: float = 900) -> dict[str, bytes]:
-    """Index the documents with Pagefind; returns output path -> bytes, under pagefind/."""
+    """Index the documents with Pagefind; returns output path -> bytes, under pagefind/.
+    With nothing to index there is no index (Pagefind refuses to make an empty one): the
+    search page then says search is not available, on a site that has nothing to find."""
+    if not documents:
+        return {}
     try:
         files = _index(site, documents, timeout)
     except (OSError, subprocess.SubprocessError) as exc:
