@@ -33,7 +33,7 @@ _MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
 _MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
-_MD_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\\]|&(?=#|[A-Za-z0-9]+;)")
+_MD_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\\`]|&(?=#|[A-Za-z0-9]+;)")
 
 
 def escape_markdown(text: str) -> str:

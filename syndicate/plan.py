@@ -21,18 +21,23 @@ from .content import Content
 from .errors import Problem, SiteError, display_path, warning
 from .highlight import PYGMENTS_VERSION
 from .images import ImageInfo, lead_images
+from .issues import Issue
 from .model import Article, Page, Site, Tag
 from .output import stage_folder, twin_folder
 from .pages import PageContext, neighbours, related_articles, resolve_menu
 from .paths import check_output_paths
+from .rasters import svg_warnings
 from .search import index_key, known_index_files
 from .theme import Theme
 from .urls import (
     ARCHIVE,
     AUTHORS_INDEX,
+    CATALOGUE,
     CODE_STYLESHEETS,
     COPY_MANIFEST,
     FEED_FILES,
+    NEWSLETTER_ARCHIVE,
+    NEWSLETTER_FEED,
     NOT_FOUND,
     REDIRECTS,
     ROBOTS,
@@ -47,6 +52,7 @@ from .urls import (
     author_path,
     copy_paths,
     index_path,
+    issue_files,
     page_file,
     redirect_line,
     tag_feed_path,
@@ -84,6 +90,7 @@ class Plan:
     links: dict[str, list[Problem]]  # link warnings by document
     copies: int  # articles with syndicated copies
     feeds: int
+    issues: tuple[Issue, ...] = ()  # newsletter issues, newest first (issues.py)
     path_warnings: tuple[Problem, ...] = ()  # output names that differ only in case or Unicode form (paths.py)
 
     @property
@@ -93,21 +100,23 @@ class Plan:
 
 
 def page_context(site: Site, theme: Theme, content: Content, now: datetime, show_drafts: bool,
-                 cache: Cache) -> tuple[Content, PageContext]:
+                 cache: Cache, has_newsletter: bool = False) -> tuple[Content, PageContext]:
     """What every page shares (the menu, the measured lead images), and the content with the
     warnings of lead images that cannot be read."""
     images, unreadable = lead_images(site, content.articles, content.assets, cache)
     content = replace(content, warnings=(*content.warnings, *unreadable)) if unreadable else content
     style_version = digest(theme.sources.get("style.css", ""))[:10]
-    return content, PageContext(site, resolve_menu(site, content.pages), now, show_drafts, style_version, images)
+    return content, PageContext(site, resolve_menu(site, content.pages, has_newsletter), now, show_drafts, style_version, images,
+                                has_newsletter=has_newsletter)
 
 
 def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: Fingerprints, cache: Cache,
-              out_dir: Path) -> Plan:
+              out_dir: Path, issues: tuple[Issue, ...] = ()) -> Plan:
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    jobs += issue_jobs(fp, issues, {a.slug: a for a in content.articles})
     jobs += image_jobs(ctx.images, site)
     if site.search:
         jobs.append(search_job(site, cache, content))
@@ -115,7 +124,8 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
     paths = frozenset(path for job in jobs for path in job.paths)
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = len(FEED_FILES) + len(tags)  # every tag has a feed: articles with `syndicate: false` as summaries
-    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds, path_warnings)
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds, issues,
+                path_warnings)
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -132,13 +142,13 @@ def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Articl
 
 def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) -> Job:
     """The tag's page, then its feed."""
-    in_feed = feed_articles(members, site.feed_items)
+    in_feed = feed_articles(members, site)
     key = digest(fp.pages["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
     return Job("tag", tag.slug, (page_file(tag_path(tag.slug)), tag_feed_path(tag.slug)), key, "tag.html")
 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
-    in_feeds = feed_articles(articles, site.feed_items)
+    in_feeds = feed_articles(articles, site)
     key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({w.name for a in in_feeds for w in a.authors}))
     return Job("feeds", "feeds", FEED_FILES, key, "feeds")
 
@@ -171,6 +181,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs.append(feeds_job(site, fp, articles))
     syndicable = [a for a in articles if a.is_syndicable]
     jobs.append(Job("manifest", "manifest", (COPY_MANIFEST,), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
+    catalogue_key = digest(fp.pages["catalogue.html"], *(a.meta_hash for a in syndicable))
+    jobs.append(Job("catalogue", "catalogue", (page_file(CATALOGUE),), catalogue_key, "catalogue.html"))
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", (SITEMAP, ROBOTS), pages_key, "sitemap"))
     jobs.append(Job("404", "404", (NOT_FOUND,), fp.pages["404.html"], "404.html"))
@@ -185,6 +197,23 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
             continue  # the site's own _redirects opens the one the build writes
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
+    return jobs
+
+
+def issue_jobs(fp: Fingerprints, issues: Sequence[Issue], by_slug: Mapping[str, Article]) -> list[Job]:
+    """A job per newsletter issue (its four files), and one for their archive and feed.
+
+    An issue's key holds its own bytes and, for each article, what the issue shows of it:
+    its listing fields, and in a full issue its bytes too (the whole body is in it). The
+    archive's feed carries every issue's content, so its key holds every issue's key."""
+    jobs = []
+    for issue in issues:
+        shown = [by_slug[slug].meta_hash + (by_slug[slug].source_hash if issue.mode == "full" else "") for slug in issue.slugs]
+        key = digest(fp.newsletter, issue.source_hash, issue.name, repr(issue.is_draft), *shown)
+        jobs.append(Job("issue", issue.name, tuple(issue_files(issue.name).values()), key, issue.source))
+    if issues:
+        key = digest(fp.newsletter, *(job.key for job in jobs))
+        jobs.append(Job("newsletter", "newsletter", (page_file(NEWSLETTER_ARCHIVE), NEWSLETTER_FEED), key, "newsletter-archive.html"))
     return jobs
 
 
@@ -226,9 +255,13 @@ def search_job(site: Site, cache: Cache, content: Content) -> Job:
     return Job("search", "index", paths, key, "search")
 
 
-def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
-    """The newest articles a feed carries: every one (with `syndicate: false`, its summary and link only)."""
-    return list(articles[:limit])
+def feed_articles(articles: Sequence[Article], site: Site) -> list[Article]:
+    """The newest articles a feed carries. An article with `syndicate: false` is left out, as the
+    site format promises authors; with `feed_summaries: true` it is carried as its summary and
+    link only, so the site's own readers see it and still no full copy leaves."""
+    if not site.feed_summaries:
+        articles = [a for a in articles if a.syndicate]
+    return list(articles[: site.feed_items])
 
 
 def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:
@@ -314,8 +347,9 @@ def _folders(path: str) -> list[str]:
 
 
 def check_links(content: Content, paths: frozenset[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
-    """Internal links and anchors that lead nowhere, by document (all, or those in `only`):
-    warnings, errors with --strict."""
+    """Internal links and anchors that lead nowhere, and SVG images an article's syndicated
+    copies must leave out (rasters.py), by document (all, or those in `only`): warnings,
+    errors with --strict."""
     documents: list[Article | Page] = [*content.articles, *content.pages]
     ids_by_file: dict[str, set[str]] = {}  # filled on the first link with an anchor: most sites have none
     found: dict[str, list[Problem]] = {}
@@ -336,6 +370,8 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
                 ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
             if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
                 lines.append(warning(document.source, line, f"link '{link}' points at a missing anchor '#{anchor}'"))
+        if isinstance(document, Article) and document.is_syndicable:
+            lines += svg_warnings(document, facts.links, facts.lines, paths)
         if lines:
             found[document.source] = lines
     return found
