@@ -17,7 +17,7 @@ from typing import Any
 
 import markdown
 from markdown.extensions import Extension
-from markdown.extensions.toc import slugify_unicode
+from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
@@ -27,6 +27,7 @@ from .urls import resolve_content_link
 
 MARKDOWN_VERSION = markdown.__version__
 EXTENSIONS = ("extra", "toc", "sane_lists")  # typography: see typography.smarten
+TOC_CONFIG = {"slugify": slugify_unicode, "toc_depth": "2-4"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
@@ -117,12 +118,37 @@ class _InlineProcessor(InlineProcessor):
         return data
 
 
+class _TocProcessor(TocTreeprocessor):
+    """The toc extension's pass without building a table of contents nobody reads.
+
+    The extension builds, serializes and post-processes the whole table for every document,
+    and walks the tree looking for a `[TOC]` marker; only the heading ids and `toc_tokens` are
+    used here. The table is still built where the marker appears, which it then replaces.
+    """
+
+    def run(self, doc: etree.Element) -> None:
+        marker = self.marker
+        self.has_marker = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
+        super().run(doc)
+
+    def build_toc_div(self, toc_list: list[Any]) -> etree.Element:
+        return super().build_toc_div(toc_list) if self.has_marker else etree.Element("div")
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        if self.has_marker:
+            super().replace_marker(root, elem)
+
+
+class _TocExtension(TocExtension):
+    TreeProcessorClass = _TocProcessor
+
+
 @cache
 def _converter() -> markdown.Markdown:
     """One converter per process; reset before every document so footnotes never leak."""
+    extensions: list[str | Extension] = [name for name in EXTENSIONS if name != "toc"]
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _SyndicateExtension()],
-        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
+        extensions=[*extensions, _TocExtension(**TOC_CONFIG), _SyndicateExtension()],
         output_format="html",
     )
     md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
