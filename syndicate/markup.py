@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from functools import cache
 from html import unescape
 from pathlib import PurePosixPath
@@ -143,6 +144,57 @@ class _TocExtension(TocExtension):
     TreeProcessorClass = _TocProcessor
 
 
+# Python-Markdown's block processors and preprocessors whose expression can claim a block (or
+# change a document) only when it holds one of these strings. Most paragraphs hold none, and
+# each skipped pass is a regular-expression search over the block or the whole document.
+# Processors whose `test` always says yes decide in `run`, which is guarded instead.
+_BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
+    "hashheader": ("#",), "hr": ("-", "_", "*"), "deflist": (":",), "quote": (">",), "table": ("|",),
+}
+_RUN_NEEDS: dict[str, tuple[str, ...]] = {"footnote": ("[^",), "abbr": ("*[",), "reference": ("]:",)}
+# Preprocessors that return the lines unchanged when none of these is in the document:
+# fences, and for the raw-HTML pass a tag or an entity (its parser rewrites `&name` as `&name;`).
+_DOCUMENT_NEEDS: dict[str, tuple[str, ...]] = {"fenced_code_block": ("```", "~~~"), "html_block": ("<", "&")}
+
+
+def _guard_processors(md: markdown.Markdown) -> None:
+    """Put the checks above in front of the processors they describe (in this converter only)."""
+    blocks = md.parser.blockprocessors
+    for name, needs in _BLOCK_NEEDS.items():
+        if name in blocks:
+            _wrap(blocks[name], "test", _guard_test, needs)
+    for name, needs in _RUN_NEEDS.items():
+        if name in blocks:
+            _wrap(blocks[name], "run", _guard_run, needs)
+    for name, needs in _DOCUMENT_NEEDS.items():
+        if name in md.preprocessors:
+            _wrap(md.preprocessors[name], "run", _guard_lines, needs)
+
+
+def _wrap(processor: object, method: str, guard: Callable[[Any, tuple[str, ...]], Any], needs: tuple[str, ...]) -> None:
+    setattr(processor, method, guard(getattr(processor, method), needs))
+
+
+def _guard_test(test: Callable[[Any, str], bool], needs: tuple[str, ...]) -> Callable[[Any, str], bool]:
+    def guarded(parent: Any, block: str) -> bool:
+        return any(needed in block for needed in needs) and test(parent, block)
+    return guarded
+
+
+def _guard_run(run: Callable[[Any, list[str]], Any], needs: tuple[str, ...]) -> Callable[[Any, list[str]], Any]:
+    def guarded(parent: Any, blocks: list[str]) -> Any:
+        # False tells the parser that the processor left the block alone, as `run` itself would.
+        return any(needed in blocks[0] for needed in needs) and run(parent, blocks)
+    return guarded
+
+
+def _guard_lines(run: Callable[[list[str]], list[str]], needs: tuple[str, ...]) -> Callable[[list[str]], list[str]]:
+    def guarded(lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        return run(lines) if any(needed in text for needed in needs) else lines
+    return guarded
+
+
 @cache
 def _converter() -> markdown.Markdown:
     """One converter per process; reset before every document so footnotes never leak."""
@@ -152,6 +204,7 @@ def _converter() -> markdown.Markdown:
         output_format="html",
     )
     md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
+    _guard_processors(md)
     return md
 
 
