@@ -98,13 +98,16 @@ class _InlineProcessor(InlineProcessor):
         # In the order Markdown tries them, as its own loop indexes them.
         self.patterns: tuple[tuple[Any, frozenset[str] | None], ...] = tuple(
             (pattern, needs.get(id(pattern))) for pattern in registry)
+        self.all_need = all(needed is not None for _pattern, needed in self.patterns)
 
     # Replaces the loop of InlineProcessor.__handleInline (name-mangled, hence this name); its
     # recursive calls from __applyPattern land here too.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, AtomicString):
             return data
-        present = frozenset(t for t in _TRIGGERS if t in data)  # only ever shrinks as patterns match
+        present = frozenset([t for t in _TRIGGERS if t in data])  # only ever shrinks as patterns match
+        if not present and self.all_need:
+            return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         patterns = self.patterns
         start = 0
@@ -177,14 +180,19 @@ def _wrap(processor: object, method: str, guard: Callable[[Any, tuple[str, ...]]
 
 def _guard_test(test: Callable[[Any, str], bool], needs: tuple[str, ...]) -> Callable[[Any, str], bool]:
     def guarded(parent: Any, block: str) -> bool:
-        return any(needed in block for needed in needs) and test(parent, block)
+        for needed in needs:  # a loop, not any(): this runs for every block
+            if needed in block:
+                return test(parent, block)
+        return False
     return guarded
 
 
 def _guard_run(run: Callable[[Any, list[str]], Any], needs: tuple[str, ...]) -> Callable[[Any, list[str]], Any]:
     def guarded(parent: Any, blocks: list[str]) -> Any:
-        # False tells the parser that the processor left the block alone, as `run` itself would.
-        return any(needed in blocks[0] for needed in needs) and run(parent, blocks)
+        for needed in needs:
+            if needed in blocks[0]:
+                return run(parent, blocks)
+        return False  # the processor left the block alone, as `run` itself would have said
     return guarded
 
 
