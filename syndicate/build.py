@@ -15,7 +15,6 @@ import gc
 import os
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,23 +25,27 @@ from .cache import Cache, digest
 from .config import load_site
 from .content import Content, SourceFile, load_content, patch_content, scan_content
 from .errors import Problem, Problems, SiteError, warn
-from .model import Article, Asset, BuildOptions, BuildReport, Page, Site, Tag
+from .images import lead_images
+from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
-from .pages import PageContext, neighbours
+from .pages import PageContext, neighbours, resolve_menu
 from .plan import (
     Fingerprints,
     Job,
     check_clashes,
     check_links,
     fingerprints,
+    image_jobs,
     in_document_order,
     output_paths,
     patch_jobs,
     plan_outputs,
     related_cached,
+    search_job,
     tag_index,
 )
 from .render import Renderer
+from .search import remember_index_files
 from .theme import Theme
 
 
@@ -217,17 +220,24 @@ def _full_plan(site: Site, theme: Theme, options: BuildOptions, now: datetime, o
     finally:
         gc.freeze()
         gc.enable()
-    ctx = PageContext(site, _nav(content.pages), now, options.mark_drafts or options.include_drafts,
-                      digest(theme.sources.get("style.css", ""))[:10])
+    image_warnings: list[Problem] = []
+    images = lead_images(site, content.articles, content.assets, cache, image_warnings)
+    if image_warnings:
+        content = replace(content, warnings=(*content.warnings, *image_warnings))
+    ctx = PageContext(site, resolve_menu(site, content.pages), now, options.mark_drafts or options.include_drafts,
+                      digest(theme.sources.get("style.css", ""))[:10], images)
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     fp = fingerprints(site, theme, ctx)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
-    check_clashes(jobs, out_dir, site)
+    jobs += image_jobs(images, site)
+    if site.search:
+        jobs.append(search_job(site, cache, content))
+    check_clashes(jobs, out_dir, site, content)
     paths = output_paths(jobs)
     copies = sum(1 for a in content.articles if a.is_syndicable)
-    feeds = 3 + sum(1 for members in tags.values() if any(a.syndicate for a in members))
+    feeds = 3 + len(tags)
     return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
 
 
@@ -268,6 +278,8 @@ def _patched_plan(site: Site, snapshot: Snapshot | None, frame: str, scanned: tu
     tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
             for tag, members in previous.tags.items()}
     jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
+    if site.search:
+        jobs = [search_job(site, cache, content) if job.kind == "search" else job for job in jobs]
     links = dict(previous.links)
     for article in fresh.values():
         links.pop(article.source, None)
@@ -292,6 +304,8 @@ def _render_and_commit(
                 files[path] = old[path]
     for job, result in results.items():
         problems.extend(result.problems)
+        if job.kind == "search" and not result.problems:  # its files are known only now: the next plan needs them
+            remember_index_files(cache, job.key, result.files)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
     if problems:
@@ -327,10 +341,6 @@ def _render_and_commit(
 def _split(line: str) -> tuple[str, int, str]:
     path, number, message = line.split(":", 2)
     return path, int(number), message.strip()
-
-
-def _nav(pages: Sequence[Page]) -> tuple[Page, ...]:
-    return tuple(p for p in pages if not p.is_draft)
 
 
 def _marker_token(out_dir: Path) -> str:

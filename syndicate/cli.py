@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .build import build
-from .errors import SiteError
+from .errors import Problem, SiteError
 from .model import BuildOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,7 +70,7 @@ def _setup_logging(quiet: bool) -> None:
 
 
 @click.group()
-@click.version_option(__version__, prog_name="syndicate")
+@click.version_option(__version__, prog_name="syndicate", message=f"%(prog)s %(version)s (the {DISTRIBUTION} package)")
 def main() -> None:
     """Build a static site whose every syndicated copy carries its author's reprint statement."""
 
@@ -103,9 +103,23 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
 @reports_problems
 def check_command(site_file: Path, strict: bool) -> None:
     """Validate content, configuration, templates and attribution without writing output."""
+    import json
+
+    from .reprints import load_registry
+
     _setup_logging(False)
-    report = build(site_file, BuildOptions(strict=strict, dry_run=True))
-    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked", err=True)
+    problems: list[Problem] = []
+    known: list[str] | None = None
+    try:
+        report = build(site_file, BuildOptions(strict=strict, dry_run=True))
+        known = [a["slug"] for a in json.loads(report.rendered["syndicate/index.json"])["articles"]]
+    except SiteError as exc:
+        problems.extend(exc.problems)
+    registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
+    if problems or registry.problems:
+        raise SiteError([*problems, *registry.problems])
+    listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
+    click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 
 
 @main.command("snippet")
@@ -116,7 +130,7 @@ def check_command(site_file: Path, strict: bool) -> None:
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
     from .config import load_site
-    from .errors import Problem
+    from .urls import article_file_matcher
 
     _setup_logging(True)
     report = build(site_file, BuildOptions(dry_run=True))
@@ -126,11 +140,40 @@ def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
         site = load_site(site_file)
         known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html"))
         close = difflib.get_close_matches(slug, known, n=3)
-        page = report.rendered.get(f"articles/{slug}/index.html")
+        matcher = article_file_matcher(site.permalinks.article, slug)
+        page = any(matcher.match(path) for path in report.rendered)
         reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"
         hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
         raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])
     sys.stdout.write(data.decode())
+
+
+@main.command("verify")
+@click.argument("sources", nargs=-1, metavar="[URL_OR_FILE]...")
+@click.option("--article", "slug", help="The reprinted article's slug [default: the registry entry's, else found by backlink or title].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=15.0, show_default=True, help="Seconds to wait for each request.")
+@site_option
+@reports_problems
+def verify_command(sources: tuple[str, ...], slug: str | None, as_json: bool, timeout: float, site_file: Path) -> None:
+    """Check that reprints (URLs, saved pages, .eml newsletters; default: reprints.yaml) carry the
+    complete statement, its active links and the link back to the article."""
+    import json
+
+    from .verify import Result, UsageProblem, verify_reprints
+
+    def show(result: Result) -> None:
+        click.echo("\n".join(result.lines()))
+
+    _setup_logging(True)
+    try:
+        results = verify_reprints(site_file, sources, article=slug, timeout=timeout, on_result=None if as_json else show)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"reprints": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
+    if not all(r.ok for r in results):
+        sys.exit(1)
 
 
 # Authoring workflow: init, new, schedule, serve (thin shims over scaffold.py and serve.py).
@@ -200,3 +243,30 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
         click.echo("stopped", err=True)
     finally:
         server.stop()
+
+
+# Importers: `syndicate import <source>` (thin shims over syndicate/importers/).
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bring articles in from elsewhere into a site (see each source's --help)."""
+
+
+@import_group.command("page")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The site folder (with site.yaml), or a new or empty folder to start a site in.")
+@click.option("--author", default="", help="The author's name or id, instead of the one found on the page.")
+@click.option("--original-url", default="", help="Where the article was first published (for a republished copy).")
+@click.option("--force", is_flag=True, help="Replace articles edited since the last import.")
+@reports_problems
+def import_page_command(sources: tuple[str, ...], into: Path, author: str, original_url: str, force: bool) -> None:
+    """Import articles from saved web pages, web addresses or text copied from a page."""
+    from .importers.page import PageOptions, import_pages
+
+    options = PageOptions(into=into, author=author.strip(), original_url=original_url.strip(), force=force)
+    results = import_pages(sources, options, echo=click.echo)
+    if not any(r.written is not None and r.written.outcome.imported for r in results):
+        click.echo("nothing imported", err=True)
+        sys.exit(1)

@@ -8,17 +8,24 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
-from .errors import Problems, SiteError, display_path, warn
-from .fields import Fields, parse_yaml
-from .model import Author, Reprint, Site, Syndication, remember_authors
+from .errors import Problem, Problems, SiteError, display_path, warn
+from .fields import Fields, is_web_url, parse_yaml
+from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
+from .reprints import shown_reprints
+from .theme import date_format_problem
+from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication",
+    "feed_items", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
+    "date_format", "search",
 )
+PERMALINK_KEYS = ("article",)
+MENU_ITEMS = ("home", "archive", "tags", "authors", "search")  # a page's slug names the page
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -56,6 +63,14 @@ def load_site(site_file: Path | str) -> Site:
         timezone = "UTC"
     authors = _load_authors(fields)
     syndication = _load_syndication(fields)
+    permalinks = _load_permalinks(fields)
+    files = {key: _site_file(fields, site_path.parent, key) for key in ("logo", "favicon", "image")}
+    search = fields.flag("search", True)
+    menu = _load_menu(fields, search)
+    date_format = fields.text("date_format", default="%-d %B %Y")
+    if (message := date_format_problem(date_format)) is not None:
+        doc.problem(("date_format",), message)
+    reprinted = _load_reprinted(fields, site_path.parent)
     for key in fields.unknown(SITE_KEYS):
         warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
     site = Site(
@@ -71,7 +86,13 @@ def load_site(site_file: Path | str) -> Site:
         feed_items=fields.integer("feed_items", 20),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
-        fingerprint=hashlib.blake2b(data, digest_size=16).hexdigest(),
+        permalinks=permalinks,
+        fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
+        reprinted=reprinted,
+        menu=menu,
+        date_format=date_format,
+        search=search,
+        **files,
     )
     problems.extend(doc.problems)
     problems.raise_if_any()
@@ -122,6 +143,19 @@ def _load_reprint(entry: Fields) -> Reprint | None:
     return Reprint(statement=statement, preamble=terms.text("preamble"), commercial=terms.text("commercial"))
 
 
+def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ...]]:
+    """`reprints: show`: the verified reprints each article page lists (see reprints.py)."""
+    choice = fields.text("reprints", default="hide")
+    if choice not in ("show", "hide"):
+        fields.doc.problem(("reprints",), f"'reprints' must be show or hide, not '{choice}'")
+        return {}
+    if choice == "hide":
+        return {}
+    reprinted, problems = shown_reprints(root)
+    fields.doc.problems.extend(problems)
+    return reprinted
+
+
 def _load_syndication(fields: Fields) -> Syndication:
     section = fields.mapping("syndication")
     if section is None:
@@ -135,3 +169,82 @@ def _load_syndication(fields: Fields) -> Syndication:
         section.doc.problem(("syndication", "utm"), "'syndication.utm' must be true, false, or a mapping like {utm_source: newsletter}")
         return Syndication()
     return Syndication(utm={str(k): str(v) for k, v in sorted(utm.items())})
+
+
+def _load_permalinks(fields: Fields) -> Permalinks:
+    section = fields.mapping("permalinks")
+    if section is None:
+        return Permalinks()
+    for key in section.unknown(PERMALINK_KEYS):
+        section.doc.problem(("permalinks", key), f"unknown key 'permalinks.{key}' (known: {', '.join(PERMALINK_KEYS)})")
+    # A leading '/' is how Jekyll and Hugo write theirs: the same path, relative to the site's url.
+    pattern = section.text("article", default=DEFAULT_ARTICLE_PERMALINK).removeprefix("/")
+    problem = permalink_problem(pattern)
+    if problem is not None:
+        section.doc.problem(("permalinks", "article"), problem)
+        return Permalinks()
+    return Permalinks(article=pattern)
+def _site_file(fields: Fields, root: Path, key: str) -> str:
+    """`logo`, `favicon`, `image`: a file under content/ (as a site-root path) or an http(s) URL."""
+    value = fields.text(key)
+    if not value or is_web_url(value):
+        return value
+    if "://" in value or value.startswith(("//", "data:", "javascript:")) or ".." in value.split("/"):
+        fields.doc.problem((key,), f"'{key}' must be a path under content/ or an http(s) URL, not '{value}'")
+        return ""
+    path = value.lstrip("/")
+    if not (root / "content" / path).is_file():
+        fields.doc.problem((key,), f"{key} '{path}' not found under content/ (put the file there or give an http(s) URL)")
+        return ""
+    return "/" + path
+
+
+def _load_menu(fields: Fields, search: bool) -> tuple[MenuEntry, ...] | None:
+    """The nav in the order written. Items: home, archive, tags, authors, search, a page's
+    slug, or {title, url} / {title, page} for a link or a page with a title of your own."""
+    value = fields.data.get("menu")
+    if value is None:
+        return None
+    doc = fields.doc
+    if not isinstance(value, list):
+        doc.problem(("menu",), "'menu' must be a list, like [home, archive, about, tags, search]")
+        return None
+    entries = []
+    for index, item in enumerate(value):
+        line = doc.line("menu", f"[{index}]")
+        entry = _menu_entry(item, line)
+        if isinstance(entry, str):
+            doc.problems.append(Problem(doc.path, line, entry))
+        elif entry.kind == "search" and not search:
+            doc.problems.append(Problem(doc.path, line, "menu names 'search' but 'search' is false; remove one of them"))
+        else:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def _menu_entry(item: object, line: int) -> MenuEntry | str:
+    """The entry, or the message saying what is wrong with it."""
+    expected = f"expected one of {', '.join(MENU_ITEMS)}, a page's slug, or {{title: ..., url: ...}}"
+    if isinstance(item, str) and item.strip():
+        name = item.strip()
+        if name in MENU_ITEMS:
+            return MenuEntry(name, line=line)
+        if not _SLUG.match(name):
+            return f"menu item '{name}' is not a page slug; {expected}"
+        return MenuEntry("page", name, line=line)
+    if not isinstance(item, dict):
+        return f"menu item '{item}' not understood; {expected}"
+    unknown = sorted(set(item) - {"title", "url", "page"})
+    title = str(item.get("title") or "").strip()
+    if unknown:
+        return f"unknown key '{unknown[0]}' in a menu item (known: title, url, page)"
+    if ("url" in item) == ("page" in item):
+        return "a menu item needs either 'url' (a link) or 'page' (a page's slug), with a 'title'"
+    if "page" in item:
+        return MenuEntry("page", str(item["page"]).strip(), title, line)
+    url = str(item.get("url") or "").strip()
+    if not title:
+        return f"menu link '{url}' needs a 'title'"
+    if not is_web_url(url) and (":" in url.split("/", 1)[0] or url.startswith("//") or ".." in url.split("/")):
+        return f"menu link '{url}' must be an http(s) URL or a path on this site like /newsletter/"
+    return MenuEntry("link", url, title, line)

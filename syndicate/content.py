@@ -1,4 +1,4 @@
-"""content/**/*.md -> Article and Page; every other file under content/ becomes an Asset.
+"""content/**/*.md and *.markdown -> Article and Page; every other file under content/ becomes an Asset.
 
 Reading is cheap and done here, in order; Markdown is expensive and handed to worker
 processes, and only for files whose bytes the cache has not seen rendered. Every problem
@@ -19,16 +19,18 @@ from . import __version__
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
 from .fields import Fields, is_web_url, parse_yaml, strip_controls
+from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
+from .leftovers import find_template_syntax
 from .markup import MARKDOWN_VERSION, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
-from .urls import is_safe_slug, slugify
+from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
-    "syndicate", "original", "updated",
+    "syndicate", "original", "updated", "aliases",
 )
-PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author")
+PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author", "aliases")
 ORIGINAL_KEYS = ("url", "site", "note")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 def _ignored(name: str) -> bool:
@@ -189,8 +191,8 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         entry, before = new[source.rel], articles[positions[source.shown]]
         after = entry.document
         if entry.problems or not isinstance(after, Article) or (
-                after.slug, after.meta_hash, after.syndicate, after.original, after.author.id) != (
-                before.slug, before.meta_hash, before.syndicate, before.original, before.author.id):
+                after.slug, after.meta_hash, after.syndicate, after.original, after.authors, after.aliases) != (
+                before.slug, before.meta_hash, before.syndicate, before.original, before.authors, before.aliases):
             return None
         if entry.ids != previous.links[before.source].ids:
             return None  # other articles' links to its anchors must be checked again
@@ -306,7 +308,7 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
-            if name.endswith(".md"):
+            if is_markdown(name) or has_front_matter(entry.path, name):
                 sources.append(SourceFile(entry.path, rel, shown, stat.st_size, stat.st_mtime_ns))
             else:
                 assets.append(Asset(Path(entry.path), rel, stat.st_size, stat.st_mtime_ns))
@@ -361,6 +363,10 @@ def _folder(source: SourceFile) -> str:
 
 def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Parsed:
     source_dir = _folder(source)
+    if not is_markdown(source.rel):
+        return _Parsed(None, None, source_dir, (), (Problem(source.shown, 1, (
+            "warning: not copied: this file has front matter but is not an article "
+            "(articles are .md or .markdown files); rename it or remove its front matter")),))
     if len(data) > site.max_article_bytes:
         return _failed(source, source_dir, 1, (
             f"file is {len(data):,} bytes, over the limit of {site.max_article_bytes:,} "
@@ -374,7 +380,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     split = split_front_matter(text, source.shown)
     if isinstance(split, Problem):
         return _Parsed(None, None, source_dir, (split,), ())
-    front, body_text, _body_line = split
+    front, body_text, body_line = split
     doc = parse_yaml(front, source.shown, line_offset=1)
     if doc.problems and not doc.data:
         return _Parsed(None, None, source_dir, tuple(doc.problems), ())
@@ -396,8 +402,21 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
         document = Page(source.shown, slug, title, key, summary, is_draft, file_hash)
     else:
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
+    aliases = read_aliases(fields)
+    for line, code in find_template_syntax(body_text, body_line):
+        warnings.append(Problem(source.shown, line, (
+            f"warning: template code '{code}' is not run by syndicate and would show as text; "
+            "rewrite it in Markdown, or put it in a code block to show it as code")))
     if doc.problems:
         return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
+    if document is not None and aliases:
+        own = page_file(document.path)
+        for alias in aliases:
+            if alias_file(alias) == own:
+                warnings.append(Problem(source.shown, doc.line("aliases"), (
+                    f"warning: alias '/{alias}' is this page's own address; remove it")))
+        kept = tuple(alias for alias in aliases if alias_file(alias) != own)
+        document = replace(document, aliases=kept, aliases_line=doc.line("aliases"))
     return _Parsed(document, body_text, source_dir, (), tuple(warnings))
 
 
@@ -409,13 +428,9 @@ def _article(
     date = fields.when("date", site.tz)
     if date is None and "date" not in fields.data:
         doc.problem(("date",), "missing required key 'date' (like 2024-05-01)")
-    author_id = fields.text("author", required=True)
-    author = site.authors.get(author_id)
-    if author_id and author is None:
-        known = ", ".join(site.authors) or "none defined in site.yaml"
-        doc.problem(("author",), f"unknown author '{author_id}' (known: {known})")
+    authors = read_authors(site, fields)
     tags: dict[str, Tag] = {}
-    for name in fields.text_list("tags"):
+    for name in read_tags(fields):
         tag_slug = slugify(name)
         if not tag_slug:
             doc.problem(("tags",), f"tag '{name}' has no letters or digits")
@@ -435,17 +450,20 @@ def _article(
         original = Original(section.web_url("url", required=True), section.text("site"), section.text("note"))
     updated = fields.when("updated", site.tz)
     syndicate = fields.flag("syndicate", True)
-    if doc.problems or date is None or author is None:
+    if doc.problems or date is None or not authors:
         return None
-    if fields.data.get("syndicate") is True and author.reprint is None:
+    without = [author.id for author in authors if author.reprint is None]
+    if fields.data.get("syndicate") is True and without:
         warnings.append(Problem(source.shown, doc.line("syndicate"), (
-            f"warning: syndicate is true but author '{author.id}' has no reprint statement, so no copies are made")))
+            f"warning: syndicate is true but author '{without[0]}' has no reprint statement, so no copies are made")))
     shown_tags = [(tag.slug, tag.name) for tag in tags.values()]  # spelled and ordered as the article gives them
-    meta_hash = digest("meta", repr((title, date.isoformat(), author_id, shown_tags, summary, image, slug, is_draft,
+    author_ids = [author.id for author in authors]
+    meta_hash = digest("meta", repr((title, date.isoformat(), author_ids, shown_tags, summary, image, slug, is_draft,
                                      updated.isoformat() if updated else "")))
     return Article(
-        source=source.shown, slug=slug, title=title, date=date, author=author, body_key=body_key,
-        summary=summary, word_count=0, tags=tuple(tags.values()), image=image,
+        source=source.shown, slug=slug, title=title, date=date, authors=authors, body_key=body_key,
+        summary=summary, word_count=0, path=article_path(site.permalinks.article, slug, date.astimezone(site.tz)),
+        tags=tuple(tags.values()), image=image,
         image_alt=fields.text("image_alt"), is_draft=is_draft, syndicate=syndicate,
         original=original, updated=updated, source_hash=file_hash, meta_hash=meta_hash,
         topic_key=f"{slug}\0{'|'.join(tags)}",
@@ -525,7 +543,8 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         return entry
     body = bodies[document.body_key]
     if isinstance(document, Article):
-        summary = document.summary or _clip(body.first_paragraph, 300)
+        # A summary cut with <!--more--> is the author's choice of length: never clipped.
+        summary = document.summary or (body.first_paragraph if body.summary_cut else _clip(body.first_paragraph, 300))
         # Listing pages show the summary and the reading time, which may come from the body.
         meta_hash = digest(document.meta_hash, summary, str(reading_minutes(body.word_count)))
         document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash)
@@ -541,13 +560,20 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _check_duplicates(articles: list[Article], pages: list[Page], problems: Problems) -> None:
-    seen: dict[str, str] = {}
+    """Slugs name an article's copies and pages' folders, so each is used once per kind; and
+    no two documents may land on one site path (an article's permalink and a page's)."""
+    slugs: dict[tuple[str, str], str] = {}
+    paths: dict[str, Article | Page] = {}
     documents: list[Article | Page] = [*articles, *pages]
     for doc in documents:
-        if doc.path in seen:
-            problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {seen[doc.path]}")
-        else:
-            seen[doc.path] = doc.source
+        kind = "article" if isinstance(doc, Article) else "page"
+        if (kind, doc.slug) in slugs:
+            problems.add(doc.source, 1, f"duplicate slug '{doc.slug}': also used by {slugs[kind, doc.slug]}")
+            continue
+        slugs[kind, doc.slug] = doc.source
+        other = paths.setdefault(doc.path, doc)
+        if other is not doc:
+            problems.add(doc.source, 1, f"its page '{doc.path}' is also the page of {other.source}; change one slug or the permalink pattern")
 
 
 def _check_images(site: Site, articles: list[Article], assets: list[Asset], problems: Problems) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 from .fields import strip_controls
 from .model import Article, Site
 from .pages import image_url
@@ -25,7 +25,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def rights_line(site: Site, articles: Sequence[Article]) -> str:
     """The channel copyright: each article's rights stay with its author."""
-    names = sorted({a.author.name for a in articles})
+    names = sorted({author.name for a in articles for author in a.authors})
     who = ", ".join(names) if names else site.title
     return f"Copyright the authors ({who}). Reprints only with each author's complete statement."
 
@@ -43,7 +43,7 @@ def _generator(site: Site, path: str, title: str, description: str, articles: Se
     fg.link(href=site.url, rel="alternate")
     fg.language(site.language)
     fg.rights(rights_line(site, articles))
-    fg.generator("syndicate", __version__, "https://pypi.org/project/syndicate/")
+    fg.generator("syndicate", __version__, f"https://pypi.org/project/{DISTRIBUTION}/")
     newest = max((a.updated or a.date for a in articles), default=_EPOCH)
     fg.lastBuildDate(newest)
     fg.updated(newest)
@@ -61,9 +61,9 @@ def _add_entry(fg: FeedGenerator, site: Site, article: Article) -> None:
     entry.link(href=url, rel="alternate")
     entry.published(article.date)
     entry.updated(article.updated or article.date)
-    entry.author({"name": article.author.name, **({"uri": article.author.url} if article.author.url else {})})
-    entry.dc.dc_creator(article.author.name)
-    rights = f"Copyright {article.author.name}"
+    entry.author([{"name": a.name, **({"uri": a.url} if a.url else {})} for a in article.authors])
+    entry.dc.dc_creator([a.name for a in article.authors])
+    rights = f"Copyright {article.author_names}"
     entry.dc.dc_rights(rights)
     entry.rights(rights)
     for tag in article.tags:
@@ -103,7 +103,7 @@ def render_json_feed(site: Site, path: str, title: str, description: str, articl
             "summary": article.summary,
             "date_published": article.date.isoformat(),
             "date_modified": (article.updated or article.date).isoformat(),
-            "authors": [{"name": article.author.name, **({"url": article.author.url} if article.author.url else {})}],
+            "authors": [{"name": a.name, **({"url": a.url} if a.url else {})} for a in article.authors],
             "tags": [t.name for t in article.tags],
             "language": site.language,
         }

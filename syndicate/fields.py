@@ -99,6 +99,8 @@ def _construct(node: yaml.Node, key: KeyPath, doc: YamlDoc, offset: int) -> Any:
             result[name] = _construct(value_node, sub, doc, offset)
         return result
     if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):  # each item's line, for messages about one entry of a list
+            doc.lines.setdefault((*key, f"[{index}]"), item.start_mark.line + 1 + offset)
         return [_construct(item, key, doc, offset) for item in node.value]
     doc.raw[key] = str(node.value)
     constructor = yaml.constructor.SafeConstructor()

@@ -22,17 +22,19 @@ from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unic
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
+from .highlight import PYGMENTS_VERSION, highlight_code
 from .model import Body, Heading
 from .typography import smarten
 from .urls import resolve_content_link
 
-MARKDOWN_VERSION = markdown.__version__
+MARKDOWN_VERSION = f"{markdown.__version__}+pygments-{PYGMENTS_VERSION}"  # both shape a cached body
 EXTENSIONS = ("extra", "toc", "sane_lists")  # typography: see typography.smarten
 TOC_CONFIG = {"slugify": slugify_unicode, "toc_depth": "2-4"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_MORE = re.compile(r"^<!--\s*more\s*-->\n?", re.MULTILINE | re.IGNORECASE)  # the summary's end, on a line of its own
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -228,12 +230,19 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     resolver.links = []
     resolver.ids = []
     resolver.missing_alt = 0
-    html = smarten(md.convert(text))
+    html = smarten(highlight_code(md.convert(text)))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
-    first = _FIRST_PARAGRAPH.search(html)
+    more = _MORE.search(html) if "<!--" in html else None
+    if more is not None:  # everything above the line is the summary; the marker itself goes
+        lead = html_to_text(html[: more.start()])
+        html = html[: more.start()] + html[more.end() :]
+    else:
+        first = _FIRST_PARAGRAPH.search(html)
+        lead = html_to_text(first[1]) if first else ""
     return Body(
         html=html,
-        first_paragraph=html_to_text(first[1]) if first else "",
+        first_paragraph=lead,
+        summary_cut=more is not None,
         word_count=len(_WORD.findall(html_to_text(html))),
         headings=tuple(_flatten(tokens)),
         links=tuple(dict.fromkeys(resolver.links)),

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from .urls import DEFAULT_ARTICLE_PERMALINK
+
 if TYPE_CHECKING:
     from .cache import Memory
 
@@ -73,6 +75,36 @@ class Syndication:
 
 
 @dataclass(frozen=True, slots=True)
+class Permalinks:
+    """Where articles live: a pattern of `{slug}`, `{year}`, `{month}` and `{day}`, ending in
+    `/` (a folder with an index.html) or `.html`; checked by `urls.permalink_problem`."""
+
+    article: str = DEFAULT_ARTICLE_PERMALINK
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    """One item of site.yaml's `menu`, in the order written.
+
+    `kind` is home, archive, tags, authors or search (built-in pages), page (a stand-alone
+    page, by slug in `target`) or link (`target` is an absolute URL or a path on this site).
+    `title` is empty when the default title of the kind applies."""
+
+    kind: str
+    target: str = ""
+    title: str = ""
+    line: int = 1  # where site.yaml names it, for the problem of a page that does not exist
+
+
+@dataclass(frozen=True, slots=True)
+class Reprinted:
+    """A reprint an article page may list (`reprints: show`): it passed the last verify."""
+
+    name: str  # the publication, or the reprint's host name
+    url: str = ""  # "" for a reprint checked from a saved file
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -86,7 +118,15 @@ class Site:
     feed_items: int = 20
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
+    permalinks: Permalinks = field(default_factory=Permalinks)
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
+    logo: str = ""  # site-root path ("/images/logo.svg") or absolute URL; "" for none
+    favicon: str = ""  # likewise
+    image: str = ""  # likewise: the OpenGraph image of pages that have none of their own
+    menu: tuple[MenuEntry, ...] | None = None  # None: the default menu
+    date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
+    search: bool = True  # a Pagefind index, a search page and a search box in the header
+    reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
 
     @property
     def tz(self) -> ZoneInfo:
@@ -136,12 +176,13 @@ class Body:
     """
 
     html: str
-    first_paragraph: str  # plain text, for a summary the author did not write
+    first_paragraph: str  # plain text, for a summary the author did not write (all above <!--more--> if present)
     word_count: int
     headings: tuple[Heading, ...] = ()
     links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
     images_without_alt: int = 0
     ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
+    summary_cut: bool = False  # the author marked the summary's end with a <!--more--> line
 
 
 @dataclass(frozen=True)
@@ -150,10 +191,11 @@ class Article:
     slug: str
     title: str
     date: datetime  # always time-zone aware
-    author: Author
+    authors: tuple[Author, ...]  # one or more, in the order the front matter lists them
     body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
     summary: str  # plain text
     word_count: int
+    path: str  # its site path under site.yaml's permalink pattern ("articles/pit-stop/")
     tags: tuple[Tag, ...] = ()
     image: str = ""  # site-root path ("/images/x.jpg") or absolute URL
     image_alt: str = ""
@@ -164,19 +206,32 @@ class Article:
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
     topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
+    aliases: tuple[str, ...] = ()  # old site paths ("blog/pit-stop/") that redirect here
+    aliases_line: int = 1  # where `aliases` was typed, for messages about them
 
     @property
-    def path(self) -> str:
-        return f"articles/{self.slug}/"
+    def author(self) -> Author:
+        """The first author: the one a single-author template or the manifest's `author_id` names."""
+        return self.authors[0]
+
+    @property
+    def author_names(self) -> str:
+        """Every author's name, as a byline says them: "Jane Doe and Sam Lee"."""
+        return join_names([author.name for author in self.authors])
 
     @property
     def is_syndicable(self) -> bool:
-        """Spec: copies exist only for articles whose author has reprint terms."""
-        return self.syndicate and self.author.reprint is not None
+        """Spec: copies exist only for articles whose every author has reprint terms."""
+        return self.syndicate and all(author.reprint is not None for author in self.authors)
 
     @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
+
+
+def join_names(names: list[str]) -> str:
+    """"A", "A and B", "A, B and C": how a byline and the manifest list co-authors."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def reading_minutes(word_count: int) -> int:
@@ -194,6 +249,8 @@ class Page:
     summary: str
     is_draft: bool = False
     source_hash: str = ""
+    aliases: tuple[str, ...] = ()
+    aliases_line: int = 1
 
     @property
     def path(self) -> str:

@@ -7,46 +7,58 @@ Common: `site` (Site), `page_path` (this page's site path), `url(path)` (relativ
 site path), `abs_url(path)` (absolute URL), `canonical` (absolute URL), `title` (for
 <title>), `description` (meta description, plain text), `og_type`, `og_image` (absolute
 URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type, title,
-href)), `nav` (stand-alone pages, for the header), `stylesheet` (href of the theme's
-style.css), `show_drafts` (a preview build), `year`
+href)), `nav` (the menu: NavItem with `title`, `path` (a site path) or `url` (absolute), and
+`kind`), `stylesheet` (href of the theme's style.css), `code_stylesheets` (`light`, `dark`:
+hrefs of the code colours), `logo` (href or ""), `favicon` (`href`, `type`; or None),
+`search_page` (href, or "" with `search: false`), `show_drafts` (a preview build), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
-article.html: `article`, `body` (safe HTML), `headings`, `newer`, `older` (Article or
-None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None).
+article.html: `article`, `lead` (the lead image: `src`, `srcset`, `sizes`, `width`, `height`;
+or None), `body` (safe HTML), `headings`, `newer`, `older` (Article or
+None), `related` (list of Article), `offer` (Offer or None), `credit` (Original or None),
+`reprinted` (Reprinted items, `name` and `url` or "": where the article was reprinted, as
+the last `syndicate verify` confirmed; empty unless site.yaml says `reprints: show`).
 page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
+tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
+search.html: `search_script` (href of the theme's search.js, which reads pagefind/).
 404.html: nothing more.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from markupsafe import Markup
 
 from . import __version__
 from .attribution import Statement
+from .errors import Problems
+from .highlight import STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import absolute_url, relative_url, relativize_root_paths
+from .urls import absolute_url, alias_file, relative_url, relativize_root_paths
 
 STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+SEARCH_PAGE = "search/"
 
 
 @dataclass(frozen=True, slots=True)
-class Offer:
-    """The reprint offer shown on an article page, and the ready copy for the republish box."""
+class Terms:
+    """One author's reprint terms as the offer shows them."""
 
+    author: Author
     preamble: str
     statement: Statement
     commercial: str
-    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
-    copies: Mapping[str, str]  # format -> site path of the copy
 
     @property
     def statement_html(self) -> Markup:
@@ -54,14 +66,88 @@ class Offer:
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """The reprint offer shown on an article page (each author's terms, in the order listed),
+    and the ready copy for the republish box."""
+
+    terms: tuple[Terms, ...]
+    snippet: str  # the email-safe HTML copy, shown as text in a read-only box
+    copies: Mapping[str, str]  # format -> site path of the copy
+
+    # The first author's terms, for templates written before articles had co-authors.
+    @property
+    def preamble(self) -> str:
+        return self.terms[0].preamble
+
+    @property
+    def statement(self) -> Statement:
+        return self.terms[0].statement
+
+    @property
+    def commercial(self) -> str:
+        return self.terms[0].commercial
+
+    @property
+    def statement_html(self) -> Markup:
+        return self.terms[0].statement_html
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """One entry of the header's menu: a site path (`path`, made relative per page) or an
+    absolute `url`. Stand-alone pages keep their `.path` and `.title`, as in earlier releases."""
+
+    title: str
+    path: str = ""
+    url: str = ""
+    kind: str = "page"
+
+
+_MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search"}
+_MENU_PATHS = {"home": "", "archive": "archive/", "tags": "tags/", "authors": "authors/", "search": SEARCH_PAGE}
+
+
+def resolve_menu(site: Site, pages: Sequence[Page]) -> tuple[NavItem, ...]:
+    """site.yaml's `menu` with its pages found, or the default: home, archive, tags, authors,
+    then the stand-alone pages by slug (search has its box in the header). A menu entry that
+    names no page is a problem on its line of site.yaml."""
+    published = {p.slug: p for p in pages if not p.is_draft}
+    if site.menu is None:
+        default = [NavItem(_MENU_TITLES[k], _MENU_PATHS[k], kind=k) for k in ("home", "archive", "tags", "authors")]
+        return (*default, *(NavItem(p.title, p.path) for p in published.values()))
+    items = []
+    problems = Problems()
+    for entry in site.menu:
+        if entry.kind == "page":
+            page = published.get(entry.target)
+            if page is None:
+                known = ", ".join(published) or "none in content/pages/"
+                problems.add(site.source, entry.line, f"menu names page '{entry.target}', which is not a published page (pages: {known})")
+                continue
+            items.append(NavItem(entry.title or page.title, page.path))
+        elif entry.kind == "link":
+            external = entry.target if "://" in entry.target else ""
+            items.append(NavItem(entry.title, "" if external else entry.target.lstrip("/"), external, "link"))
+        else:
+            items.append(NavItem(entry.title or _MENU_TITLES[entry.kind], _MENU_PATHS[entry.kind], kind=entry.kind))
+    problems.raise_if_any()
+    return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
 class PageContext:
     """What every page shares; built once per build and extended per page."""
 
     site: Site
-    nav: tuple[Page, ...]
+    nav: tuple[NavItem, ...]
     now: datetime
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
+    images: Mapping[str, ImageInfo] = field(default_factory=dict)  # local raster lead images, by site path
+
+    def link(self, page_path: str, target: str) -> str:
+        """A site-root path ("/images/logo.svg") relative to this page; a URL or "" as it is."""
+        return relative_url(page_path, target.lstrip("/")) if target.startswith("/") else target
 
     def common(self, page_path: str, title: str, description: str, **extra: Any) -> dict[str, Any]:
         site = self.site
@@ -74,7 +160,10 @@ class PageContext:
             "title": title,
             "description": description or site.description or site.title,
             "og_type": "website",
-            "og_image": "",
+            "og_image": image_url(site, site.image) if site.image else "",
+            "logo": self.link(page_path, site.logo),
+            "favicon": {"href": self.link(page_path, site.favicon), "type": _icon_type(site.favicon)} if site.favicon else None,
+            "search_page": relative_url(page_path, SEARCH_PAGE) if site.search else "",
             "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
             "feeds": [
                 ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
@@ -83,6 +172,8 @@ class PageContext:
             ],
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
+            "code_stylesheets": {kind: relative_url(page_path, path) + (f"?v={self.style_version}" if self.style_version else "")
+                                 for kind, path in STYLESHEETS.items()},
             "show_drafts": self.show_drafts,
             "year": self.now.year,
             "version": __version__,
@@ -113,12 +204,14 @@ def render_article_page(
 ) -> str:
     site = ctx.site
     canonical = article.original.url if article.original else absolute_url(site.url, article.path)
-    image = image_url(site, article.image)
+    info = ctx.images.get(article.image)
+    image = og_image(site, article, info)
     context = ctx.common(
         article.path, f"{article.title} | {site.title}", article.summary,
-        article=article, body=Markup(relativize_root_paths(body.html, article.path)),
+        article=article, body=Markup(relativize_root_paths(body.html, article.path)), lead=lead_image(ctx, article, info),
         headings=body.headings, newer=newer, older=older, related=list(related), offer=offer,
         credit=article.original, canonical=canonical, og_type="article", og_image=image,
+        reprinted=site.reprinted.get(article.slug, ()),
         json_ld=_json_ld(article_json_ld(site, article, image)),
     )
     return theme.render("article.html", context)
@@ -147,6 +240,24 @@ def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles:
     return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
 
 
+def render_tags_index(theme: Theme, ctx: PageContext, tags: Sequence[tuple[Tag, int]]) -> str:
+    description = f"Every tag on {ctx.site.title}, with its number of articles."
+    return theme.render("tags.html", ctx.common("tags/", f"Tags | {ctx.site.title}", description, tags=list(tags)))
+
+
+def render_authors_index(theme: Theme, ctx: PageContext, authors: Sequence[tuple[Author, int]]) -> str:
+    description = f"Everyone who writes for {ctx.site.title}."
+    return theme.render("authors.html", ctx.common("authors/", f"Authors | {ctx.site.title}", description, authors=list(authors)))
+
+
+def render_search_page(theme: Theme, ctx: PageContext, script: str) -> str:
+    description = f"Search the articles and pages of {ctx.site.title}."
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context = ctx.common(SEARCH_PAGE, f"Search | {ctx.site.title}", description,
+                         search_script=relative_url(SEARCH_PAGE, script) + version)
+    return theme.render("search.html", context)
+
+
 def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Article]) -> str:
     years: dict[int, list[Article]] = {}
     for article in articles:
@@ -159,8 +270,65 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
     context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
-    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + (f"?v={ctx.style_version}" if ctx.style_version else "")
+    context["feeds"] = [(kind, title, absolute_url(ctx.site.url, href)) for kind, title, href in context["feeds"]]
+    version = f"?v={ctx.style_version}" if ctx.style_version else ""
+    context["stylesheet"] = absolute_url(ctx.site.url, STYLESHEET) + version
+    context["code_stylesheets"] = {kind: absolute_url(ctx.site.url, path) + version for kind, path in STYLESHEETS.items()}
+    site = ctx.site
+    context["logo"] = image_url(site, site.logo) if site.logo else ""
+    if site.favicon:
+        context["favicon"] = {"href": image_url(site, site.favicon), "type": _icon_type(site.favicon)}
+    context["search_page"] = absolute_url(site.url, SEARCH_PAGE) if site.search else ""
     return theme.render("404.html", context)
+
+
+def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
+    """The page left at an old address: browsers follow the refresh at once, search engines
+    the canonical link, and anyone else the visible link. Links are relative, so it works
+    in the preview and under any deploy path; no template, so no theme can drop the way on."""
+    href = escape(relative_url(alias_file(alias), target))
+    name = escape(title)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{escape(site.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Moved: {name}</title>\n"
+        f'<link rel="canonical" href="{escape(canonical)}">\n'
+        '<meta name="robots" content="noindex">\n'
+        f'<meta http-equiv="refresh" content="0; url={href}">\n'
+        "</head>\n<body>\n"
+        f'<p>This page has moved to <a href="{href}">{name}</a>.</p>\n'
+        "</body>\n</html>\n"
+    )
+
+
+LEAD_SIZES = "(min-width: 66.5rem) 64rem, calc(100vw - 2.5rem)"  # as wide as style.css's .lead-image
+
+
+def lead_image(ctx: PageContext, article: Article, info: ImageInfo | None) -> dict[str, Any] | None:
+    """The lead image as article.html shows it: `src`, `srcset`, `sizes`, `width`, `height`
+    (the last four empty or 0 for an SVG or a remote image)."""
+    if not article.image:
+        return None
+    href = functools.partial(ctx.link, article.path)
+    if info is None:
+        return {"src": href(article.image), "srcset": "", "sizes": "", "width": 0, "height": 0}
+    links = {path: href("/" + path.lstrip("/")) for path in (info.path, *info.paths)}
+    return {"src": href(article.image), "srcset": info.srcset(links), "sizes": LEAD_SIZES, "width": info.width, "height": info.height}
+
+
+def og_image(site: Site, article: Article, info: ImageInfo | None) -> str:
+    """The article's lead image (a copy about 1200 px wide), else the site's `image`.
+    An SVG is no OpenGraph image (link previews do not show it)."""
+    if info is not None:
+        return image_url(site, "/" + info.og_path.lstrip("/"))
+    if article.image and not article.image.lower().endswith(".svg"):
+        return image_url(site, article.image)
+    return image_url(site, site.image) if site.image else ""
+
+
+def _icon_type(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower()
+    return {"svg": "image/svg+xml", "png": "image/png", "ico": "image/x-icon", "gif": "image/gif", "webp": "image/webp"}.get(suffix, "")
 
 
 def image_url(site: Site, image: str) -> str:
@@ -168,6 +336,8 @@ def image_url(site: Site, image: str) -> str:
 
 
 def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
+    people = [{"@type": "Person", "name": a.name, **({"url": a.url} if a.url else {})} for a in article.authors]
+    holders = [{"@type": "Person", "name": a.name} for a in article.authors]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -175,8 +345,8 @@ def article_json_ld(site: Site, article: Article, image: str) -> dict[str, Any]:
         "description": article.summary,
         "datePublished": article.date.isoformat(),
         "dateModified": (article.updated or article.date).isoformat(),
-        "author": {"@type": "Person", "name": article.author.name, **({"url": article.author.url} if article.author.url else {})},
-        "copyrightHolder": {"@type": "Person", "name": article.author.name},
+        "author": people if len(people) > 1 else people[0],
+        "copyrightHolder": holders if len(holders) > 1 else holders[0],
         "publisher": {"@type": "Organization", "name": site.title, "url": site.url},
         "mainEntityOfPage": absolute_url(site.url, article.path),
         "url": absolute_url(site.url, article.path),

@@ -9,7 +9,7 @@ can decide in a fraction of a second what is left to do.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +17,18 @@ from . import __version__
 from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, Problems, display_path
+from .highlight import PYGMENTS_VERSION, STYLESHEETS
+from .images import ImageInfo
 from .model import Article, Page, Site, Tag
 from .output import MARKER
-from .pages import STYLESHEET, PageContext, index_path, related_articles
+from .pages import SEARCH_PAGE, STYLESHEET, PageContext, index_path, related_articles
+from .search import INDEX_FOLDER, SEARCH_SCRIPT, index_key, known_index_files
 from .syndication import copy_paths
 from .theme import Theme
-from .urls import page_file
+from .urls import absolute_url, alias_file, page_file, redirect_line
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
+REDIRECTS = "_redirects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +49,18 @@ class Fingerprints:
     base: str
     pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
     copies: str
+    images: dict[str, str]  # lead image site path -> the key of its file and copies
 
 
 def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
-                  *(f"{p.slug}\0{p.title}" for p in ctx.nav))
+                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")}
-    copies = digest(theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
+        "authors.html", "search.html")}
+    copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    return Fingerprints(base, pages, copies)
+    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()})
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -63,7 +69,7 @@ def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Articl
     paths = [page_file(article.path)]
     if article.is_syndicable:
         paths += copy_paths(article).values()
-    key = digest(fp.pages["article.html"], fp.copies, article.source_hash, article.meta_hash,
+    key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
                  *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
     return Job("article", article.slug, tuple(paths), key, article.source)
 
@@ -76,7 +82,7 @@ def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
     in_feeds = feed_articles(articles, site.feed_items)
-    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({a.author.name for a in in_feeds}))
+    key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({w.name for a in in_feeds for w in a.authors}))
     return Job("feeds", "feeds", FEED_FILES, key, "feeds")
 
 
@@ -89,6 +95,7 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs = [article_job(fp, article, near, related) for article in articles]
     for page in content.pages:
         jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp.pages["page.html"], page.source_hash), page.source))
+    jobs += alias_jobs(site, content, base)
     chunks = index_pages(articles, site.per_page)
     for number, chunk in enumerate(chunks, start=1):
         key = digest(fp.pages["index.html"], str(number), str(len(chunks)), *(a.meta_hash for a in chunk))
@@ -97,6 +104,10 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     for author_id, members in by_author(site, articles).items():
         key = digest(fp.pages["author.html"], *(a.meta_hash for a in members))
         jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
+    counts = digest(*(f"{tag.slug}\0{tag.name}\0{len(members)}" for tag, members in tags.items()))
+    jobs.append(Job("tags_index", "tags", ("tags/index.html",), digest(fp.pages["tags.html"], counts), "tags.html"))
+    per_author = digest(*(f"{author_id}\0{len(members)}" for author_id, members in by_author(site, articles).items()))
+    jobs.append(Job("authors_index", "authors", ("authors/index.html",), digest(fp.pages["authors.html"], per_author), "authors.html"))
     everything = digest(*(a.meta_hash for a in articles))
     jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp.pages["archive.html"], everything), "archive.html"))
     jobs.append(feeds_job(site, fp, articles))
@@ -105,16 +116,59 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
     jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
-    jobs.append(Job("stylesheet", "style.css", (STYLESHEET,), digest(theme.fingerprint("style.css")), theme.shown("style.css")))
+    statics = ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
+    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in statics))
+    scripts = (SEARCH_SCRIPT,) if site.search else ()
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
+    if site.search:
+        jobs.append(Job("search_page", "search", (page_file(SEARCH_PAGE),), fp.pages["search.html"], "search.html"))
     for asset in content.assets:
+        if asset.path == REDIRECTS and any(job.kind == "redirects" for job in jobs):
+            continue  # the site's own _redirects opens the one the build writes
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
     return jobs
 
 
+def alias_jobs(site: Site, content: Content, base: str) -> list[Job]:
+    """A redirect page for every old address of a document, and `_redirects` listing them all
+    (after the lines of the site's own content/_redirects, when it has one)."""
+    jobs = []
+    lines = []
+    documents: list[Article | Page] = [*content.articles, *content.pages]
+    for document in documents:
+        for alias in document.aliases:
+            key = digest(base, "alias", alias, document.path, document.title, canonical_url(site, document))
+            jobs.append(Job("alias", alias, (alias_file(alias),), key, document.source))
+            lines.append(redirect_line(site.url, alias, document.path))
+    if lines:
+        own = next((a for a in content.assets if a.path == REDIRECTS), None)
+        stamp = f"{own.size}\0{own.mtime_ns}" if own else ""
+        jobs.append(Job("redirects", REDIRECTS, (REDIRECTS,), digest(base, stamp, *sorted(lines)), "aliases"))
+    return jobs
+
+
+def canonical_url(site: Site, document: Article | Page) -> str:
+    """The page's canonical link: its site URL, or the original post of a republished article."""
+    if isinstance(document, Article) and document.original:
+        return document.original.url
+    return absolute_url(site.url, document.path)
+def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
+    """One job per lead image with copies to make: it runs again only when the file changed."""
+    return [Job("image", info.path, info.paths, info.key, f"{display_path(site.content_dir, site.root)}/{info.path}")
+            for info in images.values() if info.variants]
+
+
+def search_job(site: Site, cache: Cache, content: Content) -> Job:
+    """The search index: reindexed only when an indexed document or a setting changed."""
+    key = index_key(site, content.articles, content.pages)
+    paths = known_index_files(cache, key) or (f"{INDEX_FOLDER}/pagefind-entry.json",)
+    return Job("search", "index", paths, key, "search")
+
+
 def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
-    """The newest articles a feed carries; an article with `syndicate: false` never is one."""
-    return [a for a in articles if a.syndicate][:limit]
+    """The newest articles a feed carries: every one (with `syndicate: false`, its summary and link only)."""
+    return list(articles[:limit])
 
 
 def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:
@@ -127,7 +181,8 @@ def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article
     """Every author in site.yaml with their articles, newest first (possibly none)."""
     found: dict[str, list[Article]] = {author_id: [] for author_id in site.authors}
     for article in articles:
-        found[article.author.id].append(article)
+        for author in article.authors:
+            found[author.id].append(article)
     return found
 
 
@@ -152,19 +207,37 @@ def tag_index(articles: Sequence[Article]) -> dict[Tag, list[Article]]:
     return {tag: members for _slug, (tag, members) in sorted(found.items())}
 
 
-def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site) -> None:
-    """Two outputs claiming one path is one problem that names both sources."""
-    owners: dict[str, str] = {}
+def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site, content: Content | None = None) -> None:
+    """Two outputs claiming one path is one problem that names both sources; an old address
+    (`aliases`) that would replace a page of the site, or another's old address, is named as such."""
+    owners: dict[str, Job] = {}
     problems = Problems()
-    for job in jobs:
+    documents: list[Article | Page] = [*content.articles, *content.pages] if content else []
+    lines = {d.source: d.aliases_line for d in documents}
+    for job in sorted(jobs, key=lambda j: j.kind == "alias"):  # stable: an alias is the one to blame
         for path in job.paths:
+            owner = owners.get(path)
+            folder = next((f for f in _folders(path) if f in owners), None) if job.kind == "alias" else None
             if path == MARKER or path.startswith(".syndicate-stage"):
                 problems.add(job.source, 1, f"'{path}' is reserved for syndicate's own use")
-            elif path in owners:
-                problems.add(job.source, 1, f"output '{path}' is also written by {owners[path]}; rename one of them")
+            elif folder is not None:
+                problems.add(job.source, lines.get(job.source, 1), (
+                    f"alias '/{job.name}' needs a folder where '{folder}' is written by {owners[folder].source}; remove it"))
+            elif owner is not None and job.kind == "alias":
+                what = (f"is also an alias of {owner.source}" if owner.kind == "alias"
+                        else f"would replace '{path}', written by {owner.source}")
+                problems.add(job.source, lines.get(job.source, 1), f"alias '/{job.name}' {what}; remove it")
+            elif owner is not None:
+                problems.add(job.source, 1, f"output '{path}' is also written by {owner.source}; rename one of them")
             else:
-                owners[path] = job.source
+                owners[path] = job
     problems.raise_if_any()
+
+
+def _folders(path: str) -> list[str]:
+    """Every folder a file needs: "a/b/index.html" needs "a" and "a/b"."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 def output_paths(jobs: Sequence[Job]) -> set[str]:

@@ -7,7 +7,7 @@ before worker processes fork, so they inherit it instead of receiving it pickled
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -15,22 +15,30 @@ from .cache import content_hash, digest
 from .content import BodyStore, Content
 from .errors import Problem, SiteError
 from .feeds import render_atom, render_json_feed, render_rss
-from .model import Article, Asset, Site, Tag
+from .highlight import site_stylesheets
+from .images import resized_copies
+from .model import Article, Asset, Page, Site, Tag
 from .output import Stage
 from .pages import (
     STYLESHEET,
     Offer,
     PageContext,
+    Terms,
     render_archive_page,
     render_article_page,
     render_author_page,
+    render_authors_index,
     render_index_page,
     render_not_found,
     render_page,
+    render_redirect,
+    render_search_page,
     render_tag_page,
+    render_tags_index,
 )
 from .parallel import parallel_map, progress_bar
-from .plan import FEED_FILES, Job, by_author, feed_articles, index_pages
+from .plan import FEED_FILES, REDIRECTS, Job, by_author, canonical_url, feed_articles, index_pages
+from .search import SEARCH_SCRIPT, document_for_article, document_for_page, make_index
 from .syndication import (
     Attribution,
     build_attribution,
@@ -40,10 +48,11 @@ from .syndication import (
     manifest_entry,
     render_copies,
     render_manifest,
+    summary_item_html,
     verify_copy,
 )
-from .theme import Theme
-from .urls import absolute_url, page_file
+from .theme import Theme, format_date
+from .urls import absolute_url, page_file, redirect_line
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
@@ -87,6 +96,8 @@ class Renderer:
         self.by_slug = {a.slug: a for a in articles}
         self.pages = {p.slug: p for p in content.pages}
         self.assets = {a.path: a for a in content.assets}
+        documents: list[Article | Page] = [*articles, *content.pages]
+        self.documents = {d.source: d for d in documents}
         self.index_pages = index_pages(articles, site.per_page)
         self.by_author = by_author(site, articles)
         self._attributions: dict[str, Attribution] = {}
@@ -117,9 +128,9 @@ class Renderer:
             elif job.kind == "page":
                 keys.append(self.pages[job.name].body_key)
             elif job.kind == "feeds":
-                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items)]
+                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items) if a.syndicate]
             elif job.kind == "tag":
-                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items)]
+                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items) if a.syndicate]
         self.content.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -148,8 +159,11 @@ class Renderer:
 
     def item_html(self, article: Article) -> str:
         if article.slug not in self._items:
-            body = self.content.bodies[article.body_key]
-            self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
+            if article.syndicate:
+                body = self.content.bodies[article.body_key]
+                self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
+            else:  # kept out of syndication: the site's own readers get the summary and the link
+                self._items[article.slug] = summary_item_html(self.site, article, self.attribution(article))
         return self._items[article.slug]
 
     def _job_article(self, job: Job, result: JobResult) -> None:
@@ -165,9 +179,11 @@ class Renderer:
                 missing = verify_copy(data.decode(), fmt, attribution)
                 result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
                 self._emit(result, paths[fmt], data)
-            reprint = article.author.reprint
-            assert reprint is not None and attribution.statement is not None
-            offer = Offer(reprint.preamble, attribution.statement, reprint.commercial, copies["html"].decode(), paths)
+            terms = []
+            for author, statement in zip(article.authors, attribution.statements, strict=True):
+                assert author.reprint is not None  # syndicable: every author has terms
+                terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
+            offer = Offer(tuple(terms), copies["html"].decode(), paths)
         newer, older = self.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
                                    related=self.related[article.slug], offer=offer)
@@ -196,6 +212,31 @@ class Renderer:
         author = self.site.authors[job.name]
         self._emit(result, job.paths[0], render_author_page(self.theme, self.ctx, author, self.by_author[job.name]).encode())
 
+    def _job_tags_index(self, job: Job, result: JobResult) -> None:
+        tags = [(self.tags[slug], len(members)) for slug, members in self.by_tag.items()]
+        self._emit(result, job.paths[0], render_tags_index(self.theme, self.ctx, tags).encode())
+
+    def _job_authors_index(self, job: Job, result: JobResult) -> None:
+        authors = [(self.site.authors[author_id], len(members)) for author_id, members in self.by_author.items()]
+        self._emit(result, job.paths[0], render_authors_index(self.theme, self.ctx, authors).encode())
+
+    def _job_image(self, job: Job, result: JobResult) -> None:
+        info = self.ctx.images["/" + job.name]
+        source = self.assets[job.name].source
+        for path, data in resized_copies(info, source, self.site.cache_dir / "images").items():
+            self._emit(result, path, data)
+
+    def _job_search_page(self, job: Job, result: JobResult) -> None:
+        self._emit(result, job.paths[0], render_search_page(self.theme, self.ctx, SEARCH_SCRIPT).encode())
+
+    def _job_search(self, job: Job, result: JobResult) -> None:
+        site, bodies = self.site, self.content.bodies
+        documents = [document_for_article(site, a, bodies[a.body_key], format_date(a.date, long_format=site.date_format))
+                     for a in self.content.articles]
+        documents += [document_for_page(site, p, bodies[p.body_key]) for p in self.content.pages]
+        for path, data in make_index(site, documents).items():
+            self._emit(result, path, data)
+
     def _job_archive(self, job: Job, result: JobResult) -> None:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
@@ -208,7 +249,10 @@ class Renderer:
 
     def _verify_items(self, articles: Sequence[Article], feed: str, result: JobResult) -> None:
         for article in articles:
-            missing = verify_copy(self.item_html(article), "html", self.attribution(article))
+            attribution = self.attribution(article)
+            if not article.syndicate:  # no full copy leaves, so no statement: the link back must be there
+                attribution = replace(attribution, statements=(), holders=())
+            missing = verify_copy(self.item_html(article), "html", attribution)
             result.problems += gate_problems(article.source, f"{feed} item", "feeds", missing)
 
     def _job_manifest(self, job: Job, result: JobResult) -> None:
@@ -220,11 +264,28 @@ class Renderer:
         robots = f"User-agent: *\nAllow: /\n\nSitemap: {absolute_url(self.site.url, 'sitemap.xml')}\n"
         self._emit(result, "robots.txt", robots.encode())
 
+    def _job_alias(self, job: Job, result: JobResult) -> None:
+        document = self.documents[job.source]
+        html = render_redirect(self.site, job.name, document.path, document.title, canonical_url(self.site, document))
+        self._emit(result, job.paths[0], html.encode())
+
+    def _job_redirects(self, job: Job, result: JobResult) -> None:
+        own = self.assets.get(REDIRECTS)
+        lines = sorted(redirect_line(self.site.url, alias, d.path) for d in self.documents.values() for alias in d.aliases)
+        head = own.source.read_bytes().rstrip(b"\n") + b"\n" if own is not None else b""
+        self._emit(result, job.paths[0], head + ("\n".join(lines) + "\n").encode())
+
     def _job_404(self, job: Job, result: JobResult) -> None:
         self._emit(result, "404.html", render_not_found(self.theme, self.ctx).encode())
 
     def _job_stylesheet(self, job: Job, result: JobResult) -> None:
         self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
+        if SEARCH_SCRIPT in job.paths:
+            self._emit(result, SEARCH_SCRIPT, self.theme.sources.get("search.js", "").encode())
+        # The code colours are generated, unless the site's templates/ has its own file.
+        for path, generated in site_stylesheets().items():
+            own = self.theme.sources.get(path.removeprefix("static/"))
+            self._emit(result, path, own.encode() if own is not None else generated)
 
     def _job_asset(self, job: Job, result: JobResult) -> None:
         asset: Asset = self.assets[job.name]
@@ -243,6 +304,7 @@ def render_sitemap(site: Site, content: Content, tags: Sequence[Tag]) -> bytes:
     entries: list[tuple[str, datetime | None]] = [("", newest), ("archive/", newest)]
     entries += [(a.path, a.updated or a.date) for a in content.articles if a.original is None]
     entries += [(p.path, None) for p in content.pages]
+    entries += [("tags/", None), ("authors/", None)]
     entries += [(f"tags/{t.slug}/", None) for t in tags]
     entries += [(f"authors/{author_id}/", None) for author_id in site.authors]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']

@@ -4,6 +4,10 @@ Both only ever create files, never replace them: `init` refuses a folder that al
 something in it, and `new` opens its file in exclusive mode, so an article cannot be
 overwritten even by a second `new` racing the first. The texts live here rather than in
 package data because they are short and are the one place their shape is decided.
+
+A new site deploys on its first push without an edit: `requirements.txt` pins the exact
+release of this tool that wrote it (GitHub Actions, Netlify and Cloudflare Pages all install
+from it), so a later release cannot change a site's output until its owner chooses to upgrade.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from . import DISTRIBUTION, __version__
 from .errors import SiteError, display_path
 from .fields import strip_controls
 from .model import Article, BuildOptions, Site
@@ -41,7 +46,9 @@ def init_site(folder: Path, today: date | None = None) -> list[Path]:
         f"content/{SAMPLE_SLUG}.md": SAMPLE_ARTICLE.format(date=published.isoformat()),
         "content/pages/about.md": ABOUT_PAGE,
         ".gitignore": GITIGNORE,
+        "requirements.txt": REQUIREMENTS.format(requirement=pinned_requirement()),
         ".github/workflows/deploy.yml": DEPLOY_WORKFLOW,
+        "netlify.toml": NETLIFY_TOML,
     }
     written = []
     for name, text in files.items():
@@ -51,6 +58,11 @@ def init_site(folder: Path, today: date | None = None) -> list[Path]:
             handle.write(text)
         written.append(path)
     return written
+
+
+def pinned_requirement() -> str:
+    """The requirement a new site installs: this very release, by its name on the index."""
+    return f"{DISTRIBUTION}=={__version__}"
 
 
 def new_article(site: Site, title: str, author_id: str | None = None, today: date | None = None) -> Path:
@@ -103,7 +115,8 @@ def _same_slug(site: Site, slug: str) -> Path | None:
     if not site.content_dir.is_dir():
         return None
     pages = site.content_dir / "pages"
-    found = (p for p in sorted(site.content_dir.rglob(f"{slug}.md")) if not p.is_relative_to(pages))
+    found = (p for p in sorted([*site.content_dir.rglob(f"{slug}.md"), *site.content_dir.rglob(f"{slug}.markdown")])
+             if not p.is_relative_to(pages))
     return next(found, None)
 
 
@@ -198,22 +211,51 @@ draft: true
 Write your article here. Remove `draft: true` above when it is ready to publish.
 """
 
-# GitHub Pages: build on every push to main (and by hand), deploy the output folder.
-# `cache-dependency-path` names this file because the site has no requirements.txt, and
-# setup-python's pip cache refuses to start without a file to key on.
+# The Python every host builds with: the oldest the package supports, the one its own CI runs.
+SITE_PYTHON = "3.11"
+
+REQUIREMENTS = """\
+# The release of syndicate that builds this site. GitHub Actions (.github/workflows/deploy.yml),
+# Netlify and Cloudflare Pages all install it from this file; change the version here to upgrade.
+{requirement}
+"""
+
+# Netlify installs requirements.txt with PYTHON_VERSION before running the command.
+NETLIFY_TOML = f"""\
+# Netlify: installs requirements.txt with the Python below, then checks and builds the site.
+# Netlify builds on each push only: for articles dated in the future, trigger a build hook daily
+# (the Deployment section of the syndicate README shows how).
+[build]
+  command = "syndicate check --strict && syndicate build"
+  publish = "output"
+
+[build.environment]
+  PYTHON_VERSION = "{SITE_PYTHON}"
+"""
+
+# GitHub Pages: build on every push to main, by hand, and daily so scheduled articles appear on
+# their day. `.syndicate-cache` is saved under a new key each run and the newest one restored,
+# so every build starts from the last one's cache. setup-python's pip cache keys on requirements.txt.
 DEPLOY_WORKFLOW = """\
+# Checks, builds and publishes this site on GitHub Pages.
+# Once: Settings > Pages > Source: "GitHub Actions", and set `url` in site.yaml to the site's
+# address (https://<user>.github.io/<repository>/ for a project site).
 name: Deploy site
 
 on:
   push:
     branches: [main]
   workflow_dispatch:
+  schedule:
+    # Daily, so an article dated in the future goes live on its day without a push.
+    - cron: "17 5 * * *"
 
 permissions:
   contents: read
   pages: write
   id-token: write
 
+# One deployment at a time; a running one finishes rather than being cancelled halfway.
 concurrency:
   group: pages
   cancel-in-progress: false
@@ -221,21 +263,27 @@ concurrency:
 jobs:
   build:
     runs-on: ubuntu-latest
+    timeout-minutes: 30
     steps:
       - uses: actions/checkout@v6
+        with:
+          persist-credentials: false
       - uses: actions/setup-python@v6
         with:
-          python-version: "3.11"
+          python-version: "PYTHON"
           cache: pip
-          cache-dependency-path: .github/workflows/deploy.yml
-      - uses: actions/cache@v5
+      - name: Install syndicate (the release pinned in requirements.txt)
+        run: pip install -r requirements.txt
+      - name: Restore the incremental build cache
+        uses: actions/cache@v6
         with:
           path: .syndicate-cache
-          key: syndicate-${{ github.run_id }}
-          restore-keys: syndicate-
-      - run: pip install syndicate
-      - run: syndicate check --strict
-      - run: syndicate build
+          key: syndicate-cache-${{ runner.os }}-${{ github.run_id }}
+          restore-keys: syndicate-cache-${{ runner.os }}-
+      - name: Check content, configuration and attribution
+        run: syndicate check --strict
+      - name: Build
+        run: syndicate build
       - uses: actions/configure-pages@v6
       - uses: actions/upload-pages-artifact@v5
         with:
@@ -244,10 +292,11 @@ jobs:
   deploy:
     needs: build
     runs-on: ubuntu-latest
+    timeout-minutes: 10
     environment:
       name: github-pages
       url: ${{ steps.deployment.outputs.page_url }}
     steps:
       - id: deployment
         uses: actions/deploy-pages@v5
-"""
+""".replace('"PYTHON"', f'"{SITE_PYTHON}"')

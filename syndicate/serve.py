@@ -36,6 +36,7 @@ from .cache import Memory
 from .config import load_site
 from .errors import SiteError
 from .model import BuildOptions
+from .reprints import REGISTRY_NAME, STATUS_NAME
 from .urls import contained_path
 
 EVENTS_PATH = "/__syndicate__/events"
@@ -193,7 +194,8 @@ class PreviewServer:
 
 
 class _SourceFilter(watchfiles.DefaultFilter):
-    """Changes to site.yaml, content/ and templates/ only: never the preview's own writes."""
+    """Changes to site.yaml, reprints.yaml and its status file, content/ and templates/ only:
+    never the preview's own writes."""
 
     def __init__(self, root: Path, site_name: str) -> None:
         super().__init__()
@@ -208,7 +210,7 @@ class _SourceFilter(watchfiles.DefaultFilter):
                 continue
             # Editor droppings (.swp, ~, .git/) are judged below the site folder only, so a
             # site that happens to live under, say, a .venv folder is still watched.
-            wanted = parts == (self.site_name,) or (bool(parts) and parts[0] in ("content", "templates"))
+            wanted = parts in ((self.site_name,), (REGISTRY_NAME,), (STATUS_NAME,)) or (bool(parts) and parts[0] in ("content", "templates"))
             return wanted and super().__call__(change, str(Path(*parts)))
         return False
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from .attribution import Statement, parse_statement
 from .errors import Problem
+from .highlight import email_css
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
 from .theme import Theme
@@ -52,21 +53,42 @@ class Attribution:
 
     article_url: str  # the article's site URL, the canonical permalink
     backlink: str  # the site URL, with UTM tags when configured
-    statement: Statement | None
+    statements: tuple[Statement, ...]  # every author's that has one, in the order the article lists them
+    holders: tuple[str, ...]  # the name of each statement's author, in the same order
     original: Original | None
 
     @property
+    def statement(self) -> Statement | None:
+        """The first author's statement: what a single-author template expects."""
+        return self.statements[0] if self.statements else None
+
+    @property
     def statement_html(self) -> Markup:
-        return Markup(self.statement.html) if self.statement else Markup("")
+        """Every statement, one after the other: each is a paragraph or more of its own."""
+        return Markup("\n".join(statement.html for statement in self.statements))
+
+    @property
+    def statement_text(self) -> str:
+        return "\n\n".join(statement.text for statement in self.statements)
+
+    @property
+    def statement_markdown(self) -> str:
+        return "\n\n".join(statement.markdown for statement in self.statements)
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """Every statement link, once each, in order: the manifest's `links`."""
+        return tuple(dict.fromkeys(link for statement in self.statements for link in statement.links))
 
 
 def build_attribution(site: Site, article: Article) -> Attribution:
     article_url = absolute_url(site.url, article.path)
-    reprint = article.author.reprint
+    with_terms = [(author.name, reprint) for author in article.authors if (reprint := author.reprint)]
     return Attribution(
         article_url=article_url,
         backlink=add_query(article_url, dict(site.syndication.utm)),
-        statement=parse_statement(reprint.statement) if reprint else None,
+        statements=tuple(parse_statement(reprint.statement) for _name, reprint in with_terms),
+        holders=tuple(name for name, _reprint in with_terms),
         original=article.original,
     )
 
@@ -97,14 +119,15 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
 
 def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
     """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
-    author = article.author
+    authors = [{"name": a.name, "url": a.url or absolute_url(site.url, f"authors/{a.id}/")} for a in article.authors]
     return {
         "site": site,
         "article": article,
         "body": Markup(absolutize_root_paths(body.html, site.url)),
         "attribution": attribution,
         "statement": attribution.statement_html,
-        "author_url": author.url or absolute_url(site.url, f"authors/{author.id}/"),
+        "authors": authors,  # each author's name and link, in the order listed
+        "author_url": authors[0]["url"],
         "credit": attribution.original,
     }
 
@@ -119,11 +142,9 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
     clean_body = sanitize(str(context["body"]), attribution.article_url, article.slug)
     plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
-    statement = attribution.statement
     text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
-                                        "statement": wrap_text(statement.text) if statement else ""})
-    markdown = theme.render("snippet.md", {**context, "body": markdown_body,
-                                           "statement": statement.markdown if statement else ""})
+                                        "statement": wrap_text(attribution.statement_text)})
+    markdown = theme.render("snippet.md", {**context, "body": markdown_body, "statement": attribution.statement_markdown})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
@@ -133,7 +154,8 @@ def wrap_text(text: str) -> str:
 
 
 def snippet_css(theme: Theme) -> str:
-    return theme.sources.get("snippet.css", "")
+    """The theme's snippet.css, then the light code colours: both inlined into every copy."""
+    return theme.sources.get("snippet.css", "") + "\n" + email_css()
 
 
 def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
@@ -148,8 +170,21 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
         parts.append(credit_html(attribution.original))
     parts.append(absolutize_root_paths(body.html, site.url))
     parts.append(backlink_html(site, article, attribution))
-    if attribution.statement:
-        parts.append(f'<div class="reprint-statement">{attribution.statement.html}</div>')
+    for statement in attribution.statements:
+        parts.append(f'<div class="reprint-statement">{statement.html}</div>')
+    return sanitize("\n".join(parts), attribution.article_url, article.slug)
+
+
+def summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
+    """The feed item of an article kept out of syndication (`syndicate: false`): its summary
+    and the link to read it here, so the site's own readers see it and no full copy leaves."""
+    parts = []
+    if attribution.original:
+        parts.append(credit_html(attribution.original))
+    if article.summary:
+        parts.append(f'<p class="summary">{escape(article.summary)}</p>')
+    parts.append(f'<p class="backlink">Read the whole article on <a href="{escape(attribution.backlink)}">'
+                 f'{escape(site.title)}</a>: <a href="{escape(attribution.backlink)}">{escape(attribution.article_url)}</a></p>')
     return sanitize("\n".join(parts), attribution.article_url, article.slug)
 
 
@@ -182,35 +217,50 @@ def _fold(text: str) -> str:
 
 
 def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
-    """What a copy is missing of its attribution, as messages; empty when it is complete."""
+    """What a copy is missing of its attribution, as messages; empty when it is complete.
+
+    Every author's statement must be there complete, in the order the article lists its
+    authors, and every statement link as often as the statements hold it."""
     missing: list[str] = []
-    statement = attribution.statement
+    statements = attribution.statements
     if kind == "html":
         hrefs, text = _links_and_text(copy)
         if attribution.backlink not in hrefs:
             missing.append(f"the link back to {attribution.article_url}")
-        if statement:
-            if _fold(statement.visible_text) not in text:
-                missing.append("the complete statement")
-            for link in statement.links:
-                if hrefs.count(link) < sum(1 for s in statement.segments if s.href == link):
-                    missing.append(f"the statement's link to {link}")
+        missing += _statements_in_order(text, [s.visible_text for s in statements], attribution.holders)
+        needed: dict[str, int] = {}
+        for segment in (segment for statement in statements for segment in statement.segments if segment.href):
+            needed[segment.href] = needed.get(segment.href, 0) + 1
+        missing += [f"the statement's link to {link}" for link, count in needed.items() if hrefs.count(link) < count]
         if attribution.original and attribution.original.url not in hrefs:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
         folded = _fold(copy)
         if attribution.backlink not in folded:
             missing.append(f"the link back to {attribution.article_url}")
-        if statement:
-            expected = statement.text if kind == "text" else statement.markdown
-            if _fold(expected) not in folded:
-                missing.append("the complete statement")
-            for link in statement.links:
-                target = link.removeprefix("mailto:") if kind == "text" else link
-                if target not in folded:
-                    missing.append(f"the statement's link to {link}")
+        expected = [s.text if kind == "text" else s.markdown for s in statements]
+        missing += _statements_in_order(folded, expected, attribution.holders)
+        for link in attribution.links:
+            target = link.removeprefix("mailto:") if kind == "text" else link
+            if target not in folded:
+                missing.append(f"the statement's link to {link}")
         if attribution.original and attribution.original.url not in folded:
             missing.append(f"the credit link to the original post {attribution.original.url}")
+    return missing
+
+
+def _statements_in_order(text: str, statements: Sequence[str], holders: Sequence[str]) -> list[str]:
+    """Each statement (folded) found after the one before it, or a message naming whose is missing."""
+    missing = []
+    position = 0
+    for statement, holder in zip(statements, holders, strict=True):
+        found = text.find(_fold(statement), position)
+        if found < 0:
+            whose = f" of {holder}" if len(statements) > 1 else ""
+            missing.append(f"the complete statement{whose}" + (" (in the order of the article's authors)"
+                                                                if _fold(statement) in text else ""))
+        else:
+            position = found + len(_fold(statement))
     return missing
 
 
@@ -220,12 +270,12 @@ def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:
     paths = copy_paths(article)
-    statement = attribution.statement
     entry: dict[str, Any] = {
         "slug": article.slug,
         "title": article.title,
-        "author": article.author.name,
+        "author": article.author_names,
         "author_id": article.author.id,
+        "authors": [author.id for author in article.authors],
         "date": article.date.isoformat(),
         "url": attribution.article_url,
         "html": paths["html"],
@@ -233,8 +283,8 @@ def manifest_entry(site: Site, article: Article, attribution: Attribution) -> di
         "markdown": paths["markdown"],
         "summary": article.summary,
         "tags": [t.name for t in article.tags],
-        "statement": statement.text if statement else "",
-        "links": list(statement.links) if statement else [],
+        "statement": attribution.statement_text,
+        "links": list(attribution.links),
     }
     if article.original:
         entry["original"] = {"url": article.original.url, "site": article.original.site, "note": article.original.note}

@@ -7,7 +7,9 @@ instead of printing an empty string.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +24,8 @@ from .errors import Problem, SiteError, display_path
 from .model import Site
 
 THEME_DIR = Path(__file__).parent / "theme"
-PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html")
+PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html",
+                  "tags.html", "authors.html", "search.html")
 
 
 def _autoescape(name: str | None) -> bool:
@@ -54,7 +57,7 @@ class Theme:
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        self.env.filters["date"] = format_date
+        self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)
         self.env.filters["isodate"] = lambda d: d.isoformat()
 
     def locate(self, name: str) -> Path:
@@ -151,10 +154,49 @@ def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, i
     return found
 
 
-def format_date(value: datetime, style: str = "long") -> str:
-    """Dates in words ("4 March 2019"), independent of the machine's locale."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DIRECTIVE = re.compile(r"%(-?)(.)")
+_FIELDS: dict[str, Callable[[datetime], tuple[int, str]]] = {
+    # directive -> (number for zero-padding or -1, text)
+    "d": lambda d: (d.day, ""), "m": lambda d: (d.month, ""), "H": lambda d: (d.hour, ""), "M": lambda d: (d.minute, ""),
+    "Y": lambda d: (-1, str(d.year)), "y": lambda d: (d.year % 100, ""),
+    "B": lambda d: (-1, _MONTHS[d.month - 1]), "b": lambda d: (-1, _MONTHS[d.month - 1][:3]),
+    "A": lambda d: (-1, _DAYS[d.weekday()]), "a": lambda d: (-1, _DAYS[d.weekday()][:3]), "%": lambda d: (-1, "%"),
+}
+DATE_DIRECTIVES = "%d %-d %m %-m %y %Y %B %b %A %a %H %M %%"
+
+
+def date_format_problem(fmt: str) -> str | None:
+    """What is wrong with a `date_format`, or None: it must use known directives and show the day."""
+    for match in _DIRECTIVE.finditer(fmt):
+        if match[2] not in _FIELDS:
+            return f"'date_format' has an unknown directive '{match[0]}' (known: {DATE_DIRECTIVES})"
+    if fmt.count("%") % 2 and fmt.endswith("%"):
+        return "'date_format' ends with a lone '%' (write %% for a percent sign)"
+    if not any(m[2] in "dYy" for m in _DIRECTIVE.finditer(fmt)):
+        return f"'date_format' '{fmt}' shows neither the day nor the year (like %-d %B %Y or %Y-%m-%d)"
+    return None
+
+
+def strftime(value: datetime, fmt: str) -> str:
+    """strftime with English names whatever the machine's locale; `%-d` drops the zero."""
+
+    def one(match: re.Match[str]) -> str:
+        if match[2] not in _FIELDS:  # only a template's own format can have one: shown as written
+            return match[0]
+        number, text = _FIELDS[match[2]](value)
+        if number < 0:
+            return text
+        return str(number) if match[1] else f"{number:02d}"
+
+    return _DIRECTIVE.sub(one, fmt)
+
+
+def format_date(value: datetime, style: str = "long", long_format: str = "%-d %B %Y") -> str:
+    """Dates in words ("4 March 2019"), independent of the machine's locale: "long" is the
+    site's `date_format`, "short" the archive's compact form; any other style is a format."""
     if style == "short":
-        return f"{value.day} {months[value.month - 1][:3]} {value.year}"
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+        return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
+    return strftime(value, long_format if style == "long" else style)

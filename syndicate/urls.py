@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from datetime import datetime
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
+_URL_SAFE = "/#?=&%~:@!$'()*+,;"
+_PATH_SAFE = "/=&~:@!$'()*+,;"  # a decoded path: '%', '?' and '#' in it are escaped
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_SLUG = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
 # Markdown writes href="..." and src="..."; raw HTML in an article may use single quotes.
@@ -30,6 +33,87 @@ def is_safe_slug(slug: str) -> bool:
     return bool(_SAFE_SLUG.match(slug)) and ".." not in slug
 
 
+DEFAULT_ARTICLE_PERMALINK = "articles/{slug}/"
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_JEKYLL_PLACEHOLDER = re.compile(r":(slug|title|year|month|day|i_month|i_day|categories)\b")
+_PATH_CHARACTERS = re.compile(r"^[\w.~!$&'()*+,;=:@%/-]*$", re.UNICODE)
+
+
+def permalink_problem(pattern: str) -> str | None:
+    """What is wrong with a permalink pattern, in words, or None when it is usable."""
+    shown = f"permalink pattern '{pattern}'"
+    unknown = [name for name in _PLACEHOLDER.findall(pattern) if name not in PERMALINK_PLACEHOLDERS]
+    if unknown:
+        return f"{shown} has an unknown placeholder '{{{unknown[0]}}}' (known: {{slug}}, {{year}}, {{month}}, {{day}})"
+    jekyll = _JEKYLL_PLACEHOLDER.search(pattern)
+    if jekyll:
+        name = "slug" if jekyll[1] in ("title", "slug") else jekyll[1].removeprefix("i_")
+        return f"{shown}: write placeholders in braces, like {{{name}}} instead of '{jekyll[0]}'"
+    if "{slug}" not in pattern:
+        return f"{shown} must contain {{slug}}, so that every article has a path of its own"
+    bare = _PLACEHOLDER.sub("x", pattern)
+    if not pattern.endswith(("/", ".html")):
+        return f"{shown} must end in '/' (a folder with an index.html) or '.html'"
+    if "{" in bare or "}" in bare or not _PATH_CHARACTERS.match(bare):
+        return f"{shown} may hold only letters, digits, '-', '_', '.', '/' and placeholders"
+    if bare.startswith("/") or any(part in ("", ".", "..") for part in bare.rstrip("/").split("/")):
+        return f"{shown} must be a relative path with no empty, '.' or '..' parts, like articles/{{slug}}/"
+    return None
+
+
+def article_path(pattern: str, slug: str, date: datetime) -> str:
+    """The site path of an article under a checked permalink pattern; `date` in the site's zone."""
+    return (pattern.replace("{year}", f"{date.year:04d}").replace("{month}", f"{date.month:02d}")
+            .replace("{day}", f"{date.day:02d}").replace("{slug}", slug))
+
+
+def article_file_matcher(pattern: str, slug: str) -> re.Pattern[str]:
+    """Matches the output file of the article `slug` under `pattern`, whatever its date."""
+    parts = re.split(r"(\{(?:slug|year|month|day)\})", page_file(pattern))
+    fill = {"{slug}": re.escape(slug), "{year}": r"\d{4}", "{month}": r"\d{2}", "{day}": r"\d{2}"}
+    return re.compile("".join(fill.get(part, re.escape(part)) for part in parts) + r"\Z")
+
+
+def parse_alias(alias: str) -> tuple[str, str]:
+    """(site path, "") for an old address of a page (`/2019/03/04/pit-stop.html`,
+    `/blog/pit-stop/`), or ("", what is wrong with it). Percent-escapes are decoded: the
+    redirect page is a file, and servers decode a request's path before they look for one."""
+    text = alias.strip()
+    shown = f"alias '{text}'"
+    if urlsplit(text).scheme or text.startswith("//"):
+        return "", f"{shown} must be a path on this site, like /blog/old-post/, not a full URL"
+    if "?" in text or "#" in text:
+        return "", f"{shown} cannot hold a query ('?') or a fragment ('#'): a redirect page is a file"
+    path = unquote(text).lstrip("/")
+    if not path:
+        return "", f"{shown} would replace the home page"
+    parts = path.rstrip("/").split("/")
+    if "\\" in path or any(part in ("", ".", "..") for part in parts) or any(c.isspace() and c != " " for c in path):
+        return "", f"{shown} must be a plain path with no empty, '.' or '..' parts"
+    return path, ""
+
+
+def alias_file(site_path: str) -> str:
+    """The file that answers at an old address: `pit-stop.html` is that file, and any other
+    path (`/blog/pit-stop/`, `/blog/pit-stop`, `/functions/path.base`, `/index.php`) is a
+    folder with an index.html, which static hosts serve as HTML with or without the '/'."""
+    if site_path.endswith((".html", ".htm")):
+        return site_path
+    return site_path.rstrip("/") + "/index.html"
+
+
+def base_path(base_url: str) -> str:
+    """The path part of the site's url, without its last '/': "" or "/digest"."""
+    return urlsplit(base_url).path.rstrip("/")
+
+
+def redirect_line(base_url: str, alias: str, target: str) -> str:
+    """One line of `_redirects` (Netlify, Cloudflare Pages and others read it): old, new, 301."""
+    base = base_path(base_url)
+    return f"{base}/{quote(alias, safe=_PATH_SAFE)} {base}/{quote(target, safe=_URL_SAFE)} 301"
+
+
 def page_file(site_path: str) -> str:
     """The file that serves a site path: a folder path is served by its index.html."""
     return f"{site_path}index.html" if site_path == "" or site_path.endswith("/") else site_path
@@ -37,21 +121,24 @@ def page_file(site_path: str) -> str:
 
 def absolute_url(base_url: str, site_path: str) -> str:
     """An absolute URL for a site path; `base_url` ends with '/' and may carry a path."""
-    return base_url + quote(site_path, safe="/#?=&%~:@!$'()*+,;")
+    return base_url + quote(site_path, safe=_URL_SAFE)
+
+
+def _depth(site_path: str) -> int:
+    """How many folders down a page is: "" and "a.html" are at the top, "a/" and "a/b.html" one down."""
+    return site_path.count("/")
 
 
 def relative_url(from_path: str, to_path: str) -> str:
     """The href that leads from the page at `from_path` to `to_path`, both site paths."""
-    from_dir = from_path if from_path.endswith("/") or from_path == "" else posixpath.dirname(from_path) + "/"
-    depth = from_dir.count("/")
+    depth = _depth(from_path)
     href = "../" * depth + to_path
-    return quote(href, safe="/#?=&%~:@!$'()*+,;") if href else "./"
+    return quote(href, safe=_URL_SAFE) if href else "./"
 
 
 def relativize_root_paths(html: str, page_path: str) -> str:
     """Turn the site-root paths Markdown left in a body into hrefs relative to its page."""
-    from_dir = page_path if page_path.endswith("/") or page_path == "" else posixpath.dirname(page_path) + "/"
-    prefix = "../" * from_dir.count("/")
+    prefix = "../" * _depth(page_path)
     return _ROOT_PATH_ATTR.sub(lambda m: f"{m[1]}{m[2]}{prefix or './'}", html)
 
 

@@ -40,6 +40,7 @@ pytestmark = pytest.mark.browser
 SITE_URL = str(yaml.safe_load(EXAMPLE_SITE.read_text(encoding="utf-8"))["url"]).rstrip("/")
 SYNDICABLE = "night-clerk"
 WITH_IMAGE = "front-line-keys"  # an article with an image in its body
+WITH_CODE = "counting-the-wait"  # an article with a highlighted code block and a raster lead image
 
 
 # Fixtures ---------------------------------------------------------------------------------------
@@ -244,7 +245,8 @@ def _tag_path(example_output: Path) -> str:
     return f"/tags/{tags[0]}/"
 
 
-@pytest.mark.parametrize("path", ["/", f"/articles/{SYNDICABLE}/", f"/articles/{WITH_IMAGE}/", "TAG", "/archive/", "/pages/about/"])
+@pytest.mark.parametrize("path", ["/", f"/articles/{SYNDICABLE}/", f"/articles/{WITH_IMAGE}/", "TAG", "/archive/", "/pages/about/",
+                                  f"/articles/{WITH_CODE}/", "/tags/", "/authors/", "/search/?q=queue"])
 def test_no_console_errors_or_failed_requests(site_page: Any, base_url: str, example_output: Path, path: str) -> None:
     page = site_page
     if path == "TAG":
@@ -273,12 +275,15 @@ def test_problem_watcher_sees_failures(site_page: Any, base_url: str) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", ["/", f"/articles/{SYNDICABLE}/", f"/articles/{WITH_IMAGE}/"])
+@pytest.mark.parametrize("path", ["/", f"/articles/{SYNDICABLE}/", f"/articles/{WITH_IMAGE}/", f"/articles/{WITH_CODE}/",
+                                  "/tags/", "/authors/", "/search/?q=queue"])
 def test_no_serious_accessibility_violations(axe_js: Path, chromium: Any, base_url: str, path: str, scheme: str) -> None:
     context = chromium.new_context(viewport={"width": 1200, "height": 900}, color_scheme=scheme)
     try:
         page = context.new_page()
         page.goto(base_url + path)
+        if path.startswith("/search/"):  # the results are what must be accessible
+            page.wait_for_selector("#search-results li")
         page.add_script_tag(path=str(axe_js))
         results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     finally:

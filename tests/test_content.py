@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,9 +15,10 @@ from syndicate.config import load_site
 from syndicate.content import SourceFile, _parse, split_front_matter
 from syndicate.errors import Problem
 from syndicate.fields import parse_yaml
+from syndicate.model import Article
 from syndicate.urls import absolute_url, relative_url, resolve_content_link, slugify
 
-from .conftest import TINY
+from .conftest import TINY, article, build_site
 
 SITE = load_site(TINY / "site.yaml")
 SOURCE = SourceFile(str(TINY / "content/fuzz.md"), "fuzz.md", "content/fuzz.md", 0, 0)
@@ -77,3 +80,81 @@ def test_url_building_never_raises(a: str, b: str) -> None:
     relative_url(a, b)
     absolute_url("https://example.org/base/", b)
     resolve_content_link(a, PurePosixPath("x"))
+
+
+def test_markdown_suffixes_and_front_matter_files(write_site: Callable[..., Path]) -> None:
+    site = write_site({
+        "content/2016-01-01-kept.markdown": article("Kept", slug="kept", body="From a *Jekyll* post."),
+        "content/pages/contact.markdown": "---\ntitle: Contact\n---\nWrite to us.\n",
+        "content/feed.xml": "---\nlayout: null\n---\n<rss>{% for post in site.posts %}{% endfor %}</rss>\n",
+        "content/old/index.html": "\ufeff---\r\ntitle: Old home\r\n---\r\n<p>{{ content }}</p>\r\n",
+        "content/notes.txt": "--- a dash line, not front matter\n",
+        "content/rule.txt": "----\n",
+        "content/pic.png": b"---\n\x89PNG",
+    })
+    report = build_site(site)
+    out = site.parent / "output"
+    assert (out / "articles/kept/index.html").is_file() and (out / "pages/contact/index.html").is_file()
+    assert not (out / "2016-01-01-kept.markdown").exists() and not (out / "pages/contact.markdown").exists()
+    assert not (out / "feed.xml").read_text().startswith("---")  # the site's own feed, not the template
+    assert not (out / "old").exists()
+    for name in ("notes.txt", "rule.txt", "pic.png"):
+        assert (out / name).read_bytes() == (site.parent / "content" / name).read_bytes()
+    message = ("warning: not copied: this file has front matter but is not an article "
+               "(articles are .md or .markdown files); rename it or remove its front matter")
+    assert [w for w in report.warnings if "not copied" in w] == [f"content/feed.xml:1: {message}", f"content/old/index.html:1: {message}"]
+
+
+@pytest.mark.parametrize(("written", "names"), [
+    ("customer service, phones", ["customer service", "phones"]),
+    ("'Tips & Tricks, phones,'", ["Tips & Tricks", "phones"]),
+    ("teamwork", ["teamwork"]),
+    ("[customer service, phones]", ["customer service", "phones"]),
+    ("['a, b']", ["a, b"]),
+])
+def test_tags_may_be_a_comma_separated_string(written: str, names: list[str]) -> None:
+    parsed = _parse(SITE, SOURCE, f"---\ntitle: T\ndate: 2024-01-01\nauthor: ada-moss\ntags: {written}\n---\nx\n".encode(), "h")
+    assert isinstance(parsed.document, Article), parsed.problems
+    assert [t.name for t in parsed.document.tags] == names
+
+
+def test_check_reports_leftover_template_code_outside_code(write_site: Callable[..., Path]) -> None:
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    body = "\n".join([
+        "Intro {% highlight ruby %}",                  # line 6 of the file
+        "def x; end",
+        "{% endhighlight %}",
+        "",
+        "Inline `{{ page.title }}` is code; {{< figure src=\"a.png\" >}} is not.",
+        "",
+        "```liquid",
+        "{% for post in site.posts %}",
+        "```",
+        "",
+        "    {{ indented code }}",
+        "",
+        "<pre>{% raw %}</pre> and {{ site.baseurl }}/x",
+        "A {{% notice tip %}} over",
+        "two lines %}}. Braces {like} these are fine.",
+        "[#1338]({{ site.repository",
+        "}}/issues/1338); a lone {{ in prose is fine.",
+    ])
+    site = write_site({"content/a.markdown": article(body=body), "content/pages/p.md": "---\ntitle: P\n---\n{{ content }}\n"})
+    result = CliRunner().invoke(main, ["check", "--site", str(site)])
+    tail = "is not run by syndicate and would show as text; rewrite it in Markdown, or put it in a code block to show it as code"
+    expected = [
+        f"content/a.markdown:6: warning: template code '{{% highlight ruby %}}' {tail}",
+        f"content/a.markdown:8: warning: template code '{{% endhighlight %}}' {tail}",
+        f"content/a.markdown:10: warning: template code '{{{{< figure src=\"a.png\" >}}}}' {tail}",
+        f"content/a.markdown:18: warning: template code '{{{{ site.baseurl }}}}' {tail}",
+        f"content/a.markdown:19: warning: template code '{{{{% notice tip %}}}}' {tail}",
+        f"content/a.markdown:21: warning: template code '{{{{ site.repository' {tail}",
+        f"content/pages/p.md:4: warning: template code '{{{{ content }}}}' {tail}",
+    ]
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if "template code" in line] == expected
+    strict = CliRunner().invoke(main, ["check", "--strict", "--site", str(site)])
+    assert strict.exit_code == 1 and [line for line in strict.stderr.splitlines() if "template code" in line] == expected

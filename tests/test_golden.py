@@ -19,6 +19,8 @@ def test_tiny_site_matches_golden(tiny_site: Path, update_golden: bool) -> None:
     build_site(tiny_site)
     actual = tree(tiny_site.parent / "output")
     actual.pop(".syndicate-output")
+    # Pagefind's index is binary and changes with Pagefind's version: tests/test_search.py checks it.
+    actual = {name: data for name, data in actual.items() if not name.startswith("pagefind/")}
     if update_golden:
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for name, data in actual.items():

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import lxml.html
 import markdown
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -10,6 +15,8 @@ from markdown.extensions.toc import slugify_unicode
 from syndicate.markup import EXTENSIONS, _SyndicateExtension, render_markdown
 from syndicate.plaintext import wrap_words
 from syndicate.typography import smarten
+
+from .conftest import article, build_site
 
 # Pieces that exercise every inline pattern: links, references, images, footnotes, code,
 # escapes, autolinks, raw HTML, entities, emphasis and hard line breaks.
@@ -56,3 +63,26 @@ def test_wrapping_keeps_long_words_whole_and_lines_within_width() -> None:
     assert " ".join(lines) == " ".join(text.split())
     assert wrap_words("") == [""]
     assert wrap_words("a b", 0) == ["a", "b"]
+
+
+def test_more_line_ends_the_summary(write_site: Callable[..., Path]) -> None:
+    body = "First part.\n\nSecond part, still the lead.\n\n<!--more-->\n\nThe rest, past the cut. " + "word " * 120
+    site = write_site({"content/cut.md": article("Cut", body=body),
+                       "content/long.md": article("Long", date="2024-04-01", body="Uncut " + "words " * 80 + "\n\n<!-- more-ish -->\n\nTail.")})
+    build_site(site)
+    out = site.parent / "output"
+    listing = lxml.html.parse(str(out / "index.html")).getroot()
+    summaries = {card.findtext(".//h2/a"): card.find(".//p[@class='summary']").text_content() for card in listing.iter("article")}
+    # Everything above the line, whatever its length, and nothing below it.
+    assert summaries["Cut"] == "First part. Second part, still the lead."
+    # Any other comment is not a cut: the first paragraph is clipped as usual.
+    assert summaries["Long"].startswith("Uncut words") and summaries["Long"].endswith("…")
+    page = (out / "articles/cut/index.html").read_text()
+    assert "<!--more-->" not in page and "The rest, past the cut." in page
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert feed.entries[0].summary == "First part. Second part, still the lead."
+
+
+def test_more_marker_only_counts_on_its_own_line() -> None:
+    body = render_markdown("A paragraph with <!--more--> inside it.\n\nNext.\n")
+    assert not body.summary_cut and body.first_paragraph == "A paragraph with inside it."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,9 +14,10 @@ import yaml
 from click.testing import CliRunner, Result
 from markupsafe import escape
 
+from syndicate import DISTRIBUTION, __version__
 from syndicate.cli import main
 from syndicate.config import load_site
-from syndicate.scaffold import SAMPLE_ARTICLE, init_site, new_article, scheduled_articles
+from syndicate.scaffold import SAMPLE_ARTICLE, SITE_PYTHON, init_site, new_article, scheduled_articles
 
 from .conftest import BASIC_SITE, article, build_site
 
@@ -30,7 +34,7 @@ def test_init_writes_a_site_that_builds_and_passes_strict_check(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert names == [".github/workflows/deploy.yml", ".gitignore", "content/pages/about.md",
-                     "content/the-question-behind-the-question.md", "site.yaml"]
+                     "content/the-question-behind-the-question.md", "netlify.toml", "requirements.txt", "site.yaml"]
     assert not (folder / "templates").exists()
     site_file = str(folder / "site.yaml")
     built = run("build", "--site", site_file)
@@ -62,20 +66,81 @@ def test_init_sample_article_is_published_and_the_right_length(tmp_path: Path) -
     assert 150 <= len(SAMPLE_ARTICLE.split("---", 2)[2].split()) <= 300
 
 
-def test_init_gitignore_and_deploy_workflow(tmp_path: Path) -> None:
+def test_init_gitignore(tmp_path: Path) -> None:
     init_site(tmp_path / "s")
     assert (tmp_path / "s/.gitignore").read_text().split("\n")[1:3] == ["output/", ".syndicate-cache/"]
-    workflow = yaml.safe_load((tmp_path / "s/.github/workflows/deploy.yml").read_text())
-    assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads the key `on` as true
-    assert workflow["permissions"]["pages"] == "write" and workflow["permissions"]["id-token"] == "write"
-    steps = workflow["jobs"]["build"]["steps"]
-    uses = [s.get("uses", "").split("@")[0] for s in steps]
-    runs = [s["run"] for s in steps if "run" in s]
-    assert uses.index("actions/cache") < uses.index("actions/upload-pages-artifact")
-    assert runs == ["pip install syndicate", "syndicate check --strict", "syndicate build"]
-    assert next(s for s in steps if s.get("uses", "").startswith("actions/cache"))["with"]["path"] == ".syndicate-cache"
-    assert next(s for s in steps if "upload-pages-artifact" in s.get("uses", ""))["with"]["path"] == "output"
-    assert workflow["jobs"]["deploy"]["steps"][0]["uses"] == "actions/deploy-pages@v5"
+
+
+def test_init_pins_this_release_in_requirements_txt(tmp_path: Path) -> None:
+    init_site(tmp_path / "s")
+    lines = (tmp_path / "s/requirements.txt").read_text("utf-8").splitlines()
+    requirements = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert requirements == [f"syndicate-ssg=={__version__}"]
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text("utf-8"))["project"]
+    assert DISTRIBUTION == project["name"] == "syndicate-ssg"  # the pin names the distribution this repository publishes
+
+
+def deploy_workflow(folder: Path) -> dict[str, object]:
+    workflow = yaml.safe_load((folder / ".github/workflows/deploy.yml").read_text("utf-8"))
+    assert isinstance(workflow, dict)
+    workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as true
+    return workflow
+
+
+def test_init_deploy_workflow_triggers_and_permissions(tmp_path: Path) -> None:
+    init_site(tmp_path / "s")
+    workflow = deploy_workflow(tmp_path / "s")
+    on = workflow["on"]
+    assert on == {"push": {"branches": ["main"]}, "workflow_dispatch": None, "schedule": [{"cron": "17 5 * * *"}]}
+    minute, hour, *rest = on["schedule"][0]["cron"].split()
+    assert 0 <= int(minute) < 60 and 0 <= int(hour) < 24 and rest == ["*", "*", "*"]  # once a day, every day
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+
+
+def test_init_deploy_workflow_installs_the_pin_caches_checks_builds_and_deploys(tmp_path: Path) -> None:
+    init_site(tmp_path / "s")
+    jobs = deploy_workflow(tmp_path / "s")["jobs"]
+    assert isinstance(jobs, dict)
+    steps = jobs["build"]["steps"]
+    uses = [s["uses"] for s in steps if "uses" in s]
+    assert uses == ["actions/checkout@v6", "actions/setup-python@v6", "actions/cache@v6",
+                    "actions/configure-pages@v6", "actions/upload-pages-artifact@v5"]
+    order = [s.get("uses", s.get("run")) for s in steps]
+    assert order == ["actions/checkout@v6", "actions/setup-python@v6", "pip install -r requirements.txt", "actions/cache@v6",
+                     "syndicate check --strict", "syndicate build", "actions/configure-pages@v6", "actions/upload-pages-artifact@v5"]
+    by_action = {s["uses"].split("@")[0]: s.get("with", {}) for s in steps if "uses" in s}
+    assert by_action["actions/checkout"] == {"persist-credentials": False}
+    assert by_action["actions/setup-python"] == {"python-version": SITE_PYTHON, "cache": "pip"}
+    cache = by_action["actions/cache"]
+    assert cache["path"] == ".syndicate-cache"
+    assert cache["key"].startswith(cache["restore-keys"]) and "${{ github.run_id }}" in cache["key"]  # a new entry each run, the newest restored
+    assert by_action["actions/upload-pages-artifact"] == {"path": "output"}
+    assert jobs["deploy"]["needs"] == "build" and jobs["deploy"]["environment"]["name"] == "github-pages"
+    assert jobs["deploy"]["steps"] == [{"id": "deployment", "uses": "actions/deploy-pages@v5"}]
+    assert all(isinstance(job["timeout-minutes"], int) for job in jobs.values())
+
+
+def test_init_netlify_toml_builds_with_the_pinned_tool(tmp_path: Path) -> None:
+    init_site(tmp_path / "s")
+    netlify = tomllib.loads((tmp_path / "s/netlify.toml").read_text("utf-8"))
+    assert netlify == {"build": {"command": "syndicate check --strict && syndicate build", "publish": "output",
+                                 "environment": {"PYTHON_VERSION": SITE_PYTHON}}}
+    assert re.fullmatch(r"3\.1[1-9]", SITE_PYTHON)
+
+
+def test_the_hosts_commands_run_in_a_new_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `syndicate` command the workflow and netlify.toml run, run here as they are written."""
+    init_site(tmp_path / "s")
+    monkeypatch.chdir(tmp_path / "s")
+    steps = deploy_workflow(Path("."))["jobs"]["build"]["steps"]
+    workflow_runs = [s["run"] for s in steps if s.get("run", "").startswith("syndicate ")]
+    netlify_runs = tomllib.loads(Path("netlify.toml").read_text("utf-8"))["build"]["command"].split(" && ")
+    assert workflow_runs == netlify_runs == ["syndicate check --strict", "syndicate build"]
+    for command in workflow_runs:
+        result = run(*shlex.split(command)[1:])
+        assert result.exit_code == 0, (command, result.output)
+    assert Path("output/index.html").is_file()  # the folder that both hosts publish
 
 
 def test_init_accepts_an_empty_folder_and_refuses_a_non_empty_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,139 @@
+"""Lead images: resized copies for `srcset`, their sizes for width/height, the OpenGraph pick.
+
+A lead image under content/ in a raster format gets copies at a few widths smaller than
+its own, written beside it (`images/pit-stop-800w.jpg`), so a phone downloads a fraction
+of a desktop's bytes; the article page names them in `srcset` with the original's width
+and height, so the layout does not jump while it loads. SVG and remote images are used as
+they are. Resizing is the slow part: each copy is kept in the cache folder under a hash of
+the original's bytes and the width, and an image job runs only when its file changed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import PIL
+from PIL import Image, ImageOps
+
+from .cache import Cache, content_hash, digest
+from .errors import Problem
+from .model import Article, Asset, Site
+
+WIDTHS = (480, 800, 1200, 1600)
+OG_WIDTH = 1200  # what link previews show best
+_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+_SAVE: dict[str, dict[str, object]] = {"JPEG": {"quality": 82, "optimize": True, "progressive": True},
+                                       "PNG": {"optimize": True}, "WEBP": {"quality": 80, "method": 4}}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """A local raster lead image: its size and its copies, as (width, site path) smallest first."""
+
+    path: str  # site path of the original, like /images/pit-stop.jpg
+    width: int
+    height: int
+    variants: tuple[tuple[int, str], ...]
+    key: str  # changes when the original's file does
+
+    @property
+    def og_path(self) -> str:
+        """The copy closest to 1200 px wide (or the original when it is smaller)."""
+        fitting = [path for width, path in self.variants if width <= OG_WIDTH]
+        return fitting[-1] if fitting else self.path
+
+    def srcset(self, href: Mapping[str, str]) -> str:
+        """`href` maps each site path to the link this page uses for it."""
+        entries = [f"{href[path]} {width}w" for width, path in self.variants]
+        return ", ".join([*entries, f"{href[self.path]} {self.width}w"])
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(path for _width, path in self.variants)
+
+
+def variant_path(path: str, width: int) -> str:
+    stem = PurePosixPath(path)
+    return str(stem.with_name(f"{stem.stem}-{width}w{stem.suffix}"))
+
+
+def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset], cache: Cache,
+                warnings: list[Problem]) -> dict[str, ImageInfo]:
+    """Every local raster lead image, by site path; sizes are remembered by size and mtime."""
+    by_path = {"/" + a.path: a for a in assets}
+    known = cache.get_state("image-sizes")
+    known = known if isinstance(known, dict) else {}
+    sizes: dict[str, tuple[int, int, int, int]] = {}
+    found: dict[str, ImageInfo] = {}
+    for article in articles:
+        asset = by_path.get(article.image)
+        if asset is None or article.image in found or PurePosixPath(asset.path).suffix.lower() not in _FORMATS:
+            continue
+        remembered = known.get(asset.path)
+        if isinstance(remembered, tuple) and remembered[:2] == (asset.size, asset.mtime_ns):
+            width, height = remembered[2], remembered[3]
+        else:
+            try:
+                with Image.open(asset.source) as image:
+                    width, height = _upright(image)
+            except (OSError, Image.DecompressionBombError) as exc:
+                warnings.append(Problem(article.source, 1, f"warning: lead image '{asset.path}' cannot be read ({exc}); used as it is"))
+                continue
+        sizes[asset.path] = (asset.size, asset.mtime_ns, width, height)
+        variants = tuple((w, variant_path(article.image, w).lstrip("/")) for w in WIDTHS if w < width)
+        key = digest("image", PIL.__version__, str(asset.size), str(asset.mtime_ns), asset.path, repr(variants))
+        found[article.image] = ImageInfo(asset.path, width, height, variants, key)
+    if sizes != known:
+        cache.put_state("image-sizes", sizes)
+    return found
+
+
+def _upright(image: Image.Image) -> tuple[int, int]:
+    """The size as shown: a photo whose EXIF says it is turned is measured turned."""
+    width, height = image.size
+    orientation = image.getexif().get(0x0112, 1)
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def resized_copies(info: ImageInfo, source: Path, cache_dir: Path | None) -> dict[str, bytes]:
+    """Each copy of one image (site path -> bytes), from the cache folder when made before."""
+    data = source.read_bytes()
+    kind = _FORMATS[PurePosixPath(info.path).suffix.lower()]
+    base = content_hash(data)
+    copies: dict[str, bytes] = {}
+    original: Image.Image | None = None
+    for width, path in info.variants:
+        cached = cache_dir / f"{digest(base, str(width), PIL.__version__)}{PurePosixPath(path).suffix}" if cache_dir else None
+        if cached is not None and cached.is_file():
+            copies[path] = cached.read_bytes()
+            continue
+        if original is None:
+            original = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+            original.load()
+        copies[path] = _resize(original, width, kind)
+        if cached is not None:
+            _store(cached, copies[path])
+    return copies
+
+
+def _resize(image: Image.Image, width: int, kind: str) -> bytes:
+    height = max(1, round(image.height * width / image.width))
+    smaller = image.resize((width, height), Image.Resampling.LANCZOS)
+    if kind == "JPEG" and smaller.mode not in ("RGB", "L"):
+        smaller = smaller.convert("RGB")
+    out = io.BytesIO()
+    smaller.save(out, kind, **_SAVE[kind])  # no EXIF or other metadata is carried over
+    return out.getvalue()
+
+
+def _store(target: Path, data: bytes) -> None:
+    """Write a cached copy whole or not at all (another build may read it at the same time)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)

@@ -1,0 +1,265 @@
+"""Read a saved or fetched HTML page: the article through trafilatura, every line through lxml.
+
+trafilatura finds the article (title, author, date, body) and drops the page chrome; we ask
+it for its XML and write the Markdown ourselves, so headings, lists, links and emphasis
+come out in the shape our Markdown renderer reads, and each block keeps the words it is
+made of (what lifted reprint terms are matched against). The whole page is also split
+into lines of text, links resolved, for `terms.py` to search: the terms often sit in
+parts that trafilatura rightly leaves out.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import trafilatura
+
+from ..attribution import find_links
+from .extract import GUESS, LIKELY, SURE, Block, Extract, Found, Link, Unit
+from .markdown import blocks_from_xml
+from .textpage import CHROME_LINE, END_LINE, date_in
+
+_BLOCK_TAGS = frozenset({
+    "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote", "section", "article",
+    "aside", "footer", "header", "main", "nav", "ul", "ol", "dl", "table", "tr", "tbody", "thead", "figure", "figcaption",
+    "form", "pre", "address", "center", "body", "details", "summary", "hr", "label", "fieldset",
+})
+_SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "select", "option", "button", "input",
+    "textarea", "head", "title", "meta", "link", "canvas", "video", "audio", "map",
+})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_BYLINE = re.compile(r"\bby\s+(.{2,60})", re.IGNORECASE)
+_TITLE_TAIL = re.compile(r"^\s+[-|–—·:»]\s+\S")
+
+
+def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page") -> Extract:
+    """The article and every line of the page; `page_url` is where it was fetched from, if it was."""
+    tree = _parse(data)
+    canonical = _head_link(tree, "canonical")
+    own_url = page_url or _meta(tree, "og:url") or canonical
+    units = tuple(_units(tree, own_url))
+    meta = trafilatura.extract_metadata(tree, default_url=own_url or None)
+    title = _title(meta.title if meta else None, tree)
+    refresh = _refresh_target(tree)
+    xml = trafilatura.extract(  # on a copy: trafilatura prunes the tree it is given
+        copy.deepcopy(tree), url=own_url or None, output_format="xml", include_formatting=True, include_links=True,
+        include_images=True, include_comments=False, include_tables=True, deduplicate=False,
+    )
+    blocks, images = blocks_from_xml(xml or "", title.value if title else "")
+    located = tuple(_locate(block, units) for block in blocks if not _is_chrome(block))
+    notes: list[tuple[int, str]] = []
+    if not located and refresh:
+        notes.append((1, f"the page only redirects to {refresh}; import that address instead"))
+    if images:
+        message = f"{images} image(s) in the article were left out; copy them into content/ and add them by hand"
+        notes.append((located[0].line if located else 1, message))
+    return Extract(
+        kind=kind,
+        blocks=located,
+        units=units,
+        title=title,
+        author=_author(meta.author if meta else None, units),
+        published=_published(meta.date if meta else None, data, units),
+        tags=tuple(meta.tags or meta.categories or ()) if meta else (),
+        summary=(meta.description or "") if meta else "",
+        page_url=own_url,
+        canonical=canonical if canonical and _host(canonical) != _host(own_url) else "",
+        site_name=(meta.sitename or "") if meta else "",
+        notes=tuple(notes),
+    )
+
+
+def _parse(data: bytes | str) -> lxml.html.HtmlElement:
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    if isinstance(data, bytes):
+        root = lxml.html.document_fromstring(data, parser=parser)
+    else:
+        root = lxml.html.document_fromstring(data.encode("utf-8"), parser=lxml.html.HTMLParser(
+            remove_comments=True, remove_pis=True, encoding="utf-8"))
+    return root
+
+
+def _meta(tree: lxml.html.HtmlElement, name: str) -> str:
+    for element in tree.iter("meta"):
+        if name in (element.get("property"), element.get("name")):
+            return (element.get("content") or "").strip()
+    return ""
+
+
+def _head_link(tree: lxml.html.HtmlElement, rel: str) -> str:
+    for element in tree.iter("link"):
+        if rel in (element.get("rel") or "").lower().split():
+            href = (element.get("href") or "").strip()
+            if href.startswith(("http://", "https://")):
+                return href
+    return ""
+
+
+def _refresh_target(tree: lxml.html.HtmlElement) -> str:
+    for element in tree.iter("meta"):
+        if (element.get("http-equiv") or "").lower() == "refresh":
+            match = re.search(r"url\s*=\s*['\"]?([^'\"\s]+)", element.get("content") or "", re.IGNORECASE)
+            return match[1] if match else ""
+    return ""
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _title(found: str | None, tree: lxml.html.HtmlElement) -> Found | None:
+    """The article's title: the metadata's, without a " - Site Name" tail the main heading lacks."""
+    headings = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+    if found:
+        found = " ".join(found.split())
+        if found in headings:
+            return Found(found, "page title and main heading", SURE)
+        for heading in headings:
+            if heading and found.startswith(heading) and _TITLE_TAIL.match(found[len(heading):]):
+                return Found(heading, "main heading (the page title adds the site's name)", SURE)
+        return Found(found, "page metadata", LIKELY)
+    if headings:
+        return Found(headings[0], "main heading", LIKELY)
+    return None
+
+
+def _author(found: str | None, units: tuple[Unit, ...]) -> Found | None:
+    if not found:
+        return None
+    names = [n.strip() for n in found.split(";") if n.strip()]
+    name = names[0]
+    bylined = any(name.casefold() in m[1].casefold() for u in units if len(u.text) < 160 for m in [_BYLINE.search(u.text)] if m)
+    return Found("; ".join(names), "byline" if bylined else "page metadata", SURE if bylined else LIKELY)
+
+
+def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...]) -> tuple[date, Found] | None:
+    """The date trafilatura found, and how sure: written in the markup, shown on the page, or inferred."""
+    if not found:
+        return None
+    try:
+        value = date.fromisoformat(found[:10])
+    except ValueError:
+        return None
+    raw = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    if value.isoformat() in raw:
+        return value, Found(value.isoformat(), "page metadata", SURE)
+    if any(date_in(unit.text) == value for unit in units if len(unit.text) < 200):
+        return value, Found(value.isoformat(), "a date shown on the page", LIKELY)
+    return value, Found(value.isoformat(), "inferred from the page, not written on it", GUESS)
+
+
+def _is_chrome(block: Block) -> bool:
+    """A short navigation or sharing line that the extractor kept ("Read other posts", "Share this:")."""
+    return block.kind == "p" and len(block.text.split()) <= 6 and bool(CHROME_LINE.match(block.text) or END_LINE.match(block.text))
+
+
+def _locate(block: Block, units: tuple[Unit, ...]) -> Block:
+    """The block with the source line of the first page line that starts like it."""
+    head = block.text[:40]
+    for unit in units:
+        if head and (unit.text.startswith(head) or head.startswith(unit.text[:40]) and unit.text):
+            return Block(block.markdown, block.text, unit.line, block.kind)
+    return block
+
+
+# ---------------------------------------------------------------------------------------
+# Every line of text on the page
+
+
+def _units(tree: lxml.html.HtmlElement, base: str) -> list[Unit]:
+    """Walk the page: a block element or a <br> ends a line; links keep their targets."""
+    units: list[Unit] = []
+    body = tree.find("body")
+    if body is None:
+        body = tree
+    line: list[tuple[str, str]] = []  # (text, href) pieces of the current line
+    state = {"line": body.sourceline or 1, "heading": False}
+
+    def flush() -> None:
+        unit = _make_unit(line, state["line"], bool(state["heading"]))
+        if unit is not None:
+            units.append(unit)
+        line.clear()
+
+    def walk(element: lxml.html.HtmlElement, href: str, heading: bool) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in _SKIP_TAGS or not tag:
+            return
+        is_block = tag in _BLOCK_TAGS
+        if is_block or tag == "br":
+            flush()
+            state["line"], state["heading"] = element.sourceline or state["line"], heading or tag in _HEADINGS
+        if tag == "a":
+            href = _resolve(element.get("href") or "", base)
+        if element.text and tag != "br":
+            if not line:
+                state["line"] = element.sourceline or state["line"]
+            line.append((element.text, href))
+        for child in element:
+            walk(child, href, heading or tag in _HEADINGS)
+            if child.tail:
+                line.append((child.tail, href))
+        if is_block:
+            flush()
+            state["heading"] = heading
+
+    walk(body, "", False)
+    flush()
+    return units
+
+
+def _resolve(href: str, base: str) -> str:
+    href = href.strip()
+    if href.lower().startswith("mailto:"):
+        return href
+    absolute = urljoin(base, href) if base else href
+    return absolute if absolute.startswith(("http://", "https://")) else ""
+
+
+def _make_unit(pieces: list[tuple[str, str]], line: int, heading: bool) -> Unit | None:
+    merged: list[tuple[str, str]] = []
+    for text, href in pieces:
+        if merged and merged[-1][1] == href:
+            merged[-1] = (merged[-1][0] + text, href)
+        else:
+            merged.append((text, href))
+    text = " ".join("".join(t for t, _ in merged).split())
+    if not text:
+        return None
+    statement_parts, links = [], []
+    for piece, href in merged:
+        words = " ".join(piece.split())
+        if href and words:
+            links.append(Link(words, href))
+            statement_parts.append(_piece_as_statement(piece, href))
+        else:
+            statement_parts.append(piece)
+    statement = " ".join("".join(statement_parts).split())
+    return Unit(text=text, statement=statement, line=line, links=tuple(links), is_heading=heading)
+
+
+def _piece_as_statement(piece: str, href: str) -> str:
+    """Linked words as they go into a statement: bare when a linkifier finds the same target."""
+    words = " ".join(piece.split())
+    lead = piece[: len(piece) - len(piece.lstrip())]
+    trail = piece[len(piece.rstrip()):]
+    found = find_links(words)
+    if len(found) == 1 and found[0][0] == 0 and found[0][1] == len(words) and _same_target(found[0][2], href):
+        return lead + words + trail
+    text = words.replace("[", "(").replace("]", ")")
+    target = re.sub(r"[()\s<>]", lambda m: f"%{ord(m[0]):02X}", href)
+    return f"{lead}[{text}]({target}){trail}"
+
+
+def _same_target(found: str, href: str) -> bool:
+    if found.startswith("mailto:") or href.startswith("mailto:"):
+        return found.lower() == href.lower()
+    a, b = urlsplit(found), urlsplit(href)
+    return ((a.hostname or "") == (b.hostname or "") and a.path.rstrip("/") == b.path.rstrip("/")
+            and a.query == b.query and a.fragment == b.fragment)
+

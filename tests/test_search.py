@@ -1,0 +1,114 @@
+"""The Pagefind index: part of the build, of its incremental model and of its commit."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from syndicate.errors import SiteError
+from syndicate.search import make_index
+
+from .conftest import BASIC_SITE, article, build_site, tree
+
+PAGES = {
+    "content/lanterns.md": article("Lanterns At The Door", body="A lantern by the door tells a late guest someone is awake."),
+    "content/queues.md": article("Short Queues", date="2024-06-01", body="Open a second till before the queue reaches the door."),
+    "content/pages/about.md": "---\ntitle: About\n---\nWe write about reception desks and kettles.\n",
+}
+
+
+@pytest.fixture
+def site(write_site: Callable[..., Path]) -> Path:
+    return write_site(PAGES)
+
+
+def index_files(out: Path) -> dict[str, bytes]:
+    return {name: data for name, data in tree(out).items() if name.startswith("pagefind/")}
+
+
+def test_index_is_written_with_the_site(site: Path) -> None:
+    build_site(site)
+    out = site.parent / "output"
+    files = index_files(out)
+    assert {"pagefind/pagefind.js", "pagefind/pagefind-entry.json", "pagefind/wasm.en.pagefind"} <= set(files)
+    entry = json.loads(files["pagefind/pagefind-entry.json"])
+    assert entry["languages"]["en"]["page_count"] == 3  # two articles and the page
+    assert sum(1 for name in files if name.startswith("pagefind/fragment/")) == 3
+    assert not any("-ui." in name for name in files)  # the theme has its own interface
+    # The search page, its script, and a search box on every page.
+    search = lxml.html.parse(str(out / "search/index.html")).getroot()
+    assert search.get_element_by_id("search-form").get("data-root") == "../"
+    assert search.cssselect('script[src^="../static/search.js"]')
+    assert (out / "static/search.js").read_text().count("pagefind/pagefind.js") == 1
+    home = lxml.html.parse(str(out / "index.html")).getroot()
+    box = home.cssselect('header form[role="search"]')[0]
+    assert box.get("action") == "search/" and box.cssselect('input[name="q"]')
+
+
+def test_unchanged_site_is_not_reindexed(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(site)
+    out = site.parent / "output"
+    before = {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+    calls: list[int] = []
+    import syndicate.render
+
+    real = syndicate.render.make_index
+    monkeypatch.setattr(syndicate.render, "make_index", lambda s, docs: calls.append(len(docs)) or real(s, docs))
+    (site.parent / "content/lanterns.md").touch()  # a new mtime, the same bytes
+    report = build_site(site)
+    assert calls == [] and report.written == 0
+    assert before == {p: p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+    # A changed article is reindexed, and the index's old files go.
+    (site.parent / "content/queues.md").write_text(article("Short Queues", date="2024-06-01", body="Open a second till early."))
+    build_site(site)
+    assert calls == [3]
+    after = index_files(out)
+    assert set(after) != {str(p.relative_to(out)) for p in before}
+    assert len([n for n in after if n.startswith("pagefind/fragment/")]) == 3
+
+
+def test_index_is_deterministic(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = write_site(PAGES)
+    build_site(site)
+    first = index_files(site.parent / "output")
+    build_site(site, output_dir=tmp_path / "again", use_cache=False)
+    assert index_files(tmp_path / "again") == first
+
+
+def test_search_false_turns_it_all_off(write_site: Callable[..., Path]) -> None:
+    site = write_site(PAGES, BASIC_SITE + "search: false\n")
+    build_site(site)
+    out = site.parent / "output"
+    assert not (out / "pagefind").exists() and not (out / "search").exists() and not (out / "static/search.js").exists()
+    assert 'role="search"' not in (out / "index.html").read_text()
+
+
+def test_a_failing_indexer_leaves_the_output_as_it_was(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_site(site)
+    out = site.parent / "output"
+    before = tree(out)
+
+    def broken(*_args: object) -> None:
+        raise OSError("no such file: pagefind")
+
+    monkeypatch.setattr("syndicate.search._index", lambda *_a: broken())
+    (site.parent / "content/queues.md").write_text(article("Short Queues", date="2024-06-01", body="Changed."))
+    with pytest.raises(SiteError) as caught:
+        build_site(site)
+    assert "search index failed: no such file: pagefind" in str(caught.value)
+    assert tree(out) == before
+
+
+def test_make_index_keeps_only_what_the_browser_needs(site: Path) -> None:
+    from syndicate.config import load_site
+    from syndicate.search import SearchDocument
+
+    loaded = load_site(site)
+    files = make_index(loaded, [SearchDocument("/a/", '<html lang="en"><body><main><h1>Kettle</h1><p>Boil it.</p></main></body></html>')])
+    assert all(name.startswith("pagefind/") for name in files)
+    assert "pagefind/pagefind.js" in files and os.sep not in "".join(files).replace("/", "")
