@@ -473,6 +473,8 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None, reprint
         "timezone: UTC",
         f"per_page: {PAGE_SIZE}",
         f"feed_items: {FEED_ITEMS}",
+        # No search index: the other tools build none (and Pagefind's indexing is its own cost).
+        "search: false",
         "authors:",
     ]
     for author in corpus.authors:
@@ -530,10 +532,14 @@ AUTHOR_SAVE_AS = "authors/{{slug}}/index.html"
 ARCHIVES_URL = "archive/"
 ARCHIVES_SAVE_AS = "archive/index.html"
 
-# The pages syndicate writes: the index, one page per tag and per author, one archive. No list
-# of all tags, categories or authors, and no category page (every article names one category,
+# The pages syndicate writes: the index, one page per tag and per author, one archive, a list
+# of all tags and one of all authors. No category page (every article names one category,
 # "Articles", in its header: the theme shows it, and an empty CATEGORY_SAVE_AS writes no page).
-DIRECT_TEMPLATES = ["index", "archives"]
+DIRECT_TEMPLATES = ["index", "archives", "tags", "authors"]
+TAGS_URL = "tags/"
+TAGS_SAVE_AS = "tags/index.html"
+AUTHORS_URL = "authors/"
+AUTHORS_SAVE_AS = "authors/index.html"
 CATEGORY_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ""
 
@@ -619,8 +625,8 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
 
     The configuration mirrors syndicate's output: a paginated home page with RSS, Atom and JSON
     Feed; the articles section, which is the archive; one page and one RSS feed per tag; one
-    page per author, without a feed (each author's `_index.md` says so); no list of all tags or
-    authors. The layouts cap every feed at FEED_ITEMS.
+    page per author, without a feed (each author's `_index.md` says so); a list of all tags and
+    one of all authors, without feeds. The layouts cap every feed at FEED_ITEMS.
     """
     # Hugo 0.128 replaced the top-level `paginate` key with a [pagination] table.
     if version is None or version >= (0, 128):
@@ -632,9 +638,6 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         'languageCode = "en"',
         f"title = {toml_str(SITE_TITLE)}",
         "enableRobotsTXT = true",
-        'disableKinds = ["taxonomy"]',
-        # Meaning the lists of all tags and all authors, as Hugo 0.73 and later read it.
-        'ignoreErrors = ["error-disable-taxonomy"]',
         "",
         "[permalinks]",
         '  articles = "/articles/:slug/"',
@@ -661,6 +664,7 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         "[outputs]",
         '  home = ["HTML", "RSS", "Atom", "JSONFeed"]',
         '  section = ["HTML"]',
+        '  taxonomy = ["HTML"]',
         '  term = ["HTML", "RSS"]',
         "",
         "[params]",

@@ -65,7 +65,7 @@ CATEGORIES = (
     "index pages",
     "tag pages",
     "author pages",
-    "archive page",
+    "archive, tag and author lists",
     "feeds",
     "syndicated copies, manifest",
     "other files",
@@ -78,7 +78,7 @@ _PATTERNS = (
     ("tag pages", re.compile(r"tags/[^/]+/index\.html")),
     ("author pages", re.compile(r"authors/[^/]+/index\.html")),
     # syndicate and Pelican write archive/; Hugo's archive is the articles section's page.
-    ("archive page", re.compile(r"archive/index\.html|articles/index\.html")),
+    ("archive, tag and author lists", re.compile(r"(archive|articles|tags|authors)/index\.html")),
     ("syndicated copies, manifest", re.compile(r"syndicate/[^/]+")),
 )
 _ITEM = re.compile(rb"<item[ >]|<entry[ >]")
