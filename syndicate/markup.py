@@ -215,7 +215,32 @@ def _converter() -> markdown.Markdown:
     )
     md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
     _guard_processors(md)
+    _fix_lookups(md)
     return md
+
+
+def _fix_lookups(md: markdown.Markdown) -> None:
+    """Two lookups Python-Markdown makes thousands of times a document, made once.
+
+    Its block parser asks its registry for the processors again for every block (the registry
+    sorts them and builds a new list each time), and `is_block_level` searches a list of forty
+    tag names. The converter is complete here, so neither can change any more.
+    """
+    processors = tuple(md.parser.blockprocessors)
+
+    def parse_blocks(parent: etree.Element, blocks: list[str]) -> None:  # BlockParser.parseBlocks, same loop
+        while blocks:
+            for processor in processors:
+                if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                    break  # run returned True or None: the block was used
+
+    block_level = frozenset(md.block_level_elements)
+
+    def is_block_level(tag: Any) -> bool:  # Markdown.is_block_level, same answer
+        return isinstance(tag, str) and tag.lower().rstrip("/") in block_level
+
+    setattr(md.parser, "parseBlocks", parse_blocks)  # noqa: B010 - mypy forbids assigning to a method
+    setattr(md, "is_block_level", is_block_level)  # noqa: B010
 
 
 _TOP = PurePosixPath(".")
