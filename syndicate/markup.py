@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from html import unescape
 from pathlib import PurePosixPath
 from typing import Any
@@ -268,7 +268,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
         html=html,
         first_paragraph=lead,
         summary_cut=more is not None,
-        word_count=len(_WORD.findall(html_to_text(html))),
+        word_count=count_words(html),
         headings=tuple(_flatten(tokens)),
         links=tuple(dict.fromkeys(resolver.links)),
         ids=tuple(dict.fromkeys(resolver.ids)),
@@ -278,8 +278,25 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
 
 def html_to_text(html: str) -> str:
     """Visible text of a small HTML fragment, whitespace folded: for summaries and counts."""
-    html = _BLOCK_BOUNDARY.sub(" ", _FOOTNOTE_REF.sub("", html))
-    return " ".join(unescape(_TAG.sub("", html)).split())
+    return " ".join(_visible_text(html).split())
+
+
+def count_words(html: str) -> int:
+    """The words of a body's visible text as `_WORD` finds them, counted token by token.
+
+    A word never spans whitespace, so the count is the sum over whitespace-separated tokens;
+    prose repeats its tokens, so each one's count is remembered instead of searched again.
+    """
+    return sum(map(_words_in, _visible_text(html).split()))
+
+
+@lru_cache(maxsize=1 << 16)
+def _words_in(token: str) -> int:
+    return len(_WORD.findall(token))
+
+
+def _visible_text(html: str) -> str:
+    return unescape(_TAG.sub("", _BLOCK_BOUNDARY.sub(" ", _FOOTNOTE_REF.sub("", html))))
 
 
 def _flatten(tokens: list[dict[str, Any]]) -> list[Heading]:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown.extensions.toc import slugify_unicode
 
-from syndicate.markup import EXTENSIONS, _SyndicateExtension, render_markdown
+from syndicate.markup import _WORD, EXTENSIONS, _SyndicateExtension, count_words, html_to_text, render_markdown
 from syndicate.plaintext import wrap_words
 from syndicate.typography import smarten
 
@@ -86,3 +86,13 @@ def test_more_line_ends_the_summary(write_site: Callable[..., Path]) -> None:
 def test_more_marker_only_counts_on_its_own_line() -> None:
     body = render_markdown("A paragraph with <!--more--> inside it.\n\nNext.\n")
     assert not body.summary_cut and body.first_paragraph == "A paragraph with inside it."
+
+
+WORDY = st.sampled_from(["word", "don't", "it’s", "’", "'", " ", "\n", "<p>", "</p>", "<em>", "</em>", "<br>", "&amp;",
+                         "&#39;", "&rsquo;", "a_b", "été", "3.5", "—", "-", "<li>", "x'", "'y", "<sup id=\"fnref:1\">1</sup>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDY, max_size=40).map("".join))
+def test_words_counted_token_by_token_as_over_the_whole_text(html: str) -> None:
+    assert count_words(html) == len(_WORD.findall(html_to_text(html)))
