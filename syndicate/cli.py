@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,6 +21,9 @@ from . import DISTRIBUTION, __version__
 from .build import build
 from .errors import Problem, SiteError
 from .model import BuildOptions
+
+if TYPE_CHECKING:
+    from .importers.sitegen import SourceSite
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +49,14 @@ def reports_problems(command: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def cap_jobs(jobs: int) -> int:
+    """--jobs above the number of cores only adds processes that wait for a core: `--jobs 100000`
+    must not fork a hundred thousand of them."""
+    from .parallel import default_jobs
+
+    return min(jobs, default_jobs())
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -79,7 +90,8 @@ def main() -> None:
 @site_option
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: output/ beside site.yaml].")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated articles.")
-@click.option("--jobs", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, callback=lambda _c, _p, value: cap_jobs(value),
+              help="Worker processes (0: one per core); never more than the cores.")
 @click.option("--clean", is_flag=True, help="Render every file again, ignoring what the last build wrote.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .syndicate-cache/.")
@@ -270,3 +282,77 @@ def import_page_command(sources: tuple[str, ...], into: Path, author: str, origi
     if not any(r.written is not None and r.written.outcome.imported for r in results):
         click.echo("nothing imported", err=True)
         sys.exit(1)
+
+
+def _site_import(kind: str, source: Path, into: Path, force: bool, uploads: Path | None = None) -> None:
+    """The shared tail of `import jekyll|hugo|pelican|wordpress`: read the source, write the site."""
+    from .importers.sitegen import SiteOptions, import_site
+
+    summary = import_site(_read_source(kind, source, uploads), SiteOptions(into=into, force=force), echo=click.echo)
+    if not summary.imported:
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+
+
+def _read_source(kind: str, source: Path, uploads: Path | None) -> SourceSite:
+    if kind == "jekyll":
+        from .importers.jekyll import read_jekyll
+
+        return read_jekyll(source)
+    if kind == "hugo":
+        from .importers.hugo import read_hugo
+
+        return read_hugo(source)
+    if kind == "pelican":
+        from .importers.pelican import read_pelican
+
+        return read_pelican(source)
+    from .importers.wordpress import read_wordpress
+
+    return read_wordpress(source, uploads)
+
+
+_INTO_HELP = "The site folder (with site.yaml), or a new or empty folder to start a site in."
+_FORCE_HELP = "Replace files edited since the last import."
+
+
+@import_group.command("jekyll")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_jekyll_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Jekyll site: posts, pages, images and files; old addresses kept."""
+    _site_import("jekyll", source, into, force)
+
+
+@import_group.command("hugo")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_hugo_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Hugo site: posts, pages, page bundles and static files; old addresses kept."""
+    _site_import("hugo", source, into, force)
+
+
+@import_group.command("pelican")
+@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_pelican_command(source: Path, into: Path, force: bool) -> None:
+    """Import a Pelican site: articles, pages and static files; old addresses kept."""
+    _site_import("pelican", source, into, force)
+
+
+@import_group.command("wordpress")
+@click.argument("source", type=click.Path(path_type=Path), metavar="EXPORT.xml")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+@click.option("--uploads", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A local copy of the old site's wp-content/uploads, to copy images from.")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@reports_problems
+def import_wordpress_command(source: Path, into: Path, uploads: Path | None, force: bool) -> None:
+    """Import a WordPress export (WXR): posts, pages, authors, images; old permalinks kept."""
+    _site_import("wordpress", source, into, force, uploads)

@@ -24,6 +24,7 @@ PERMALINK_KEYS = ("article",)
 MENU_ITEMS = ("home", "archive", "tags", "authors", "search")  # a page's slug names the page
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
+SYNDICATION_KEYS = ("utm",)
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -71,8 +72,8 @@ def load_site(site_file: Path | str) -> Site:
     if (message := date_format_problem(date_format)) is not None:
         doc.problem(("date_format",), message)
     reprinted = _load_reprinted(fields, site_path.parent)
-    for key in fields.unknown(SITE_KEYS):
-        warn(shown, doc.line(key), f"unknown key '{key}' in site.yaml (known: {', '.join(SITE_KEYS)})")
+    for line, message in fields.unknown_keys(SITE_KEYS, " in site.yaml"):
+        warn(shown, line, message)
     site = Site(
         title=title,
         url=url.rstrip("/") + "/",
@@ -115,8 +116,8 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
                 section.doc.problem(("authors", author_id), f"author '{author_id}' needs at least a name")
             continue
         reprint = _load_reprint(entry)
-        for key in entry.unknown(AUTHOR_KEYS):
-            warn(fields.doc.path, fields.doc.line("authors", author_id, key), f"unknown key '{key}' for author '{author_id}'")
+        for line, message in entry.unknown_keys(AUTHOR_KEYS):
+            warn(fields.doc.path, line, message)
         authors[author_id] = Author(
             id=author_id,
             name=entry.text("name", required=True),
@@ -133,6 +134,8 @@ def _load_reprint(entry: Fields) -> Reprint | None:
     terms = entry.mapping("reprint")
     if terms is None:
         return None
+    for line, message in terms.unknown_keys(REPRINT_KEYS):
+        warn(terms.doc.path, line, message)
     statement = terms.text("statement", required=True)
     key = (*terms.prefix, "statement")
     for message in check_statement(statement):
@@ -160,6 +163,8 @@ def _load_syndication(fields: Fields) -> Syndication:
     section = fields.mapping("syndication")
     if section is None:
         return Syndication()
+    for line, message in section.unknown_keys(SYNDICATION_KEYS):
+        warn(section.doc.path, line, message)
     utm = section.data.get("utm")
     if utm is None or utm is False:
         return Syndication()

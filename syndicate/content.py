@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,10 +19,10 @@ from pathlib import Path, PurePosixPath
 from . import __version__
 from .cache import Cache, content_hash, digest
 from .errors import Problem, Problems, display_path
-from .fields import Fields, is_web_url, parse_yaml, strip_controls
+from .fields import Fields, is_web_url, parse_yaml, strip_controls, suggestion
 from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
 from .leftovers import find_template_syntax
-from .markup import MARKDOWN_VERSION, render_markdown
+from .markup import MARKDOWN_VERSION, MarkupError, render_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
@@ -50,8 +51,8 @@ class SourceFile:
 @dataclass(frozen=True, slots=True)
 class LinkFacts:
     links: tuple[str, ...]
-    missing_alt: int
     ids: tuple[str, ...]
+    lines: tuple[int, ...] = ()  # the line of the file each link is on
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +78,14 @@ class _Parsed:
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     links: tuple[str, ...] = ()  # site-root paths the body links to, for the link check
-    missing_alt: int = 0
     ids: tuple[str, ...] = ()
+    link_lines: tuple[int, ...] = ()  # the line of the file each link is on
+    body_line: int = 1  # the line of the file the body starts on
+    image_line: int = 1  # the line of the `image:` key
 
     @property
     def link_facts(self) -> LinkFacts:
-        return LinkFacts(self.links, self.missing_alt, self.ids)
+        return LinkFacts(self.links, self.ids, self.link_lines)
 
 
 def load_content(
@@ -133,6 +136,7 @@ def load_content(
     articles: list[Article] = []
     pages: list[Page] = []
     links: dict[str, LinkFacts] = {}
+    image_lines: dict[str, int] = {}
     for rel in sorted(parsed):
         entry = parsed[rel]
         problems.extend(entry.problems)
@@ -140,12 +144,13 @@ def load_content(
         document = entry.document
         if isinstance(document, Article):
             articles.append(document)
+            image_lines[document.source] = entry.image_line
         elif isinstance(document, Page):
             pages.append(document)
         if document is not None:
             links[document.source] = entry.link_facts
     _check_duplicates(articles, pages, problems)
-    _check_images(site, articles, assets, problems)
+    _check_images(articles, assets, image_lines, problems)
     problems.raise_if_any()
 
     visible = [a for a in articles if include_drafts or not a.is_draft]
@@ -292,7 +297,11 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
             rel = prefix + name
             shown = f"{shown_root}/{rel}"
             if entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve(strict=True)
+                except (OSError, RuntimeError):  # a loop, or a link to nothing
+                    problems.add(shown, 1, "symlink leads nowhere (a loop, or its target is missing)")
+                    continue
                 if not target.is_relative_to(resolved_root):
                     what = "files" if target.is_dir() else "file"
                     problems.add(shown, 1, f"symlink points outside content/; copy the {what} in instead")
@@ -304,14 +313,17 @@ def scan_content(site: Site, problems: Problems) -> tuple[list[SourceFile], list
                 pending.append(rel + "/")
                 continue
             try:
-                stat = entry.stat()
+                info = entry.stat()
             except OSError as exc:
                 problems.add(shown, 1, f"cannot read file: {exc.strerror}")
                 continue
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block the build forever on open()
+                problems.add(shown, 1, "not a regular file (a pipe, socket or device); remove it from content/")
+                continue
             if is_markdown(name) or has_front_matter(entry.path, name):
-                sources.append(SourceFile(entry.path, rel, shown, stat.st_size, stat.st_mtime_ns))
+                sources.append(SourceFile(entry.path, rel, shown, info.st_size, info.st_mtime_ns))
             else:
-                assets.append(Asset(Path(entry.path), rel, stat.st_size, stat.st_mtime_ns))
+                assets.append(Asset(Path(entry.path), rel, info.st_size, info.st_mtime_ns))
     sources.sort(key=lambda s: s.rel)
     assets.sort(key=lambda a: a.path)
     return sources, assets
@@ -387,8 +399,9 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     fields = Fields(doc)
     is_page = source.rel.startswith("pages/")
     warnings: list[Problem] = []
-    for key in fields.unknown(PAGE_KEYS if is_page else ARTICLE_KEYS):
-        warnings.append(Problem(source.shown, doc.line(key), f"warning: unknown front matter key '{key}'"))
+    known = PAGE_KEYS if is_page else ARTICLE_KEYS
+    for key in fields.unknown(known):
+        warnings.append(Problem(source.shown, doc.line(key), f"warning: unknown front matter key '{key}'{suggestion(key, known)}"))
     default_slug = slugify(PurePosixPath(source.rel).stem)
     slug = fields.text("slug", default=default_slug)
     if not is_safe_slug(slug):
@@ -417,7 +430,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
                     f"warning: alias '/{alias}' is this page's own address; remove it")))
         kept = tuple(alias for alias in aliases if alias_file(alias) != own)
         document = replace(document, aliases=kept, aliases_line=doc.line("aliases"))
-    return _Parsed(document, body_text, source_dir, (), tuple(warnings))
+    return _Parsed(document, body_text, source_dir, (), tuple(warnings), body_line=body_line, image_line=doc.line("image"))
 
 
 def _article(
@@ -445,8 +458,8 @@ def _article(
     original = None
     section = fields.mapping("original")
     if section is not None:
-        for key in section.unknown(ORIGINAL_KEYS):
-            doc.problem(("original", key), f"unknown key 'original.{key}' (known: url, site, note)")
+        for line, message in section.unknown_keys(ORIGINAL_KEYS):
+            warnings.append(Problem(source.shown, line, f"warning: {message}"))
         original = Original(section.web_url("url", required=True), section.text("site"), section.text("note"))
     updated = fields.when("updated", site.tz)
     syndicate = fields.flag("syndicate", True)
@@ -487,7 +500,10 @@ def _parse_job(item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body
     entry = _parse(_SITE, source, data, file_hash)
     if not render or entry.document is None:
         return replace(entry, body_text=None), None, None
-    body = render_markdown(entry.body_text or "", PurePosixPath(entry.source_dir))
+    try:
+        body = render_markdown(entry.body_text or "", PurePosixPath(entry.source_dir))
+    except MarkupError as exc:
+        return _failed(source, entry.source_dir, entry.body_line + exc.line - 1, exc.message), None, None
     return replace(entry, body_text=None), replace(body, html=""), pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -550,7 +566,10 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash)
     elif not document.summary:
         document = replace(document, summary=_clip(body.first_paragraph, 200))
-    return replace(entry, document=document, links=body.links, missing_alt=body.images_without_alt, ids=body.ids)
+    shift = entry.body_line - 1  # body lines count from the body's first line; messages, from the file's
+    notes = tuple(Problem(document.source, shift + max(1, line), f"warning: {message}") for line, message in body.notes)
+    return replace(entry, document=document, links=body.links, ids=body.ids, warnings=entry.warnings + notes,
+                   link_lines=tuple(shift + max(1, line) for line in body.link_lines))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -576,10 +595,10 @@ def _check_duplicates(articles: list[Article], pages: list[Page], problems: Prob
             problems.add(doc.source, 1, f"its page '{doc.path}' is also the page of {other.source}; change one slug or the permalink pattern")
 
 
-def _check_images(site: Site, articles: list[Article], assets: list[Asset], problems: Problems) -> None:
+def _check_images(articles: list[Article], assets: list[Asset], lines: Mapping[str, int], problems: Problems) -> None:
     paths = {"/" + a.path for a in assets}
     for article in articles:
         if article.image.startswith("/") and article.image not in paths:
-            problems.add(article.source, 2, f"image '{article.image.lstrip('/')}' not found under content/")
+            problems.add(article.source, lines.get(article.source, 1), f"image '{article.image.lstrip('/')}' not found under content/")
 
 

@@ -7,8 +7,9 @@ text therefore takes the scalar exactly as written instead of what PyYAML made o
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -27,6 +28,11 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 # C0 controls (but tab, newline, carriage return) and the two non-characters break XML feeds.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 KeyPath = tuple[str, ...]
+# Front matter and site.yaml are a few levels deep; anything past this is an attack or a mistake.
+MAX_DEPTH = 32
+# Values an alias may stand for, on top of one per character of the text: a "billion laughs"
+# of a few hundred bytes expands to millions of values, and must fail before it does.
+ALIAS_ALLOWANCE = 10_000
 
 
 def strip_controls(text: str) -> str:
@@ -79,29 +85,80 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
             Problem(path, node.start_mark.line + 1 + line_offset, "expected a mapping of keys to values")
         )
         return doc
-    doc.data = _construct(node, (), doc, line_offset)
+    budget = _Budget(len(text) + ALIAS_ALLOWANCE)
+    try:
+        doc.data = _construct(node, (), doc, line_offset, budget)
+    except _TooLarge as exc:
+        doc.problems.append(Problem(path, exc.line, exc.message))
+        doc.data = {}
     return doc
 
 
-def _construct(node: yaml.Node, key: KeyPath, doc: YamlDoc, offset: int) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            line = key_node.start_mark.line + 1 + offset
-            sub = (*key, name)
-            if name in result:
-                doc.problems.append(
-                    Problem(doc.path, line, f"duplicate key '{name}' (first at line {doc.lines[sub]})")
-                )
-                continue
-            doc.lines[sub] = line
-            result[name] = _construct(value_node, sub, doc, offset)
-        return result
+class _TooLarge(Exception):
+    """Stops construction at once: a value that would take unbounded time or memory.
+
+    It points at the key being read: an alias is the very node of its anchor, so the node
+    itself would name where the anchor was written, not where it was used."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What one document may still construct, and the collections being constructed now.
+
+    PyYAML composes an alias as a second reference to its anchor's node, so composing is
+    cheap; expanding the references into values is what a "billion laughs" abuses, and an
+    alias inside its own anchor never ends. Both are caught here, as is deep nesting.
+    """
+
+    values: int
+    open: set[int] = field(default_factory=set)
+
+
+def _construct(node: yaml.Node, key: KeyPath, doc: YamlDoc, offset: int, budget: _Budget, depth: int = 0) -> Any:
+    budget.values -= 1
+    line = doc.line(*key) if key in doc.lines else node.start_mark.line + 1 + offset
+    if budget.values < 0:
+        raise _TooLarge(line, "YAML aliases expand to too many values; write the values out instead of using '*' aliases")
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if depth >= MAX_DEPTH:
+            raise _TooLarge(line, f"YAML nested more than {MAX_DEPTH} levels deep")
+        if id(node) in budget.open:
+            raise _TooLarge(line, "YAML alias refers to a value that contains it (a recursive alias)")
+        budget.open.add(id(node))
+        try:
+            return _construct_collection(node, key, doc, offset, budget, depth + 1)
+        finally:
+            budget.open.discard(id(node))
+    return _construct_scalar(node, key, doc, offset)
+
+
+def _construct_collection(node: yaml.MappingNode | yaml.SequenceNode, key: KeyPath, doc: YamlDoc, offset: int,
+                          budget: _Budget, depth: int) -> Any:
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):  # each item's line, for messages about one entry of a list
             doc.lines.setdefault((*key, f"[{index}]"), item.start_mark.line + 1 + offset)
-        return [_construct(item, key, doc, offset) for item in node.value]
+        return [_construct(item, key, doc, offset, budget, depth) for item in node.value]
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+        line = key_node.start_mark.line + 1 + offset
+        sub = (*key, name)
+        if name in result:
+            doc.problems.append(
+                Problem(doc.path, line, f"duplicate key '{name}' (first at line {doc.lines[sub]})")
+            )
+            continue
+        doc.lines[sub] = line
+        result[name] = _construct(value_node, sub, doc, offset, budget, depth)
+    return result
+
+
+def _construct_scalar(node: yaml.Node, key: KeyPath, doc: YamlDoc, offset: int) -> Any:
     doc.raw[key] = str(node.value)
     constructor = yaml.constructor.SafeConstructor()
     try:
@@ -213,6 +270,25 @@ class Fields:
 
     def unknown(self, known: Iterable[str]) -> list[str]:
         return sorted(set(self.data) - set(known))
+
+    def unknown_keys(self, known: Sequence[str], where: str = "") -> list[tuple[int, str]]:
+        """(line, message) for every key not in `known`, with the likely intended key.
+
+        A misspelt optional key (`comercial:`) would otherwise be silently ignored, and the
+        value the author meant to publish never appear."""
+        found = []
+        for key in self.unknown(known):
+            shown = self._name(key)
+            found.append((self.doc.line(*self.prefix, key), f"unknown key '{shown}'{where}{suggestion(key, known)}"))
+        return found
+
+
+def suggestion(word: str, known: Sequence[str]) -> str:
+    """"; did you mean 'title'?" for a near miss, else the list of what is known."""
+    close = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f" (known: {', '.join(known)})"
 
 
 def is_web_url(url: str) -> bool:

@@ -3,7 +3,9 @@
 This is the expensive stage of a build (several milliseconds an article), so it runs in
 worker processes and its result (`Body`) is cached by the hash of the source bytes.
 Relative links are resolved here, against the article's folder under content/, into
-site-root paths; each output later makes them page-relative or absolute.
+site-root paths; each output later makes them page-relative or absolute (links.py, which
+also neutralises `javascript:` and other non-web links). A body whose shape would make
+Python-Markdown run for minutes or exhaust its stack is refused first (bounds.py).
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import markdown
-from markdown.extensions import Extension
+from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
+from .bounds import check_markdown
 from .highlight import PYGMENTS_VERSION, highlight_code
+from .links import process_links
 from .model import Body, Heading
 from .typography import smarten
-from .urls import resolve_content_link
 
 MARKDOWN_VERSION = f"{markdown.__version__}+pygments-{PYGMENTS_VERSION}"  # both shape a cached body
-EXTENSIONS = ("extra", "toc", "sane_lists")  # typography: see typography.smarten
+# `extra` without its attr_list, which _StrictAttrListExtension replaces; typography: see typography.smarten
+EXTENSIONS = ("fenced_code", "footnotes", "def_list", "tables", "abbr", "md_in_html", "toc", "sane_lists")
 TOC_CONFIG = {"slugify": slugify_unicode, "toc_depth": "2-4"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
@@ -38,36 +42,24 @@ _MORE = re.compile(r"^<!--\s*more\s*-->\n?", re.MULTILINE | re.IGNORECASE)  # th
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
-class _LinkResolver(Treeprocessor):
-    """Rewrites relative hrefs and srcs to site-root paths and counts images without alt."""
+class _StrictAttrLists(AttrListTreeprocessor):
+    """attr_list, but only for text that is an attribute list (`{: #id .class key="value" }`).
 
-    def __init__(self, md: markdown.Markdown) -> None:
-        super().__init__(md)
-        self.source_dir = PurePosixPath(".")
-        self.links: list[str] = []
-        self.ids: list[str] = []
-        self.missing_alt = 0
+    The stock pattern takes any `{...}` ending a block, so a Jekyll or Liquid line such as
+    `{% endhighlight %}` vanished and left junk attributes (`<p _ endhighlight>`); such text
+    now stays text. (The stubs mark the patterns Final; overriding them is the extension point.)"""
 
-    def run(self, root: etree.Element) -> None:
-        for element in root.iter():
-            if element.get("id"):
-                self.ids.append(element.get("id", ""))
-            if element.tag == "a" and element.get("href", "").startswith("#") and len(element.get("href", "")) > 1:
-                self.links.append(element.get("href", ""))  # an anchor on the same page, checked too
-            attribute = {"a": "href", "img": "src"}.get(element.tag)
-            if attribute is None:
-                continue
-            if element.tag == "img" and not element.get("alt", "").strip():
-                self.missing_alt += 1
-            resolved = resolve_content_link(element.get(attribute, ""), self.source_dir)
-            if resolved is not None:
-                element.set(attribute, resolved)
-                self.links.append(resolved)
+    _TOKENS = r"""(?:[#.][^\s{}=#.]+|[A-Za-z_:][\w:.-]*(?:=(?:"[^"\n]*"|'[^'\n]*'|[^\s"'{}=]+))?)"""
+    BASE_RE = r"\{\:?[ ]*(" + _TOKENS + r"(?:[ ]+" + _TOKENS + r")*)[ ]*\}"  # type: ignore[misc]
+    HEADER_RE = re.compile(r"[ ]+" + BASE_RE + r"[ ]*$")  # type: ignore[misc]
+    BLOCK_RE = re.compile(r"\n[ ]*" + BASE_RE + r"[ ]*$")  # type: ignore[misc]
+    INLINE_RE = re.compile(r"^" + BASE_RE)  # type: ignore[misc]
 
 
-class _SyndicateExtension(Extension):
+class _StrictAttrListExtension(AttrListExtension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
-        md.treeprocessors.register(_LinkResolver(md), "syndicate_links", 1)
+        md.treeprocessors.register(_StrictAttrLists(md), "attr_list", 8)
+        md.registerExtension(self)
 
 
 # What each of Python-Markdown's inline patterns needs in a piece of text to match anywhere in
@@ -208,9 +200,9 @@ def _guard_lines(run: Callable[[list[str]], list[str]], needs: tuple[str, ...]) 
 @cache
 def _converter() -> markdown.Markdown:
     """One converter per process; reset before every document so footnotes never leak."""
-    extensions: list[str | Extension] = [name for name in EXTENSIONS if name != "toc"]
+    extensions = [name for name in EXTENSIONS if name != "toc"]
     md = markdown.Markdown(
-        extensions=[*extensions, _TocExtension(**TOC_CONFIG), _SyndicateExtension()],
+        extensions=[*extensions, _TocExtension(**TOC_CONFIG), _StrictAttrListExtension()],
         output_format="html",
     )
     md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
@@ -246,16 +238,29 @@ def _fix_lookups(md: markdown.Markdown) -> None:
 _TOP = PurePosixPath(".")
 
 
+class MarkupError(Exception):
+    """A body Python-Markdown cannot render in bounded time or stack; `line` is in its text."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
-    """Render one document; `source_dir` is its folder relative to content/."""
+    """Render one document; `source_dir` is its folder relative to content/.
+
+    Raises MarkupError for a shape that would exhaust Python-Markdown (see check_markdown)."""
+    problem = check_markdown(text)
+    if problem is not None:
+        raise MarkupError(*problem)
+    try:
+        html = convert(text)
+    except RecursionError:
+        raise MarkupError(1, "the Markdown is nested too deeply to render (lists or quotes inside each other)") from None
+    facts = process_links(html, text, source_dir)
+    html = smarten(highlight_code(facts.html))
     md = _converter()
-    md.reset()
-    resolver: _LinkResolver = md.treeprocessors["syndicate_links"]  # type: ignore[assignment]
-    resolver.source_dir = source_dir
-    resolver.links = []
-    resolver.ids = []
-    resolver.missing_alt = 0
-    html = smarten(highlight_code(md.convert(text)))
     tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
     more = _MORE.search(html) if "<!--" in html else None
     if more is not None:  # everything above the line is the summary; the marker itself goes
@@ -270,10 +275,18 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
         summary_cut=more is not None,
         word_count=count_words(html),
         headings=tuple(_flatten(tokens)),
-        links=tuple(dict.fromkeys(resolver.links)),
-        ids=tuple(dict.fromkeys(resolver.ids)),
-        images_without_alt=resolver.missing_alt,
+        links=tuple(facts.links),
+        ids=tuple(dict.fromkeys(facts.ids)),
+        link_lines=tuple(facts.links.values()),
+        notes=tuple(facts.notes),
     )
+
+
+def convert(text: str) -> str:
+    """Python-Markdown's HTML for one document, as it is (the per-process converter, reset)."""
+    md = _converter()
+    md.reset()
+    return md.convert(text)
 
 
 def html_to_text(html: str) -> str:

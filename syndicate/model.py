@@ -180,9 +180,10 @@ class Body:
     word_count: int
     headings: tuple[Heading, ...] = ()
     links: tuple[str, ...] = ()  # site-root paths (and "#anchors") this body links to, for the link check
-    images_without_alt: int = 0
     ids: tuple[str, ...] = ()  # every element id, so links to "page#anchor" can be checked
     summary_cut: bool = False  # the author marked the summary's end with a <!--more--> line
+    link_lines: tuple[int, ...] = ()  # the line of the Markdown text each link was written on (0: unknown)
+    notes: tuple[tuple[int, str], ...] = ()  # warnings about the body: (line in the Markdown text, message)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 Links keep their targets in both forms: `text (https://...)` in plain text and
 `[text](https://...)` in Markdown, so no copy ever loses where a link pointed.
+
+In the Markdown copy, text is escaped for Markdown the way HTML text is escaped for HTML:
+a title, a name or a sentence that reads `[x](javascript:alert(1))` or `<img onerror=...>`
+is shown as written by every renderer (Python-Markdown and CommonMark alike) and never
+becomes a link, an image or a tag the author did not write (`escape_markdown`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,65 @@ from typing import Any
 import lxml.etree
 
 WIDTH = 72
+
+
+class MarkdownText(str):
+    """Text that is Markdown already; Markdown templates print it as it is (see theme.py)."""
+
+
+# Backslash escapes work for these in Python-Markdown and CommonMark alike; '<', '>' and '&'
+# take entities instead (Python-Markdown shows a backslash before them). An underscore inside
+# a word never makes emphasis, and a single '~' never strikes through, so those stay as typed;
+# a '!' that ends a piece of text is escaped, as a link may follow it and become an image.
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~|!\Z")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
+# What opens a heading, list, rule, fence, setext underline or definition at a line's start.
+_MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
+_MD_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\\]|&(?=#|[A-Za-z0-9]+;)")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders as itself in Markdown: no link, image, tag, code, emphasis or block."""
+    return escape_line_starts(escape_inline(text))
+
+
+def escape_inline(text: str) -> str:
+    """escape_markdown for text inside a line: what only matters at a line's start stays as typed."""
+    return _MD_SPECIAL.sub(lambda m: _MD_ENTITIES.get(m[0], "\\" + m[0]), text)
+
+
+def escape_line_starts(markdown: str) -> str:
+    """Escape block syntax at the start of every line of escaped inline Markdown."""
+    return _MD_LINE_START.sub(_escaped_start, markdown)
+
+
+def _escaped_start(match: re.Match[str]) -> str:
+    if match[2]:
+        return f"{match[1]}\\{match[2]}"
+    if match[3]:
+        return f"{match[1]}&#{ord(match[3])};"
+    return f"{match[1]}{match[4]}\\{match[5]}"
+
+
+def markdown_destination(url: str) -> str:
+    """A URL as a Markdown link target; in <angle brackets> when it holds parentheses."""
+    url = _MD_URL_UNSAFE.sub(lambda m: f"%{ord(m[0]):02X}", url)
+    return f"<{url}>" if "(" in url or ")" in url else url
+
+
+def code_span(code: str) -> str:
+    """Inline code whose content is shown as it is, whatever backticks it holds."""
+    if not code:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall("`+", code)), default=0) + 1)
+    pad = " " if code[0] in "` " or code[-1] in "` " else ""
+    return f"{fence}{pad}{code}{pad}{fence}"
+
+
+def code_block(code: str) -> str:
+    """A fenced code block no line of the code can close early."""
+    fence = "`" * max(3, max((len(run) for run in re.findall("`+", code)), default=0) + 1)
+    return f"{fence}\n{code}\n{fence}"
 _MARKERS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
            "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
@@ -34,6 +98,7 @@ class _Converter:
         self.cells: list[str] = []
         self.rows: list[str] = []
         self.skip = 0
+        self.code: list[int] = []  # where each open inline <code>'s text starts (Markdown only)
 
     # Block handling -------------------------------------------------------------------
     def _flush(self) -> None:
@@ -42,14 +107,16 @@ class _Converter:
         if self.pre:
             block = text.strip("\n")
             if block:
-                self._emit(block if not self.markdown else f"```\n{block}\n```", wrap=False)
+                self._emit(block if not self.markdown else code_block(block), wrap=False)
             return
         text = " ".join(text.split())
         if not text:
             return
+        if self.markdown:
+            text = escape_line_starts(text)
         if self.heading:
             if self.markdown:
-                text = "#" * self.heading + " " + text
+                text = "#" * self.heading + " " + (text[:-1] + "\\#" if text.endswith("#") else text)
             elif self.heading <= 2:
                 text = f"{text}\n{('=' if self.heading == 1 else '-') * min(len(text), WIDTH)}"
                 self._emit(text, wrap=False)
@@ -108,7 +175,12 @@ class _Converter:
         elif tag == "img":
             alt = attributes.get("alt") or ""
             src = attributes.get("src") or ""
-            self.inline.append(f"![{alt}]({src})" if self.markdown else f"[image: {alt}] ({src})" if alt else f"[image] ({src})")
+            if self.markdown:
+                self.inline.append(f"![{escape_inline(alt)}]({markdown_destination(src)})")
+            else:
+                self.inline.append(f"[image: {alt}] ({src})" if alt else f"[image] ({src})")
+        elif tag == "code" and self.markdown and not self.pre:
+            self.code.append(len(self.inline))
         elif self._marker(tag):
             self.inline.append(self._marker(tag))
         elif tag in ("td", "th"):
@@ -132,16 +204,21 @@ class _Converter:
             text = " ".join("".join(self.inline[start:]).split())
             if href and not href.startswith("#"):
                 if self.markdown:
-                    self.inline[start:] = [f"[{text}]({href})"]
+                    self.inline[start:] = [f"[{text}]({markdown_destination(href)})"]
                 elif text.rstrip("/") != href.rstrip("/") and text.rstrip("/") not in (_bare(href), href[7:]):
                     self.inline.append(f" ({href.removeprefix('mailto:')})")
                 elif text != href and href.startswith("http"):
                     self.inline[start:] = [href]
             return
-        if self._marker(tag):
+        if tag == "code" and self.code:
+            start = self.code.pop()
+            self.inline[start:] = [code_span("".join(self.inline[start:]))]
+        elif self._marker(tag):
             self.inline.append(self._marker(tag))
         elif tag in ("td", "th"):
             cell = " ".join("".join(self.inline[self.cell_start :]).split())
+            if self.markdown:
+                cell = cell.replace("|", "\\|")
             del self.inline[self.cell_start :]
             if self.cells:
                 self.cells[-1] = cell
@@ -174,7 +251,7 @@ class _Converter:
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.inline.append(data)
+            self.inline.append(escape_inline(data) if self.markdown and not (self.pre or self.code) else data)
 
     def result(self) -> str:
         self._flush()

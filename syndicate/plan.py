@@ -255,19 +255,18 @@ def check_links(content: Content, paths: set[str], only: set[str] | None = None)
             continue
         facts = content.links[document.source]
         lines = []
-        for link in facts.links:
+        for index, link in enumerate(facts.links):
+            line = facts.lines[index] if index < len(facts.lines) else 1
             target, _, anchor = link.partition("#")
             target = target.split("?", 1)[0].lstrip("/")
             file = page_file(document.path) if not target else next(
                 (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
             if file is None:
-                lines.append(Problem(document.source, 1, f"warning: broken internal link '{link}'"))
+                lines.append(Problem(document.source, line, f"warning: broken internal link '{link}'"))
             elif anchor and not ids_by_file:
                 ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
             if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
-                lines.append(Problem(document.source, 1, f"warning: link '{link}' points at a missing anchor '#{anchor}'"))
-        if facts.missing_alt:
-            lines.append(Problem(document.source, 1, f"warning: {facts.missing_alt} image(s) without alt text"))
+                lines.append(Problem(document.source, line, f"warning: link '{link}' points at a missing anchor '#{anchor}'"))
         if lines:
             found[document.source] = lines
     return found

@@ -10,11 +10,17 @@ moves on, or shows the build's problems over the page when it failed.
 Only files inside the preview folder are ever served: a request path is decoded once,
 any dot segment (`..`, `.hidden`) is refused, and the resolved file must still lie inside
 the folder, so encoded dot-dots and symlinks that lead out both get the 404 page.
+
+Only requests addressed to the server itself are answered (`Host: 127.0.0.1:PORT`,
+`localhost:PORT`, `[::1]:PORT`, or the --host given); any other name gets 421. A web page
+whose domain an attacker points at 127.0.0.1 ("DNS rebinding") sends its own name, so it
+can never read the preview, drafts included.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import mimetypes
 import socket
@@ -161,6 +167,26 @@ class PreviewServer:
                 self._changed.notify_all()
                 return self.state
 
+    def allows_host(self, header: str | None) -> bool:
+        """Whether a request's Host header names this server (see the module's docstring)."""
+        if not header:
+            return False
+        header = header.strip().lower()
+        if header.startswith("["):
+            host, _, port = header.partition("]")
+            host, port = host + "]", port.removeprefix(":")
+        else:
+            host, _, port = header.partition(":")
+        if port != str(self.port) and not (port == "" and self.port == 80):
+            return False
+        host = host.rstrip(".")
+        bound = self.host.lower()
+        if host in ("127.0.0.1", "localhost", "[::1]", bound, f"[{bound}]"):
+            return True
+        # Listening on every address: any address of this machine may be asked for; a rebinding
+        # page cannot send an IP literal of its own, only its domain name.
+        return bound in ("0.0.0.0", "::", "") and _is_ip_literal(host)
+
     def resolve(self, url_path: str) -> Path | str | None:
         """The file for a URL path, a path to redirect to (folder without '/'), or None."""
         decoded = unquote(url_path)
@@ -240,6 +266,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, with_body: bool) -> None:
         preview = self.server.preview
+        if not preview.allows_host(self.headers.get("Host")):
+            message = f"This preview answers only {preview.url} (or localhost); the Host header named another site.\n"
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, message.encode(), "text/plain; charset=utf-8", {}, with_body)
+            return
         path = urlsplit(self.path).path
         if path == EVENTS_PATH and preview.reload and with_body:
             self._stream_events()
@@ -294,6 +324,14 @@ class _Handler(BaseHTTPRequestHandler):
                     state = preview.wait_for_change(seen, KEEPALIVE_SECONDS)
         except (ConnectionError, TimeoutError):
             pass
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _content_type(name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import escape
@@ -24,7 +24,7 @@ from .attribution import Statement, parse_statement
 from .errors import Problem
 from .highlight import email_css
 from .model import Article, Body, Original, Site
-from .plaintext import WIDTH, html_to_plain_and_markdown, wrap_words
+from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .theme import Theme
 from .urls import absolute_url, absolutize_root_paths, add_query
 
@@ -144,7 +144,8 @@ def render_copies(theme: Theme, site: Site, article: Article, body: Body, attrib
     plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
     text = theme.render("snippet.txt", {**context, "body": plain_body, "width": WIDTH,
                                         "statement": wrap_text(attribution.statement_text)})
-    markdown = theme.render("snippet.md", {**context, "body": markdown_body, "statement": attribution.statement_markdown})
+    markdown = theme.render("snippet.md", {**context, "body": MarkdownText(markdown_body),
+                                           "statement": MarkdownText(attribution.statement_markdown)})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
@@ -236,15 +237,15 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
         folded = _fold(copy)
-        if attribution.backlink not in folded:
+        target = (lambda url: url) if kind == "text" else markdown_destination  # as the copy spells a URL
+        if target(attribution.backlink) not in folded:
             missing.append(f"the link back to {attribution.article_url}")
         expected = [s.text if kind == "text" else s.markdown for s in statements]
         missing += _statements_in_order(folded, expected, attribution.holders)
         for link in attribution.links:
-            target = link.removeprefix("mailto:") if kind == "text" else link
-            if target not in folded:
+            if (link.removeprefix("mailto:") if kind == "text" else target(link)) not in folded:
                 missing.append(f"the statement's link to {link}")
-        if attribution.original and attribution.original.url not in folded:
+        if attribution.original and target(attribution.original.url) not in folded:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     return missing
 
@@ -265,7 +266,22 @@ def _statements_in_order(text: str, statements: Sequence[str], holders: Sequence
 
 
 def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    return [Problem(template, 1, f"syndicated copy {copy_name} of {source} lacks {what}") for what in missing]
+    """The gate's findings, about the article (the template that dropped the words is named too)."""
+    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt", ".md")) else ""
+    return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
+
+
+def oversized_copies(articles: Sequence[Article], sizes: Mapping[str, int]) -> list[Problem]:
+    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `sizes` by output path."""
+    found = []
+    for article in articles:
+        path = copy_paths(article)["html"]
+        size = sizes.get(path, 0) if article.is_syndicable else 0
+        if size > SNIPPET_MAX_BYTES:
+            found.append(Problem(article.source, 1, (
+                f"warning: its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
+                "messages and hides the statement at the end; shorten the article or set 'syndicate: false'")))
+    return found
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:

@@ -1,14 +1,22 @@
 """The Jinja environment: the site's templates/ over the built-in theme, file by file.
 
-Autoescaping is on for everything but plain-text and Markdown templates, and undefined
-names are errors, so a typo in a template fails the build naming the template and line
-instead of printing an empty string.
+Autoescaping is on for HTML and XML templates; Markdown templates escape every value for
+Markdown instead (`md_url` writes a link target; values that are Markdown already pass as
+they are), and plain-text templates print values as they are. Undefined names are errors,
+so a typo in a template fails the build naming the template and line instead of printing
+an empty string.
+
+Templates are read once, here, and Jinja loads them from what was read: a template that is
+a symlink must stay inside templates/ (like a file in content/), so a link to, say,
+/proc/self/environ is an error, never a page of the site.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
@@ -22,6 +30,7 @@ from jinja2.exceptions import TemplateError, TemplateNotFound, TemplateSyntaxErr
 from .cache import digest
 from .errors import Problem, SiteError, display_path
 from .model import Site
+from .plaintext import MarkdownText, escape_markdown, markdown_destination
 
 THEME_DIR = Path(__file__).parent / "theme"
 PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html",
@@ -30,6 +39,13 @@ PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.h
 
 def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith((".txt", ".md"))
+
+
+def _markdown_value(value: Any) -> Any:
+    """How a Markdown template prints `{{ value }}`: escaped on one line, unless already Markdown."""
+    if isinstance(value, MarkdownText):
+        return value
+    return escape_markdown(re.sub(r"\s*\n\s*", " ", str(value)))
 
 
 class Theme:
@@ -45,11 +61,13 @@ class Theme:
         self.folders = [p for p in (site.templates_dir, THEME_DIR) if p.is_dir()]
         self._shown: dict[str, str] = {}
         self.env: jinja2.Environment
+        self.markdown_env: jinja2.Environment
         if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
-            self.env = previous.env  # the same template texts: keep them compiled (the preview server)
+            # The same template texts: keep them compiled (the preview server).
+            self.env, self.markdown_env = previous.env, previous.markdown_env
             return
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(p) for p in self.folders]),
+            loader=jinja2.FunctionLoader(self._load),
             autoescape=_autoescape,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -59,12 +77,18 @@ class Theme:
         )
         self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)
         self.env.filters["isodate"] = lambda d: d.isoformat()
+        self.markdown_env = self.env.overlay(finalize=_markdown_value)
+        self.markdown_env.filters["md_url"] = lambda url: MarkdownText(markdown_destination(str(url)))
 
     def locate(self, name: str) -> Path:
-        for folder in self.folders:
-            if (folder / name).is_file():
-                return folder / name
-        return THEME_DIR / name
+        self.sources  # noqa: B018 - reads every template, and so knows where each came from
+        return self._paths.get(name, THEME_DIR / name)
+
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """Jinja's loader: only the texts read (and checked) by `sources`."""
+        if name not in self.sources:
+            return None
+        return self.sources[name], str(self._paths[name]), lambda: True
 
     def shown(self, name: str) -> str:
         """The template's path as the user sees it; asked once per syndicated copy, so remembered."""
@@ -76,14 +100,20 @@ class Theme:
     def sources(self) -> Mapping[str, str]:
         """Every template's text by name, the site's own winning over the theme's."""
         found: dict[str, str] = {}
+        self._paths: dict[str, Path] = {}
+        problems: list[Problem] = []
         for folder in reversed(self.folders):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    try:
-                        found[path.relative_to(folder).as_posix()] = path.read_text("utf-8")
-                    except (OSError, UnicodeDecodeError) as exc:
-                        shown = display_path(path, self.site.root)
-                        raise SiteError.one(shown, 1, f"cannot read template: {exc}") from None
+            for path in _template_files(folder, self.site.root, problems):
+                try:
+                    text = path.read_text("utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    problems.append(Problem(display_path(path, self.site.root), 1, f"cannot read template: {exc}"))
+                    continue
+                name = path.relative_to(folder).as_posix()
+                found[name] = text
+                self._paths[name] = path
+        if problems:
+            raise SiteError(problems)
         return found
 
     def fingerprint(self, name: str) -> str:
@@ -118,7 +148,7 @@ class Theme:
             if not name.endswith((".html", ".xml", ".txt", ".md")):
                 continue
             try:
-                self.env.get_template(name)
+                (self.markdown_env if name.endswith(".md") else self.env).get_template(name)
             except TemplateSyntaxError as exc:
                 problems.append(Problem(self.shown(name), exc.lineno or 1, f"template syntax error: {exc.message}"))
         if problems:
@@ -127,8 +157,9 @@ class Theme:
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render one template; a template mistake becomes a SiteError naming file and line."""
+        env = self.markdown_env if name.endswith(".md") else self.env
         try:
-            return self.env.get_template(name).render(context)
+            return env.get_template(name).render(context)
         except TemplateNotFound as exc:
             raise SiteError.one(self.site.source, 1, f"template '{exc.name}' not found in templates/ or the theme") from None
         except TemplateSyntaxError as exc:
@@ -140,6 +171,36 @@ class Theme:
         except TemplateError as exc:
             path, line = _template_frame(exc, self, name)
             raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
+
+
+def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
+    """The files of one template folder, in order; a symlink that leads out of it, a folder
+    symlink and anything that is not a regular file are problems, never read."""
+    inside = folder.resolve()
+    found: list[Path] = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in folders:
+            if (Path(parent) / name).is_symlink():
+                problems.append(Problem(display_path(Path(parent) / name, root), 1, "symlinked folders are not followed; use a real folder"))
+        for name in sorted(files):
+            path = Path(parent) / name
+            if name.startswith("."):
+                continue
+            shown = display_path(path, root)
+            try:
+                target = path.resolve(strict=True)
+                mode = target.stat().st_mode
+            except (OSError, RuntimeError):
+                problems.append(Problem(shown, 1, "symlink leads nowhere (a loop, or its target is missing)"))
+                continue
+            if not target.is_relative_to(inside):
+                problems.append(Problem(shown, 1, "symlink points outside the templates folder; copy the file in instead"))
+            elif not stat.S_ISREG(mode):
+                problems.append(Problem(shown, 1, "not a regular file (a pipe, socket or device); remove it"))
+            else:
+                found.append(path)
+    return found
 
 
 def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, int]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import html5lib
+import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from syndicate.attribution import check_statement, find_links, parse_statement
 
@@ -85,13 +88,25 @@ domain = st.builds(lambda w, h, t, p: f"{w}{h}.{t}{p}", st.sampled_from(["", "ww
 md_link = st.builds(lambda label, target: (f"[{label}]({target})", label, target), words, url)
 
 
+# Text that Markdown would read as syntax: in a statement it is words, to be shown as typed.
+markup = st.sampled_from([
+    "*", "**", "_", "`", "``", "\\", "[", "]", "<", ">", "<b>", "</p>", "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>", "&amp;", "&lt;", "&#106;", "#", "##", "{", "}", "{: .x onclick=y}", "~~", "~~~",
+    "|", "!", "![", "---", "===", "1.", "2)", "+", ":", "<!--", "-->", "[^1]", "*[HTML]:",
+])
+
+
 @st.composite
 def statements(draw: st.DrawFn) -> tuple[str, str, list[str]]:
     """(statement, expected visible text, expected hrefs in order)."""
     source, visible, hrefs = [], [], []
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["word", "word", "punct", "url", "domain", "md"]))
-        if kind == "word":
+        kind = draw(st.sampled_from(["word", "word", "punct", "url", "domain", "md", "markup"]))
+        if kind == "markup":
+            m = draw(markup)
+            source.append(m)
+            visible.append(m)
+        elif kind == "word":
             w = draw(words)
             source.append(w)
             visible.append(w)
@@ -131,6 +146,29 @@ def test_every_link_becomes_exactly_one_active_href(case: tuple[str, str, list[s
     for href in hrefs:
         assert href in parsed.text
     assert check_statement(source) == []
+    # The Markdown form, rendered back by Python-Markdown and by a CommonMark renderer, has the
+    # same links and words, and no element the statement did not ask for.
+    for name, render in RENDERERS.items():
+        elements, rendered_hrefs, text = rendered(render(parsed.markdown))
+        assert rendered_hrefs == hrefs, (name, parsed.markdown)
+        assert text == " ".join(visible.split()), (name, parsed.markdown)
+        assert elements <= {"p", "a", "br"}, (name, parsed.markdown, elements)
+
+
+RENDERERS = {
+    "python-markdown": lambda text: markdown.markdown(text),
+    "python-markdown extra": lambda text: markdown.markdown(text, extensions=["extra", "sane_lists"]),
+    "commonmark": MarkdownIt("commonmark").render,
+}
+
+
+def rendered(html: str) -> tuple[set[str], list[str], str]:
+    """Element names, hrefs and folded visible text of rendered Markdown, as a browser parses it."""
+    root = html5lib.parse(html, namespaceHTMLElements=False).find("body")
+    assert root is not None
+    names = {element.tag for element in root.iter() if isinstance(element.tag, str)} - {"body"}
+    hrefs = [a.get("href") or "" for a in root.iter("a")]
+    return names, hrefs, " ".join("".join(root.itertext()).split())
 
 
 @settings(max_examples=200, deadline=None)

@@ -16,6 +16,7 @@ import syndicate.model
 import syndicate.output
 import syndicate.parallel
 import syndicate.render
+import syndicate.syndication
 from syndicate.cache import Cache, Memory
 from syndicate.errors import SiteError
 from syndicate.model import Author, remember_authors
@@ -273,7 +274,7 @@ def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path
     caplog.clear()
     report = build_site(site)
     assert report.written == 0
-    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'"]
+    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?"]
 
 
 def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: Path, tmp_path: Path) -> None:
@@ -363,4 +364,38 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     b = site.parent / "content/b.md"
     b.write_text(b.read_text().replace("## Intro", "## Opening"))
     report = build_site(site, memory=memory)
-    assert report.warnings == ("content/a.md:1: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
+    assert report.warnings == ("content/a.md:6: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
+
+
+def test_jobs_are_capped_at_the_number_of_cores(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import syndicate.cli
+
+    pools: list[int] = []
+    real_pool = syndicate.parallel.ProcessPoolExecutor
+
+    def counting_pool(max_workers: int, **kwargs: object) -> object:
+        pools.append(max_workers)
+        return real_pool(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(syndicate.parallel, "ProcessPoolExecutor", counting_pool)
+    site = write_site({f"content/a{n}.md": article(f"A {n}") for n in range(40)})
+    result = CliRunner().invoke(syndicate.cli.main, ["build", "--site", str(site), "--jobs", "100000", "-q"])
+    assert result.exit_code == 0, result.output
+    assert pools and max(pools) <= syndicate.parallel.default_jobs()
+
+
+def test_an_html_copy_over_the_size_limit_warns_naming_the_article(write_site: Callable[..., Path]) -> None:
+    words = " ".join(f"word{n}" for n in range(2000))
+    site = write_site({"content/long.md": article("Long", body="\n\n".join([words] * 9)), "content/short.md": article("Short")})
+    report = build_site(site)
+    size = (site.parent / "output/syndicate/long.html").stat().st_size
+    assert size > syndicate.syndication.SNIPPET_MAX_BYTES
+    assert report.warnings == (
+        f"content/long.md:1: warning: its HTML copy syndicate/long.html is {size:,} bytes, over 100,000: Gmail clips longer "
+        "messages and hides the statement at the end; shorten the article or set 'syndicate: false'",)
+    again = build_site(site)  # nothing rendered: the warning still stands
+    assert again.written == 0 and again.warnings == report.warnings
+    with pytest.raises(SiteError):
+        build_site(site, strict=True, clean=True)

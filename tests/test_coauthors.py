@@ -145,17 +145,17 @@ def test_the_gate_checks_every_statement_and_their_order(write_site: Callable[..
     with pytest.raises(SiteError) as failed:
         build_site(site)
     assert [str(p) for p in failed.value.problems] == [
-        "templates/snippet.txt:1: syndicated copy syndicate/pair.txt of content/pair.md lacks the complete statement of Sam Lee",
-        "templates/snippet.txt:1: syndicated copy syndicate/pair.txt of content/pair.md lacks the statement's link to https://queue.example.net/sam",
-        "templates/snippet.txt:1: syndicated copy syndicate/pair.txt of content/pair.md lacks the statement's link to mailto:sam@example.net",
+        "content/pair.md:1: syndicated copy syndicate/pair.txt lacks the complete statement of Sam Lee (rendered by templates/snippet.txt)",
+        "content/pair.md:1: syndicated copy syndicate/pair.txt lacks the statement's link to https://queue.example.net/sam (rendered by templates/snippet.txt)",
+        "content/pair.md:1: syndicated copy syndicate/pair.txt lacks the statement's link to mailto:sam@example.net (rendered by templates/snippet.txt)",
     ]
     swapped = "{{ attribution.backlink }}\n{% for s in attribution.statements|reverse %}{{ s.text }}\n{% endfor %}"
     site = write_site({**files, "templates/snippet.txt": swapped}, SITE)
     with pytest.raises(SiteError) as failed:
         build_site(site)
     assert [str(p) for p in failed.value.problems] == [
-        "templates/snippet.txt:1: syndicated copy syndicate/pair.txt of content/pair.md lacks the complete statement "
-        "of Sam Lee (in the order of the article's authors)"]
+        "content/pair.md:1: syndicated copy syndicate/pair.txt lacks the complete statement "
+        "of Sam Lee (in the order of the article's authors) (rendered by templates/snippet.txt)"]
 
 
 @pytest.mark.parametrize(("written", "message"), [

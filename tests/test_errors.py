@@ -16,6 +16,17 @@ from .conftest import BASIC_SITE, article
 
 GOOD = {"content/good.md": article("Good", body="Fine words.")}
 
+
+def billion_laughs(key: str = "laughs") -> str:
+    """About 550 bytes of YAML whose aliases expand to 9**10 (3.5 billion) values."""
+    lines = [f"{key}:", "  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+def nested(depth: int) -> str:
+    return "nest: " + "[" * depth + "]" * depth + "\n"
+
 CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
     ("unknown_author", {"content/a.md": article(author="jane-do")}, BASIC_SITE,
      ["content/a.md:4: unknown author 'jane-do' (known: ann)"]),
@@ -54,7 +65,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
     ("output_clash", {"content/good.md": article(slug="x"), "content/articles/x/index.html": "<p>clash</p>"}, BASIC_SITE,
      ["content/articles/x/index.html:1: output 'articles/x/index.html' is also written by content/good.md; rename one of them"]),
     ("missing_image", {"content/a.md": article(image="pics/none.png")}, BASIC_SITE,
-     ["content/a.md:2: image 'pics/none.png' not found under content/"]),
+     ["content/a.md:5: image 'pics/none.png' not found under content/"]),
     ("original_without_url", {"content/a.md": article(original="{site: Elsewhere}")}, BASIC_SITE,
      ["content/a.md:5: missing required key 'original.url'"]),
     ("statement_javascript", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "[Click](javascript:alert(1))"),
@@ -98,6 +109,20 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
       "content/a.md:5: alias '/a/../../b/' must be a plain path with no empty, '.' or '..' parts",
       "content/a.md:5: alias '/a/?p=12' cannot hold a query ('?') or a fragment ('#'): a redirect page is a file",
       "content/a.md:5: alias 'https://old.example.com/a/' must be a path on this site, like /blog/old-post/, not a full URL"]),
+    ("yaml_billion_laughs_front_matter", {"content/a.md": "---\ntitle: T\n" + billion_laughs() + "---\nx\n"}, BASIC_SITE,
+     ["content/a.md:8: YAML aliases expand to too many values; write the values out instead of using '*' aliases"]),
+    ("yaml_billion_laughs_site", GOOD, BASIC_SITE + billion_laughs(),
+     ["site.yaml:13: YAML aliases expand to too many values; write the values out instead of using '*' aliases"]),
+    ("yaml_recursive_alias", {"content/a.md": "---\ntitle: T\ntags: &t [a, *t]\n---\nx\n"}, BASIC_SITE,
+     ["content/a.md:3: YAML alias refers to a value that contains it (a recursive alias)"]),
+    ("yaml_deep_nesting", {"content/a.md": "---\ntitle: T\n" + nested(600) + "---\nx\n"}, BASIC_SITE,
+     ["content/a.md:3: YAML nested more than 32 levels deep"]),
+    ("yaml_deep_nesting_site", GOOD, BASIC_SITE + nested(600), ["site.yaml:8: YAML nested more than 32 levels deep"]),
+    ("markdown_that_would_hang", {"content/a.md": article(body="Fine.\n\n" + "[" * 20_000)}, BASIC_SITE,
+     ["content/a.md:8: too many '[', '(', '<' or '`' that are never closed in this paragraph: Markdown would take minutes "
+      "to render it; escape them as \\[, \\(, &lt; and \\` or close them"]),
+    ("markdown_nested_too_deep", {"content/a.md": article(body="\n".join("    " * d + "- item" for d in range(300)))}, BASIC_SITE,
+     ["content/a.md:71: lists or quotes nested 65 levels deep; the limit is 64"]),
     ("many_files_at_once", {"content/a.md": article(author="nobody"), "content/b.md": "", "content/c.md": article(date="soon")}, BASIC_SITE,
      ["content/a.md:4: unknown author 'nobody' (known: ann)",
       "content/b.md:1: empty file: an article starts with front matter between '---' lines",
@@ -210,11 +235,11 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     code, _out, err = run(["check", "--site", str(site), "--strict"])
     assert code == 1
     assert err.splitlines() == [
-        "content/a.md:1: warning: 1 image(s) without alt text",
-        "content/a.md:1: warning: broken internal link '/nowhere/'",
-        "content/a.md:1: warning: link '#missing' points at a missing anchor '#missing'",
-        "content/a.md:1: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
-        "content/a.md:5: warning: unknown front matter key 'tittle'",
+        "content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?",
+        "content/a.md:7: warning: broken internal link '/nowhere/'",
+        "content/a.md:7: warning: image 'pic.png' has no alt text",
+        "content/a.md:7: warning: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:7: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
     ]
 
 
@@ -243,3 +268,57 @@ def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[...,
     assert "interrupted; the output folder was left as it was" in err and "Traceback" not in err
     assert tree_hash(output) == before
     assert not list((site.parent / ".syndicate-cache").glob("stage-*"))
+
+
+def test_hostile_yaml_fails_fast(write_site: Callable[..., Path]) -> None:
+    import time
+
+    site = write_site({"content/a.md": "---\ntitle: T\n" + billion_laughs() + "---\nx\n"}, BASIC_SITE + billion_laughs())
+    started = time.perf_counter()
+    code, _out, err = run(["check", "--site", str(site)])
+    assert code == 1 and "YAML aliases expand to too many values" in err
+    assert time.perf_counter() - started < 5
+
+
+def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    site_yaml = BASIC_SITE.replace('    name: "Ann Example"\n', '    name: "Ann Example"\n    bioo: "Writes."\n').replace(
+        '      statement:', '      comercial: "Ask first."\n      statement:') + "descripton: A site\nsyndication:\n  utn: true\n"
+    body = "---\ntitle: T\ntittle: typo\ndate: 2024-01-01\nauthor: ann\noriginal:\n  url: https://elsewhere.example.com/\n  sitee: Elsewhere\n---\nx\n"
+    site = write_site({"content/a.md": body}, site_yaml)
+    monkeypatch.chdir(site.parent)  # as a user runs it: messages name site.yaml as typed
+    code, _out, err = run(["check", "--site", str(site)])
+    assert code == 0, err
+    assert err.splitlines()[:-1] == [
+        "site.yaml:8: warning: unknown key 'authors.ann.reprint.comercial'; did you mean 'commercial'?",
+        "site.yaml:6: warning: unknown key 'authors.ann.bioo'; did you mean 'bio'?",
+        "site.yaml:12: warning: unknown key 'syndication.utn'; did you mean 'utm'?",
+        "site.yaml:10: warning: unknown key 'descripton' in site.yaml; did you mean 'description'?",
+        "content/a.md:3: warning: unknown front matter key 'tittle'; did you mean 'title'?",
+        "content/a.md:8: warning: unknown key 'original.sitee'; did you mean 'site'?",
+    ]
+    code, _out, err = run(["check", "--site", str(site), "--strict"])
+    assert code == 1 and "did you mean 'title'?" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_or_a_symlink_loop_in_content_is_an_error_not_a_hang(write_site: Callable[..., Path]) -> None:
+    import subprocess
+    import sys
+
+    site = write_site(GOOD)
+    content = site.parent / "content"
+    os.mkfifo(content / "pipe.md")
+    os.mkfifo(content / "pipe.bin")
+    os.symlink("loop-b", content / "loop-a")
+    os.symlink("loop-a", content / "loop-b")
+    os.symlink("missing-target.md", content / "dangling.md")
+    result = subprocess.run([sys.executable, "-m", "syndicate", "check", "--site", str(site)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert sorted(result.stderr.splitlines()) == [
+        "content/dangling.md:1: symlink leads nowhere (a loop, or its target is missing)",
+        "content/loop-a:1: symlink leads nowhere (a loop, or its target is missing)",
+        "content/loop-b:1: symlink leads nowhere (a loop, or its target is missing)",
+        "content/pipe.bin:1: not a regular file (a pipe, socket or device); remove it from content/",
+        "content/pipe.md:1: not a regular file (a pipe, socket or device); remove it from content/",
+    ]

@@ -652,7 +652,9 @@ def test_markdown_escapes_text_that_only_looks_like_markup() -> None:
 
 
 def test_articles_stay_inside_content_and_slugs_stay_short(tmp_path: Path) -> None:
-    from syndicate.importers.common import ArticleDraft, ImportRecord, SiteFolder, write_article
+    from syndicate.importers.articles import ArticleDraft, write_article
+    from syndicate.importers.common import SiteFolder
+    from syndicate.importers.record import ImportRecord
 
     site = SiteFolder.open(tmp_path / "site")
     record = ImportRecord.load(site.root)

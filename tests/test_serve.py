@@ -269,3 +269,38 @@ def test_a_browser_that_goes_away_mid_answer_is_not_an_error() -> None:
     handler.request_version, handler.requestline, handler.command = "HTTP/1.1", "GET / HTTP/1.1", "GET"
     handler.client_address = ("127.0.0.1", 1)
     handler._send(HTTPStatus.OK, b"<p>page</p>", "text/html", {}, True)  # returns quietly
+
+
+def get_with_host(server: PreviewServer, path: str, host: str | None) -> int:
+    """A GET whose Host header says what a browser on another site would send (or none at all)."""
+    if host is None:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", server.port), timeout=DEADLINE) as raw:
+            raw.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+            return int(raw.makefile("rb").readline().split()[1])
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=DEADLINE)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host)
+        connection.endheaders()
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_only_requests_addressed_to_the_preview_are_answered(server: PreviewServer) -> None:
+    port = server.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LOCALHOST:{port}"):
+        assert get_with_host(server, "/articles/sketch/", host) == HTTPStatus.OK, host
+    # A page on another domain that now resolves to 127.0.0.1 (DNS rebinding) sends its own name.
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1:{port + 1}", f"localhost.attacker.example:{port}",
+                 f"127.0.0.1.nip.io:{port}", "", None):
+        assert get_with_host(server, "/articles/sketch/", host) == HTTPStatus.MISDIRECTED_REQUEST, host
+    assert get_with_host(server, EVENTS_PATH, f"attacker.example:{port}") == HTTPStatus.MISDIRECTED_REQUEST
+
+
+def test_listening_on_every_address_still_refuses_names_it_does_not_own(site_file: Path) -> None:
+    preview = PreviewServer(site_file, host="0.0.0.0", port=8123)
+    assert preview.allows_host("192.168.1.20:8123") and preview.allows_host("[fe80::1]:8123") and preview.allows_host("localhost:8123")
+    assert not preview.allows_host("intranet.example:8123") and not preview.allows_host("192.168.1.20:8124")

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
+import html5lib
+import markdown
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
+from syndicate.attribution import parse_statement
 from syndicate.cli import main
 from syndicate.errors import SiteError
+from syndicate.model import Article, Author, Body, Original, Reprint, Site
+from syndicate.syndication import build_attribution, render_copies, verify_copy
+from syndicate.theme import Theme
 
 from .conftest import article, build_site
 
@@ -118,7 +131,8 @@ def test_gate_fails_a_template_that_drops_the_statement(tiny_site: Path) -> None
     with pytest.raises(SiteError) as caught:
         build_site(tiny_site)
     lines = [str(p) for p in caught.value.problems]
-    assert "templates/snippet.html:1: syndicated copy syndicate/greeting.html of content/greeting.md lacks the complete statement" in lines
+    assert ("content/greeting.md:1: syndicated copy syndicate/greeting.html lacks the complete statement "
+            "(rendered by templates/snippet.html)") in lines
     assert any("lacks the statement's link to https://www.example.com/ada" in line for line in lines)
     assert not (tiny_site.parent / "output").exists()
 
@@ -142,3 +156,58 @@ def test_snippet_command(tiny_site: Path) -> None:
     assert "'greetin' is not a published article; did you mean greeting?" in missing.stderr
     private = runner.invoke(main, ["snippet", "private", "--site", str(tiny_site)])
     assert private.exit_code == 1 and "is not syndicable" in private.stderr
+
+
+# Property: the Markdown copy, rendered back by Python-Markdown and by a CommonMark renderer,
+# holds no link, image or tag that the author did not write, whatever the text says.
+
+HOSTILE = st.lists(st.sampled_from([
+    "word", "two words", " ", "[x](javascript:alert(1))", "![i](https://evil.example/p.png)", "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>", "<https://evil.example>", "[y]: https://evil.example", "*", "_", "`", "``", "\\", "&lt;b&gt;",
+    "&amp;", "#", "{: onclick=alert(1)}", "~~~", "```", "|", "---", "1. ", "- ", "> ", ":", "[^1]", "\n", "=", "+", "(", ")",
+]), min_size=1, max_size=8).map("".join).map(str.strip).filter(bool)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=HOSTILE, name=HOSTILE, site_title=HOSTILE, words=HOSTILE, note=HOSTILE, link_text=HOSTILE, code=HOSTILE)
+def test_the_markdown_copy_renders_no_markup_the_author_did_not_write(
+    title: str, name: str, site_title: str, words: str, note: str, link_text: str, code: str
+) -> None:
+    statement = "Copyright " + words.replace("javascript:", "js:") + ", www.example.com/ann"
+    author = Author("ann", name, url="https://ann.example.com", reprint=Reprint(statement))
+    site = Site(title=site_title, url="https://scratch.example.org/", authors={"ann": author}, root=Path("/nonexistent/site"),
+                source="site.yaml")
+    article = Article(source="content/a.md", slug="a", title=title, date=datetime(2024, 5, 1, tzinfo=UTC), authors=(author,), path="articles/a/",
+                      body_key="k", summary="", word_count=0, original=Original("https://first.example.net/a", "Elsewhere", note))
+    body_html = (f"<p>{escape(words)}</p>\n<ul>\n<li>{escape(title)}</li>\n</ul>\n<p><a href=\"https://ok.example.com/p\">"
+                 f"{escape(link_text)}</a> <code>{escape(code)}</code></p>\n<pre><code>{escape(code)}\n</code></pre>\n"
+                 f"<table><tr><td>{escape(name)}</td></tr></table>")
+    body = Body(html=body_html, first_paragraph="", word_count=0)
+    attribution = build_attribution(site, article)
+    copy = render_copies(built_in_theme(), site, article, body, attribution)["markdown"].decode()
+    assert verify_copy(copy, "markdown", attribution) == []
+    expected = {attribution.backlink, "https://ann.example.com", "https://first.example.net/a", "https://ok.example.com/p",
+                *parse_statement(statement).links}
+    for renderer, render in RENDERERS.items():
+        root = html5lib.parse(render(copy), namespaceHTMLElements=False)
+        names = {element.tag for element in root.iter() if isinstance(element.tag, str)}
+        assert names <= STRUCTURE, (renderer, names - STRUCTURE, copy)
+        assert not [(e.tag, k) for e in root.iter() for k in e.attrib if k.lower().startswith("on")], (renderer, copy)
+        hrefs = {unquote(a.get("href") or "") for a in root.iter("a")}  # CommonMark percent-encodes some characters
+        assert hrefs == {unquote(href) for href in expected}, (renderer, hrefs ^ expected, copy)
+        text = " ".join("".join(root.itertext()).split())
+        for written in (title, name, site_title, note, link_text):
+            assert " ".join(written.split()) in text, (renderer, written, copy)
+
+
+STRUCTURE = {"html", "head", "body", "h1", "h2", "p", "em", "strong", "a", "ul", "ol", "li", "code", "pre", "hr", "table",
+             "thead", "tbody", "tr", "th", "td", "br"}
+RENDERERS = {
+    "python-markdown extra": lambda text: markdown.markdown(text, extensions=["extra", "sane_lists"]),
+    "commonmark": MarkdownIt("commonmark").enable("table").render,
+}
+
+
+@cache
+def built_in_theme() -> Theme:
+    return Theme(Site(title="Any", url="https://scratch.example.org/", authors={}, root=Path("/nonexistent/site"), source="site.yaml"))

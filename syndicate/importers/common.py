@@ -1,25 +1,19 @@
-"""What every importer shares: the target site, its authors, the articles it writes, the report.
+"""What every importer shares: the target site, its authors, and the report.
 
 An import works on a site folder that a person also edits by hand, so everything here is
 careful with their work: site.yaml is edited through a round-trip parser that keeps its
-text, order and comments; an article file is only ever replaced when the import record
-shows it is exactly what an earlier import wrote (`--force` overrides); and whatever needs
-a human decision goes to `import-report.md` as `source:line: message` lines instead of
-being guessed silently.
+text, order and comments (files are written through `record.py`, which never replaces
+someone's edits, and articles through `articles.py`); and whatever needs a human decision
+goes to `import-report.md` as `source:line: message` lines instead of being guessed silently.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import hashlib
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +24,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarStrin
 
 from ..errors import Problem, SiteError, display_path
 from ..fields import strip_controls
-from ..model import Original, Reprint
-from ..scaffold import yaml_string
-from ..urls import is_safe_slug, slugify
+from ..model import Reprint
+from .record import write_atomic
 
-RECORD_NAME = ".syndicate-import.json"
 REPORT_NAME = "import-report.md"
 PLACEHOLDER_URL = "https://example.org/"
-MAX_SLUG = 80
 
 
 def author_id_for(name: str) -> str:
@@ -198,6 +189,40 @@ class SiteFolder:
         self.changed = True
         return "set"
 
+    def adopt_settings(self, settings: Mapping[str, str]) -> None:
+        """Settings read from the old site (title, url, description, language, timezone), for
+        a site.yaml this import creates; an existing site.yaml keeps its own."""
+        if not self.created:
+            return
+        data = self._data
+        for key in ("title", "url", "description", "language", "timezone"):
+            value = clean_text(settings.get(key, ""))
+            if not value:
+                continue
+            if key in data:
+                data[key] = DoubleQuotedScalarString(value)
+            else:
+                data.insert(list(data).index("authors"), key, DoubleQuotedScalarString(value))
+            if key == "url":
+                data.ca.items.pop("url", None)  # no longer a placeholder
+
+    @property
+    def timezone(self) -> str:
+        return str(self._data.get("timezone") or "UTC")
+
+    @property
+    def article_permalink(self) -> str | None:
+        """site.yaml's `permalinks.article`, or None when it sets none."""
+        section = self._data.get("permalinks")
+        value = section.get("article") if isinstance(section, Mapping) else None
+        return str(value) if value else None
+
+    def set_article_permalink(self, pattern: str) -> None:
+        section = CommentedMap()
+        section["article"] = DoubleQuotedScalarString(pattern)
+        self._data.insert(list(self._data).index("authors"), "permalinks", section)
+        self.changed = True
+
     def placeholder_problem(self) -> Problem | None:
         """A report line while site.yaml still has the placeholder address an import gave it."""
         if str(self._data.get("url", "")) != PLACEHOLDER_URL or "url" not in self._data:
@@ -225,7 +250,7 @@ class SiteFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         text = self.render()
         if text != self._original:
-            _write_atomic(self.site_file, text)
+            write_atomic(self.site_file, text)
         self._original, self.created, self.changed = text, False, False
         return True
 
@@ -313,192 +338,6 @@ def _title_from(folder: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Articles with our front matter
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleDraft:
-    """One article as an importer found it, ready to be written as `content/<folder>/<slug>.md`."""
-
-    title: str
-    date: dt.date | dt.datetime
-    author: str  # an id in site.yaml
-    body: str  # Markdown
-    source: str  # where it came from, as shown in messages and kept in the import record
-    tags: tuple[str, ...] = ()
-    summary: str = ""
-    original: Original | None = None
-    slug: str = ""  # default: made from the title
-    folder: str = ""  # under content/; "pages" for stand-alone pages
-    updated: dt.date | dt.datetime | None = None
-    aliases: tuple[str, ...] = ()
-    is_draft: bool = False
-
-    @property
-    def file_slug(self) -> str:
-        """The slug, which is also the file's name: `Don't Panic` -> `dont-panic`, not `don-t-panic`.
-
-        Cut at a word boundary after MAX_SLUG characters: a headline-length file name is
-        already awkward in a URL, and file systems stop at 255 bytes.
-        """
-        slug = self.slug or slugify(re.sub(r"(?<=\w)['’](?=\w)", "", self.title))
-        if len(slug) > MAX_SLUG:
-            slug = slug[:MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG + 1] else slug[:MAX_SLUG]
-        return slug
-
-    def relative_path(self) -> str:
-        folder = self.folder.strip("/")
-        return f"content/{folder + '/' if folder else ''}{self.file_slug}.md"
-
-
-def render_article(draft: ArticleDraft) -> str:
-    """The article file: front matter in the spec's key order, every string quoted."""
-    lines = ["---", f"title: {yaml_string(draft.title)}", f"date: {_iso(draft.date)}"]
-    if draft.updated is not None:
-        lines.append(f"updated: {_iso(draft.updated)}")
-    lines.append(f"author: {draft.author}")
-    if draft.tags:
-        lines.append("tags: [" + ", ".join(yaml_string(t) for t in draft.tags) + "]")
-    if draft.summary:
-        lines.append(f"summary: {yaml_string(draft.summary)}")
-    if draft.aliases:
-        lines.append("aliases:")
-        lines.extend(f"  - {yaml_string(a)}" for a in draft.aliases)
-    if draft.is_draft:
-        lines.append("draft: true")
-    if draft.original is not None:
-        lines.append("original:")
-        lines.append(f"  url: {yaml_string(draft.original.url)}")
-        if draft.original.site:
-            lines.append(f"  site: {yaml_string(draft.original.site)}")
-        if draft.original.note:
-            lines.append(f"  note: {yaml_string(draft.original.note)}")
-    lines.append("---")
-    return "\n".join(lines) + "\n" + draft.body.strip() + "\n"
-
-
-def _iso(value: dt.date | dt.datetime) -> str:
-    return value.isoformat()
-
-
-class Outcome(Enum):
-    CREATED = "created"
-    UPDATED = "updated"  # the source changed and the file was still as the last import wrote it
-    UNCHANGED = "unchanged"
-    OVERWRITTEN = "overwritten"  # edited by hand, replaced because of --force
-    KEPT = "kept"  # edited by hand (or not ours): left alone
-
-    @property
-    def imported(self) -> bool:
-        return self is not Outcome.KEPT
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    path: Path
-    outcome: Outcome
-    reason: str = ""  # why a file was kept, as one report line
-
-
-@dataclass
-class ImportRecord:
-    """What each import last wrote, by path: the source and a hash of the file's text.
-
-    A file whose text still has the recorded hash is the import's own and may be replaced
-    by a newer import of the same source; any other existing file is someone's work.
-    Saved as `.syndicate-import.json` beside site.yaml: commit it with the site.
-    """
-
-    path: Path
-    files: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, root: Path) -> ImportRecord:
-        path = root / RECORD_NAME
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls(path)
-        except (OSError, ValueError) as exc:
-            raise SiteError.one(str(path), 1, f"cannot read the import record ({exc}); delete it to start afresh") from None
-        files = data.get("files") if isinstance(data, dict) else None
-        if not isinstance(files, dict):
-            raise SiteError.one(str(path), 1, "the import record has no 'files' mapping; delete it to start afresh")
-        return cls(path, {str(k): dict(v) for k, v in files.items() if isinstance(v, dict)})
-
-    def remember(self, relative: str, source: str, text: str) -> None:
-        self.files[relative] = {"source": source, "sha256": _sha256(text)}
-
-    def save(self) -> None:
-        if not self.files and not self.path.exists():
-            return
-        text = json.dumps({"files": self.files, "version": 1}, indent=2, sort_keys=True) + "\n"
-        _write_atomic(self.path, text)
-
-
-def write_article(site: SiteFolder, draft: ArticleDraft, record: ImportRecord, *, force: bool = False) -> Written:
-    """Write one article unless that would destroy someone's edits; the record is updated."""
-    relative = draft.relative_path()
-    path = site.root / relative
-    text = render_article(draft)
-    shown = display_path(path, Path.cwd().absolute())
-    if not is_safe_slug(draft.file_slug):
-        raise SiteError.one(draft.source, 1, f"title '{draft.title}' gives no usable file name")
-    if not path.resolve().is_relative_to(site.content_dir.resolve()):
-        raise SiteError.one(draft.source, 1, f"'{relative}' would be written outside content/")
-    clash = _same_slug_elsewhere(site.content_dir, draft.file_slug, path)
-    if clash is not None:
-        where = display_path(clash, Path.cwd().absolute())
-        reason = f"{where} already has the slug '{draft.file_slug}'; {shown} not written (two articles cannot share a slug)"
-        return Written(path, Outcome.KEPT, reason)
-    if not path.exists():
-        _write_atomic(path, text)
-        record.remember(relative, draft.source, text)
-        return Written(path, Outcome.CREATED)
-    current = path.read_text(encoding="utf-8", errors="replace")
-    known = record.files.get(relative)
-    if current == text:
-        record.remember(relative, draft.source, text)
-        return Written(path, Outcome.UNCHANGED)
-    ours = known is not None and known.get("sha256") == _sha256(current) and known.get("source") == draft.source
-    if not ours and not force:
-        if known is None:
-            why = "exists and was not written by an import"
-        elif known.get("source") != draft.source:
-            why = f"was imported from {known.get('source')}"
-        else:
-            why = "was edited since the last import"
-        return Written(path, Outcome.KEPT, f"{shown} {why}; not overwritten (use --force to replace it)")
-    _write_atomic(path, text)
-    record.remember(relative, draft.source, text)
-    return Written(path, Outcome.UPDATED if ours else Outcome.OVERWRITTEN)
-
-
-def _same_slug_elsewhere(content_dir: Path, slug: str, path: Path) -> Path | None:
-    """Another article with this slug (its own file, not `path`): the build would refuse both."""
-    if not content_dir.is_dir():
-        return None
-    pages = content_dir / "pages"
-    for suffix in (".md", ".markdown"):
-        for other in sorted(content_dir.rglob(f"{slug}{suffix}")):
-            if other != path and not other.is_relative_to(pages) and not path.is_relative_to(pages):
-                return other
-    return None
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so an interrupted import never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.importing")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
-# ---------------------------------------------------------------------------------------
 # import-report.md
 
 
@@ -519,5 +358,5 @@ def append_report(root: Path, heading: str, items: Iterable[Problem]) -> Path | 
         "delete a line once you have dealt with it.\n"
     )
     block = f"\n## {heading}\n\n" + "\n".join(lines) + "\n"
-    _write_atomic(path, existing + head + block)
+    write_atomic(path, existing + head + block)
     return path

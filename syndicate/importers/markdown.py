@@ -17,7 +17,7 @@ from .extract import Block
 
 _ESCAPE = re.compile(r"([\\`*\[\]])")
 _UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
-_MARKUP_START = re.compile(r"^([#>+-])(?=\s|$)")
+_MARKUP_START = re.compile(r"^(#|[>+-](?=\s|$))")  # Python-Markdown reads "#word" as a heading too
 _NUMBER_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}

@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 from ..attribution import find_links
 from ..errors import Problem, SiteError
 from ..model import Original
-from .common import ArticleDraft, ImportRecord, Outcome, SiteFolder, Written, append_report, clean_text, write_article
+from .articles import ArticleDraft, write_article
+from .common import SiteFolder, append_report, clean_text
 from .extract import GUESS, LIKELY, SURE, Block, Extract, Found
 from .fetch import fetch_page
+from .record import ImportRecord, Outcome, Written
 from .terms import Lifted, lift_terms
 
 _HTML_SIGNS = re.compile(rb"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]|<(p|div|article|h1|h2)[\s>]", re.IGNORECASE)

@@ -1,0 +1,367 @@
+"""`syndicate import hugo SOURCE_DIR`: a Hugo site's content, page bundles and static files.
+
+Reads the site configuration (`hugo.toml|yaml|json`, `config.*` or `config/_default/`) for
+the title, base URL, time zone and `permalinks`; every Markdown (or HTML) file under the
+content folder, in the section named by its first folder (`post/`, `blog/`); page bundles
+(`post/trip/index.md` with its images beside it); and `static/`. Each document's old
+address is worked out as Hugo does (`url`, `slug`, the section's permalink, lower-cased
+paths). Shortcodes with a Markdown equivalent become it (`ref`/`relref`, `figure`,
+`highlight`, `youtube`, `vimeo`, `gist`); any other is kept as written and reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shlex
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, SiteError
+from ..urls import permalink_problem
+from .dialect import Notes, line_of, normalize_lists, renumber_headings
+from .htmltomd import html_to_markdown, video_link
+from .markdown import escape_text
+from .meta import read_when, split_author_names
+from .sitegen import SourceDoc, SourceSite, StaticFile
+from .sourcefiles import SourceText, read_text, split_source, walk
+
+PAIRED = ("highlight", "rawhtml", "html", "raw", "safehtml")
+CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml", "config.json")
+DOC_SUFFIXES = (".md", ".markdown", ".mdown", ".html", ".htm")
+OTHER_MARKUP = (".org", ".adoc", ".asciidoc", ".rst", ".pandoc", ".pdc", ".ipynb")
+_TAXONOMY_LINK = re.compile(r"(\]\(|href=[\"'])/(?:categories|tags)/")
+_SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/[>%]\}\}|\{\{([<%])\s*(/?)\s*([\w.-][\w./-]*)(.*?)\s*[>%]\}\}", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    path: Path
+    shown: str
+    rel: str  # relative to the content folder
+    text: SourceText
+    slug: str
+    old_path: str
+    folder: str
+    is_page: bool
+
+
+def read_hugo(source_dir: Path) -> SourceSite:
+    root = source_dir
+    if not root.is_dir():
+        raise SiteError.one(str(source_dir), 1, "no such folder (give the Hugo site's folder, the one with hugo.toml)")
+    config, notes = _config(root)
+    content_dir = root / str(config.get("contentdir") or "content")
+    if not content_dir.is_dir():
+        raise SiteError.one(str(source_dir), 1, "no content folder: is this a Hugo site?")
+    permalinks = _permalinks(config)
+    lower = not config.get("disablepathtolower", False)
+    ugly = bool(config.get("uglyurls", False))
+    docs: list[_Doc] = []
+    files: list[StaticFile] = []
+    bundles: set[str] = set()
+    paths = list(walk(content_dir))
+    for path in paths:
+        rel = path.relative_to(content_dir).as_posix()
+        if path.name in ("index.md", "index.markdown", "index.html") and "/" in rel:
+            bundles.add(rel.rsplit("/", 1)[0])
+    for path in paths:
+        rel = path.relative_to(content_dir).as_posix()
+        shown = path.relative_to(root).as_posix()
+        name = path.name
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        if name.startswith("_index."):
+            notes.append(Problem(shown, 1, "a section's list page; not imported (syndicate makes its own index, archive and tag pages)"))
+            continue
+        if name.lower().endswith(OTHER_MARKUP):
+            notes.append(Problem(shown, 1, f"written in {path.suffix} markup, which syndicate does not read; convert it to Markdown by hand"))
+            continue
+        in_bundle = next((b for b in bundles if rel.startswith(b + "/")), None)
+        if not name.lower().endswith(DOC_SUFFIXES) or (in_bundle and not name.startswith("index.")):
+            files.append(StaticFile(path, rel, shown))  # a bundle's images stay beside its article
+            continue
+        text = read_text(path, shown)
+        split = split_source(text, shown) if isinstance(text, str) else text
+        if isinstance(split, Problem):
+            notes.append(split)
+            continue
+        if not split.has_front_matter and name.lower().endswith((".html", ".htm")):
+            files.append(StaticFile(path, rel, shown))
+            continue
+        docs.append(_document_paths(path, shown, rel, folder, split, permalinks, lower, ugly, in_bundle is not None))
+    static = root / str(config.get("staticdir") or "static")
+    if static.is_dir():
+        files.extend(StaticFile(p, p.relative_to(static).as_posix(), p.relative_to(root).as_posix()) for p in walk(static))
+    addresses = _addresses(docs)
+    found = config.get("params")
+    params: dict[str, Any] = found if isinstance(found, dict) else {}
+    author = config.get("author") or params.get("author")
+    if isinstance(author, Mapping):
+        author = author.get("name")
+    default = split_author_names(author) if author else []
+    section = _main_section(docs)
+    pattern = translate_permalink(permalinks.get(section, ""), section) if section else None
+    settings = {
+        "title": str(config.get("title") or ""), "url": _base_url(str(config.get("baseurl") or "")),
+        "description": str(params.get("description") or ""), "timezone": str(config.get("timezone") or ""),
+        "language": str(config.get("languagecode") or config.get("defaultcontentlanguage") or "")[:2],
+    }
+    return SourceSite(
+        kind="Hugo", origin=str(source_dir), settings=settings, pattern=pattern,
+        docs=tuple(_convert(doc, addresses) for doc in docs), files=tuple(files),
+        default_author=default[0] if default else "", notes=tuple(notes),
+    )
+
+
+def _config(root: Path) -> tuple[dict[str, Any], list[Problem]]:
+    """The configuration, keys lower-cased (Hugo's are case-insensitive); config/_default/ merged in."""
+    merged: dict[str, Any] = {}
+    notes: list[Problem] = []
+    found = [root / name for name in CONFIG_NAMES if (root / name).is_file()][:1]
+    defaults = root / "config" / "_default"
+    if defaults.is_dir():
+        found.extend(sorted(p for p in defaults.iterdir() if p.suffix in (".toml", ".yaml", ".yml", ".json")))
+    for path in found:
+        shown = path.relative_to(root).as_posix()
+        text = read_text(path, shown)
+        if isinstance(text, Problem):
+            notes.append(text)
+            continue
+        try:
+            data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (tomllib.TOMLDecodeError, ValueError, yaml.YAMLError) as exc:
+            notes.append(Problem(shown, 1, f"cannot read the settings ({exc}); not used"))
+            continue
+        if not isinstance(data, dict):
+            continue
+        data = _lower_keys(data)
+        stem = path.stem.lower()
+        if path.parent == defaults and stem not in ("hugo", "config"):
+            section = merged.setdefault(stem, {})
+            if isinstance(section, dict):
+                section.update(data)
+        else:
+            merged.update(data)
+    return merged, notes
+
+
+def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): (_lower_keys(v) if isinstance(v, dict) and str(k).lower() in ("params", "permalinks", "page") else v)
+            for k, v in data.items()}
+
+
+def _permalinks(config: Mapping[str, Any]) -> dict[str, str]:
+    section = config.get("permalinks")
+    if not isinstance(section, dict):
+        return {}
+    if isinstance(section.get("page"), dict):  # [permalinks.page] (Hugo 0.120 on)
+        section = section["page"]
+    return {str(k).strip("/"): str(v) for k, v in section.items() if isinstance(v, str)}
+
+
+def _base_url(value: str) -> str:
+    value = value.strip()
+    if not value.startswith(("http://", "https://")):
+        return ""
+    return value.rstrip("/") + "/"
+
+
+def urlize(text: str) -> str:
+    """Hugo's `urlize` for `:title`: spaces to '-', characters a path cannot hold dropped."""
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"[^\w.\-~]", "", text)
+
+
+def _document_paths(path: Path, shown: str, rel: str, folder: str, text: SourceText, permalinks: Mapping[str, str],
+                    lower: bool, ugly: bool, in_bundle: bool) -> _Doc:
+    meta = text.meta
+    section = rel.split("/", 1)[0] if "/" in rel else ""
+    stem = path.name.rsplit(".", 1)[0]
+    filename = folder.rsplit("/", 1)[-1] if stem == "index" and folder else stem
+    title = str(meta.get("title") or "")
+    slug = str(meta.get("slug") or "").strip() or filename
+    url = meta.get("url")
+    if isinstance(url, str) and url.strip():
+        old = url.strip().lstrip("/")
+    elif section and section in permalinks:
+        when = read_when(meta.get("date")) or read_when(meta.get("publishdate"))
+        old = _fill(permalinks[section], meta, when, section, slug, filename, title)
+    else:
+        parent = folder.rsplit("/", 1)[0] if stem == "index" and folder else folder
+        last = str(meta.get("slug") or "").strip() or filename
+        old = f"{parent}/{last}" if parent else last
+        old = old + (".html" if ugly else "/")
+    if lower:
+        old, slug = old.lower(), slug.lower()
+    is_page = not section or section in ("page", "pages", "about")
+    doc_folder = folder if in_bundle else ""
+    return _Doc(path, shown, rel, text, slug, re.sub(r"/{2,}", "/", old).lstrip("/"), doc_folder, is_page)
+
+
+def _fill(pattern: str, meta: Mapping[str, Any], when: Any, section: str, slug: str, filename: str, title: str) -> str:
+    when = when or dt.date(1970, 1, 1)
+    values = {
+        "year": f"{when.year:04d}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
+        "monthname": when.strftime("%B"), "yearday": str(when.timetuple().tm_yday), "weekday": str(when.isoweekday() % 7),
+        "section": section, "sections": section, "title": urlize(title) or filename,
+        "slug": str(meta.get("slug") or "").strip() or urlize(title) or filename, "filename": filename,
+        "contentbasename": filename, "slugorfilename": str(meta.get("slug") or "").strip() or filename,
+        "slugorcontentbasename": str(meta.get("slug") or "").strip() or filename,
+    }
+    return re.sub(r":(\w+)", lambda m: values.get(m[1], m[0]), pattern)
+
+
+def translate_permalink(pattern: str, section: str) -> str | None:
+    """A section's Hugo permalink as our `permalinks.article`, when it can be one."""
+    names = {":year": "{year}", ":month": "{month}", ":day": "{day}", ":slug": "{slug}", ":filename": "{slug}",
+             ":slugorfilename": "{slug}", ":contentbasename": "{slug}", ":slugorcontentbasename": "{slug}",
+             ":title": "{slug}", ":section": section}
+    if not pattern:
+        ours = f"{section}/{{slug}}/"
+    else:
+        ours = re.sub(r":\w+", lambda m: names.get(m[0], m[0]), pattern)
+    ours = re.sub(r"/{2,}", "/", ours).lstrip("/")
+    if ":" in ours or permalink_problem(ours) is not None:
+        return None
+    return ours
+
+
+def _main_section(docs: list[_Doc]) -> str:
+    counts: dict[str, int] = {}
+    for doc in docs:
+        if not doc.is_page and "/" in doc.rel:
+            section = doc.rel.split("/", 1)[0]
+            counts[section] = counts.get(section, 0) + 1
+    return max(sorted(counts), key=lambda s: counts[s]) if counts else ""
+
+
+def _addresses(docs: list[_Doc]) -> dict[str, str]:
+    """Old site paths by the names `ref` and `relref` use: the path under content/, and the file name."""
+    found: dict[str, str] = {}
+    for doc in docs:
+        found.setdefault(doc.rel, doc.old_path)
+        found.setdefault(doc.rel.rsplit("/", 1)[-1], doc.old_path)
+        if doc.rel.endswith(("/index.md", "/index.markdown")):
+            found.setdefault(doc.rel.rsplit("/", 1)[0], doc.old_path)
+            found.setdefault(doc.rel.rsplit("/", 2)[-2], doc.old_path)
+    return found
+
+
+def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
+    notes = Notes(doc.shown)
+    body = convert_shortcodes(doc.text.body, doc.text.body_line, addresses, notes)
+    if doc.path.suffix.lower() in (".html", ".htm"):
+        body = html_to_markdown(body, notes, doc.text.body_line)
+    else:
+        body = renumber_headings(normalize_lists(body))
+    body = _TAXONOMY_LINK.sub(r"\1/tags/", body)  # Hugo's category and tag pages are our tag pages
+    meta = dict(doc.text.meta)
+    if meta.get("draft") is None and meta.get("status") == "draft":
+        meta["draft"] = True
+    return SourceDoc(
+        source=doc.shown, meta=meta, lines=doc.text.lines, body=body, slug=doc.slug, old_path=doc.old_path,
+        is_page=doc.is_page, folder=doc.folder, notes=tuple(notes.items),
+    )
+
+
+def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str], notes: Notes) -> str:
+    """Shortcodes with a Markdown equivalent become it; others stay as written, reported."""
+    out: list[str] = []
+    position = 0
+    kept: list[str] = []  # unknown shortcodes left open, so their ends are not reported again
+    while (match := _SHORTCODE.search(body, position)) is not None:
+        out.append(body[position:match.start()])
+        position = match.end()
+        line = line_of(body, match.start(), first_line)
+        if match[2] is not None:  # {{</* x */>}}: Hugo's way to show a shortcode as written
+            out.append("{{" + match[1] + " " + match[2].strip() + " " + (">" if match[1] == "<" else "%") + "}}")
+            continue
+        closing, name, raw_args = match[4], match[5], match[6].strip()
+        end = re.compile(r"\{\{[<%]\s*/\s*" + re.escape(name) + r"\s*[>%]\}\}")
+        if closing:
+            out.append(match[0])
+            if name in kept:
+                kept.remove(name)
+            else:
+                notes.add(line, f"shortcode end '{match[0]}' without its start; kept as written")
+            continue
+        args = _arguments(raw_args)
+        inner = ""
+        if name in PAIRED and (closed := end.search(body, position)) is not None:
+            inner = body[position:closed.start()]
+            position = closed.end()
+        converted = _shortcode(name, args, inner, addresses)
+        if converted is None and end.search(body, position):
+            kept.append(name)
+        if converted is None:
+            shown = " ".join(match[0].split())
+            notes.add(line, f"Hugo shortcode '{shown[:80]}' kept as written: syndicate runs no shortcodes; replace it by hand")
+            out.append(match[0])
+        else:
+            out.append(converted)
+    out.append(body[position:])
+    return "".join(out)
+
+
+def _arguments(text: str) -> dict[str, str]:
+    """Shortcode arguments: named (`src="a.png"`) and positional (by index, "0", "1")."""
+    try:
+        words = shlex.split(text.replace("\n", " "), posix=True)
+    except ValueError:
+        words = text.split()
+    found: dict[str, str] = {}
+    position = 0
+    for word in words:
+        key, equals, value = word.partition("=")
+        if equals and re.fullmatch(r"[\w-]+", key):
+            found[key.lower()] = value
+        else:
+            found[str(position)] = word
+            position += 1
+    return found
+
+
+def _shortcode(name: str, args: Mapping[str, str], inner: str, addresses: Mapping[str, str]) -> str | None:
+    if name in ("ref", "relref"):
+        target = args.get("0") or args.get("path") or ""
+        path, _, anchor = target.partition("#")
+        if not path:
+            return f"#{anchor}" if anchor else None
+        found = addresses.get(path.lstrip("/"))
+        if found is None:
+            found = addresses.get(path.rsplit("/", 1)[-1])
+        if found is None:
+            return None
+        return "/" + found + (f"#{anchor}" if anchor else "")
+    if name == "figure":
+        src = args.get("src", "")
+        if not src:
+            return None
+        caption = args.get("caption") or args.get("title") or ""
+        alt = args.get("alt") or re.sub(r"<[^>]+>", "", caption)
+        image = f"![{escape_text(alt)}]({src})"
+        if args.get("link"):
+            image = f"[{image}]({args['link']})"
+        return image + (f"\n\n*{escape_text(re.sub(r'<[^>]+>', '', caption))}*" if caption else "")
+    if name in ("rawhtml", "html", "raw", "safehtml"):
+        return inner.strip("\n")  # HTML passed through as written, which Markdown does too
+    if name == "highlight":
+        language = args.get("0", "")
+        fence = "~~~" if "```" in inner else "```"
+        return f"{fence}{language}\n{inner.strip(chr(10))}\n{fence}"
+    if name in ("youtube", "vimeo"):
+        video = args.get("id") or args.get("0") or ""
+        if not video:
+            return None
+        url = f"https://www.youtube.com/watch?v={video}" if name == "youtube" else f"https://vimeo.com/{video}"
+        return video_link(url, args.get("title", ""))
+    if name == "gist":
+        user, gist = args.get("0", ""), args.get("1", "")
+        return f"<https://gist.github.com/{user}/{gist}>" if user and gist else None
+    return None

@@ -1,0 +1,194 @@
+"""`syndicate import hugo`: a Hugo tree of our own (TOML settings, YAML and TOML front
+matter, a page bundle, dated permalinks that give two posts one slug, shortcodes known and
+unknown) becomes a site that builds, every old address answering.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from syndicate.cli import main
+from syndicate.importers.dialect import Notes
+from syndicate.importers.hugo import convert_shortcodes, translate_permalink
+
+from .conftest import build_site
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 24
+
+CONFIG = """\
+baseURL = "https://lighthouse.example/"
+title = "Lighthouse Log"
+languageCode = "en-us"
+timeZone = "UTC"
+
+[params]
+  author = "Aoife Byrne"
+  description = "Weather and lamps"
+
+[permalinks]
+  posts = "/:year/:month/:slug/"
+"""
+
+WEEKLY_MARCH = """\
+---
+title: Weekly Notes
+date: 2021-03-05T10:00:00Z
+slug: weekly-notes
+authors: ["Aoife Byrne", "Dara Quinn"]
+categories: [Weather]
+tags: [storms]
+description: Gales all week.
+aliases: [/old/weekly-march/]
+---
+Gales all week. See {{< ref "posts/lamp-care/index.md" >}} and {{< relref "weekly-april.md#rain" >}}.
+
+{{< youtube id="dQw4w9WgXcQ" title="Lamp room tour" >}}
+
+{{< highlight go "linenos=table" >}}
+fmt.Println("beam")
+{{< /highlight >}}
+
+{{< tweet user="someone" id="1" >}}
+"""
+
+WEEKLY_APRIL = """\
++++
+title = "Weekly Notes"
+date = 2021-04-02
+slug = "weekly-notes"
+lastmod = 2021-04-09
+author = "Dara Quinn & Aoife Byrne"
++++
+## Rain
+
+Rain, then [storms](/tags/storms/) and the [weather](/categories/weather/).
+"""
+
+BUNDLE = """\
+---
+title: Lamp Care
+date: 2020-11-20
+draft: false
+---
+![A polished lens](lens.png)
+
+{{< figure src="lens.png" caption="The lens after cleaning" >}}
+"""
+
+ABOUT = """\
+---
+title: About the Log
+---
+Kept since 1998.
+"""
+
+
+@pytest.fixture
+def hugo_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "hugo-site"
+    files: dict[str, str | bytes] = {
+        "hugo.toml": CONFIG,
+        "content/posts/weekly-march.md": WEEKLY_MARCH,
+        "content/posts/weekly-april.md": WEEKLY_APRIL,
+        "content/posts/lamp-care/index.md": BUNDLE,
+        "content/posts/lamp-care/lens.png": PNG,
+        "content/posts/_index.md": "---\ntitle: Posts\n---\n",
+        "content/about.md": ABOUT,
+        "static/images/logo.png": PNG,
+        "layouts/_default/single.html": "{{ .Content }}\n",
+        "themes/plain/theme.toml": "name = 'plain'\n",
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return root
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["import", "hugo", *map(str, args)])
+
+
+def front(path: Path) -> tuple[dict[str, object], str]:
+    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(matter), body
+
+
+def test_a_hugo_site_becomes_a_site_with_its_old_addresses(hugo_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = run(hugo_tree, "--into", site)
+    assert result.exit_code == 0, result.output
+    assert "articles:  3 (3 created)" in result.output and "pages:     1 (1 created)" in result.output
+
+    settings = yaml.safe_load((site / "site.yaml").read_text())
+    assert settings["permalinks"] == {"article": "{year}/{month}/{slug}/"}
+    assert settings["url"] == "https://lighthouse.example/" and settings["description"] == "Weather and lamps"
+    assert set(settings["authors"]) == {"aoife-byrne", "dara-quinn"}  # the settings name the same Aoife Byrne
+
+    march, march_body = front(site / "content/weekly-notes.md")
+    assert march["author"] == ["aoife-byrne", "dara-quinn"]
+    assert march["tags"] == ["storms", "Weather"] and march["summary"] == "Gales all week."
+    assert "(/2020/11/lamp-care/)" not in march_body  # ref gives the bundle's old address...
+    assert "/posts/lamp-care/" not in march_body
+    assert "/2020/11/lamp-care/" in march_body and "/2021/04/weekly-notes/#rain" in march_body
+    assert "[Lamp room tour](https://www.youtube.com/watch?v=dQw4w9WgXcQ)" in march_body
+    assert "```go\nfmt.Println(\"beam\")\n```" in march_body
+    assert '{{< tweet user="someone" id="1" >}}' in march_body
+
+    april, april_body = front(site / "content/weekly-notes-2021-04-02.md")
+    assert april["author"] == ["dara-quinn", "aoife-byrne"] and str(april["updated"]) == "2021-04-09"
+    assert "[weather](/tags/weather/)" in april_body
+
+    bundle, bundle_body = front(site / "content/posts/lamp-care/lamp-care.md")
+    assert "![A polished lens](lens.png)" in bundle_body
+    assert "![The lens after cleaning](lens.png)\n\n*The lens after cleaning*" in bundle_body
+    assert (site / "content/posts/lamp-care/lens.png").read_bytes() == PNG
+    assert (site / "content/images/logo.png").read_bytes() == PNG
+
+    report = (site / "import-report.md").read_text()
+    assert "content/posts/weekly-april.md:1: slug 'weekly-notes' is also content/posts/weekly-march.md's; imported as " \
+           "'weekly-notes-2021-04-02' (its old address is kept as a redirect)" in report
+    assert "content/posts/weekly-march.md:19: Hugo shortcode '{{< tweet user=\"someone\" id=\"1\" >}}' kept as written" in report
+    assert "content/posts/_index.md:1: a section's list page; not imported" in report
+
+    build_site(site / "site.yaml")
+    out = site / "output"
+    assert "Gales all week." in (out / "2021/03/weekly-notes/index.html").read_text()
+    april_old = (out / "2021/04/weekly-notes/index.html").read_text()
+    assert 'http-equiv="refresh"' in april_old and "weekly-notes-2021-04-02" in april_old
+    assert (out / "2021/04/weekly-notes-2021-04-02/index.html").is_file()
+    assert 'http-equiv="refresh"' in (out / "old/weekly-march/index.html").read_text()
+    assert (out / "2020/11/lamp-care/index.html").is_file()
+    assert (out / "posts/lamp-care/lens.png").read_bytes() == PNG
+    assert 'http-equiv="refresh"' in (out / "about/index.html").read_text()  # the page's old address
+
+
+def test_page_bundle_images_resolve_in_the_built_article(hugo_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run(hugo_tree, "--into", site).exit_code == 0
+    build_site(site / "site.yaml")
+    page = (site / "output/2020/11/lamp-care/index.html").read_text()
+    assert 'src="../../../posts/lamp-care/lens.png"' in page
+
+
+@pytest.mark.parametrize(("pattern", "ours"), [
+    ("/:year/:month/:slug/", "{year}/{month}/{slug}/"),
+    ("/:section/:filename/", "posts/{slug}/"),
+    ("", "posts/{slug}/"),
+    ("/:year/:monthname/:title/", None),
+], ids=["dated", "section", "default", "month-name"])
+def test_hugo_permalinks_translate(pattern: str, ours: str | None) -> None:
+    assert translate_permalink(pattern, "posts") == ours
+
+
+def test_commented_shortcodes_stay_literal_and_paired_unknowns_are_reported_once() -> None:
+    notes = Notes("post.md")
+    body = "Write {{</* figure src=\"x\" */>}} like this.\n{{% notice %}}\nCareful.\n{{% /notice %}}\n{{< rawhtml >}}<b>ok</b>{{< /rawhtml >}}"
+    out = convert_shortcodes(body, 3, {}, notes)
+    assert out.startswith('Write {{< figure src="x" >}} like this.\n{{% notice %}}')
+    assert out.endswith("<b>ok</b>")
+    assert [(p.line, p.message.split("'")[1]) for p in notes.items] == [(4, "{{% notice %}}")]

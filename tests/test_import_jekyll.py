@@ -1,0 +1,281 @@
+"""`syndicate import jekyll`: a small Jekyll tree in Jekyll's own layout becomes a site that
+builds, with every old address still answering.
+
+The tree is written here: `_config.yml` with a permalink pattern and a base URL, dated posts
+in `_posts/` (one `.markdown`, one in a category folder), a draft, a page with its own
+permalink, Liquid that converts and Liquid that does not, kramdown attribute lines, an image,
+and theme files that must not come along.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import html5lib
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from syndicate.cli import main
+from syndicate.importers.dialect import Notes
+from syndicate.importers.jekyll import convert_liquid, translate_permalink
+
+from .conftest import build_site
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+CONFIG = """\
+title: Harbour Notes
+description: Notes from a small harbour office
+url: https://harbour.example
+baseurl: /notes
+permalink: /:year/:month/:day/:title.html
+timezone: Europe/Lisbon
+author: Inês Moura
+exclude: [scripts]
+"""
+
+POST_TIDES = """\
+---
+layout: post
+title: Reading the Tide Tables
+date: 2016-01-01 09:30:00 +0000
+categories: [harbour, Tides]
+excerpt: How we plan the morning boats around the water.
+redirect_from:
+  - /old/tides/
+---
+The first boat leaves when the water allows.
+
+{% highlight python linenos %}
+def high_water(hour):
+    return hour + 6
+{% endhighlight %}
+
+See [the crew post]({% post_url 2016-02-03-crew-rota %}) and [about]({% link about.md %}).
+![Tide chart]({{ site.baseurl }}/images/tides.png)
+{: .wide}
+
+Keep {% raw %}{{ this }}{% endraw %} literally.
+
+{% include gallery.html %}
+"""
+
+POST_CREW = """\
+---
+title: "Crew Rota: Who Sails When"
+author: Inês Moura and Tomás Reis
+tags: crew, rota
+lastmod: 2016-03-01
+---
+Monday
+- Inês
+  - mornings
+- Tomás
+"""
+
+POST_ROLE = """\
+---
+title: Harbour Fees Explained
+date: 2017-05-06
+author: "Rui Costa, Executive Director"
+category: Fees
+description: What each boat pays, and why.
+published: false
+---
+Fees are posted at the office.
+"""
+
+DRAFT = """\
+---
+title: Winter Moorings
+---
+Not ready yet.
+"""
+
+ABOUT = """\
+---
+title: About the Office
+permalink: /about-us/
+---
+We keep the **harbour** running.
+"""
+
+LISTING = """\
+---
+title: Blog
+---
+{% for post in site.posts %}<a href="{{ post.url }}">{{ post.title }}</a>{% endfor %}
+"""
+
+
+@pytest.fixture
+def jekyll_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "old-site"
+    files: dict[str, str | bytes] = {
+        "_config.yml": CONFIG,
+        "_posts/2016-01-01-reading-the-tide-tables.markdown": POST_TIDES,
+        "_posts/2016-02-03-crew-rota.md": POST_CREW,
+        "fees/_posts/2017-05-06-harbour-fees.md": POST_ROLE,
+        "_drafts/winter-moorings.md": DRAFT,
+        "about.md": ABOUT,
+        "blog.html": LISTING,
+        "index.html": "---\nlayout: home\n---\n{{ content }}\n",
+        "feed.xml": "---\nlayout: null\n---\n<rss>{{ site.title }}</rss>\n",
+        "_layouts/post.html": "<html>{{ content }}</html>\n",
+        "_includes/gallery.html": "<div></div>\n",
+        "css/main.scss": "---\n---\n@import 'base';\n",
+        "images/tides.png": PNG,
+        "Gemfile": "source 'https://rubygems.org'\n",
+        "scripts/deploy.sh": "echo deploy\n",
+        "CNAME": "harbour.example\n",
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return root
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["import", *map(str, args)])
+
+
+def front(path: Path) -> tuple[dict[str, object], str]:
+    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(matter), body
+
+
+def page_text(path: Path) -> str:
+    document = html5lib.parse(path.read_bytes(), namespaceHTMLElements=True)
+    main_element = document.find(f".//{XHTML}main") or document.find(f".//{XHTML}body")
+    assert main_element is not None
+    return " ".join("".join(main_element.itertext()).split())
+
+
+def test_a_jekyll_site_becomes_a_site_that_builds_with_its_old_addresses(jekyll_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "new-site"
+    result = run("jekyll", jekyll_tree, "--into", site)
+    assert result.exit_code == 0, result.output
+    assert "articles:  4 (4 created)" in result.output
+    assert "pages:     1 (1 created)" in result.output
+    assert "authors:   3 added to site.yaml" in result.output
+
+    settings = yaml.safe_load((site / "site.yaml").read_text())
+    assert settings["title"] == "Harbour Notes"
+    assert settings["url"] == "https://harbour.example/notes/"
+    assert settings["timezone"] == "Europe/Lisbon"
+    assert settings["permalinks"] == {"article": "{year}/{month}/{day}/{slug}.html"}
+    assert {a["name"] for a in settings["authors"].values()} == {"Inês Moura", "Tomás Reis", "Rui Costa"}
+
+    tides, body = front(site / "content/reading-the-tide-tables.md")
+    assert tides["date"].isoformat().startswith("2016-01-01T09:30:00")
+    assert tides["tags"] == ["harbour", "Tides"]
+    assert tides["summary"] == "How we plan the morning boats around the water."
+    assert tides["author"] == "ines-moura"  # _config.yml's author, for a post that names none
+    assert "```python\ndef high_water(hour):" in body
+    assert "(/2016/02/03/crew-rota.html)" in body and "(/about-us/)" in body
+    assert "![Tide chart](/images/tides.png)" in body and "{: .wide}" not in body
+    assert "Keep {{ this }} literally" in body and "{% include gallery.html %}" in body
+
+    crew, crew_body = front(site / "content/crew-rota.md")
+    assert crew["author"] == ["ines-moura", "tomas-reis"]
+    assert crew["tags"] == ["crew", "rota"]
+    assert str(crew["updated"]) == "2016-03-01"
+    assert "Monday\n\n- Inês\n    - mornings" in crew_body
+
+    fees, _ = front(site / "content/harbour-fees.md")
+    assert fees["author"] == "rui-costa"  # the role after the comma is not a second author
+    assert fees["draft"] is True and fees["tags"] == ["Fees"]
+    assert fees["summary"] == "What each boat pays, and why."
+    assert front(site / "content/winter-moorings.md")[0]["draft"] is True
+
+    assert (site / "content/images/tides.png").read_bytes() == PNG
+    assert (site / "content/CNAME").exists()
+    for absent in ("content/Gemfile", "content/scripts/deploy.sh", "content/css/main.scss", "content/feed.xml",
+                   "content/_layouts", "content/blog.md", "content/index.md"):
+        assert not (site / absent).exists(), absent
+
+    report = (site / "import-report.md").read_text()
+    assert "_posts/2016-01-01-reading-the-tide-tables.markdown:23: Liquid tag '{% include gallery.html %}' kept as written" in report
+    assert "blog.html:1: a listing Jekyll filled from the site's posts; not imported" in report
+    assert "feed.xml:1: a template of the old theme or its feeds; not imported" in report
+
+    build_site(site / "site.yaml", include_drafts=False)
+    out = site / "output"
+    # Old addresses: the same path under the matching permalink pattern, or a redirect page.
+    assert "Reading the Tide Tables" in (out / "2016/01/01/reading-the-tide-tables.html").read_text()
+    assert (out / "2016/02/03/crew-rota.html").is_file()
+    redirect = (out / "old/tides/index.html").read_text()
+    assert 'http-equiv="refresh"' in redirect and "2016/01/01/reading-the-tide-tables.html" in redirect
+    assert "/notes/about-us/ /notes/pages/about/ 301" in (out / "_redirects").read_text()
+    assert 'http-equiv="refresh"' in (out / "about-us/index.html").read_text()
+    assert "We keep the harbour running." in page_text(out / "pages/about/index.html")
+    assert (out / "images/tides.png").read_bytes() == PNG
+
+
+def test_check_strict_reports_only_what_the_report_lists(jekyll_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "new-site"
+    assert run("jekyll", jekyll_tree, "--into", site).exit_code == 0
+    checked = CliRunner().invoke(main, ["check", "--strict", "--site", str(site / "site.yaml")])
+    report = (site / "import-report.md").read_text()
+    problems = checked.stderr.splitlines()
+    assert checked.exit_code == 1
+    assert any("{% include gallery.html %}" in line for line in problems), "the unknown Liquid tag is still there"
+    for line in problems:
+        path, number, message = line.split(":", 2)
+        assert line in report, line
+
+
+def test_running_again_skips_unchanged_files_and_keeps_edits(jekyll_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "new-site"
+    assert run("jekyll", jekyll_tree, "--into", site).exit_code == 0
+    again = run("jekyll", jekyll_tree, "--into", site)
+    assert again.exit_code == 0
+    assert "articles:  4 (4 unchanged)" in again.output
+    edited = site / "content/crew-rota.md"
+    edited.write_text(edited.read_text().replace("Monday", "Tuesday"))
+    (jekyll_tree / "_posts/2016-02-03-crew-rota.md").write_text(POST_CREW.replace("Monday", "Sunday"))
+    third = run("jekyll", jekyll_tree, "--into", site)
+    assert third.exit_code == 0
+    assert "Tuesday" in edited.read_text()
+    assert "content/crew-rota.md was edited since the last import; not overwritten (use --force to replace it)" in \
+        (site / "import-report.md").read_text()
+    forced = run("jekyll", jekyll_tree, "--into", site, "--force")
+    assert forced.exit_code == 0 and "1 overwritten" in forced.output
+    assert "Sunday" in edited.read_text()
+
+
+def test_a_folder_that_is_not_a_jekyll_site_imports_nothing(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run("jekyll", tmp_path / "empty", "--into", tmp_path / "site")
+    assert result.exit_code == 1
+    assert "no _config.yml and no _posts folder" in result.stderr
+    assert not (tmp_path / "site").exists()
+    only_theme = tmp_path / "theme"
+    (only_theme / "_posts").mkdir(parents=True)
+    (only_theme / "_config.yml").write_text("title: x\n")
+    result = run("jekyll", only_theme, "--into", tmp_path / "site")
+    assert result.exit_code == 1 and "nothing imported" in result.stderr
+
+
+@pytest.mark.parametrize(("pattern", "ours"), [
+    ("/:year/:month/:day/:title.html", "{year}/{month}/{day}/{slug}.html"),
+    ("/:categories/:year/:month/:day/:title:output_ext", "{year}/{month}/{day}/{slug}.html"),
+    ("/blog/:title/", "blog/{slug}/"),
+    ("/:year/:i_month/:title/", None),
+    ("/:title", None),
+], ids=["dated-html", "date-style", "pretty-folder", "unpadded-month", "no-ending"])
+def test_permalink_patterns_translate_when_ours_can_say_the_same(pattern: str, ours: str | None) -> None:
+    assert translate_permalink(pattern) == ours
+
+
+def test_liquid_conversions_and_their_report_lines() -> None:
+    notes = Notes("post.md")
+    body = ("A {{ site.url }}{{ site.baseurl }}/x.png and {{ '/a.css' | relative_url }}\n"
+            "{% comment %}gone{% endcomment %}{{ page.title }}\n{% post_url missing %}\n{{ page.author }}")
+    out = convert_liquid(body, 5, {}, "Title", notes)
+    assert out.startswith("A /x.png and /a.css\nTitle\n{% post_url missing %}")
+    assert [(p.line, p.message.split("'")[1]) for p in notes.items] == [
+        (7, "{% post_url missing %}"), (8, "{{ page.author }}")]

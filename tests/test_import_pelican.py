@@ -1,0 +1,155 @@
+"""`syndicate import pelican`: a Pelican tree of our own (settings read without running
+them, Markdown metadata, a reStructuredText article with a footnote, Pelican's link syntax,
+a hidden draft) becomes a site that builds, the old addresses kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from syndicate.cli import main
+from syndicate.importers.pelican import pelican_slug, translate_url
+
+from .conftest import build_site
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 24
+
+CONF = """\
+AUTHOR = 'Noor Haddad'
+SITENAME = 'Orchard Diary'
+SITEURL = ''
+PATH = 'content'
+TIMEZONE = 'Europe/Paris'
+DEFAULT_LANG = 'en'
+ARTICLE_URL = 'posts/{date:%Y}/{slug}/'
+ARTICLE_SAVE_AS = ARTICLE_URL + 'index.html'
+STATIC_PATHS = ['images', 'extra']
+import os  # a settings file is Python: this line must never run
+"""
+
+PUBLISH = "from pelicanconf import *\nSITEURL = 'https://orchard.example'\n"
+
+PRUNING = """\
+Title: Pruning Old Apple Trees
+Date: 2018-02-10 09:00
+Category: Trees
+Tags: pruning, winter
+Authors: Noor Haddad, Sami Haddad
+Summary: Cut in late winter, before the buds.
+
+Cut in late winter. See [the grafting notes]({filename}/grafting.rst) and
+the [diagram]({static}/images/cuts.png), filed under [trees]({tag}pruning).
+
+![Where to cut]({static}/images/cuts.png)
+"""
+
+GRAFTING = """\
+Grafting Season
+###############
+
+:date: 2018-04-01
+:tags: grafting
+:slug: grafting-season
+
+Whip grafts take best in spring [#]_.
+
+.. code-block:: python
+
+    graft = "whip"
+
+.. [#] When the sap is rising.
+"""
+
+HIDDEN = """\
+Title: Frost Plans
+Date: 2018-11-01
+Status: draft
+
+Not yet.
+"""
+
+ABOUT = """\
+Title: About the Orchard
+
+Twelve trees and a shed.
+"""
+
+
+@pytest.fixture
+def pelican_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "pelican"
+    files: dict[str, str | bytes] = {
+        "pelicanconf.py": CONF, "publishconf.py": PUBLISH,
+        "content/trees/pruning.md": PRUNING, "content/grafting.rst": GRAFTING, "content/frost.md": HIDDEN,
+        "content/pages/about.md": ABOUT, "content/images/cuts.png": PNG,
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return root
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, ["import", "pelican", *map(str, args)])
+
+
+def front(path: Path) -> tuple[dict[str, object], str]:
+    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(matter), body
+
+
+def test_a_pelican_site_becomes_a_site_with_its_old_addresses(pelican_tree: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = run(pelican_tree, "--into", site)
+    assert result.exit_code == 0, result.output
+    assert "articles:  3 (3 created)" in result.output and "pages:     1 (1 created)" in result.output
+    settings = yaml.safe_load((site / "site.yaml").read_text())
+    assert settings["url"] == "https://orchard.example/" and settings["timezone"] == "Europe/Paris"
+    assert settings["permalinks"] == {"article": "posts/{year}/{slug}/"}
+
+    pruning, body = front(site / "content/pruning-old-apple-trees.md")
+    assert pruning["author"] == ["noor-haddad", "sami-haddad"]
+    assert pruning["tags"] == ["pruning", "winter", "Trees"]
+    assert pruning["summary"] == "Cut in late winter, before the buds."
+    assert "[the grafting notes](/posts/2018/grafting-season/)" in body
+    assert "[diagram](/images/cuts.png)" in body and "[trees](/tags/pruning/)" in body
+
+    grafting, grafting_body = front(site / "content/grafting-season.md")
+    assert grafting["author"] == "noor-haddad"
+    assert "Whip grafts take best in spring [^1]." in grafting_body
+    assert "[^1]: When the sap is rising." in grafting_body
+    assert 'graft = "whip"' in grafting_body and "```" in grafting_body
+    assert front(site / "content/frost-plans.md")[0]["draft"] is True
+
+    build_site(site / "site.yaml")
+    out = site / "output"
+    assert "Cut in late winter." in (out / "posts/2018/pruning-old-apple-trees/index.html").read_text()
+    assert (out / "posts/2018/grafting-season/index.html").is_file()
+    assert 'http-equiv="refresh"' in (out / "pages/about-the-orchard.html").read_text()
+    assert (out / "images/cuts.png").read_bytes() == PNG
+
+
+def test_the_settings_file_is_read_not_run(pelican_tree: Path, tmp_path: Path) -> None:
+    (pelican_tree / "pelicanconf.py").write_text(CONF + "open('/tmp/should-not-exist-pelican', 'w')\n")
+    assert run(pelican_tree, "--into", tmp_path / "site").exit_code == 0
+    assert not Path("/tmp/should-not-exist-pelican").exists()
+
+
+@pytest.mark.parametrize(("title", "slug"), [
+    ("Pruning Old Apple Trees", "pruning-old-apple-trees"),
+    ("Café: Ça Va?", "cafe-ca-va"),
+    ("  Spaces -- and dashes ", "spaces-and-dashes"),
+], ids=["plain", "accents", "dashes"])
+def test_slugs_follow_pelican(title: str, slug: str) -> None:
+    assert pelican_slug(title) == slug
+
+
+def test_article_url_translates_when_ours_can_say_it() -> None:
+    assert translate_url("{date:%Y}/{date:%m}/{date:%d}/{slug}/") == "{year}/{month}/{day}/{slug}/"
+    assert translate_url("{slug}.html") == "{slug}.html"
+    assert translate_url("{category}/{slug}.html") is None
