@@ -30,6 +30,7 @@ class MarkdownText(str):
 # a word never makes emphasis, and a single '~' never strikes through, so those stay as typed;
 # a '!' that ends a piece of text is escaped, as a link may follow it and become an image.
 _MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~|!\Z")
+_MD_MAYBE_SPECIAL = re.compile(r"[\\`*{}\[\]<>_&~!]")  # every match of _MD_SPECIAL holds one of these
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
 _MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
@@ -43,6 +44,8 @@ def escape_markdown(text: str) -> str:
 
 def escape_inline(text: str) -> str:
     """escape_markdown for text inside a line: what only matters at a line's start stays as typed."""
+    if not _MD_MAYBE_SPECIAL.search(text):  # most text has none: skip the slower expression
+        return text
     return _MD_SPECIAL.sub(lambda m: _MD_ENTITIES.get(m[0], "\\" + m[0]), text)
 
 

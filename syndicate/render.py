@@ -102,6 +102,7 @@ class Renderer:
         self.by_author = by_author(site, articles)
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, str] = {}
+        self._missing: dict[str, list[str]] = {}  # what each feed item lacks (see _verify_items)
 
     def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
         global _RUNNER
@@ -249,10 +250,13 @@ class Renderer:
 
     def _verify_items(self, articles: Sequence[Article], feed: str, result: JobResult) -> None:
         for article in articles:
-            attribution = self.attribution(article)
-            if not article.syndicate:  # no full copy leaves, so no statement: the link back must be there
-                attribution = replace(attribution, statements=(), holders=())
-            missing = verify_copy(self.item_html(article), "html", attribution)
+            # An article's item is the same in every feed that carries it: checked once.
+            missing = self._missing.get(article.slug)
+            if missing is None:
+                attribution = self.attribution(article)
+                if not article.syndicate:  # no full copy leaves, so no statement: the link back must be there
+                    attribution = replace(attribution, statements=(), holders=())
+                missing = self._missing[article.slug] = verify_copy(self.item_html(article), "html", attribution)
             result.problems += gate_problems(article.source, f"{feed} item", "feeds", missing)
 
     def _job_manifest(self, job: Job, result: JobResult) -> None:
