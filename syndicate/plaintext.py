@@ -51,6 +51,10 @@ def escape_inline(text: str) -> str:
 
 def escape_line_starts(markdown: str) -> str:
     """Escape block syntax at the start of every line of escaped inline Markdown."""
+    if "\n" not in markdown:  # one line, as most blocks are: only its start can need it
+        first = markdown.lstrip(" \t")[:1]
+        if first and first not in "#+-=:~" and not first.isdigit():
+            return markdown
     return _MD_LINE_START.sub(_escaped_start, markdown)
 
 
@@ -105,6 +109,8 @@ class _Converter:
 
     # Block handling -------------------------------------------------------------------
     def _flush(self) -> None:
+        if not self.inline:  # called at every block tag, mostly with nothing gathered
+            return
         text = "".join(self.inline)
         self.inline = []
         if self.pre:
