@@ -112,7 +112,10 @@ class Renderer:
         try:
             workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
             with progress_bar(len(todo) if progress else 0, "rendering") as step:
-                pairs = parallel_map(_run_one, range(len(todo)), workers, on_result=step)
+                # The listings and feeds first, the many small article jobs after: workers then
+                # finish together instead of one of them starting the tag pages at the end.
+                order = sorted(range(len(todo)), key=lambda index: todo[index].kind == "article")
+                pairs = parallel_map(_run_one, order, workers, on_result=step)
         finally:
             _RUNNER = None
         return {todo[index]: result for index, result in pairs}
