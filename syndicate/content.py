@@ -23,6 +23,7 @@ from .fields import Fields, is_web_url, parse_yaml, strip_controls, suggestion
 from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
 from .leftovers import find_template_syntax
 from .markup import MARKDOWN_VERSION, MarkupError, render_markdown
+from .markup import prepare as prepare_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
@@ -543,6 +544,7 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
             step(result)
 
         _SITE = site
+        prepare_markdown()
         try:
             parallel_map(_parse_job, items, jobs, keep, collect=False)
         finally:

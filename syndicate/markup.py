@@ -282,6 +282,11 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
     )
 
 
+def prepare() -> None:
+    """Build this process's converter now: worker processes forked afterwards share it."""
+    _converter()
+
+
 def convert(text: str) -> str:
     """Python-Markdown's HTML for one document, as it is (the per-process converter, reset)."""
     md = _converter()

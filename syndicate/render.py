@@ -108,6 +108,8 @@ class Renderer:
         global _RUNNER
         self.todo = todo
         self._prefetch(todo)
+        for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
+            self.attribution(article)
         _RUNNER = self
         try:
             workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
