@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from html import unescape
 from pathlib import PurePosixPath
@@ -197,8 +198,35 @@ def _guard_lines(run: Callable[[list[str]], list[str]], needs: tuple[str, ...]) 
     return guarded
 
 
+# Tree passes that can only change a document whose text holds one of these: attribute lists
+# open with `{`, and the unescape pass restores backslash escapes. Each walks every element.
+_TREE_NEEDS: dict[str, tuple[str, ...]] = {"attr_list": ("{",), "unescape": ("\\",)}
+
+
+class _Switch:
+    """Runs a tree pass only for documents whose text holds what it needs (set by `convert`)."""
+
+    def __init__(self, processor: object, needs: tuple[str, ...]) -> None:
+        self.run: Callable[[etree.Element], Any] = getattr(processor, "run")  # noqa: B009
+        self.needs = needs
+        self.on = True
+        setattr(processor, "run", self.guarded)  # noqa: B010 - mypy forbids assigning to a method
+
+    def check(self, text: str) -> None:
+        self.on = any(needed in text for needed in self.needs)
+
+    def guarded(self, root: etree.Element) -> Any:
+        return self.run(root) if self.on else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Converter:
+    md: markdown.Markdown
+    switches: tuple[_Switch, ...]
+
+
 @cache
-def _converter() -> markdown.Markdown:
+def _converter() -> _Converter:
     """One converter per process; reset before every document so footnotes never leak."""
     extensions = [name for name in EXTENSIONS if name != "toc"]
     md = markdown.Markdown(
@@ -208,7 +236,9 @@ def _converter() -> markdown.Markdown:
     md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
     _guard_processors(md)
     _fix_lookups(md)
-    return md
+    switches = tuple(_Switch(md.treeprocessors[name], needs) for name, needs in _TREE_NEEDS.items()
+                     if name in md.treeprocessors)
+    return _Converter(md, switches)
 
 
 def _fix_lookups(md: markdown.Markdown) -> None:
@@ -260,8 +290,7 @@ def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
         raise MarkupError(1, "the Markdown is nested too deeply to render (lists or quotes inside each other)") from None
     facts = process_links(html, text, source_dir)
     html = smarten(highlight_code(facts.html))
-    md = _converter()
-    tokens: list[dict[str, Any]] = getattr(md, "toc_tokens", [])
+    tokens: list[dict[str, Any]] = getattr(_converter().md, "toc_tokens", [])
     more = _MORE.search(html) if "<!--" in html else None
     if more is not None:  # everything above the line is the summary; the marker itself goes
         lead = html_to_text(html[: more.start()])
@@ -289,9 +318,11 @@ def prepare() -> None:
 
 def convert(text: str) -> str:
     """Python-Markdown's HTML for one document, as it is (the per-process converter, reset)."""
-    md = _converter()
-    md.reset()
-    return md.convert(text)
+    converter = _converter()
+    converter.md.reset()
+    for switch in converter.switches:
+        switch.check(text)
+    return converter.md.convert(text)
 
 
 def html_to_text(html: str) -> str:
