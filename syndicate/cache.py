@@ -7,21 +7,35 @@ small facts: summary, length, links), and the output manifest (what every output
 holds and which inputs made it). Every key includes
 the package version, so an upgrade starts afresh; a cache that cannot be read is removed
 and rebuilt, never half-used.
+
+An author is stored as a reference to the author of site.yaml it equals (its id and a hash
+of all its fields), not as a copy: ten thousand cached articles of four authors unpickle
+four Author objects, not ten thousand. A reference to an author site.yaml no longer has,
+or has changed, fails to unpickle, which is a cache miss, never a wrong author.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import pickle
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .model import Author
+
+if TYPE_CHECKING:
+    from .attribution import Statements
+    from .content import LazyMarkdown
+    from .incremental import Snapshot
+    from .theme import Theme
 
 SCHEMA = 5
 
@@ -72,17 +86,22 @@ class Memory:
         self.tables: dict[str, dict[str, Any]] = {name: {} for name in (*_LASTING, "state")}
         self.files: dict[str, tuple[int, int, str]] | None = None
         self.generation: str | None = None
-        self.theme: Any = None  # the last build's Theme: its compiled templates serve while none changed
-        self.snapshot: Any = None  # the last good build's plan, which a save of an article body patches
+        self.theme: Theme | None = None  # the last build's: its compiled templates serve while none changed
+        self.snapshot: Snapshot | None = None  # the last good build's plan, which a save of an article body patches
+        self.markdown: LazyMarkdown | None = None  # its converter, made once
+        self.statements: Statements | None = None  # parsed reprint statements
         self.patched = 0  # builds that patched the last plan instead of making a new one
 
 
 class Cache:
     """A cache that may be disabled: then every lookup misses and nothing is stored."""
 
-    def __init__(self, folder: Path | None, memory: Memory | None = None) -> None:
+    def __init__(self, folder: Path | None, memory: Memory | None = None, authors: Mapping[str, Author] | None = None) -> None:
         self.folder = folder
         self.hits = 0
+        known = list((authors or {}).values())
+        self._author_refs = {author: (author.id, _identity(author)) for author in known}
+        self._authors = {ref: author for author, ref in self._author_refs.items()}
         self._db: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._worker_db: sqlite3.Connection | None = None
@@ -174,8 +193,8 @@ class Cache:
                 return found
             for key, blob in rows:
                 try:
-                    found[key] = pickle.loads(blob)
-                except Exception:  # damaged: recomputed by the caller
+                    found[key] = self.loads(blob)
+                except Exception:  # damaged, or an author site.yaml no longer has: recomputed by the caller
                     continue
         self.hits += len(found)
         return found
@@ -188,8 +207,16 @@ class Cache:
             kept.update(items)
         pairs = list(items.items())
         for start in range(0, len(pairs), 500):  # batches keep a cold build's peak memory down
-            rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in pairs[start : start + 500]]
+            rows = [(k, self.dumps(v)) for k, v in pairs[start : start + 500]]
             self._write(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
+
+    def dumps(self, value: Any) -> bytes:
+        buffer = io.BytesIO()
+        _Pickler(buffer, self._author_refs).dump(value)
+        return buffer.getvalue()
+
+    def loads(self, blob: bytes) -> Any:
+        return _Unpickler(io.BytesIO(blob), self._authors).load()
 
     def put_raw(self, table: str, items: dict[str, bytes]) -> None:
         """Store values a worker process already pickled."""
@@ -267,3 +294,40 @@ class Cache:
         except sqlite3.DatabaseError:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
+
+
+def _identity(author: Author) -> str:
+    return hashlib.blake2b(repr(author).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _author_reference(author_id: str, identity: str) -> Author:
+    """What a stored author reference names; only a Cache's unpickler can resolve one."""
+    raise pickle.UnpicklingError(f"author '{author_id}' can only be read through the cache")
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, refs: Mapping[Author, tuple[str, str]]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._refs = refs
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is Author and (ref := self._refs.get(obj)) is not None:
+            return _author_reference, ref
+        return NotImplemented
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, authors: Mapping[tuple[str, str], Author]) -> None:
+        super().__init__(file)
+        self._authors = authors
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_author_reference":
+            return self._author
+        return super().find_class(module, name)
+
+    def _author(self, author_id: str, identity: str) -> Author:
+        try:
+            return self._authors[author_id, identity]
+        except KeyError:
+            raise pickle.UnpicklingError(f"author '{author_id}' is not in site.yaml as it was") from None

@@ -1,13 +1,12 @@
 """The command line: thin shims over build(), each problem one line on stderr.
 
-Exit status: 0 success, 1 a problem with the site (one `path:line: message` line each),
-2 a usage error (Click's own). Any other exception is our bug and keeps its traceback.
+Exit status: 0 success, 1 a problem with the site (one `path:line: message` line each,
+errors first, then the warnings, then one line `N errors, M warnings`), 2 a usage error
+(Click's own). Any other exception is our bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
-import difflib
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -18,9 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import DISTRIBUTION, __version__
-from .build import build
-from .errors import Problem, SiteError
-from .model import BuildOptions
+from .errors import Problem, SiteError, summary_line
+
+if TYPE_CHECKING:
+    from .model import BuildReport
+
+# Each command imports what it needs when it runs: `syndicate --version` loads no pipeline.
 
 if TYPE_CHECKING:
     from .importers.sitegen import SourceSite
@@ -34,7 +36,7 @@ site_option = click.option(
 
 
 def reports_problems(command: F) -> F:
-    """Turn a SiteError into one stderr line per problem and exit status 1."""
+    """Turn a SiteError into one stderr line per problem, a summary line, and exit status 1."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -43,6 +45,7 @@ def reports_problems(command: F) -> F:
         except SiteError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
+            click.echo(summary_line(exc.problems, strict=bool(kwargs.get("strict"))), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted; the output folder was left as it was", err=True)
@@ -65,19 +68,10 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-class _WarningFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return record.getMessage()
-
-
-def _setup_logging(quiet: bool) -> None:
-    logger = logging.getLogger("syndicate")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_WarningFormatter())
-        logger.addHandler(handler)
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    logger.propagate = False
+def show_warnings(warnings: tuple[Problem, ...]) -> None:
+    """Each warning of a successful run, once, as `path:line: warning: message`."""
+    for problem in warnings:
+        click.echo(str(problem), err=True)
 
 
 @click.group()
@@ -100,12 +94,15 @@ def main() -> None:
 def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: int, clean: bool,
                   strict: bool, no_cache: bool, quiet: bool) -> None:
     """Build the site into the output folder."""
-    _setup_logging(quiet)
+    from .build import build
+    from .model import BuildOptions
+
     options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
                            output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
     signal.signal(signal.SIGTERM, _interrupt)
     report = build(site_file, options)
     if not quiet:
+        show_warnings(report.warnings)
         click.echo(report.summary(), err=True)
 
 
@@ -115,21 +112,21 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
 @reports_problems
 def check_command(site_file: Path, strict: bool) -> None:
     """Validate content, configuration, templates and attribution without writing output."""
-    import json
-
+    from .build import build
+    from .model import BuildOptions
     from .reprints import load_registry
 
-    _setup_logging(False)
     problems: list[Problem] = []
     known: list[str] | None = None
     try:
         report = build(site_file, BuildOptions(strict=strict, dry_run=True))
-        known = [a["slug"] for a in json.loads(report.rendered["syndicate/index.json"])["articles"]]
+        known = sorted(_copies_manifest(report))
     except SiteError as exc:
         problems.extend(exc.problems)
     registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
     if problems or registry.problems:
         raise SiteError([*problems, *registry.problems])
+    show_warnings(report.warnings)
     listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
     click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 
@@ -141,23 +138,39 @@ def check_command(site_file: Path, strict: bool) -> None:
 @reports_problems
 def snippet_command(slug: str, fmt: str, site_file: Path) -> None:
     """Print one syndicated copy of an article to stdout."""
+    from .build import build
+    from .model import BuildOptions
+
+    report = build(site_file, BuildOptions(dry_run=True))
+    sys.stdout.write(_copy_of(report, slug, fmt, site_file).decode())
+
+
+def _copies_manifest(report: BuildReport) -> dict[str, dict[str, Any]]:
+    """The syndicable articles of a checked build by slug, from the copies' manifest."""
+    import json
+
+    from .urls import COPY_MANIFEST
+
+    return {entry["slug"]: entry for entry in json.loads(report.rendered[COPY_MANIFEST])["articles"]}
+
+
+def _copy_of(report: BuildReport, slug: str, fmt: str, site_file: Path) -> bytes:
+    """One copy from a checked build, found through the copies' manifest (syndicate/index.json)."""
+    import difflib
+
     from .config import load_site
     from .urls import article_file_matcher
 
-    _setup_logging(True)
-    report = build(site_file, BuildOptions(dry_run=True))
-    extension = {"html": "html", "text": "txt", "markdown": "md"}[fmt]
-    data = report.rendered.get(f"syndicate/{slug}.{extension}")
-    if data is None:
-        site = load_site(site_file)
-        known = sorted(p.split("/")[1].rsplit(".", 1)[0] for p in report.rendered if p.startswith("syndicate/") and p.endswith(".html"))
-        close = difflib.get_close_matches(slug, known, n=3)
-        matcher = article_file_matcher(site.permalinks.article, slug)
-        page = any(matcher.match(path) for path in report.rendered)
-        reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if page else "is not a published article"
-        hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
-        raise SiteError([Problem(site.source, 1, f"'{slug}' {reason}{hint}")])
-    sys.stdout.write(data.decode())
+    entries = _copies_manifest(report)
+    if slug in entries:
+        return report.rendered[entries[slug][fmt]]
+    known = sorted(entries)
+    close = difflib.get_close_matches(slug, known, n=3)
+    matcher = article_file_matcher(load_site(site_file).permalinks.article, slug)  # its page, wherever its date put it
+    published = any(matcher.match(path) for path in report.rendered)
+    reason = "is not syndicable (its author has no reprint terms, or it has syndicate: false)" if published else "is not a published article"
+    hint = f"; did you mean {', '.join(close)}?" if close else (f"; syndicable: {', '.join(known[:8])}" if known else "")
+    raise SiteError.about("snippet", f"'{slug}' {reason}{hint}")
 
 
 @main.command("verify")
@@ -177,7 +190,6 @@ def verify_command(sources: tuple[str, ...], slug: str | None, as_json: bool, ti
     def show(result: Result) -> None:
         click.echo("\n".join(result.lines()))
 
-    _setup_logging(True)
     try:
         results = verify_reprints(site_file, sources, article=slug, timeout=timeout, on_result=None if as_json else show)
     except UsageProblem as exc:
@@ -242,7 +254,6 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
     """Preview the site with drafts, rebuilding and reloading the browser on every save."""
     from .serve import PreviewServer
 
-    _setup_logging(False)
     server = PreviewServer(site_file, host, port, reload=not no_reload, echo=lambda line: click.echo(line, err=True))
     try:
         try:

@@ -8,9 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
-from .errors import Problem, Problems, SiteError, display_path, warn
+from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml
-from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication, remember_authors
+from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication
 from .reprints import shown_reprints
 from .theme import date_format_problem
 from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
@@ -37,7 +37,7 @@ def load_site(site_file: Path | str) -> Site:
     try:
         data = site_path.read_bytes()
     except FileNotFoundError:
-        raise SiteError.one(shown, 1, "site configuration not found (create site.yaml or pass --site)") from None
+        raise SiteError.about(shown, "site configuration not found (create site.yaml or pass --site)") from None
     except OSError as exc:
         raise SiteError.one(shown, 1, f"cannot read site configuration: {exc.strerror}") from None
     try:
@@ -62,8 +62,9 @@ def load_site(site_file: Path | str) -> Site:
     except (ZoneInfoNotFoundError, ValueError):
         doc.problem(("timezone",), f"unknown time zone '{timezone}' (use a name like Europe/London or UTC)")
         timezone = "UTC"
-    authors = _load_authors(fields)
-    syndication = _load_syndication(fields)
+    warnings: list[Problem] = []
+    authors = _load_authors(fields, warnings)
+    syndication = _load_syndication(fields, warnings)
     permalinks = _load_permalinks(fields)
     files = {key: _site_file(fields, site_path.parent, key) for key in ("logo", "favicon", "image")}
     search = fields.flag("search", True)
@@ -73,7 +74,7 @@ def load_site(site_file: Path | str) -> Site:
         doc.problem(("date_format",), message)
     reprinted = _load_reprinted(fields, site_path.parent)
     for line, message in fields.unknown_keys(SITE_KEYS, " in site.yaml"):
-        warn(shown, line, message)
+        warnings.append(warning(shown, line, message))
     site = Site(
         title=title,
         url=url.rstrip("/") + "/",
@@ -94,13 +95,15 @@ def load_site(site_file: Path | str) -> Site:
         date_format=date_format,
         search=search,
         **files,
+        warnings=tuple(warnings),
     )
     problems.extend(doc.problems)
+    problems.extend(warnings)
     problems.raise_if_any()
     return site
 
 
-def _load_authors(fields: Fields) -> dict[str, Author]:
+def _load_authors(fields: Fields, warnings: list[Problem]) -> dict[str, Author]:
     section = fields.mapping("authors")
     if section is None:
         if not fields.has("authors"):
@@ -115,9 +118,9 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             if not section.has(author_id):
                 section.doc.problem(("authors", author_id), f"author '{author_id}' needs at least a name")
             continue
-        reprint = _load_reprint(entry)
+        reprint = _load_reprint(entry, warnings)
         for line, message in entry.unknown_keys(AUTHOR_KEYS):
-            warn(fields.doc.path, line, message)
+            warnings.append(warning(fields.doc.path, line, message))
         authors[author_id] = Author(
             id=author_id,
             name=entry.text("name", required=True),
@@ -125,17 +128,15 @@ def _load_authors(fields: Fields) -> dict[str, Author]:
             bio=entry.text("bio"),
             reprint=reprint,
         )
-    found = dict(sorted(authors.items()))
-    remember_authors(found)
-    return found
+    return dict(sorted(authors.items()))
 
 
-def _load_reprint(entry: Fields) -> Reprint | None:
+def _load_reprint(entry: Fields, warnings: list[Problem]) -> Reprint | None:
     terms = entry.mapping("reprint")
     if terms is None:
         return None
     for line, message in terms.unknown_keys(REPRINT_KEYS):
-        warn(terms.doc.path, line, message)
+        warnings.append(warning(terms.doc.path, line, message))
     statement = terms.text("statement", required=True)
     key = (*terms.prefix, "statement")
     for message in check_statement(statement):
@@ -159,12 +160,12 @@ def _load_reprinted(fields: Fields, root: Path) -> dict[str, tuple[Reprinted, ..
     return reprinted
 
 
-def _load_syndication(fields: Fields) -> Syndication:
+def _load_syndication(fields: Fields, warnings: list[Problem]) -> Syndication:
     section = fields.mapping("syndication")
     if section is None:
         return Syndication()
     for line, message in section.unknown_keys(SYNDICATION_KEYS):
-        warn(section.doc.path, line, message)
+        warnings.append(warning(section.doc.path, line, message))
     utm = section.data.get("utm")
     if utm is None or utm is False:
         return Syndication()

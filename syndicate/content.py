@@ -15,18 +15,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__
 from .cache import Cache, content_hash, digest
-from .errors import Problem, Problems, display_path
+from .errors import Problem, Problems, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml, strip_controls, suggestion
 from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
 from .leftovers import find_template_syntax
-from .markup import MARKDOWN_VERSION, MarkupError, render_markdown
-from .markup import prepare as prepare_markdown
 from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
+
+if TYPE_CHECKING:
+    from .markup import MarkdownRenderer
 
 ARTICLE_KEYS = (
     "title", "date", "author", "tags", "summary", "image", "image_alt", "slug", "draft",
@@ -40,8 +42,7 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or (len(name) > 1 and name[0] == name[-1] == "#")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # a tuple: scanning makes ten thousand on every build, no-change ones included
     path: str  # a plain string: ten thousand Path objects cost a rebuild a tenth of a second
     rel: str  # relative to content/, posix
     shown: str  # as messages name it
@@ -49,7 +50,7 @@ class SourceFile:
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: kept in the stored plan, and a __dict__ unpickles in C
 class LinkFacts:
     links: tuple[str, ...]
     ids: tuple[str, ...]
@@ -58,12 +59,13 @@ class LinkFacts:
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """Everything the read phase learned; `bodies` maps each body_key to its rendered Body."""
+    """Everything the read phase learned. Bodies are not in it: `BodyStore` fetches them."""
 
     articles: tuple[Article, ...]  # published, newest first
     pages: tuple[Page, ...]
     assets: tuple[Asset, ...]
-    bodies: Mapping[str, Body]
+    body_files: Mapping[str, tuple[str, str]]  # body key -> (path under content/, its folder)
+    bodies: Mapping[str, Body]  # rendered this run and kept in memory: only without a cache
     warnings: tuple[Problem, ...]
     scheduled: tuple[Article, ...]  # dated in the future, left out until their time
     links: Mapping[str, LinkFacts]  # by source: what the link check needs, without loading bodies
@@ -89,9 +91,12 @@ class _Parsed:
         return LinkFacts(self.links, self.ids, self.link_lines)
 
 
+Entry = _Parsed  # one file read: its document, problems, warnings and link facts
+
+
 def load_content(
-    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, jobs: int = 0,
-    scanned: tuple[list[SourceFile], list[Asset]] | None = None, progress: bool = False,
+    site: Site, *, include_drafts: bool, now: datetime, cache: Cache, markdown: LazyMarkdown | None = None,
+    jobs: int = 0, scanned: tuple[list[SourceFile], list[Asset]] | None = None, progress: bool = False,
 ) -> Content:
     """Read every file under content/; raises SiteError listing every problem found.
 
@@ -127,11 +132,10 @@ def load_content(
                 entry_keys[source.rel] = _entry_key(site, source, file_hash)
                 fresh.append((source, data, file_hash))
 
-    new, rendered = _parse_and_render(site, fresh, cache, jobs, progress)
+    new, rendered = _parse_and_render(site, fresh, cache, markdown or LazyMarkdown(), jobs, progress)
     parsed.update(new)
     cache.put_many("entries", {entry_keys[rel]: entry for rel, entry in new.items()})
-    fallback = {e.document.body_key: (rel, e.source_dir) for rel, e in parsed.items() if e.document}
-    bodies = BodyStore(rendered, cache, fallback, site.content_dir)
+    body_files = {e.document.body_key: (rel, e.source_dir) for rel, e in parsed.items() if e.document}
 
     warnings: list[Problem] = []
     articles: list[Article] = []
@@ -152,6 +156,7 @@ def load_content(
             links[document.source] = entry.link_facts
     _check_duplicates(articles, pages, problems)
     _check_images(articles, assets, image_lines, problems)
+    problems.extend(warnings)  # a problem in one file never hides a warning in another
     problems.raise_if_any()
 
     visible = [a for a in articles if include_drafts or not a.is_draft]
@@ -161,63 +166,52 @@ def load_content(
         articles=tuple(sort_articles(published)),
         pages=tuple(sorted((p for p in pages if include_drafts or not p.is_draft), key=lambda p: p.slug)),
         assets=tuple(assets),
-        bodies=bodies,
+        body_files=body_files,
+        bodies={} if cache.enabled else rendered,
         warnings=tuple(warnings),
         scheduled=tuple(sort_articles(a for a in scheduled if not include_drafts)),
         links=links,
     )
 
 
-def patch_content(site: Site, previous: Content, positions: Mapping[str, int], changed: Sequence[SourceFile],
-                  cache: Cache) -> tuple[Content, dict[str, Article]] | None:
-    """`previous` with a few changed articles read again, when nothing a listing shows changed.
-
-    The preview server's shortcut for the common save: the body of an article edited. It
-    returns None (build everything the usual way) unless every changed file is a published
-    article that keeps its slug, its place, its listing fields, its flags, its credit and its
-    anchors, and reads without a problem. `positions` gives each article's index by source.
-    Returns the new content and the renewed articles by slug.
-    """
-    if any(source.shown not in positions or source.rel.startswith("pages/") for source in changed):
-        return None
+def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,
+                 markdown: LazyMarkdown) -> tuple[dict[str, Entry], dict[str, Body]] | None:
+    """These files read again, by path under content/, with the bodies rendered for them;
+    None when one cannot be read. For the patched plans of incremental.py."""
     problems = Problems()
     fresh: list[tuple[SourceFile, bytes, str]] = []
-    for source in changed:
+    for source in sources:
         data = _read(source, problems)
         if data is None:
             return None
         fresh.append((source, data, content_hash(data)))
-    new, rendered = _parse_and_render(site, fresh, cache, 1, False)
-    articles = list(previous.articles)
-    renewed: dict[str, Article] = {}
-    links = dict(previous.links)
-    assert isinstance(previous.bodies, BodyStore)
-    fallback = dict(previous.bodies.fallback)
-    for source, _data, _file_hash in fresh:
-        entry, before = new[source.rel], articles[positions[source.shown]]
-        after = entry.document
-        if entry.problems or not isinstance(after, Article) or (
-                after.slug, after.meta_hash, after.syndicate, after.original, after.authors, after.aliases) != (
-                before.slug, before.meta_hash, before.syndicate, before.original, before.authors, before.aliases):
-            return None
-        if entry.ids != previous.links[before.source].ids:
-            return None  # other articles' links to its anchors must be checked again
-        renewed[after.slug] = articles[positions[source.shown]] = after
-        links[after.source] = entry.link_facts
-        fallback[after.body_key] = (source.rel, entry.source_dir)
+    entries, rendered = _parse_and_render(site, fresh, cache, markdown, 1, False)
     for source, _data, file_hash in fresh:
         cache.remember_file(source.rel, source.size, source.mtime_ns, file_hash)
-    cache.put_many("entries", {_entry_key(site, s, h): new[s.rel] for s, _d, h in fresh})
-    shown = {source.shown for source in changed}
-    warnings = [w for w in previous.warnings if w.path not in shown] + [w for s in changed for w in new[s.rel].warnings]
-    content = replace(
-        previous,
-        articles=tuple(articles),
-        bodies=BodyStore(rendered, cache, fallback, site.content_dir),
-        warnings=tuple(sorted(warnings, key=lambda w: w.path)),  # stable: a file's own order stays
-        links=links,
-    )
-    return content, renewed
+    cache.put_many("entries", {_entry_key(site, s, h): entries[s.rel] for s, _d, h in fresh if not entries[s.rel].problems})
+    return entries, rendered
+
+
+class LazyMarkdown:
+    """The build's Markdown renderer, made on first use: a build that renders no body never
+    imports Python-Markdown. Made before workers fork, it is the one they all inherit."""
+
+    def __init__(self) -> None:
+        self._renderer: MarkdownRenderer | None = None
+
+    def renderer(self) -> MarkdownRenderer:
+        if self._renderer is None:
+            from .markup import MarkdownRenderer
+
+            self._renderer = MarkdownRenderer()
+        return self._renderer
+
+    def prepare(self) -> None:
+        """Make the renderer and its converter now, so that workers forked next share them."""
+        self.renderer().converter()
+
+    def render(self, text: str, source_dir: PurePosixPath) -> Body:
+        return self.renderer().render(text, source_dir)
 
 
 class BodyStore(Mapping[str, Body]):
@@ -228,12 +222,13 @@ class BodyStore(Mapping[str, Body]):
     workers never touch the cache's database. A body the cache lost is rendered again.
     """
 
-    def __init__(self, bodies: dict[str, Body], cache: Cache, fallback: dict[str, tuple[str, str]], content_dir: Path) -> None:
+    def __init__(self, content: Content, cache: Cache, markdown: LazyMarkdown, content_dir: Path) -> None:
         # With a cache, bodies live there and each render fetches its own: ten thousand of
         # them in memory would be most of a cold build's peak.
-        self._bodies = {} if cache.enabled else dict(bodies)
+        self._bodies = dict(content.bodies)
         self._cache = cache
-        self.fallback = fallback  # body key -> (path under content/, its folder)
+        self._markdown = markdown
+        self.files = content.body_files
         self._content_dir = content_dir
 
     def prefetch(self, keys: Iterable[str]) -> None:
@@ -248,20 +243,20 @@ class BodyStore(Mapping[str, Body]):
             return body
         body = self._cache.get("bodies", key) if self._cache.enabled else None
         if body is None:
-            if key not in self.fallback:
+            if key not in self.files:
                 raise KeyError(key)
-            rel, source_dir = self.fallback[key]
+            rel, source_dir = self.files[key]
             path = self._content_dir / rel
             split = split_front_matter(normalize_text(path.read_bytes().decode("utf-8-sig")), str(path))
-            body = render_markdown(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
+            body = self._markdown.render(split[1] if not isinstance(split, Problem) else "", PurePosixPath(source_dir))
             self._cache.put_many("bodies", {key: body})
         return body
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.fallback)
+        return iter(self.files)
 
     def __len__(self) -> int:
-        return len(self.fallback)
+        return len(self.files)
 
 
 def sort_articles(articles: Iterator[Article] | list[Article]) -> list[Article]:
@@ -367,6 +362,8 @@ def _entry_key(site: Site, source: SourceFile, file_hash: str) -> str:
 
 def body_key(file_hash: str, source_dir: str) -> str:
     """A body depends on the file's bytes and its folder (relative links resolve against it)."""
+    from .markup import MARKDOWN_VERSION  # only for files read afresh, which Markdown renders
+
     return digest("body", file_hash, source_dir, MARKDOWN_VERSION, __version__)
 
 
@@ -377,8 +374,8 @@ def _folder(source: SourceFile) -> str:
 def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Parsed:
     source_dir = _folder(source)
     if not is_markdown(source.rel):
-        return _Parsed(None, None, source_dir, (), (Problem(source.shown, 1, (
-            "warning: not copied: this file has front matter but is not an article "
+        return _Parsed(None, None, source_dir, (), (warning(source.shown, 1, (
+            "not copied: this file has front matter but is not an article "
             "(articles are .md or .markdown files); rename it or remove its front matter")),))
     if len(data) > site.max_article_bytes:
         return _failed(source, source_dir, 1, (
@@ -402,7 +399,7 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     warnings: list[Problem] = []
     known = PAGE_KEYS if is_page else ARTICLE_KEYS
     for key in fields.unknown(known):
-        warnings.append(Problem(source.shown, doc.line(key), f"warning: unknown front matter key '{key}'{suggestion(key, known)}"))
+        warnings.append(warning(source.shown, doc.line(key), f"unknown front matter key '{key}'{suggestion(key, known)}"))
     default_slug = slugify(PurePosixPath(source.rel).stem)
     slug = fields.text("slug", default=default_slug)
     if not is_safe_slug(slug):
@@ -418,8 +415,8 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
     aliases = read_aliases(fields)
     for line, code in find_template_syntax(body_text, body_line):
-        warnings.append(Problem(source.shown, line, (
-            f"warning: template code '{code}' is not run by syndicate and would show as text; "
+        warnings.append(warning(source.shown, line, (
+            f"template code '{code}' is not run by syndicate and would show as text; "
             "rewrite it in Markdown, or put it in a code block to show it as code")))
     if doc.problems:
         return _Parsed(None, None, source_dir, tuple(doc.problems), tuple(warnings))
@@ -427,8 +424,8 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
         own = page_file(document.path)
         for alias in aliases:
             if alias_file(alias) == own:
-                warnings.append(Problem(source.shown, doc.line("aliases"), (
-                    f"warning: alias '/{alias}' is this page's own address; remove it")))
+                warnings.append(warning(source.shown, doc.line("aliases"), (
+                    f"alias '/{alias}' is this page's own address; remove it")))
         kept = tuple(alias for alias in aliases if alias_file(alias) != own)
         document = replace(document, aliases=kept, aliases_line=doc.line("aliases"))
     return _Parsed(document, body_text, source_dir, (), tuple(warnings), body_line=body_line, image_line=doc.line("image"))
@@ -460,7 +457,7 @@ def _article(
     section = fields.mapping("original")
     if section is not None:
         for line, message in section.unknown_keys(ORIGINAL_KEYS):
-            warnings.append(Problem(source.shown, line, f"warning: {message}"))
+            warnings.append(warning(source.shown, line, message))
         original = Original(section.web_url("url", required=True), section.text("site"), section.text("note"))
     updated = fields.when("updated", site.tz)
     syndicate = fields.flag("syndicate", True)
@@ -468,8 +465,8 @@ def _article(
         return None
     without = [author.id for author in authors if author.reprint is None]
     if fields.data.get("syndicate") is True and without:
-        warnings.append(Problem(source.shown, doc.line("syndicate"), (
-            f"warning: syndicate is true but author '{without[0]}' has no reprint statement, so no copies are made")))
+        warnings.append(warning(source.shown, doc.line("syndicate"), (
+            f"syndicate is true but author '{without[0]}' has no reprint statement, so no copies are made")))
     shown_tags = [(tag.slug, tag.name) for tag in tags.values()]  # spelled and ordered as the article gives them
     author_ids = [author.id for author in authors]
     meta_hash = digest("meta", repr((title, date.isoformat(), author_ids, shown_tags, summary, image, slug, is_draft,
@@ -488,35 +485,40 @@ def _failed(source: SourceFile, source_dir: str, line: int, message: str) -> _Pa
     return _Parsed(None, None, source_dir, (Problem(source.shown, line, message),), ())
 
 
-_SITE: Site | None = None  # set before workers fork, so they inherit it instead of unpickling it
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """What a worker needs to read a file: handed to every worker as the map's context."""
+
+    site: Site
+    markdown: LazyMarkdown
 
 
-def _parse_job(item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body | None, bytes | None]:
+def _parse_job(reader: _Reader, item: tuple[SourceFile, bytes, str, bool]) -> tuple[_Parsed, Body | None, bytes | None]:
     """One file in a worker: its front matter, then its Markdown unless the cache has the body.
 
     The rendered body comes back pickled once, ready for the cache as it is, with its small
     facts beside it: the parent never unpickles a page of HTML only to pickle it again."""
     source, data, file_hash, render = item
-    assert _SITE is not None
-    entry = _parse(_SITE, source, data, file_hash)
+    entry = _parse(reader.site, source, data, file_hash)
     if not render or entry.document is None:
         return replace(entry, body_text=None), None, None
+    from .markup import MarkupError  # loaded with the renderer: a build that renders nothing never imports Markdown
+
     try:
-        body = render_markdown(entry.body_text or "", PurePosixPath(entry.source_dir))
+        body = reader.markdown.render(entry.body_text or "", PurePosixPath(entry.source_dir))
     except MarkupError as exc:
         return _failed(source, entry.source_dir, entry.body_line + exc.line - 1, exc.message), None, None
     return replace(entry, body_text=None), replace(body, html=""), pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, jobs: int,
-                      progress: bool) -> tuple[dict[str, _Parsed], dict[str, Body]]:
+def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], cache: Cache, markdown: LazyMarkdown,
+                      jobs: int, progress: bool) -> tuple[dict[str, _Parsed], dict[str, Body]]:
     """Parse files the cache has no entry for, and render the bodies it has not seen, in parallel.
 
     With a cache, each rendered body goes straight into it and only its facts (summary,
     length, links) stay in memory: a cold build of ten thousand articles would otherwise
     hold every page of HTML at once. Without one, the bodies are kept for the renderers.
     """
-    global _SITE
     keys = {source.rel: body_key(file_hash, _folder(source)) for source, _data, file_hash in fresh}
     facts: dict[str, Body] = cache.get_many("facts", list(dict.fromkeys(keys.values())))
     bodies: dict[str, Body] = dict(facts)
@@ -543,18 +545,16 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
             parsed[rel] = entry
             step(result)
 
-        _SITE = site
-        prepare_markdown()
-        try:
-            parallel_map(_parse_job, items, jobs, keep, collect=False)
-        finally:
-            _SITE = None
+        if any(item[3] for item in items):
+            markdown.prepare()
+        parallel_map(_parse_job, _Reader(site, markdown), items, jobs, keep, collect=False)
     cache.put_raw("bodies", batch)
     cache.put_many("facts", new_facts)
-    return {rel: _complete(entry, bodies) for rel, entry in parsed.items()}, bodies
+    tag_objects: dict[Tag, Tag] = {}
+    return {rel: _complete(site, entry, bodies, tag_objects) for rel, entry in parsed.items()}, bodies
 
 
-def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
+def _complete(site: Site, entry: _Parsed, bodies: Mapping[str, Body], tag_objects: dict[Tag, Tag]) -> _Parsed:
     """Fold what the body tells into the entry: a summary the author did not write, the length."""
     document = entry.document
     if document is None:
@@ -565,11 +565,16 @@ def _complete(entry: _Parsed, bodies: Mapping[str, Body]) -> _Parsed:
         summary = document.summary or (body.first_paragraph if body.summary_cut else _clip(body.first_paragraph, 300))
         # Listing pages show the summary and the reading time, which may come from the body.
         meta_hash = digest(document.meta_hash, summary, str(reading_minutes(body.word_count)))
-        document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash)
+        # A worker's copy of each author becomes site.yaml's own, and each tag one object for the
+        # whole site: ten thousand articles hold (and the stored plan keeps) a few objects, not 30,000.
+        authors = tuple(own if (own := site.authors.get(a.id)) == a else a for a in document.authors)
+        tags = tuple(tag_objects.setdefault(tag, tag) for tag in document.tags)
+        document = replace(document, summary=summary, word_count=body.word_count, meta_hash=meta_hash,
+                           authors=authors, tags=tags)
     elif not document.summary:
         document = replace(document, summary=_clip(body.first_paragraph, 200))
     shift = entry.body_line - 1  # body lines count from the body's first line; messages, from the file's
-    notes = tuple(Problem(document.source, shift + max(1, line), f"warning: {message}") for line, message in body.notes)
+    notes = tuple(warning(document.source, shift + max(1, line), message) for line, message in body.notes)
     return replace(entry, document=document, links=body.links, ids=body.ids, warnings=entry.warnings + notes,
                    link_lines=tuple(shift + max(1, line) for line in body.link_lines))
 

@@ -23,11 +23,13 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .urls import CODE_STYLESHEETS
+
 PYGMENTS_VERSION = pygments.__version__
 LIGHT_STYLE = "xcode"
 DARK_STYLE = "lightbulb"
 CODE_CLASS = "highlight"  # on the <pre> of every highlighted block: the stylesheets' scope
-STYLESHEETS = {"light": "static/code-light.css", "dark": "static/code-dark.css"}
+STYLESHEETS = CODE_STYLESHEETS  # where the light and dark stylesheets are written (urls.py)
 _BLOCK = re.compile(r'<pre><code class="language-([^"\s]+)([^"]*)"([^>]*)>(.*?)</code></pre>', re.DOTALL)
 
 

@@ -21,8 +21,9 @@ import PIL
 from PIL import Image, ImageOps
 
 from .cache import Cache, content_hash, digest
-from .errors import Problem
+from .errors import Problem, warning
 from .model import Article, Asset, Site
+from .urls import variant_path
 
 WIDTHS = (480, 800, 1200, 1600)
 OG_WIDTH = 1200  # what link previews show best
@@ -57,14 +58,11 @@ class ImageInfo:
         return tuple(path for _width, path in self.variants)
 
 
-def variant_path(path: str, width: int) -> str:
-    stem = PurePosixPath(path)
-    return str(stem.with_name(f"{stem.stem}-{width}w{stem.suffix}"))
-
-
-def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset], cache: Cache,
-                warnings: list[Problem]) -> dict[str, ImageInfo]:
-    """Every local raster lead image, by site path; sizes are remembered by size and mtime."""
+def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset],
+                cache: Cache) -> tuple[dict[str, ImageInfo], list[Problem]]:
+    """Every local raster lead image, by site path, and a warning for each that cannot be read;
+    sizes are remembered by size and mtime."""
+    warnings: list[Problem] = []
     by_path = {"/" + a.path: a for a in assets}
     known = cache.get_state("image-sizes")
     known = known if isinstance(known, dict) else {}
@@ -82,7 +80,7 @@ def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset]
                 with Image.open(asset.source) as image:
                     width, height = _upright(image)
             except (OSError, Image.DecompressionBombError) as exc:
-                warnings.append(Problem(article.source, 1, f"warning: lead image '{asset.path}' cannot be read ({exc}); used as it is"))
+                warnings.append(warning(article.source, 1, f"lead image '{asset.path}' cannot be read ({exc}); used as it is"))
                 continue
         sizes[asset.path] = (asset.size, asset.mtime_ns, width, height)
         variants = tuple((w, variant_path(article.image, w).lstrip("/")) for w in WIDTHS if w < width)
@@ -90,7 +88,7 @@ def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset]
         found[article.image] = ImageInfo(asset.path, width, height, variants, key)
     if sizes != known:
         cache.put_state("image-sizes", sizes)
-    return found
+    return found, warnings
 
 
 def _upright(image: Image.Image) -> tuple[int, int]:

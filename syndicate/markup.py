@@ -13,13 +13,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, lru_cache
 from html import unescape
 from pathlib import PurePosixPath
 from typing import Any
 
 import markdown
+from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from markdown.treeprocessors import InlineProcessor
@@ -34,13 +33,13 @@ from .typography import smarten
 MARKDOWN_VERSION = f"{markdown.__version__}+pygments-{PYGMENTS_VERSION}"  # both shape a cached body
 # `extra` without its attr_list, which _StrictAttrListExtension replaces; typography: see typography.smarten
 EXTENSIONS = ("fenced_code", "footnotes", "def_list", "tables", "abbr", "md_in_html", "toc", "sane_lists")
-TOC_CONFIG = {"slugify": slugify_unicode, "toc_depth": "2-4"}
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_BOUNDARY = re.compile(r"<(?:br|hr|/?(?:p|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|dt|dd))\b[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MORE = re.compile(r"^<!--\s*more\s*-->\n?", re.MULTILINE | re.IGNORECASE)  # the summary's end, on a line of its own
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD_MEMO_SIZE = 1 << 16
 
 
 class _StrictAttrLists(AttrListTreeprocessor):
@@ -153,6 +152,9 @@ _RUN_NEEDS: dict[str, tuple[str, ...]] = {"footnote": ("[^",), "abbr": ("*[",), 
 # Preprocessors that return the lines unchanged when none of these is in the document:
 # fences, and for the raw-HTML pass a tag or an entity (its parser rewrites `&name` as `&name;`).
 _DOCUMENT_NEEDS: dict[str, tuple[str, ...]] = {"fenced_code_block": ("```", "~~~"), "html_block": ("<", "&")}
+# Tree passes that can only change a document whose text holds one of these: attribute lists
+# open with `{`, and the unescape pass restores backslash escapes. Each walks every element.
+_TREE_NEEDS: dict[str, tuple[str, ...]] = {"attr_list": ("{",), "unescape": ("\\",)}
 
 
 def _guard_processors(md: markdown.Markdown) -> None:
@@ -198,11 +200,6 @@ def _guard_lines(run: Callable[[list[str]], list[str]], needs: tuple[str, ...]) 
     return guarded
 
 
-# Tree passes that can only change a document whose text holds one of these: attribute lists
-# open with `{`, and the unescape pass restores backslash escapes. Each walks every element.
-_TREE_NEEDS: dict[str, tuple[str, ...]] = {"attr_list": ("{",), "unescape": ("\\",)}
-
-
 class _Switch:
     """Runs a tree pass only for documents whose text holds what it needs (set by `convert`)."""
 
@@ -217,28 +214,6 @@ class _Switch:
 
     def guarded(self, root: etree.Element) -> Any:
         return self.run(root) if self.on else None
-
-
-@dataclass(frozen=True, slots=True)
-class _Converter:
-    md: markdown.Markdown
-    switches: tuple[_Switch, ...]
-
-
-@cache
-def _converter() -> _Converter:
-    """One converter per process; reset before every document so footnotes never leak."""
-    extensions = [name for name in EXTENSIONS if name != "toc"]
-    md = markdown.Markdown(
-        extensions=[*extensions, _TocExtension(**TOC_CONFIG), _StrictAttrListExtension()],
-        output_format="html",
-    )
-    md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
-    _guard_processors(md)
-    _fix_lookups(md)
-    switches = tuple(_Switch(md.treeprocessors[name], needs) for name, needs in _TREE_NEEDS.items()
-                     if name in md.treeprocessors)
-    return _Converter(md, switches)
 
 
 def _fix_lookups(md: markdown.Markdown) -> None:
@@ -277,52 +252,96 @@ class MarkupError(Exception):
         self.message = message
 
 
-def render_markdown(text: str, source_dir: PurePosixPath = _TOP) -> Body:
-    """Render one document; `source_dir` is its folder relative to content/.
+class MarkdownRenderer:
+    """Markdown -> Body with one converter, made on first use and reset before every document.
 
-    Raises MarkupError for a shape that would exhaust Python-Markdown (see check_markdown)."""
-    problem = check_markdown(text)
-    if problem is not None:
-        raise MarkupError(*problem)
-    try:
-        html = convert(text)
-    except RecursionError:
-        raise MarkupError(1, "the Markdown is nested too deeply to render (lists or quotes inside each other)") from None
-    facts = process_links(html, text, source_dir)
-    html = smarten(highlight_code(facts.html))
-    tokens: list[dict[str, Any]] = getattr(_converter().md, "toc_tokens", [])
-    more = _MORE.search(html) if "<!--" in html else None
-    if more is not None:  # everything above the line is the summary; the marker itself goes
-        lead = html_to_text(html[: more.start()])
-        html = html[: more.start()] + html[more.end() :]
-    else:
-        first = _FIRST_PARAGRAPH.search(html)
-        lead = html_to_text(first[1]) if first else ""
-    return Body(
-        html=html,
-        first_paragraph=lead,
-        summary_cut=more is not None,
-        word_count=count_words(html),
-        headings=tuple(_flatten(tokens)),
-        links=tuple(facts.links),
-        ids=tuple(dict.fromkeys(facts.ids)),
-        link_lines=tuple(facts.links.values()),
-        notes=tuple(facts.notes),
-    )
+    Owned by a build (the preview server keeps one between builds) and handed to the worker
+    processes with the rest of what they need: each forked worker inherits the converter the
+    parent made, compiled patterns included, instead of building its own. The converter skips
+    the passes that cannot match (see `_NEEDS`, `_BLOCK_NEEDS`), and the word counts of the
+    tokens seen so far are remembered (see `count_words`)."""
+
+    def __init__(self) -> None:
+        self._md: markdown.Markdown | None = None
+        self._switches: tuple[_Switch, ...] = ()
+        self._words: dict[str, int] = {}
+
+    def converter(self) -> markdown.Markdown:
+        if self._md is None:
+            md = markdown.Markdown(extensions=[*_extension_objects(), _StrictAttrListExtension()], output_format="html")
+            md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
+            _guard_processors(md)
+            _fix_lookups(md)
+            self._switches = tuple(_Switch(md.treeprocessors[name], needs) for name, needs in _TREE_NEEDS.items()
+                                   if name in md.treeprocessors)
+            self._md = md
+        return self._md
+
+    def convert(self, text: str) -> str:
+        """Python-Markdown's HTML for one document, as it is (the converter, reset)."""
+        md = self.converter()
+        md.reset()
+        for switch in self._switches:
+            switch.check(text)
+        return md.convert(text)
+
+    def render(self, text: str, source_dir: PurePosixPath = _TOP) -> Body:
+        """Render one document; `source_dir` is its folder relative to content/.
+
+        Raises MarkupError for a shape that would exhaust Python-Markdown (see check_markdown)."""
+        problem = check_markdown(text)
+        if problem is not None:
+            raise MarkupError(*problem)
+        try:
+            html = self.convert(text)
+        except RecursionError:
+            raise MarkupError(1, "the Markdown is nested too deeply to render (lists or quotes inside each other)") from None
+        facts = process_links(html, text, source_dir)
+        html = smarten(highlight_code(facts.html))
+        tokens: list[dict[str, Any]] = getattr(self.converter(), "toc_tokens", [])
+        more = _MORE.search(html) if "<!--" in html else None
+        if more is not None:  # everything above the line is the summary; the marker itself goes
+            lead = html_to_text(html[: more.start()])
+            html = html[: more.start()] + html[more.end() :]
+        else:
+            first = _FIRST_PARAGRAPH.search(html)
+            lead = html_to_text(first[1]) if first else ""
+        return Body(
+            html=html,
+            first_paragraph=lead,
+            summary_cut=more is not None,
+            word_count=count_words(html, self._words),
+            headings=tuple(_flatten(tokens)),
+            links=tuple(facts.links),
+            ids=tuple(dict.fromkeys(facts.ids)),
+            link_lines=tuple(facts.links.values()),
+            notes=tuple(facts.notes),
+        )
 
 
-def prepare() -> None:
-    """Build this process's converter now: worker processes forked afterwards share it."""
-    _converter()
+def _extension_objects() -> list[Extension]:
+    """EXTENSIONS as objects, in their order: Python-Markdown looks a name up among every
+    installed package's entry points, which costs a fresh process more than rendering a page."""
+    from markdown.extensions.abbr import AbbrExtension
+    from markdown.extensions.def_list import DefListExtension
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.footnotes import FootnoteExtension
+    from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+
+    return [FencedCodeExtension(), FootnoteExtension(), DefListExtension(), TableExtension(), AbbrExtension(),
+            MarkdownInHtmlExtension(), _TocExtension(slugify=slugify_unicode, toc_depth="2-4"), SaneListExtension()]
+
+
+def render_markdown(text: str, source_dir: PurePosixPath = _TOP, renderer: MarkdownRenderer | None = None) -> Body:
+    """Render one document; without a renderer, with a new one (slower: for one-off uses)."""
+    return (renderer or MarkdownRenderer()).render(text, source_dir)
 
 
 def convert(text: str) -> str:
-    """Python-Markdown's HTML for one document, as it is (the per-process converter, reset)."""
-    converter = _converter()
-    converter.md.reset()
-    for switch in converter.switches:
-        switch.check(text)
-    return converter.md.convert(text)
+    """Python-Markdown's HTML for one document, with a new converter (for one-off uses and tests)."""
+    return MarkdownRenderer().convert(text)
 
 
 def html_to_text(html: str) -> str:
@@ -330,18 +349,22 @@ def html_to_text(html: str) -> str:
     return " ".join(_visible_text(html).split())
 
 
-def count_words(html: str) -> int:
+def count_words(html: str, memo: dict[str, int] | None = None) -> int:
     """The words of a body's visible text as `_WORD` finds them, counted token by token.
 
     A word never spans whitespace, so the count is the sum over whitespace-separated tokens;
-    prose repeats its tokens, so each one's count is remembered instead of searched again.
+    prose repeats its tokens, so each one's count is kept in `memo` instead of searched again.
     """
-    return sum(map(_words_in, _visible_text(html).split()))
-
-
-@lru_cache(maxsize=1 << 16)
-def _words_in(token: str) -> int:
-    return len(_WORD.findall(token))
+    counts = {} if memo is None else memo
+    total = 0
+    for token in _visible_text(html).split():
+        count = counts.get(token)
+        if count is None:
+            if len(counts) > _WORD_MEMO_SIZE:  # a bound, for a renderer kept by a long-running server
+                counts.clear()
+            count = counts[token] = len(_WORD.findall(token))
+        total += count
+    return total
 
 
 def _visible_text(html: str) -> str:

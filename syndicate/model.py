@@ -7,15 +7,16 @@ between worker processes and cached without defensive copies.
 
 from __future__ import annotations
 
-import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .urls import DEFAULT_ARTICLE_PERMALINK
+from .errors import Problem
+from .urls import DEFAULT_ARTICLE_PERMALINK, page_path
 
 if TYPE_CHECKING:
     from .cache import Memory
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 # Types cached between builds are not slotted: a plain __dict__ unpickles in C, a slotted
 # frozen dataclass through Python code per object, which dominated incremental builds.
+# The cache stores an Author as a reference to site.yaml's (see cache.py), not a copy.
 @dataclass(frozen=True)
 class Reprint:
     """An author's terms for free reprints; `statement` must travel with every copy, complete."""
@@ -39,32 +41,6 @@ class Author:
     url: str = ""
     bio: str = ""
     reprint: Reprint | None = None
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        """Pickled as a reference, not a copy: ten thousand cached articles of four authors
-        would otherwise unpickle ten thousand Author objects. Unpickling finds the author by
-        id and exact contents among those this process knows (see `known_author`), and fails
-        (a cache miss, never a wrong author) if there is none."""
-        identity = _identity(self)
-        _KNOWN_AUTHORS.setdefault((self.id, identity), self)
-        return known_author, (self.id, identity)
-
-
-_KNOWN_AUTHORS: dict[tuple[str, str], Author] = {}
-
-
-def remember_authors(authors: Mapping[str, Author]) -> None:
-    """Make this site's authors known to unpickling; called whenever site.yaml is read."""
-    for author in authors.values():
-        _KNOWN_AUTHORS.setdefault((author.id, _identity(author)), author)
-
-
-def known_author(author_id: str, identity: str) -> Author:
-    return _KNOWN_AUTHORS[author_id, identity]
-
-
-def _identity(author: Author) -> str:
-    return hashlib.blake2b(repr(author).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +103,7 @@ class Site:
     date_format: str = "%-d %B %Y"  # strftime-like, with English month and day names whatever the locale
     search: bool = True  # a Pagefind index, a search page and a search box in the header
     reprinted: Mapping[str, tuple[Reprinted, ...]] = field(default_factory=dict)  # by slug; filled by `reprints: show`
+    warnings: tuple[Problem, ...] = ()  # what site.yaml has that is not wrong, but suspicious
 
     @property
     def tz(self) -> ZoneInfo:
@@ -196,7 +173,7 @@ class Article:
     body_key: str  # the Body's key in the BodyStore: bodies are loaded only where rendered
     summary: str  # plain text
     word_count: int
-    path: str  # its site path under site.yaml's permalink pattern ("articles/pit-stop/")
+    path: str  # its site path under site.yaml's permalink pattern (urls.article_path)
     tags: tuple[Tag, ...] = ()
     image: str = ""  # site-root path ("/images/x.jpg") or absolute URL
     image_alt: str = ""
@@ -255,7 +232,7 @@ class Page:
 
     @property
     def path(self) -> str:
-        return f"pages/{self.slug}/"
+        return page_path(self.slug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +260,16 @@ class BuildOptions:
     memory: Memory | None = None  # kept between builds by a long-running process (serve)
 
 
+def build_time(options: BuildOptions) -> datetime:
+    """The build's clock: the option, else SOURCE_DATE_EPOCH, else now; always aware."""
+    if options.now is not None:
+        return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class BuildReport:
     articles: int
@@ -294,9 +281,10 @@ class BuildReport:
     deleted: int
     cache_hits: int
     seconds: float
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # every warning of the run, in the order found
     output_dir: Path | None = None
     rendered: Mapping[str, bytes] = field(default_factory=dict)  # filled by `check` only
+    patched: bool = False  # the last plan was patched (incremental.py), not made afresh
 
     def summary(self) -> str:
         return (

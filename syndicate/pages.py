@@ -45,10 +45,23 @@ from .highlight import STYLESHEETS
 from .images import ImageInfo
 from .model import Article, Author, Body, Page, Site, Tag
 from .theme import Theme
-from .urls import absolute_url, alias_file, relative_url, relativize_root_paths
-
-STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
-SEARCH_PAGE = "search/"
+from .urls import (
+    ARCHIVE,
+    AUTHORS_INDEX,
+    FEED_FILES,
+    NOT_FOUND,
+    SEARCH_PAGE,
+    STYLESHEET,
+    TAGS_INDEX,
+    absolute_url,
+    alias_file,
+    author_path,
+    index_path,
+    relative_url,
+    relativize_root_paths,
+    tag_feed_path,
+    tag_path,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +117,7 @@ class NavItem:
 
 
 _MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search"}
-_MENU_PATHS = {"home": "", "archive": "archive/", "tags": "tags/", "authors": "authors/", "search": SEARCH_PAGE}
+_MENU_PATHS = {"home": index_path(1), "archive": ARCHIVE, "tags": TAGS_INDEX, "authors": AUTHORS_INDEX, "search": SEARCH_PAGE}
 
 
 def resolve_menu(site: Site, pages: Sequence[Page]) -> tuple[NavItem, ...]:
@@ -166,9 +179,9 @@ class PageContext:
             "search_page": relative_url(page_path, SEARCH_PAGE) if site.search else "",
             "json_ld": _json_ld({"@context": "https://schema.org", "@type": "WebSite", "name": site.title, "url": site.url}),
             "feeds": [
-                ("application/rss+xml", f"{site.title} (RSS)", relative_url(page_path, "feed.xml")),
-                ("application/atom+xml", f"{site.title} (Atom)", relative_url(page_path, "atom.xml")),
-                ("application/feed+json", f"{site.title} (JSON Feed)", relative_url(page_path, "feed.json")),
+                (kind, f"{site.title} ({name})", relative_url(page_path, path)) for kind, name, path in zip(
+                    ("application/rss+xml", "application/atom+xml", "application/feed+json"),
+                    ("RSS", "Atom", "JSON Feed"), FEED_FILES, strict=True)
             ],
             "nav": self.nav,
             "stylesheet": relative_url(page_path, STYLESHEET) + (f"?v={self.style_version}" if self.style_version else ""),
@@ -192,10 +205,6 @@ def render_index_page(theme: Theme, ctx: PageContext, articles: Sequence[Article
     }
     title = ctx.site.title if number == 1 else f"{ctx.site.title} (page {number} of {total})"
     return theme.render("index.html", ctx.common(path, title, ctx.site.description, articles=articles, pagination=pagination))
-
-
-def index_path(number: int) -> str:
-    return "" if number == 1 else f"page/{number}/"
 
 
 def render_article_page(
@@ -226,28 +235,28 @@ def render_page(theme: Theme, ctx: PageContext, page: Page, body: Body) -> str:
 
 
 def render_tag_page(theme: Theme, ctx: PageContext, tag: Tag, articles: Sequence[Article]) -> str:
-    path = f"tags/{tag.slug}/"
+    path = tag_path(tag.slug)
     description = f"Articles tagged “{tag.name}” on {ctx.site.title}."
-    context = ctx.common(path, f"{tag.name} | {ctx.site.title}", description, tag=tag, articles=articles,
-                         tag_feed=relative_url(path, f"{path}feed.xml"))
-    context["feeds"] = [("application/rss+xml", f"{tag.name} (RSS)", relative_url(path, f"{path}feed.xml")), *context["feeds"]]
+    feed = relative_url(path, tag_feed_path(tag.slug))
+    context = ctx.common(path, f"{tag.name} | {ctx.site.title}", description, tag=tag, articles=articles, tag_feed=feed)
+    context["feeds"] = [("application/rss+xml", f"{tag.name} (RSS)", feed), *context["feeds"]]
     return theme.render("tag.html", context)
 
 
 def render_author_page(theme: Theme, ctx: PageContext, author: Author, articles: Sequence[Article]) -> str:
-    path = f"authors/{author.id}/"
+    path = author_path(author.id)
     description = author.bio or f"Articles by {author.name} on {ctx.site.title}."
     return theme.render("author.html", ctx.common(path, f"{author.name} | {ctx.site.title}", description, author=author, articles=articles))
 
 
 def render_tags_index(theme: Theme, ctx: PageContext, tags: Sequence[tuple[Tag, int]]) -> str:
     description = f"Every tag on {ctx.site.title}, with its number of articles."
-    return theme.render("tags.html", ctx.common("tags/", f"Tags | {ctx.site.title}", description, tags=list(tags)))
+    return theme.render("tags.html", ctx.common(TAGS_INDEX, f"Tags | {ctx.site.title}", description, tags=list(tags)))
 
 
 def render_authors_index(theme: Theme, ctx: PageContext, authors: Sequence[tuple[Author, int]]) -> str:
     description = f"Everyone who writes for {ctx.site.title}."
-    return theme.render("authors.html", ctx.common("authors/", f"Authors | {ctx.site.title}", description, authors=list(authors)))
+    return theme.render("authors.html", ctx.common(AUTHORS_INDEX, f"Authors | {ctx.site.title}", description, authors=list(authors)))
 
 
 def render_search_page(theme: Theme, ctx: PageContext, script: str) -> str:
@@ -263,12 +272,12 @@ def render_archive_page(theme: Theme, ctx: PageContext, articles: Sequence[Artic
     for article in articles:
         years.setdefault(article.date.year, []).append(article)
     description = f"Every article on {ctx.site.title}, by year."
-    return theme.render("archive.html", ctx.common("archive/", f"Archive | {ctx.site.title}", description, years=list(years.items())))
+    return theme.render("archive.html", ctx.common(ARCHIVE, f"Archive | {ctx.site.title}", description, years=list(years.items())))
 
 
 def render_not_found(theme: Theme, ctx: PageContext) -> str:
     # The 404 page is served at any depth, so its links are absolute.
-    context = ctx.common("404.html", f"Page not found | {ctx.site.title}", "This page does not exist.")
+    context = ctx.common(NOT_FOUND, f"Page not found | {ctx.site.title}", "This page does not exist.")
     context["url"] = lambda path: absolute_url(ctx.site.url, path)
     context["feeds"] = [(kind, title, absolute_url(ctx.site.url, href)) for kind, title, href in context["feeds"]]
     version = f"?v={ctx.style_version}" if ctx.style_version else ""

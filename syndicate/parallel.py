@@ -1,7 +1,10 @@
 """Map a function over items on every core, with results in input order.
 
-Worker processes are forked so they start in milliseconds and inherit what the parent
-already imported; the order of results never depends on the number of workers, which
+What the workers need is an explicit argument: `parallel_map(function, context, items, ...)`
+calls `function(context, item)`. Worker processes are forked, so the context (a whole
+site's articles, a theme, a renderer) reaches them by inheritance, never pickled, and they
+start in milliseconds with what the parent already imported. Items and results do travel
+pickled, in chunks. The order of results never depends on the number of workers, which
 keeps builds byte-identical whatever `--jobs` says.
 """
 
@@ -9,15 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
+if TYPE_CHECKING:  # multiprocessing itself is imported by the builds that fork
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
+C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -32,6 +38,8 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[object], None]]:
     if total < 300:
         yield lambda _result: None
         return
+    import click
+
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield lambda _result: bar.update(1)
 
@@ -40,30 +48,121 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int,
+def parallel_map(function: Callable[[C, T], R], context: C, items: Sequence[T], jobs: int,
                  on_result: Callable[[R], None] | None = None, collect: bool = True) -> list[R]:
-    """Results in input order; with `collect=False` they go only to `on_result`, one at a time."""
+    """`[function(context, item) for item in items]`, on `jobs` processes (0: one per core).
+
+    Results come in input order; with `collect=False` they go only to `on_result`, one at a
+    time, so a caller can store each and let it go."""
     jobs = jobs or default_jobs()
     results: list[R] = []
-    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+
+    def deliver(result: R) -> None:
+        if collect:
+            results.append(result)
+        if on_result:
+            on_result(result)
+
+    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or not hasattr(os, "fork"):
         for item in items:
-            result = function(item)
-            if collect:
-                results.append(result)
-            if on_result:
-                on_result(result)
+            deliver(function(context, item))
         return results
     # Small chunks: the last ones decide when the slowest worker ends, and a chunk costs little.
-    chunk = max(1, min(16, len(items) // (jobs * 8)))
-    # Workers collect their own garbage even when the parent had paused collection.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=gc.enable) as pool:
-        try:
-            for result in pool.map(function, items, chunksize=chunk):
-                if collect:
-                    results.append(result)
-                if on_result:
-                    on_result(result)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    size = max(1, min(16, len(items) // (jobs * 8)))
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    for chunk_results in _Workers(function, context, min(jobs, len(chunks))).map(chunks):
+        for result in chunk_results:
+            deliver(result)
     return results
+
+
+class _WorkerError(Exception):
+    """An exception raised in a worker, with the worker's own traceback in its message."""
+
+
+def _work(function: Callable[[Any, Any], Any], context: Any, tasks: Connection, results: Connection) -> None:
+    """A worker's life: map each chunk it is sent until it is sent None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops its workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.enable()  # the parent may have paused collection while it loaded; a worker collects its own
+    while (chunk := tasks.recv()) is not None:
+        try:
+            out = [function(context, item) for item in chunk]
+        except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+            results.send(_WorkerError(f"in a worker process:\n{''.join(traceback.format_exception(exc))}"))
+            return
+        results.send(out)
+
+
+class _Workers:
+    """Forked workers, each with a pipe for chunks and a pipe for results: one chunk in flight
+    per worker, so memory stays bounded and no pipe can fill up while its reader waits."""
+
+    def __init__(self, function: Callable[[Any, Any], Any], context: Any, count: int) -> None:
+        self.function = function
+        self.context = context
+        self.count = count
+
+    def map(self, chunks: Sequence[Sequence[Any]]) -> Iterator[list[Any]]:
+        import multiprocessing
+
+        fork = multiprocessing.get_context("fork")
+        processes: list[BaseProcess] = []
+        senders: list[Connection] = []
+        receivers: list[Connection] = []
+        try:
+            for _number in range(self.count):
+                task_out, task_in = fork.Pipe(duplex=False)
+                result_out, result_in = fork.Pipe(duplex=False)
+                worker = fork.Process(target=_work, args=(self.function, self.context, task_out, result_in), daemon=True)
+                worker.start()
+                task_out.close()
+                result_in.close()
+                processes.append(worker)
+                senders.append(task_in)
+                receivers.append(result_out)
+            yield from self._run(chunks, processes, senders, receivers)
+        finally:
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join()
+            for connection in (*senders, *receivers):
+                connection.close()
+
+    def _run(self, chunks: Sequence[Sequence[Any]], processes: list[BaseProcess], senders: list[Connection],
+             receivers: list[Connection]) -> Iterator[list[Any]]:
+        from multiprocessing.connection import wait
+
+        doing: dict[int, int] = {}  # worker -> chunk number
+        done: dict[int, list[Any]] = {}
+        next_chunk = next_out = 0
+        for worker in range(self.count):
+            senders[worker].send(chunks[next_chunk])
+            doing[worker] = next_chunk
+            next_chunk += 1
+        while next_out < len(chunks):
+            ready = wait([receivers[w] for w in doing] + [processes[w].sentinel for w in doing])
+            for worker in list(doing):
+                if receivers[worker] in ready:
+                    try:
+                        out = receivers[worker].recv()
+                    except EOFError:
+                        out = None
+                    if out is None:
+                        raise RuntimeError(f"a worker process died (exit code {processes[worker].exitcode})")
+                    if isinstance(out, _WorkerError):
+                        raise out
+                    done[doing.pop(worker)] = out
+                    if next_chunk < len(chunks):
+                        senders[worker].send(chunks[next_chunk])
+                        doing[worker] = next_chunk
+                        next_chunk += 1
+                    else:
+                        senders[worker].send(None)
+                elif processes[worker].sentinel in ready and not receivers[worker].poll():
+                    raise RuntimeError(f"a worker process died (exit code {processes[worker].exitcode})")
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1

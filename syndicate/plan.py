@@ -2,36 +2,62 @@
 
 A key is a hash of every input that shows in the output: the article's bytes, what its
 neighbours and related articles look like in a list, the templates it uses (with what they
-include), the settings. Planning reads no body and renders nothing, so an incremental build
-can decide in a fraction of a second what is left to do.
+include), the settings (see `incremental.py` for how keys are used). Planning reads no body
+and renders nothing, so an incremental build can decide in a fraction of a second what is
+left to do. Every path comes from urls.py; a job carries its paths to the renderer.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
 from .cache import Cache, digest
 from .content import Content
-from .errors import Problem, Problems, display_path
-from .highlight import PYGMENTS_VERSION, STYLESHEETS
-from .images import ImageInfo
+from .errors import Problem, Problems, display_path, warning
+from .highlight import PYGMENTS_VERSION
+from .images import ImageInfo, lead_images
 from .model import Article, Page, Site, Tag
 from .output import MARKER
-from .pages import SEARCH_PAGE, STYLESHEET, PageContext, index_path, related_articles
-from .search import INDEX_FOLDER, SEARCH_SCRIPT, index_key, known_index_files
-from .syndication import copy_paths
+from .pages import PageContext, neighbours, related_articles, resolve_menu
+from .search import index_key, known_index_files
 from .theme import Theme
-from .urls import absolute_url, alias_file, page_file, redirect_line
+from .urls import (
+    ARCHIVE,
+    AUTHORS_INDEX,
+    CODE_STYLESHEETS,
+    COPY_MANIFEST,
+    FEED_FILES,
+    NOT_FOUND,
+    REDIRECTS,
+    ROBOTS,
+    SEARCH_INDEX,
+    SEARCH_PAGE,
+    SEARCH_SCRIPT,
+    SITEMAP,
+    STYLESHEET,
+    TAGS_INDEX,
+    absolute_url,
+    alias_file,
+    author_path,
+    copy_paths,
+    index_path,
+    page_file,
+    redirect_line,
+    tag_feed_path,
+    tag_path,
+)
 
-FEED_FILES = ("feed.xml", "atom.xml", "feed.json")
-REDIRECTS = "_redirects"
+if TYPE_CHECKING:
+    from .incremental import Fingerprints
 
 
-@dataclass(frozen=True, slots=True)
+# Types kept between builds are not slotted (see model.py): a plan is stored whole.
+@dataclass(frozen=True)
 class Job:
     """One unit of rendering: it produces `paths`, and its `key` changes when they would."""
 
@@ -42,42 +68,71 @@ class Job:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Fingerprints:
-    """The parts of every key that come from the settings and templates, not from articles."""
+@dataclass(frozen=True)
+class Plan:
+    """What the read and plan stages decided: the content, its relations, every job."""
 
-    base: str
-    pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
-    copies: str
-    images: dict[str, str]  # lead image site path -> the key of its file and copies
+    content: Content
+    ctx: PageContext
+    near: dict[str, tuple[Article | None, Article | None]]
+    related: dict[str, list[Article]]
+    tags: dict[Tag, list[Article]]
+    fp: Fingerprints
+    jobs: list[Job]
+    paths: frozenset[str]
+    links: dict[str, list[Problem]]  # link warnings by document
+    copies: int  # articles with syndicated copies
+    feeds: int
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The content's warnings, then the link check's, in document order."""
+        return [*self.content.warnings, *in_document_order(self.content, self.links)]
 
 
-def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
-    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
-                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
-    pages = {name: digest(base, theme.fingerprint(name)) for name in (
-        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
-        "authors.html", "search.html")}
-    copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
-                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()})
+def page_context(site: Site, theme: Theme, content: Content, now: datetime, show_drafts: bool,
+                 cache: Cache) -> tuple[Content, PageContext]:
+    """What every page shares (the menu, the measured lead images), and the content with the
+    warnings of lead images that cannot be read."""
+    images, unreadable = lead_images(site, content.articles, content.assets, cache)
+    content = replace(content, warnings=(*content.warnings, *unreadable)) if unreadable else content
+    style_version = digest(theme.sources.get("style.css", ""))[:10]
+    return content, PageContext(site, resolve_menu(site, content.pages), now, show_drafts, style_version, images)
+
+
+def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: Fingerprints, cache: Cache,
+              out_dir: Path) -> Plan:
+    near = neighbours(content.articles)
+    related = related_cached(cache, content.articles)
+    tags = tag_index(content.articles)
+    jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    jobs += image_jobs(ctx.images, site)
+    if site.search:
+        jobs.append(search_job(site, cache, content))
+    check_clashes(jobs, out_dir, content)
+    paths = frozenset(path for job in jobs for path in job.paths)
+    copies = sum(1 for a in content.articles if a.is_syndicable)
+    feeds = len(FEED_FILES) + len(tags)  # every tag has a feed: articles with `syndicate: false` as summaries
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
                 related: dict[str, list[Article]]) -> Job:
+    """The article's page, then its copies in the order of urls.COPY_EXTENSIONS."""
     newer, older = near[article.slug]
     paths = [page_file(article.path)]
     if article.is_syndicable:
-        paths += copy_paths(article).values()
+        paths += copy_paths(article.slug).values()
     key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
                  *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
     return Job("article", article.slug, tuple(paths), key, article.source)
 
 
 def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) -> Job:
+    """The tag's page, then its feed."""
     in_feed = feed_articles(members, site.feed_items)
     key = digest(fp.pages["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
-    return Job("tag", tag.slug, (f"tags/{tag.slug}/index.html", f"tags/{tag.slug}/feed.xml"), key, "tag.html")
+    return Job("tag", tag.slug, (page_file(tag_path(tag.slug)), tag_feed_path(tag.slug)), key, "tag.html")
 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
@@ -103,23 +158,24 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs += [tag_job(site, fp, tag, members) for tag, members in tags.items()]
     for author_id, members in by_author(site, articles).items():
         key = digest(fp.pages["author.html"], *(a.meta_hash for a in members))
-        jobs.append(Job("author", author_id, (f"authors/{author_id}/index.html",), key, "author.html"))
+        jobs.append(Job("author", author_id, (page_file(author_path(author_id)),), key, "author.html"))
     counts = digest(*(f"{tag.slug}\0{tag.name}\0{len(members)}" for tag, members in tags.items()))
-    jobs.append(Job("tags_index", "tags", ("tags/index.html",), digest(fp.pages["tags.html"], counts), "tags.html"))
+    jobs.append(Job("tags_index", "tags", (page_file(TAGS_INDEX),), digest(fp.pages["tags.html"], counts), "tags.html"))
     per_author = digest(*(f"{author_id}\0{len(members)}" for author_id, members in by_author(site, articles).items()))
-    jobs.append(Job("authors_index", "authors", ("authors/index.html",), digest(fp.pages["authors.html"], per_author), "authors.html"))
+    jobs.append(Job("authors_index", "authors", (page_file(AUTHORS_INDEX),), digest(fp.pages["authors.html"], per_author),
+                    "authors.html"))
     everything = digest(*(a.meta_hash for a in articles))
-    jobs.append(Job("archive", "archive", ("archive/index.html",), digest(fp.pages["archive.html"], everything), "archive.html"))
+    jobs.append(Job("archive", "archive", (page_file(ARCHIVE),), digest(fp.pages["archive.html"], everything), "archive.html"))
     jobs.append(feeds_job(site, fp, articles))
     syndicable = [a for a in articles if a.is_syndicable]
-    jobs.append(Job("manifest", "manifest", ("syndicate/index.json",), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
+    jobs.append(Job("manifest", "manifest", (COPY_MANIFEST,), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
-    jobs.append(Job("sitemap", "sitemap", ("sitemap.xml", "robots.txt"), pages_key, "sitemap"))
-    jobs.append(Job("404", "404", ("404.html",), fp.pages["404.html"], "404.html"))
+    jobs.append(Job("sitemap", "sitemap", (SITEMAP, ROBOTS), pages_key, "sitemap"))
+    jobs.append(Job("404", "404", (NOT_FOUND,), fp.pages["404.html"], "404.html"))
     statics = ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
     styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in statics))
     scripts = (SEARCH_SCRIPT,) if site.search else ()
-    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
+    jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *CODE_STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
     if site.search:
         jobs.append(Job("search_page", "search", (page_file(SEARCH_PAGE),), fp.pages["search.html"], "search.html"))
     for asset in content.assets:
@@ -153,6 +209,8 @@ def canonical_url(site: Site, document: Article | Page) -> str:
     if isinstance(document, Article) and document.original:
         return document.original.url
     return absolute_url(site.url, document.path)
+
+
 def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
     """One job per lead image with copies to make: it runs again only when the file changed."""
     return [Job("image", info.path, info.paths, info.key, f"{display_path(site.content_dir, site.root)}/{info.path}")
@@ -162,7 +220,7 @@ def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
 def search_job(site: Site, cache: Cache, content: Content) -> Job:
     """The search index: reindexed only when an indexed document or a setting changed."""
     key = index_key(site, content.articles, content.pages)
-    paths = known_index_files(cache, key) or (f"{INDEX_FOLDER}/pagefind-entry.json",)
+    paths = known_index_files(cache, key) or (f"{SEARCH_INDEX}/pagefind-entry.json",)
     return Job("search", "index", paths, key, "search")
 
 
@@ -207,7 +265,7 @@ def tag_index(articles: Sequence[Article]) -> dict[Tag, list[Article]]:
     return {tag: members for _slug, (tag, members) in sorted(found.items())}
 
 
-def check_clashes(jobs: Sequence[Job], out_dir: Path, site: Site, content: Content | None = None) -> None:
+def check_clashes(jobs: Sequence[Job], out_dir: Path, content: Content | None = None) -> None:
     """Two outputs claiming one path is one problem that names both sources; an old address
     (`aliases`) that would replace a page of the site, or another's old address, is named as such."""
     owners: dict[str, Job] = {}
@@ -240,11 +298,7 @@ def _folders(path: str) -> list[str]:
     return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
-def output_paths(jobs: Sequence[Job]) -> set[str]:
-    return {path for job in jobs for path in job.paths}
-
-
-def check_links(content: Content, paths: set[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
+def check_links(content: Content, paths: frozenset[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
     """Internal links and anchors that lead nowhere, by document (all, or those in `only`):
     warnings, errors with --strict."""
     documents: list[Article | Page] = [*content.articles, *content.pages]
@@ -262,11 +316,11 @@ def check_links(content: Content, paths: set[str], only: set[str] | None = None)
             file = page_file(document.path) if not target else next(
                 (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
             if file is None:
-                lines.append(Problem(document.source, line, f"warning: broken internal link '{link}'"))
+                lines.append(warning(document.source, line, f"broken internal link '{link}'"))
             elif anchor and not ids_by_file:
                 ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
             if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
-                lines.append(Problem(document.source, line, f"warning: link '{link}' points at a missing anchor '#{anchor}'"))
+                lines.append(warning(document.source, line, f"link '{link}' points at a missing anchor '#{anchor}'"))
         if lines:
             found[document.source] = lines
     return found
@@ -277,20 +331,3 @@ def in_document_order(content: Content, by_source: dict[str, list[Problem]]) -> 
         return []
     documents: list[Article | Page] = [*content.articles, *content.pages]
     return [problem for d in documents for problem in by_source.get(d.source, ())]
-
-
-def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
-               near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-               tags: dict[Tag, list[Article]]) -> list[Job]:
-    """The last build's jobs with the keys that show the renewed articles' bodies made again:
-    their own pages and copies, the feeds and the feeds of their tags (listings show nothing
-    of a body that their keys do not already cover)."""
-    replaced: dict[tuple[str, str], Job] = {}
-    by_slug = {tag.slug: (tag, members) for tag, members in tags.items()}
-    for article in content.articles:
-        if article.slug in renewed:
-            replaced["article", article.slug] = article_job(fp, article, near, related)
-            for tag in article.tags:
-                replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
-    replaced["feeds", "feeds"] = feeds_job(site, fp, content.articles)
-    return [replaced.get((job.kind, job.name), job) for job in jobs]

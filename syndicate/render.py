@@ -1,28 +1,32 @@
 """Rendering the planned jobs into bytes, in parallel, with the attribution gate on every copy.
 
-Every method is a pure function of the state handed to the constructor; the state is set
-before worker processes fork, so they inherit it instead of receiving it pickled.
+A `Renderer` holds everything the jobs of one build read; it is the context handed to the
+parallel map, so forked workers inherit it rather than receive it pickled. Each job writes
+the paths it carries (from plan.py, which has them from urls.py), and a file whose bytes
+are already in the output folder is not staged again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from xml.sax.saxutils import escape
+from functools import cached_property
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .attribution import Statements
 from .cache import content_hash, digest
-from .content import BodyStore, Content
+from .content import BodyStore
 from .errors import Problem, SiteError
-from .feeds import render_atom, render_json_feed, render_rss
 from .highlight import site_stylesheets
 from .images import resized_copies
 from .model import Article, Asset, Page, Site, Tag
 from .output import Stage
 from .pages import (
-    STYLESHEET,
     Offer,
-    PageContext,
     Terms,
     render_archive_page,
     render_article_page,
@@ -37,22 +41,26 @@ from .pages import (
     render_tags_index,
 )
 from .parallel import parallel_map, progress_bar
-from .plan import FEED_FILES, REDIRECTS, Job, by_author, canonical_url, feed_articles, index_pages
-from .search import SEARCH_SCRIPT, document_for_article, document_for_page, make_index
-from .syndication import (
-    Attribution,
-    build_attribution,
-    copy_paths,
-    feed_item_html,
-    gate_problems,
-    manifest_entry,
-    render_copies,
-    render_manifest,
-    summary_item_html,
-    verify_copy,
-)
+from .plan import Job, Plan, by_author, canonical_url, feed_articles, index_pages
+from .search import document_for_article, document_for_page, make_index
 from .theme import Theme, format_date
-from .urls import absolute_url, page_file, redirect_line
+from .urls import (
+    ARCHIVE,
+    AUTHORS_INDEX,
+    COPY_EXTENSIONS,
+    REDIRECTS,
+    SEARCH_SCRIPT,
+    SITEMAP,
+    TAGS_INDEX,
+    absolute_url,
+    author_path,
+    index_path,
+    redirect_line,
+    tag_path,
+)
+
+if TYPE_CHECKING:  # feeds and copies (feedgen, the sanitizer, the CSS inliner) load with their first job
+    from .syndication import Attribution
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
 
@@ -65,67 +73,62 @@ class JobResult:
     rendered: dict[str, bytes] = field(default_factory=dict)  # kept only when asked (check, tests)
 
 
-_RUNNER: Renderer | None = None  # set before forking, so workers inherit it instead of unpickling it
-
-
-def _run_one(index: int) -> tuple[int, JobResult]:
-    assert _RUNNER is not None
-    return index, _RUNNER.run(_RUNNER.todo[index])
+def _render_one(renderer: Renderer, job: Job) -> JobResult:
+    return renderer.run(job)
 
 
 class Renderer:
     """Renders jobs; every method is a pure function of the state given to the constructor."""
 
-    def __init__(self, site: Site, theme: Theme, ctx: PageContext, content: Content,
-                 old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool,
-                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-                 tags: dict[Tag, list[Article]]) -> None:
+    def __init__(self, site: Site, theme: Theme, plan: Plan, bodies: BodyStore, statements: Statements,
+                 old: dict[str, tuple[str, str, int]], stage: Stage | None, keep: bool) -> None:
         self.site = site
         self.theme = theme
-        self.ctx = ctx
-        self.content = content
+        self.plan = plan
+        self.ctx = plan.ctx
+        self.content = plan.content
+        self.bodies = bodies
+        self.statements = statements
         self.old = old
         self.stage = stage
         self.keep = keep
-        self.todo: list[Job] = []
-        articles = content.articles
-        self.near = near
-        self.related = related
-        self.by_tag = {tag.slug: members for tag, members in tags.items()}
-        self.tags = {tag.slug: tag for tag in tags}
-        self.by_slug = {a.slug: a for a in articles}
-        self.pages = {p.slug: p for p in content.pages}
-        self.assets = {a.path: a for a in content.assets}
-        documents: list[Article | Page] = [*articles, *content.pages]
+        self.by_tag = {tag.slug: members for tag, members in plan.tags.items()}
+        self.tags = {tag.slug: tag for tag in plan.tags}
+        self.pages = {p.slug: p for p in plan.content.pages}
+        self.assets = {a.path: a for a in plan.content.assets}
+        documents: list[Article | Page] = [*plan.content.articles, *plan.content.pages]
         self.documents = {d.source: d for d in documents}
-        self.index_pages = index_pages(articles, site.per_page)
-        self.by_author = by_author(site, articles)
         self._attributions: dict[str, Attribution] = {}
-        self._items: dict[str, str] = {}
-        self._missing: dict[str, list[str]] = {}  # what each feed item lacks (see _verify_items)
+        self._items: dict[str, tuple[str, list[Problem]]] = {}
+
+    # Made on first use: a build that renders one article need not index ten thousand.
+    @cached_property
+    def by_slug(self) -> dict[str, Article]:
+        return {a.slug: a for a in self.content.articles}
+
+    @cached_property
+    def index_pages(self) -> list[Sequence[Article]]:
+        return index_pages(self.content.articles, self.site.per_page)
+
+    @cached_property
+    def by_author(self) -> dict[str, list[Article]]:
+        return by_author(self.site, self.content.articles)
 
     def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
-        global _RUNNER
-        self.todo = todo
         self._prefetch(todo)
         for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
             self.attribution(article)
-        _RUNNER = self
-        try:
-            workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
-            with progress_bar(len(todo) if progress else 0, "rendering") as step:
-                # The listings and feeds first, the many small article jobs after: workers then
-                # finish together instead of one of them starting the tag pages at the end.
-                order = sorted(range(len(todo)), key=lambda index: todo[index].kind == "article")
-                pairs = parallel_map(_run_one, order, workers, on_result=step)
-        finally:
-            _RUNNER = None
-        return {todo[index]: result for index, result in pairs}
+        workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
+        # The listings and feeds first, the many small article jobs after: workers then finish
+        # together instead of one of them starting the tag pages at the end.
+        ordered = sorted(todo, key=lambda job: job.kind == "article")
+        with progress_bar(len(todo) if progress else 0, "rendering") as step:
+            results = parallel_map(_render_one, self, ordered, workers, on_result=step)
+        done = dict(zip(ordered, results, strict=True))
+        return {job: done[job] for job in todo}
 
     def _prefetch(self, todo: list[Job]) -> None:
         """Load the bodies these jobs need now, before workers fork off without the cache."""
-        if not isinstance(self.content.bodies, BodyStore):
-            return
         keys = []
         feed_items = self.site.feed_items
         for job in todo:
@@ -137,7 +140,7 @@ class Renderer:
                 keys += [a.body_key for a in feed_articles(self.content.articles, feed_items) if a.syndicate]
             elif job.kind == "tag":
                 keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items) if a.syndicate]
-        self.content.bodies.prefetch(keys)
+        self.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
         result = JobResult()
@@ -153,52 +156,83 @@ class Renderer:
         result.files[path] = (file_digest, len(data))
         if self.keep:
             result.rendered[path] = data
-        previous = self.old.get(path)
-        if self.stage is not None and (previous is None or previous[1] != file_digest or not (self.stage.out_dir / path).exists()):
+        if self.stage is not None and not self._on_disk(path, file_digest, data):
             self.stage.put(path, data)
             result.staged.append(path)
 
+    def _on_disk(self, path: str, file_digest: str, data: bytes) -> bool:
+        """These bytes are in the output folder already: by the manifest, or else by looking."""
+        assert self.stage is not None
+        target = os.path.join(self.stage.out_dir, path)
+        previous = self.old.get(path)
+        if previous is not None:
+            return previous[1] == file_digest and os.path.exists(target)
+        try:  # no trusted manifest (--no-cache, a folder another build wrote): the disk is the truth
+            if os.path.getsize(target) != len(data) or os.path.islink(target):
+                return False
+            with open(target, "rb") as handle:
+                return handle.read() == data
+        except OSError:
+            return False
+
     def attribution(self, article: Article) -> Attribution:
+        from .syndication import build_attribution
+
         if article.slug not in self._attributions:
-            self._attributions[article.slug] = build_attribution(self.site, article)
+            self._attributions[article.slug] = build_attribution(self.site, article, self.statements)
         return self._attributions[article.slug]
 
-    def item_html(self, article: Article) -> str:
+    def oversized_copies(self, *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+        """Warnings for HTML copies too long for e-mail, among these files (kept and just made)."""
+        from .syndication import oversized_copies
+
+        return oversized_copies(self.content.articles, *files)
+
+    def feed_item(self, article: Article, feed: str) -> tuple[str, list[Problem]]:
+        """An article's feed item with what the gate found in it; the same item in every feed."""
+        from .syndication import syndicated_item
+
         if article.slug not in self._items:
-            if article.syndicate:
-                body = self.content.bodies[article.body_key]
-                self._items[article.slug] = feed_item_html(self.site, article, body, self.attribution(article))
-            else:  # kept out of syndication: the site's own readers get the summary and the link
-                self._items[article.slug] = summary_item_html(self.site, article, self.attribution(article))
+            # Kept out of syndication (`syndicate: false`): the site's own readers get the summary and the link.
+            body = self.bodies[article.body_key] if article.syndicate else None
+            self._items[article.slug] = syndicated_item(self.site, article, body, self.attribution(article), feed)
         return self._items[article.slug]
+
+    def _item_html(self, result: JobResult, feed: str) -> Callable[[Article], str]:
+        def item_html(article: Article) -> str:
+            html, problems = self.feed_item(article, feed)
+            result.problems += problems
+            return html
+
+        return item_html
 
     def _job_article(self, job: Job, result: JobResult) -> None:
         article = self.by_slug[job.name]
-        body = self.content.bodies[article.body_key]
+        body = self.bodies[article.body_key]
         offer = None
         if article.is_syndicable:
+            from .syndication import syndicated_copies
+
             attribution = self.attribution(article)
-            copies = render_copies(self.theme, self.site, article, body, attribution)
-            paths = copy_paths(article)
-            templates = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
+            paths = dict(zip(COPY_EXTENSIONS, job.paths[1:], strict=True))
+            copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths)
+            result.problems += problems
             for fmt, data in copies.items():
-                missing = verify_copy(data.decode(), fmt, attribution)
-                result.problems += gate_problems(article.source, paths[fmt], self.theme.shown(templates[fmt]), missing)
                 self._emit(result, paths[fmt], data)
             terms = []
             for author, statement in zip(article.authors, attribution.statements, strict=True):
                 assert author.reprint is not None  # syndicable: every author has terms
                 terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
             offer = Offer(tuple(terms), copies["html"].decode(), paths)
-        newer, older = self.near[article.slug]
+        newer, older = self.plan.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
-                                   related=self.related[article.slug], offer=offer)
-        self._emit(result, page_file(article.path), html.encode())
+                                   related=self.plan.related[article.slug], offer=offer)
+        self._emit(result, job.paths[0], html.encode())
 
     def _job_page(self, job: Job, result: JobResult) -> None:
         page = self.pages[job.name]
-        html = render_page(self.theme, self.ctx, page, self.content.bodies[page.body_key])
-        self._emit(result, page_file(page.path), html.encode())
+        html = render_page(self.theme, self.ctx, page, self.bodies[page.body_key])
+        self._emit(result, job.paths[0], html.encode())
 
     def _job_index(self, job: Job, result: JobResult) -> None:
         number = int(job.name)
@@ -206,13 +240,15 @@ class Renderer:
         self._emit(result, job.paths[0], render_index_page(self.theme, self.ctx, chunk, number, len(self.index_pages)).encode())
 
     def _job_tag(self, job: Job, result: JobResult) -> None:
+        from .feeds import render_rss
+
+        page, feed = job.paths
         tag = self.tags[job.name]
         members = self.by_tag[job.name]
-        self._emit(result, job.paths[0], render_tag_page(self.theme, self.ctx, tag, members).encode())
+        self._emit(result, page, render_tag_page(self.theme, self.ctx, tag, members).encode())
         in_feed = feed_articles(members, self.site.feed_items)
         title = f"{self.site.title}: {tag.name}"
-        self._emit(result, job.paths[1], render_rss(self.site, job.paths[1], title, self.site.description, in_feed, self.item_html))
-        self._verify_items(in_feed, job.paths[1], result)
+        self._emit(result, feed, render_rss(self.site, feed, title, self.site.description, in_feed, self._item_html(result, feed)))
 
     def _job_author(self, job: Job, result: JobResult) -> None:
         author = self.site.authors[job.name]
@@ -236,7 +272,7 @@ class Renderer:
         self._emit(result, job.paths[0], render_search_page(self.theme, self.ctx, SEARCH_SCRIPT).encode())
 
     def _job_search(self, job: Job, result: JobResult) -> None:
-        site, bodies = self.site, self.content.bodies
+        site, bodies = self.site, self.bodies
         documents = [document_for_article(site, a, bodies[a.body_key], format_date(a.date, long_format=site.date_format))
                      for a in self.content.articles]
         documents += [document_for_page(site, p, bodies[p.body_key]) for p in self.content.pages]
@@ -247,31 +283,24 @@ class Renderer:
         self._emit(result, job.paths[0], render_archive_page(self.theme, self.ctx, self.content.articles).encode())
 
     def _job_feeds(self, job: Job, result: JobResult) -> None:
+        from .feeds import render_atom, render_json_feed, render_rss
+
         site = self.site
         in_feed = feed_articles(self.content.articles, site.feed_items)
-        for path, render in zip(FEED_FILES, (render_rss, render_atom, render_json_feed), strict=True):
-            self._emit(result, path, render(site, path, site.title, site.description, in_feed, self.item_html))
-        self._verify_items(in_feed, "feed.xml", result)
-
-    def _verify_items(self, articles: Sequence[Article], feed: str, result: JobResult) -> None:
-        for article in articles:
-            # An article's item is the same in every feed that carries it: checked once.
-            missing = self._missing.get(article.slug)
-            if missing is None:
-                attribution = self.attribution(article)
-                if not article.syndicate:  # no full copy leaves, so no statement: the link back must be there
-                    attribution = replace(attribution, statements=(), holders=())
-                missing = self._missing[article.slug] = verify_copy(self.item_html(article), "html", attribution)
-            result.problems += gate_problems(article.source, f"{feed} item", "feeds", missing)
+        item_html = self._item_html(result, job.paths[0])
+        for path, render in zip(job.paths, (render_rss, render_atom, render_json_feed), strict=True):
+            self._emit(result, path, render(site, path, site.title, site.description, in_feed, item_html))
 
     def _job_manifest(self, job: Job, result: JobResult) -> None:
+        from .syndication import manifest_entry, render_manifest
+
         entries = [manifest_entry(self.site, a, self.attribution(a)) for a in self.content.articles if a.is_syndicable]
         self._emit(result, job.paths[0], render_manifest(self.site, entries))
 
     def _job_sitemap(self, job: Job, result: JobResult) -> None:
-        self._emit(result, "sitemap.xml", render_sitemap(self.site, self.content, list(self.tags.values())))
-        robots = f"User-agent: *\nAllow: /\n\nSitemap: {absolute_url(self.site.url, 'sitemap.xml')}\n"
-        self._emit(result, "robots.txt", robots.encode())
+        sitemap, robots = job.paths
+        self._emit(result, sitemap, render_sitemap(self.site, self.content.articles, self.content.pages, list(self.tags.values())))
+        self._emit(result, robots, f"User-agent: *\nAllow: /\n\nSitemap: {absolute_url(self.site.url, SITEMAP)}\n".encode())
 
     def _job_alias(self, job: Job, result: JobResult) -> None:
         document = self.documents[job.source]
@@ -285,10 +314,10 @@ class Renderer:
         self._emit(result, job.paths[0], head + ("\n".join(lines) + "\n").encode())
 
     def _job_404(self, job: Job, result: JobResult) -> None:
-        self._emit(result, "404.html", render_not_found(self.theme, self.ctx).encode())
+        self._emit(result, job.paths[0], render_not_found(self.theme, self.ctx).encode())
 
     def _job_stylesheet(self, job: Job, result: JobResult) -> None:
-        self._emit(result, STYLESHEET, self.theme.sources.get("style.css", "").encode())
+        self._emit(result, job.paths[0], self.theme.sources.get("style.css", "").encode())
         if SEARCH_SCRIPT in job.paths:
             self._emit(result, SEARCH_SCRIPT, self.theme.sources.get("search.js", "").encode())
         # The code colours are generated, unless the site's templates/ has its own file.
@@ -299,28 +328,41 @@ class Renderer:
     def _job_asset(self, job: Job, result: JobResult) -> None:
         asset: Asset = self.assets[job.name]
         stat = asset.source.stat()
-        result.files[asset.path] = (digest("asset", str(stat.st_size), str(stat.st_mtime_ns)), stat.st_size)
+        file_digest = digest("asset", str(stat.st_size), str(stat.st_mtime_ns))
+        result.files[asset.path] = (file_digest, stat.st_size)
         if self.keep:
             result.rendered[asset.path] = asset.source.read_bytes()
-        if self.stage is not None:
+        if self.stage is not None and not self._asset_on_disk(asset):
             self.stage.put_file(asset.path, asset.source)
             result.staged.append(asset.path)
 
+    def _asset_on_disk(self, asset: Asset) -> bool:
+        assert self.stage is not None
+        target = os.path.join(self.stage.out_dir, asset.path)
+        if asset.path in self.old:
+            return False  # the manifest knows it, and its key changed: copy it again
+        try:  # no trusted manifest: the disk is the truth (the hard link an earlier build made, or equal bytes)
+            if os.path.islink(target):
+                return False
+            if os.path.samefile(target, asset.source):
+                return True
+            return os.path.getsize(target) == asset.size and asset.source.read_bytes() == Path(target).read_bytes()
+        except OSError:
+            return False
 
-def render_sitemap(site: Site, content: Content, tags: Sequence[Tag]) -> bytes:
+
+def render_sitemap(site: Site, articles: Sequence[Article], pages: Sequence[Page], tags: Sequence[Tag]) -> bytes:
     """Canonical pages only: an article republished from elsewhere has its canonical there."""
-    newest = content.articles[0].date if content.articles else None
-    entries: list[tuple[str, datetime | None]] = [("", newest), ("archive/", newest)]
-    entries += [(a.path, a.updated or a.date) for a in content.articles if a.original is None]
-    entries += [(p.path, None) for p in content.pages]
-    entries += [("tags/", None), ("authors/", None)]
-    entries += [(f"tags/{t.slug}/", None) for t in tags]
-    entries += [(f"authors/{author_id}/", None) for author_id in site.authors]
+    newest = articles[0].date if articles else None
+    entries: list[tuple[str, datetime | None]] = [(index_path(1), newest), (ARCHIVE, newest)]
+    entries += [(a.path, a.updated or a.date) for a in articles if a.original is None]
+    entries += [(p.path, None) for p in pages]
+    entries += [(TAGS_INDEX, None), (AUTHORS_INDEX, None)]
+    entries += [(tag_path(t.slug), None) for t in tags]
+    entries += [(author_path(author_id), None) for author_id in site.authors]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path, when in entries:
         lastmod = f"<lastmod>{when.date().isoformat()}</lastmod>" if when else ""
-        lines.append(f"  <url><loc>{escape(absolute_url(site.url, path))}</loc>{lastmod}</url>")
+        lines.append(f"  <url><loc>{escape(absolute_url(site.url, path), quote=False)}</loc>{lastmod}</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()
-
-

@@ -71,13 +71,13 @@ def new_article(site: Site, title: str, author_id: str | None = None, today: dat
     known = ", ".join(site.authors)
     if author_id is None:
         if len(site.authors) != 1:
-            raise SiteError.one(site.source, 1, f"this site has several authors; choose one with --author (known: {known})")
+            raise SiteError.about("--author", f"this site has several authors; choose one with --author (known: {known})")
         author_id = next(iter(site.authors))
     if author_id not in site.authors:
-        raise SiteError.one(site.source, 1, f"unknown author '{author_id}' (known: {known or 'none defined'})")
+        raise SiteError.about("--author", f"unknown author '{author_id}' (known: {known or 'none defined'})")
     slug = slugify(title)
     if not slug or not is_safe_slug(slug):
-        raise SiteError.one(site.source, 1, f"title '{title}' has no letters or digits to name the file after")
+        raise SiteError.about("TITLE", f"'{title}' has no letters or digits to name the file after")
     path = site.content_dir / f"{slug}.md"
     shown = display_path(path, Path.cwd().absolute())
     clash = _same_slug(site, slug)

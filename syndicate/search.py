@@ -24,9 +24,9 @@ from importlib.metadata import PackageNotFoundError, version
 from .cache import Cache, digest
 from .errors import SiteError
 from .model import Article, Body, Page, Site
+from .urls import SEARCH_INDEX
 
-INDEX_FOLDER = "pagefind"
-SEARCH_SCRIPT = "static/search.js"
+INDEX_FOLDER = SEARCH_INDEX  # paths: urls.py
 # What the browser needs of Pagefind's output: the loader, the WebAssembly, the index. Its
 # ready-made interfaces are left out: the theme's search page has its own.
 _LEFT_OUT = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
@@ -75,8 +75,11 @@ def known_index_files(cache: Cache, key: str) -> tuple[str, ...]:
     return ()
 
 
-def remember_index_files(cache: Cache, key: str, files: Iterable[str]) -> None:
-    cache.put_state("search-files", {"key": key, "files": sorted(files)})
+def remember_index_files(cache: Cache, made: Mapping[str, Iterable[str]]) -> None:
+    """The files of an index just made (by its key; none when this build made none): they are
+    known only once it is made, and the next build's plan needs them."""
+    for key, files in made.items():
+        cache.put_state("search-files", {"key": key, "files": sorted(files)})
 
 
 def make_index(site: Site, documents: Sequence[SearchDocument]) -> dict[str, bytes]:

@@ -40,7 +40,7 @@ import watchfiles
 from .build import build
 from .cache import Memory
 from .config import load_site
-from .errors import SiteError
+from .errors import Problem, SiteError
 from .model import BuildOptions
 from .reprints import REGISTRY_NAME, STATUS_NAME
 from .urls import contained_path
@@ -156,9 +156,11 @@ class PreviewServer:
                 problems = tuple(str(p) for p in exc.problems)
             except Exception as exc:  # our bug: show the traceback, but keep the preview alive
                 traceback.print_exc()
-                problems = (f"{self.site_file.name}:1: internal error in syndicate ({type(exc).__name__}); see the terminal",)
+                problems = (str(Problem("syndicate", 0, f"internal error ({type(exc).__name__}); see the terminal")),)
             else:
                 problems = ()
+                for warning in report.warnings:
+                    self.echo(str(warning))
                 self.echo(report.summary())
             for line in problems:
                 self.echo(line)

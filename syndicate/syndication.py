@@ -3,6 +3,8 @@
 Every copy is rendered, sanitized, and then checked by `verify_copy`: the integrity gate.
 A copy that lost any word of the author's statement, or any of its links, or the link
 back to the article, fails the build instead of shipping an article without attribution.
+`syndicated_copies` and `syndicated_item` are the only ways to a copy: each returns the
+copy together with what the gate found, so no caller can have one without the other.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from html import escape
 from typing import Any
@@ -20,14 +22,15 @@ import lxml.html
 import nh3
 from markupsafe import Markup
 
-from .attribution import Statement, parse_statement
-from .errors import Problem
+from .attribution import Statement, Statements
+from .errors import Problem, warning
 from .highlight import email_css
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .theme import Theme
-from .urls import absolute_url, absolutize_root_paths, add_query
+from .urls import absolute_url, absolutize_root_paths, add_query, author_path, copy_paths
 
+COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -81,21 +84,16 @@ class Attribution:
         return tuple(dict.fromkeys(link for statement in self.statements for link in statement.links))
 
 
-def build_attribution(site: Site, article: Article) -> Attribution:
+def build_attribution(site: Site, article: Article, statements: Statements) -> Attribution:
     article_url = absolute_url(site.url, article.path)
     with_terms = [(author.name, reprint) for author in article.authors if (reprint := author.reprint)]
     return Attribution(
         article_url=article_url,
         backlink=add_query(article_url, dict(site.syndication.utm)),
-        statements=tuple(parse_statement(reprint.statement) for _name, reprint in with_terms),
+        statements=tuple(statements.parse(reprint.statement) for _name, reprint in with_terms),
         holders=tuple(name for name, _reprint in with_terms),
         original=article.original,
     )
-
-
-def copy_paths(article: Article) -> dict[str, str]:
-    """Where the copies of one article live, relative to the output folder."""
-    return {fmt: f"syndicate/{article.slug}.{ext}" for fmt, ext in (("html", "html"), ("text", "txt"), ("markdown", "md"))}
 
 
 @cache
@@ -119,7 +117,7 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
 
 def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
     """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
-    authors = [{"name": a.name, "url": a.url or absolute_url(site.url, f"authors/{a.id}/")} for a in article.authors]
+    authors = [{"name": a.name, "url": a.url or absolute_url(site.url, author_path(a.id))} for a in article.authors]
     return {
         "site": site,
         "article": article,
@@ -132,9 +130,35 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
     }
 
 
-def render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
-    """The three copies of one article, sanitized, inlined and verified. Raises nothing:
-    the gate's problems are returned by `verify_copies` for the build to report together."""
+def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
+                      paths: Mapping[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+    """The three copies of one article (by format: html, text, markdown), each checked by the
+    gate, with the problems it found: the build reports them all and then writes nothing.
+    `paths` names each copy in those problems."""
+    copies = _render_copies(theme, site, article, body, attribution)
+    problems: list[Problem] = []
+    for fmt, data in copies.items():
+        missing = verify_copy(data.decode(), fmt, attribution)
+        problems += gate_problems(article.source, paths[fmt], theme.shown(COPY_TEMPLATES[fmt]), missing)
+    return copies, problems
+
+
+def syndicated_item(site: Site, article: Article, body: Body | None, attribution: Attribution,
+                    feed: str) -> tuple[str, list[Problem]]:
+    """A feed item, checked by the gate, with the problems it found: the full content, or for an
+    article with `syndicate: false` its summary and link (no full copy leaves, so no statement is
+    due, but the link back must be there). `body` is needed only for the full content."""
+    if article.syndicate:
+        assert body is not None
+        html = _feed_item_html(site, article, body, attribution)
+    else:
+        html = _summary_item_html(site, article, attribution)
+        attribution = replace(attribution, statements=(), holders=())
+    return html, gate_problems(article.source, f"{feed} item", "feeds", verify_copy(html, "html", attribution))
+
+
+def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+    """The three copies of one article, sanitized and inlined, not yet checked."""
     context = copy_context(site, article, body, attribution)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
@@ -159,7 +183,7 @@ def snippet_css(theme: Theme) -> str:
     return theme.sources.get("snippet.css", "") + "\n" + email_css()
 
 
-def feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
+def _feed_item_html(site: Site, article: Article, body: Body, attribution: Attribution) -> str:
     """A feed item's full content: the credit, the body, the backlink and the statement.
 
     Built here rather than by a template so that no theme override can drop the statement
@@ -176,7 +200,7 @@ def feed_item_html(site: Site, article: Article, body: Body, attribution: Attrib
     return sanitize("\n".join(parts), attribution.article_url, article.slug)
 
 
-def summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
+def _summary_item_html(site: Site, article: Article, attribution: Attribution) -> str:
     """The feed item of an article kept out of syndication (`syndicate: false`): its summary
     and the link to read it here, so the site's own readers see it and no full copy leaves."""
     parts = []
@@ -271,21 +295,23 @@ def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[
     return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
 
 
-def oversized_copies(articles: Sequence[Article], sizes: Mapping[str, int]) -> list[Problem]:
-    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `sizes` by output path."""
+def oversized_copies(articles: Sequence[Article], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
+    """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `files` are the build's
+    (manifests and job results: output path -> facts that end with the file's size)."""
+    sizes = {path: facts[-1] for found_files in files for path, facts in found_files.items()}
     found = []
     for article in articles:
-        path = copy_paths(article)["html"]
+        path = copy_paths(article.slug)["html"]
         size = sizes.get(path, 0) if article.is_syndicable else 0
         if size > SNIPPET_MAX_BYTES:
-            found.append(Problem(article.source, 1, (
-                f"warning: its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
+            found.append(warning(article.source, 1, (
+                f"its HTML copy {path} is {size:,} bytes, over {SNIPPET_MAX_BYTES:,}: Gmail clips longer "
                 "messages and hides the statement at the end; shorten the article or set 'syndicate: false'")))
     return found
 
 
 def manifest_entry(site: Site, article: Article, attribution: Attribution) -> dict[str, Any]:
-    paths = copy_paths(article)
+    paths = copy_paths(article.slug)
     entry: dict[str, Any] = {
         "slug": article.slug,
         "title": article.title,

@@ -33,8 +33,6 @@ from .model import Site
 from .plaintext import MarkdownText, escape_markdown, markdown_destination
 
 THEME_DIR = Path(__file__).parent / "theme"
-PAGE_TEMPLATES = ("base.html", "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html",
-                  "tags.html", "authors.html", "search.html")
 
 
 def _autoescape(name: str | None) -> bool:
@@ -65,6 +63,7 @@ class Theme:
         if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
             # The same template texts: keep them compiled (the preview server).
             self.env, self.markdown_env = previous.env, previous.markdown_env
+            self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)  # site.yaml may differ
             return
         self.env = jinja2.Environment(
             loader=jinja2.FunctionLoader(self._load),
@@ -161,15 +160,17 @@ class Theme:
         try:
             return env.get_template(name).render(context)
         except TemplateNotFound as exc:
-            raise SiteError.one(self.site.source, 1, f"template '{exc.name}' not found in templates/ or the theme") from None
+            found = _template_frame(exc, self)
+            message = f"template '{exc.name}' not found in templates/ or the theme"
+            raise (SiteError.one(found[0], found[1], message) if found else SiteError.about(str(exc.name), message)) from None
         except TemplateSyntaxError as exc:
             path = display_path(Path(exc.filename), self.site.root) if exc.filename else self.shown(name)
             raise SiteError.one(path, exc.lineno or 1, f"template syntax error: {exc.message}") from None
         except UndefinedError as exc:
-            path, line = _template_frame(exc, self, name)
-            raise SiteError.one(path, line, f"template error: {exc.message}") from None
+            path, line = _template_frame(exc, self) or (self.shown(name), 1)
+            raise SiteError.one(path, line, f"template error: {_undefined_message(exc)}") from None
         except TemplateError as exc:
-            path, line = _template_frame(exc, self, name)
+            path, line = _template_frame(exc, self) or (self.shown(name), 1)
             raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
 
 
@@ -203,9 +204,9 @@ def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[P
     return found
 
 
-def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, int]:
+def _template_frame(exc: BaseException, theme: Theme) -> tuple[str, int] | None:
     """The innermost template file and line in the traceback: where the user must look."""
-    found = (theme.shown(name), 1)
+    found = None
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
@@ -213,6 +214,50 @@ def _template_frame(exc: BaseException, theme: Theme, name: str) -> tuple[str, i
             found = (display_path(Path(filename), theme.site.root), tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def _undefined_message(exc: UndefinedError) -> str:
+    """What the template wrote that names nothing (`'page.nope' is undefined`), never the
+    Python type of the value it asked (Jinja says `'syndicate.model.Page object'`)."""
+    undefined = None
+    source: tuple[str, int] | None = None
+    tb = exc.__traceback__
+    while tb is not None:  # the Undefined that failed, and the template line that asked it
+        frame = tb.tb_frame
+        undefined = next((v for v in frame.f_locals.values() if isinstance(v, jinja2.Undefined)), undefined)
+        if frame.f_code.co_filename.endswith((".html", ".xml", ".txt", ".md")) and Path(frame.f_code.co_filename).is_file():
+            source = (frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if undefined is None:
+        return exc.message or str(exc)
+    name, owner = undefined._undefined_name, undefined._undefined_obj
+    if owner is jinja2.utils.missing:
+        return f"'{name}' is undefined"
+    what = f"{_kind_of(owner)} has no {'attribute' if isinstance(name, str) else 'item'} {name!r}"
+    written = _written(source, name) if source else None
+    return f"'{written}' is undefined ({what})" if written else what
+
+
+def _written(source: tuple[str, int], name: object) -> str | None:
+    """The expression on the template's line that ends in `.name` or `[name]`."""
+    try:
+        text = Path(source[0]).read_text("utf-8").splitlines()[source[1] - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    key = re.escape(str(name))
+    tail = rf"(?:\.{key}\b|\[\s*['\"]{key}['\"]\s*\])" if isinstance(name, str) else rf"\[\s*{key}\s*\]"
+    match = re.search(rf"[A-Za-z_][\w.]*{tail}", text)
+    return match[0] if match else None
+
+
+def _kind_of(value: object) -> str:
+    """A value as a template author knows it: a Page, an Article, a mapping, a text."""
+    kinds = {dict: "a mapping", str: "a text", list: "a list", tuple: "a list", int: "a number", float: "a number"}
+    for kind, word in kinds.items():
+        if isinstance(value, kind):
+            return word
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -5,6 +5,10 @@ a trailing "/" for a page ("articles/pit-stop/") and none for a file ("feed.xml"
 link to each other with relative hrefs, so the site works under any deploy path and from
 the preview server alike; feeds and syndicated copies use absolute URLs built from
 site.yaml's `url`.
+
+Every output of a build has its path made here, by the functions and constants below;
+other modules ask for a path by what it is (`tag_path(slug)`), never spell one, and
+nothing ever takes a path apart to find the slug in it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,56 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_SLUG = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
 # Markdown writes href="..." and src="..."; raw HTML in an article may use single quotes.
 _ROOT_PATH_ATTR = re.compile(r"""(\s(?:href|src)=)(["'])/(?!/)""")
+
+
+FEED_FILES = ("feed.xml", "atom.xml", "feed.json")  # the site's RSS 2.0, Atom 1.0 and JSON Feed 1.1
+COPY_EXTENSIONS = {"html": "html", "text": "txt", "markdown": "md"}  # format -> extension of its copy
+COPY_MANIFEST = "syndicate/index.json"
+ARCHIVE = "archive/"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+NOT_FOUND = "404.html"
+STYLESHEET = "static/style.css"  # the theme's style.css, written once and linked from every page
+CODE_STYLESHEETS = {"light": "static/code-light.css", "dark": "static/code-dark.css"}  # highlight.py's colours
+SEARCH_SCRIPT = "static/search.js"  # the search page's own script
+SEARCH_INDEX = "pagefind"  # the folder of Pagefind's index
+SEARCH_PAGE = "search/"
+TAGS_INDEX = "tags/"  # every tag with its count
+AUTHORS_INDEX = "authors/"  # every author with bio and count
+REDIRECTS = "_redirects"  # old addresses (aliases), after the lines of the site's own content/_redirects
+
+
+def page_path(slug: str) -> str:
+    """A stand-alone page (content/pages/)."""
+    return f"pages/{slug}/"
+
+
+def index_path(number: int) -> str:
+    """Page `number` of the paginated index, counted from 1."""
+    return "" if number == 1 else f"page/{number}/"
+
+
+def tag_path(slug: str) -> str:
+    return f"tags/{slug}/"
+
+
+def tag_feed_path(slug: str) -> str:
+    return f"{tag_path(slug)}feed.xml"
+
+
+def author_path(author_id: str) -> str:
+    return f"authors/{author_id}/"
+
+
+def variant_path(path: str, width: int) -> str:
+    """A lead image's copy `width` pixels wide, beside the original: "/img/a.jpg" -> "/img/a-800w.jpg"."""
+    stem = PurePosixPath(path)
+    return str(stem.with_name(f"{stem.stem}-{width}w{stem.suffix}"))
+
+
+def copy_paths(slug: str) -> dict[str, str]:
+    """Where the syndicated copies of one article live, by format (html, text, markdown)."""
+    return {fmt: f"syndicate/{slug}.{ext}" for fmt, ext in COPY_EXTENSIONS.items()}
 
 
 def slugify(text: str) -> str:

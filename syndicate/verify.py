@@ -38,7 +38,7 @@ from .model import BuildOptions, Site
 from .pagetext import Link, PageText, meta_refresh, normalize, normalize_url, read_email, read_html, read_plain
 from .reprints import Registry, RegistryEntry, load_registry, write_status
 from .sentences import find_sentences, split_sentences
-from .urls import page_file
+from .urls import COPY_MANIFEST, page_file
 from .webfetch import Fetcher, FetchError, decode
 
 FETCH_TIMEOUT = 15.0
@@ -195,7 +195,7 @@ def _expected(site_file: Path | str, site: Site) -> tuple[dict[str, Expected], d
     """Every syndicated article, from the manifest a dry-run build makes: the same data every
     copy was made from, whatever the permalinks or authors."""
     report = build(site_file, BuildOptions(dry_run=True))
-    manifest = json.loads(report.rendered["syndicate/index.json"])
+    manifest = json.loads(report.rendered[COPY_MANIFEST])
     expected = {}
     for entry in manifest["articles"]:
         ids = entry.get("authors") or [entry["author_id"]]

@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 
-USER_AGENT = f"syndicate/{__version__} (static site generator; reprint checker)"
+USER_AGENT = f"{DISTRIBUTION}/{__version__} (static site generator; reprint checker)"
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 10

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import textwrap
 from collections.abc import Callable, Iterator
@@ -13,16 +12,6 @@ import pytest
 
 from syndicate import build
 from syndicate.model import BuildOptions, BuildReport
-
-
-@pytest.fixture(autouse=True)
-def fresh_cli_logging() -> Iterator[None]:
-    """Each test's CLI runs start with no warning handler, as a new process would: a handler
-    left by an earlier CliRunner call writes to that call's stream, not this test's."""
-    logger = logging.getLogger("syndicate")
-    logger.handlers.clear()
-    yield
-    logger.handlers.clear()
 
 HERE = Path(__file__).parent
 TINY = HERE / "sites" / "tiny"

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-import syndicate.model
 import syndicate.output
 import syndicate.parallel
 import syndicate.render
 import syndicate.syndication
 from syndicate.cache import Cache, Memory
-from syndicate.errors import SiteError
-from syndicate.model import Author, remember_authors
+from syndicate.errors import SiteError, warning
+from syndicate.model import Author
 
 from .conftest import article, build_site, tree
 
@@ -264,17 +263,12 @@ def test_up_to_date_check_never_vouches_for_a_half_committed_folder(tiny_site: P
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
-def test_up_to_date_rebuild_repeats_warnings_once(write_site: Callable[..., Path], caplog: pytest.LogCaptureFixture,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import logging
-
-    monkeypatch.setattr(logging.getLogger("syndicate"), "propagate", True)  # the CLI may have turned it off
+def test_up_to_date_rebuild_reports_the_same_warnings(write_site: Callable[..., Path]) -> None:
     site = write_site({"content/a.md": "---\ntitle: A\ndate: 2024-01-01\nauthor: ann\ntittle: typo\n---\nText.\n"})
-    build_site(site)
-    caplog.clear()
+    first = build_site(site)
     report = build_site(site)
     assert report.written == 0
-    assert [r.getMessage() for r in caplog.records] == ["content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?"]
+    assert report.warnings == first.warnings == (warning("content/a.md", 5, "unknown front matter key 'tittle'; did you mean 'title'?"),)
 
 
 def test_a_symlink_planted_in_the_output_is_replaced_never_followed(tiny_site: Path, tmp_path: Path) -> None:
@@ -343,15 +337,21 @@ def test_memory_stays_correct_after_another_process_built(tiny_site: Path, tmp_p
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
-def test_authors_pickle_as_references_and_an_unknown_one_is_a_cache_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_stores_authors_as_references_and_a_changed_one_is_a_miss(tmp_path: Path) -> None:
     ann = Author("ann", "Ann", bio="Writes about queues.")
-    assert pickle.loads(pickle.dumps(ann)) is ann
-    cache = Cache(tmp_path / "cache")
-    cache.put_many("entries", {"k": ann})
+    cache = Cache(tmp_path / "cache", authors={"ann": ann})
+    cache.put_many("entries", {"k": [ann, Author("ann", "Ann", bio="Writes about queues.")]})
+    assert b"Writes about queues" not in cache.dumps(ann)  # a reference, not the author's fields
     cache.close()
-    monkeypatch.setattr(syndicate.model, "_KNOWN_AUTHORS", {})  # another process, or ann's bio edited since
-    remember_authors({"ann": Author("ann", "Ann", bio="Writes about waiting.")})
-    assert Cache(tmp_path / "cache").get_many("entries", ["k"]) == {}
+    again = Cache(tmp_path / "cache", authors={"ann": Author("ann", "Ann", bio="Writes about queues.")})
+    [found] = again.get_many("entries", ["k"]).values()
+    assert found[0] is found[1] is again.loads(again.dumps(ann))  # site.yaml's author, once
+    again.close()
+    edited = Cache(tmp_path / "cache", authors={"ann": Author("ann", "Ann", bio="Writes about waiting.")})
+    assert edited.get_many("entries", ["k"]) == {}  # ann's bio was edited since: recomputed, never stale
+    edited.close()
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(cache.dumps(ann))  # only a cache can read it
 
 
 def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_site: Callable[..., Path]) -> None:
@@ -364,7 +364,40 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     b = site.parent / "content/b.md"
     b.write_text(b.read_text().replace("## Intro", "## Opening"))
     report = build_site(site, memory=memory)
-    assert report.warnings == ("content/a.md:6: warning: link '/articles/b/#intro' points at a missing anchor '#intro'",)
+    assert report.warnings == (warning("content/a.md", 6, "link '/articles/b/#intro' points at a missing anchor '#intro'"),)
+
+
+def test_no_cache_rewrites_no_file_whose_bytes_are_already_there(tiny_site: Path) -> None:
+    build_site(tiny_site)
+    out = tiny_site.parent / "output"
+
+    def stamps() -> dict[str, int]:
+        return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    before = stamps()
+    assert build_site(tiny_site, use_cache=False).written == 0
+    assert build_site(tiny_site).written == 0  # and the next build, with its cache, trusts the folder still
+    assert stamps() == before
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site, use_cache=False)
+    # The search index names its files by their contents: new ones appear, and count as written.
+    changed = sorted(path for path, stamp in stamps().items() if before.get(path) != stamp and path != ".syndicate-output")
+    assert report.written == len(changed) and "articles/greeting/index.html" in changed and "archive/index.html" not in changed
+
+
+def test_a_fresh_process_patches_the_last_plan_after_a_body_edit(tiny_site: Path, tmp_path: Path) -> None:
+    """No preview server: the last full plan comes from the cache, and a body edit patches it."""
+    assert not build_site(tiny_site).patched
+    EDITS["article_body"](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.patched and report.written > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    edit(tiny_site.parent / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |")
+    assert build_site(tiny_site).patched  # two files now differ from the stored plan: still a patch
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+    EDITS["article_title"](tiny_site.parent)
+    assert not build_site(tiny_site).patched  # a listing shows the title: everything is planned again
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 def test_jobs_are_capped_at_the_number_of_cores(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -373,13 +406,13 @@ def test_jobs_are_capped_at_the_number_of_cores(write_site: Callable[..., Path],
     import syndicate.cli
 
     pools: list[int] = []
-    real_pool = syndicate.parallel.ProcessPoolExecutor
+    real_workers = syndicate.parallel._Workers
 
-    def counting_pool(max_workers: int, **kwargs: object) -> object:
-        pools.append(max_workers)
-        return real_pool(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+    def counting_workers(function: Callable[..., object], context: object, count: int) -> object:
+        pools.append(count)
+        return real_workers(function, context, count)
 
-    monkeypatch.setattr(syndicate.parallel, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(syndicate.parallel, "_Workers", counting_workers)
     site = write_site({f"content/a{n}.md": article(f"A {n}") for n in range(40)})
     result = CliRunner().invoke(syndicate.cli.main, ["build", "--site", str(site), "--jobs", "100000", "-q"])
     assert result.exit_code == 0, result.output
@@ -392,7 +425,7 @@ def test_an_html_copy_over_the_size_limit_warns_naming_the_article(write_site: C
     report = build_site(site)
     size = (site.parent / "output/syndicate/long.html").stat().st_size
     assert size > syndicate.syndication.SNIPPET_MAX_BYTES
-    assert report.warnings == (
+    assert tuple(map(str, report.warnings)) == (
         f"content/long.md:1: warning: its HTML copy syndicate/long.html is {size:,} bytes, over 100,000: Gmail clips longer "
         "messages and hides the statement at the end; shorten the article or set 'syndicate: false'",)
     again = build_site(site)  # nothing rendered: the warning still stands

@@ -88,7 +88,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
      ["templates/page.html:1: template syntax error: Expected an expression, got 'end of statement block'"]),
     ("template_undefined_name", {**GOOD, "templates/page.html": "{% extends 'base.html' %}\n{% block content %}\n{{ page.nope }}\n{% endblock %}\n",
                                  "content/pages/about.md": "---\ntitle: About\n---\nHi.\n"}, BASIC_SITE,
-     ["templates/page.html:3: template error: 'syndicate.model.Page object' has no attribute 'nope'"]),
+     ["templates/page.html:3: template error: 'page.nope' is undefined (a Page has no attribute 'nope')"]),
     ("permalink_unknown_placeholder", GOOD, BASIC_SITE + "permalinks:\n  article: \"{category}/{slug}/\"\n",
      ["site.yaml:9: permalink pattern '{category}/{slug}/' has an unknown placeholder '{category}' (known: {slug}, {year}, {month}, {day})"]),
     ("permalink_without_slug", GOOD, BASIC_SITE + "permalinks:\n  article: \"{year}/{month}/\"\n  page: x\n",
@@ -141,6 +141,14 @@ def tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
+def reported(lines: list[str], strict: bool = False) -> list[str]:
+    """What a failed run prints: the lines, then the count of errors and warnings."""
+    warnings = sum(1 for line in lines if ": warning: " in line)
+    errors = len(lines) - warnings
+    summary = f"{errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}"
+    return [*lines, summary + (" (--strict counts warnings as errors)" if strict else "")]
+
+
 def run(args: list[str]) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, args)
     if result.exception and not isinstance(result.exception, SystemExit):
@@ -160,16 +168,18 @@ def test_bad_input_reports_every_problem_and_keeps_output(
     site = write_site(files, site_yaml)
     os.chdir(site.parent)
     code, out, err = run(["build", "--jobs", "1", "-q"])
-    assert (code, err.splitlines()) == (1, expected)
+    assert (code, err.splitlines()) == (1, reported(expected))
     assert "Traceback" not in err and out == ""
     assert tree_hash(output) == before
     code, _out, check_err = run(["check"])
-    assert code == 1 and check_err.splitlines() == expected
+    assert code == 1 and check_err.splitlines() == reported(expected)
 
 
 def test_missing_site_yaml(tmp_path: Path) -> None:
     code, _out, err = run(["build", "--site", str(tmp_path / "nope" / "site.yaml")])
-    assert code == 1 and err.strip().endswith("nope/site.yaml:1: site configuration not found (create site.yaml or pass --site)")
+    # The file is missing: there is no line 1 to point at.
+    assert code == 1 and err.splitlines()[0].endswith("nope/site.yaml: site configuration not found (create site.yaml or pass --site)")
+    assert ":1:" not in err
 
 
 def test_usage_error_exits_2() -> None:
@@ -193,7 +203,7 @@ def test_symlink_outside_content_is_refused(write_site: Callable[..., Path], tmp
     (site.parent / "content" / "leak.txt").symlink_to(secret)
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.splitlines() == ["content/leak.txt:1: symlink points outside content/; copy the file in instead"]
+    assert err.splitlines() == reported(["content/leak.txt:1: symlink points outside content/; copy the file in instead"])
     assert not (site.parent / "output").exists()
 
 
@@ -204,7 +214,7 @@ def test_foreign_output_folder_is_refused(write_site: Callable[..., Path]) -> No
     (foreign / "precious.txt").write_text("mine")
     code, _out, err = run(["build", "--site", str(site), "-q"])
     assert code == 1
-    assert err.strip() == "output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"
+    assert err.splitlines() == reported(["output:1: output folder is not empty and was not created by syndicate; choose another --output or empty it yourself"])
     assert (foreign / "precious.txt").read_text() == "mine" and len(list(foreign.iterdir())) == 1
 
 
@@ -232,17 +242,21 @@ def test_strict_turns_warnings_into_errors(write_site: Callable[..., Path]) -> N
     body = "![](pic.png) [gone](/nowhere/) [ok](/articles/b/#part) [bad](/articles/b/#nope) [here](#missing)\n\n## Part\n"
     site = write_site({"content/a.md": article(body=body, tittle="typo"), "content/pic.png": b"\x89PNG",
                        "content/b.md": article("B", body="## Part\n\nText.")})
-    code, _out, err = run(["build", "--site", str(site), "-q"])
+    code, _out, err = run(["build", "--site", str(site)])
     assert code == 0
-    code, _out, err = run(["check", "--site", str(site), "--strict"])
-    assert code == 1
-    assert err.splitlines() == [
-        "content/a.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?",
-        "content/a.md:7: warning: broken internal link '/nowhere/'",
-        "content/a.md:7: warning: image 'pic.png' has no alt text",
-        "content/a.md:7: warning: link '#missing' points at a missing anchor '#missing'",
-        "content/a.md:7: warning: link '/articles/b/#nope' points at a missing anchor '#nope'",
+    warnings = [
+        "content/a.md:5: unknown front matter key 'tittle'; did you mean 'title'?",
+        "content/a.md:7: broken internal link '/nowhere/'",
+        "content/a.md:7: image 'pic.png' has no alt text",
+        "content/a.md:7: link '#missing' points at a missing anchor '#missing'",
+        "content/a.md:7: link '/articles/b/#nope' points at a missing anchor '#nope'",
     ]
+    lines = err.splitlines()
+    assert lines[:-1] == [line.replace(": ", ": warning: ", 1) for line in warnings] and lines[-1].startswith("built 2 articles")
+    for command in ("check", "build"):  # each warning once, as an error, then why the run failed
+        code, _out, err = run([command, "--site", str(site), "--strict"])
+        assert code == 1
+        assert err.splitlines() == [*warnings, "5 errors, 0 warnings (--strict counts warnings as errors)"], command
 
 
 def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[..., Path]) -> None:
@@ -272,6 +286,53 @@ def test_sigterm_mid_build_leaves_output_and_no_debris(write_site: Callable[...,
     assert not list((site.parent / ".syndicate-cache").glob("stage-*"))
 
 
+# Defects found in real use: each test failed before its fix.
+
+
+def test_a_file_name_with_a_colon_is_reported_not_a_crash(write_site: Callable[..., Path]) -> None:
+    """`note:2.md` with an unknown key: the warning was stored as text and split on ':' again."""
+    site = write_site({"content/note:2.md": article("Note", tittle="typo")})
+    for _build in range(2):  # the second build repeats the first one's warnings from the cache
+        code, _out, err = run(["build", "--site", str(site)])
+        assert code == 0 and "Traceback" not in err
+        assert err.splitlines()[0] == "content/note:2.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?"
+    code, _out, err = run(["build", "--site", str(site), "--strict"])
+    assert code == 1
+    assert err.splitlines() == ["content/note:2.md:5: unknown front matter key 'tittle'; did you mean 'title'?",
+                                "1 error, 0 warnings (--strict counts warnings as errors)"]
+
+
+def test_a_problem_in_one_file_hides_no_warning_in_another(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    site = write_site({
+        "content/a.md": article(author="nobody"),
+        "content/b.md": article("B", tittle="typo"),
+    }, BASIC_SITE + "colour: blue\n")
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["build", "-q"])
+    assert code == 1
+    assert err.splitlines() == [
+        "content/a.md:4: unknown author 'nobody' (known: ann)",
+        "content/b.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?",
+        "site.yaml:8: warning: unknown key 'colour' in site.yaml (known: title, url, description, language, timezone, authors, "
+        "per_page, feed_items, max_article_bytes, syndication, reprints, permalinks, logo, favicon, image, menu, date_format, search)",
+        "1 error, 2 warnings",
+    ]
+
+
+def test_an_unknown_snippet_slug_names_the_command_not_site_yaml(write_site: Callable[..., Path]) -> None:
+    site = write_site(GOOD)
+    code, out, err = run(["snippet", "goood", "--site", str(site)])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == ["snippet: 'goood' is not a published article; did you mean good?", "1 error, 0 warnings"]
+
+
+def test_a_typo_inside_reprint_is_a_warning(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(write_site(GOOD, BASIC_SITE + '      comercial: "Ask first."\n').parent)
+    code, _out, err = run(["build"])
+    assert code == 0
+    assert err.splitlines()[0] == "site.yaml:8: warning: unknown key 'authors.ann.reprint.comercial'; did you mean 'commercial'?"
+
+
 def test_hostile_yaml_fails_fast(write_site: Callable[..., Path]) -> None:
     import time
 
@@ -282,7 +343,7 @@ def test_hostile_yaml_fails_fast(write_site: Callable[..., Path]) -> None:
     assert time.perf_counter() - started < 5
 
 
-def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[..., Path]) -> None:
+def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     site_yaml = BASIC_SITE.replace('    name: "Ann Example"\n', '    name: "Ann Example"\n    bioo: "Writes."\n').replace(
         '      statement:', '      comercial: "Ask first."\n      statement:') + "descripton: A site\nsyndication:\n  utn: true\n"
     body = "---\ntitle: T\ntittle: typo\ndate: 2024-01-01\nauthor: ann\noriginal:\n  url: https://elsewhere.example.com/\n  sitee: Elsewhere\n---\nx\n"
@@ -292,15 +353,16 @@ def test_unknown_keys_warn_everywhere_with_the_likely_key(write_site: Callable[.
                              check=False, cwd=site.parent)
     code, err = checked.returncode, checked.stderr
     assert code == 0, err
-    assert err.splitlines()[:-1] == [
-        "site.yaml:8: warning: unknown key 'authors.ann.reprint.comercial'; did you mean 'commercial'?",
-        "site.yaml:6: warning: unknown key 'authors.ann.bioo'; did you mean 'bio'?",
-        "site.yaml:12: warning: unknown key 'syndication.utn'; did you mean 'utm'?",
-        "site.yaml:10: warning: unknown key 'descripton' in site.yaml; did you mean 'description'?",
+    assert err.splitlines()[:-1] == [  # in file and line order
         "content/a.md:3: warning: unknown front matter key 'tittle'; did you mean 'title'?",
         "content/a.md:8: warning: unknown key 'original.sitee'; did you mean 'site'?",
+        "site.yaml:6: warning: unknown key 'authors.ann.bioo'; did you mean 'bio'?",
+        "site.yaml:8: warning: unknown key 'authors.ann.reprint.comercial'; did you mean 'commercial'?",
+        "site.yaml:10: warning: unknown key 'descripton' in site.yaml; did you mean 'description'?",
+        "site.yaml:12: warning: unknown key 'syndication.utn'; did you mean 'utm'?",
     ]
-    code, _out, err = run(["check", "--site", str(site), "--strict"])
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["check", "--strict"])
     assert code == 1 and "did you mean 'title'?" in err
 
 
@@ -319,10 +381,13 @@ def test_a_fifo_or_a_symlink_loop_in_content_is_an_error_not_a_hang(write_site: 
     result = subprocess.run([sys.executable, "-m", "syndicate", "check", "--site", str(site)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert sorted(result.stderr.splitlines()) == [
+    assert result.stderr.splitlines()[-1] == "5 errors, 0 warnings"
+    assert sorted(result.stderr.splitlines()[:-1]) == [
         "content/dangling.md:1: symlink leads nowhere (a loop, or its target is missing)",
         "content/loop-a:1: symlink leads nowhere (a loop, or its target is missing)",
         "content/loop-b:1: symlink leads nowhere (a loop, or its target is missing)",
         "content/pipe.bin:1: not a regular file (a pipe, socket or device); remove it from content/",
         "content/pipe.md:1: not a regular file (a pipe, socket or device); remove it from content/",
     ]
+
+

@@ -435,7 +435,7 @@ def test_into_a_folder_that_is_not_a_site_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     result = run_import(PAGES / "blog_post.html", "--into", tmp_path)
     assert result.exit_code == 1
-    assert result.output.strip().endswith("holds no site.yaml and is not empty; import into a site folder (with site.yaml) or a new or empty one")
+    assert result.output.splitlines()[0] == f"{tmp_path}: holds no site.yaml and is not empty; import into a site folder (with site.yaml) or a new or empty one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 

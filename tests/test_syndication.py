@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from syndicate.attribution import parse_statement
+from syndicate.attribution import Statements, parse_statement
 from syndicate.cli import main
 from syndicate.errors import SiteError
 from syndicate.model import Article, Author, Body, Original, Reprint, Site
-from syndicate.syndication import build_attribution, render_copies, verify_copy
+from syndicate.syndication import build_attribution, syndicated_copies, verify_copy
 from syndicate.theme import Theme
+from syndicate.urls import copy_paths
 
 from .conftest import article, build_site
 
@@ -148,9 +149,12 @@ def test_utm_tags_only_on_backlinks(tiny_site: Path) -> None:
 
 def test_snippet_command(tiny_site: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["snippet", "greeting", "--format", "text", "--site", str(tiny_site)])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == (tiny_site.parent / "output/syndicate/greeting.txt").read_text() if (tiny_site.parent / "output").exists() else result.stdout.startswith("The Greeting Counts")
+    build_site(tiny_site)  # the copies `build` wrote are what `snippet` prints, byte for byte
+    for fmt, name in (("html", "greeting.html"), ("text", "greeting.txt"), ("markdown", "greeting.md")):
+        result = runner.invoke(main, ["snippet", "greeting", "--format", fmt, "--site", str(tiny_site)])
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == (tiny_site.parent / "output/syndicate" / name).read_text(), fmt
+    assert result.stdout.startswith("# [The Greeting Counts]")
     missing = runner.invoke(main, ["snippet", "greetin", "--site", str(tiny_site)])
     assert missing.exit_code == 1 and missing.stdout == ""
     assert "'greetin' is not a published article; did you mean greeting?" in missing.stderr
@@ -183,8 +187,9 @@ def test_the_markdown_copy_renders_no_markup_the_author_did_not_write(
                  f"{escape(link_text)}</a> <code>{escape(code)}</code></p>\n<pre><code>{escape(code)}\n</code></pre>\n"
                  f"<table><tr><td>{escape(name)}</td></tr></table>")
     body = Body(html=body_html, first_paragraph="", word_count=0)
-    attribution = build_attribution(site, article)
-    copy = render_copies(built_in_theme(), site, article, body, attribution)["markdown"].decode()
+    attribution = build_attribution(site, article, Statements())
+    copies, _gate = syndicated_copies(built_in_theme(), site, article, body, attribution, copy_paths(article.slug))
+    copy = copies["markdown"].decode()
     assert verify_copy(copy, "markdown", attribution) == []
     expected = {attribution.backlink, "https://ann.example.com", "https://first.example.net/a", "https://ok.example.com/p",
                 *parse_statement(statement).links}

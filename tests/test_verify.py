@@ -400,6 +400,7 @@ def test_check_reports_registry_problems(site: Path) -> None:
         f"{shown}:6: entry 3 has both 'url' and 'file'; keep one",
         f"{shown}:10: unknown key 'colour' in entry 4 (known: url, file, article, publication)",
         f"{shown}:11: entry 5 must be a mapping with 'url' or 'file', and 'article'",
+        "6 errors, 0 warnings",
     ]
     (site.parent / "reprints.yaml").write_text("- url: https://weekly.example/c\n  article: lobby\n", "utf-8")
     result = CliRunner().invoke(main, ["check", "--site", str(site)])

@@ -96,9 +96,9 @@ class SiteFolder:
             except (OSError, UnicodeDecodeError) as exc:
                 raise SiteError.one(str(site_file), 1, f"cannot read site.yaml: {exc}") from None
         if root.exists() and not root.is_dir():
-            raise SiteError.one(str(into), 1, "exists and is not a folder; import into a site folder or a new one")
+            raise SiteError.about(str(into), "exists and is not a folder; import into a site folder or a new one")
         if root.is_dir() and any(not p.name.startswith(".") for p in root.iterdir()):
-            raise SiteError.one(str(into), 1, "holds no site.yaml and is not empty; import into a site folder (with site.yaml) or a new or empty one")
+            raise SiteError.about(str(into), "holds no site.yaml and is not empty; import into a site folder (with site.yaml) or a new or empty one")
         return cls(root, None)
 
     @property

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .. import __version__
+from .. import DISTRIBUTION, __version__
 from ..errors import SiteError
 
 MAX_BYTES = 5_000_000
@@ -31,7 +31,7 @@ class Fetched:
 def fetch_page(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BYTES) -> Fetched:
     if not url.lower().startswith(("http://", "https://")):
         raise SiteError.one(url, 1, "only http and https addresses can be fetched")
-    headers = {"User-Agent": f"syndicate/{__version__} (import page)", "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"}
+    headers = {"User-Agent": f"{DISTRIBUTION}/{__version__} (import page)", "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"}
     try:
         with httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=httpx.Timeout(timeout),
                           headers=headers, trust_env=False) as client, client.stream("GET", url) as response:

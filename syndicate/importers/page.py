@@ -62,7 +62,7 @@ class _Notes:
 def import_pages(sources: Sequence[str], options: PageOptions, echo: Callable[[str], None]) -> list[PageResult]:
     """Import every source into the site; returns one result per source (written None: failed)."""
     if options.original_url and not options.original_url.lower().startswith(("http://", "https://")):
-        raise SiteError.one("--original-url", 1, f"'{options.original_url}' is not an absolute http(s) address")
+        raise SiteError.about("--original-url", f"'{options.original_url}' is not an absolute http(s) address")
     site = SiteFolder.open(options.into)
     record = ImportRecord.load(site.root)
     results = []

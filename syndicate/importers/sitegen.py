@@ -11,7 +11,6 @@ written through the import record, then a check of the result, the report and th
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -447,23 +446,11 @@ def _check_site(site: SiteFolder) -> list[Problem]:
     warning the check will give."""
     from ..build import build
 
-    logger = logging.getLogger("syndicate")
-    was_disabled = logger.disabled
-    logger.disabled = True
     try:
         report = build(site.site_file, BuildOptions(dry_run=True, use_cache=False, jobs=1, include_drafts=True))
-        lines = [_split_problem(w) for w in report.warnings]
     except SiteError as exc:
-        lines = [replace(p, message=f"the imported site does not build: {p.message}") for p in exc.problems]
-    finally:
-        logger.disabled = was_disabled
-    return lines
-
-
-def _split_problem(text: str) -> Problem:
-    path, _, rest = text.partition(":")
-    line, _, message = rest.partition(":")
-    return Problem(path, int(line) if line.isdigit() else 1, message.strip())
+        return [replace(p, message=f"the imported site does not build: {p.message}") for p in exc.problems]
+    return [w.as_error() for w in report.warnings]  # as `check --strict` shows them
 
 
 def _summary_lines(source: SourceSite, summary: ImportSummary, counts: Mapping[str, int], site: SiteFolder,

@@ -1,0 +1,290 @@
+"""Incremental builds: what a build may skip, and why skipping it is safe.
+
+The invalidation model, from the cheapest check to the most thorough:
+
+1. **Nothing changed: no work.** A build reads the settings, the templates, its options
+   (the *frame*) and every content file by name, size and mtime: together, the *signature*.
+   The `Record` of the last successful build into an output folder holds its signature, its
+   report and warnings, and the token it wrote into the folder's marker file. When the
+   signature is the same, the token is still in the folder (no other build, interrupted
+   commit or hand edit replaced it) and no scheduled article has come due, that build's
+   report is the answer: nothing is read, rendered or written.
+2. **A few article bodies changed: patch the last plan.** A `Snapshot` is the last full
+   plan (every article, its relations and every job with its key) with the frame and the
+   file stats it was made from. When only a few published articles changed since, and each
+   keeps its slug, its place, everything a listing shows (`meta_hash`), its flags, its
+   credit and its heading anchors, then nothing but their own pages and copies, the feeds
+   and the feeds of their tags can show the change: the plan is patched with those files
+   read again (`patched_plan`), not made from all of them. The preview server keeps its
+   snapshot in memory; every other build finds the last full one in the cache.
+3. **Otherwise: plan everything, render what changed.** Every output has a *key*, a hash of
+   every input that shows in it (`plan.py`: the article's bytes, its neighbours' and related
+   articles' listing fields, the templates it uses with what they include — `Fingerprints`
+   — and the settings). The `Manifest` of the last build says, for each path, the key that
+   made it and the digest of its bytes; a job whose key is unchanged and whose files are
+   all still there is not rendered, and a rendered file whose bytes equal the ones on disk
+   is not written.
+
+Nothing here is trusted blindly: the manifest and the record count only while the output
+folder carries the token they were written with, and the cache itself starts afresh when
+syndicate's code changes (cache.py). A build with `--clean` uses none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .cache import Cache, Memory, digest
+from .content import Content, LazyMarkdown, SourceFile, read_entries
+from .highlight import PYGMENTS_VERSION
+from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
+from .output import MARKER
+from .pages import PageContext
+from .plan import Job, Plan, article_job, check_links, feeds_job, search_job, tag_job
+from .theme import Theme
+
+Scanned = tuple[list[SourceFile], list[Asset]]
+Manifest = dict[str, tuple[str, str, int]]  # output path -> (job key, digest of its bytes, size)
+PATCH_AT_MOST = 20  # changed files; more than that is not "a save or two", and a full plan is as quick
+
+
+# Keys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """The parts of every key that come from the settings and templates, not from articles."""
+
+    base: str
+    pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
+    copies: str
+    images: dict[str, str]  # lead image site path -> the key of its file and copies
+
+
+def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
+    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
+                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
+    pages = {name: digest(base, theme.fingerprint(name)) for name in (
+        "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
+        "authors.html", "search.html")}
+    copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
+                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
+    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()})
+
+
+def frame(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path) -> str:
+    """Everything a build reads except the content files: settings, templates, options."""
+    templates = [f"{name}\0{text}" for name, text in sorted(theme.sources.items())]
+    flags = repr((options.include_drafts, options.mark_drafts, str(out_dir), now.year))
+    return digest(site.fingerprint, flags, *templates)
+
+
+def signature(frame: str, scanned: Scanned) -> str:
+    """Everything a build reads, by name, size and mtime: equal signatures, equal output."""
+    sources, assets = scanned
+    files = [f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources] + [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets]
+    return digest(frame, *files)
+
+
+# The record of the last build -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """The last successful build into one output folder, for the no-work check."""
+
+    signature: str
+    token: str  # the marker token it left in the folder
+    next_due: datetime | None  # when its first scheduled article comes due
+    report: BuildReport  # with its warnings
+
+
+def marker_token(out_dir: Path) -> str:
+    try:
+        return (out_dir / MARKER).read_text("utf-8").strip().splitlines()[-1]
+    except (OSError, IndexError):
+        return ""
+
+
+def up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> BuildReport | None:
+    """The last build's report when nothing it read has changed since: no work at all."""
+    record = cache.get_state(f"record:{out_dir}")
+    if not isinstance(record, Record) or record.signature != signature:
+        return None
+    if not record.token or record.token != marker_token(out_dir):
+        return None
+    if record.next_due is not None and now >= record.next_due:
+        return None  # a scheduled article is due: it must appear now
+    report = record.report
+    return replace(report, written=0, deleted=0, unchanged=report.written + report.unchanged, cache_hits=cache.hits)
+
+
+def trusted_manifest(cache: Cache, out_dir: Path) -> Manifest:
+    """The last build's manifest, only if the output folder is still the one it describes."""
+    state = cache.get_state(f"manifest:{out_dir}")
+    if not isinstance(state, dict) or not state.get("token") or state.get("token") != marker_token(out_dir):
+        return {}
+    files = state.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def is_unchanged(job: Job, old: Manifest, on_disk: set[str]) -> bool:
+    """A job whose key made every one of its files, all still in the folder."""
+    for path in job.paths:
+        entry = old.get(path)
+        if entry is None or entry[0] != job.key or path not in on_disk:
+            return False
+    return True
+
+
+def remember_build(cache: Cache, out_dir: Path, files: Manifest, record: Record) -> None:
+    cache.put_state(f"manifest:{out_dir}", {"token": record.token, "files": files})
+    cache.put_state(f"record:{out_dir}", replace(record, report=replace(record.report, rendered={})))
+
+
+# Snapshots and patched plans ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A full plan and the files it was made from: what a save of an article body patches."""
+
+    frame: str
+    sources: dict[str, tuple[int, int]]  # rel -> (size, mtime_ns)
+    assets: list[tuple[str, int, int]]
+    plan: Plan
+    positions: dict[str, int]  # each article's index in plan.content.articles, by source
+
+
+def take_snapshot(frame: str, scanned: Scanned, plan: Plan) -> Snapshot:
+    files, assets = scanned
+    return Snapshot(frame, {s.rel: (s.size, s.mtime_ns) for s in files}, [(a.path, a.size, a.mtime_ns) for a in assets],
+                    plan, {a.source: index for index, a in enumerate(plan.content.articles)})
+
+
+def save_snapshot(cache: Cache, out_dir: Path, snapshot: Snapshot) -> None:
+    """Keep a full plan for the next build: its head (frame, file stats) apart from the rest,
+    so that a build which cannot patch it never loads the whole plan."""
+    head = {"frame": snapshot.frame, "sources": snapshot.sources, "assets": snapshot.assets}
+    cache.put_state(f"snapshot-head:{out_dir}", head)
+    cache.put_state(f"snapshot:{out_dir}", replace(snapshot, sources={}, assets=[]))
+
+
+def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scanned, out_dir: Path) -> Snapshot | None:
+    """The snapshot this build might patch: the preview server's own, else the cache's."""
+    if memory is not None and memory.snapshot is not None:
+        return memory.snapshot if memory.snapshot.frame == frame else None
+    if not cache.enabled:
+        return None
+    head = cache.get_state(f"snapshot-head:{out_dir}")
+    if not isinstance(head, dict) or head.get("frame") != frame or _changed(head["sources"], head["assets"], scanned) is None:
+        return None
+    stored = cache.get_state(f"snapshot:{out_dir}")
+    if not isinstance(stored, Snapshot) or stored.frame != frame:
+        return None
+    return replace(stored, sources=head["sources"], assets=head["assets"])
+
+
+def _changed(known: Mapping[str, tuple[int, int]], known_assets: list[tuple[str, int, int]],
+             scanned: Scanned) -> list[SourceFile] | None:
+    """The content files changed since a snapshot, when that is a few edits and nothing else."""
+    sources, assets = scanned
+    if len(sources) != len(known) or [(a.path, a.size, a.mtime_ns) for a in assets] != known_assets:
+        return None
+    changed = [s for s in sources if known.get(s.rel) != (s.size, s.mtime_ns)]
+    if len(changed) > PATCH_AT_MOST or any(s.rel not in known for s in changed):
+        return None
+    return changed
+
+
+def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime, cache: Cache,
+                 markdown: LazyMarkdown) -> tuple[Plan, Snapshot] | None:
+    """The snapshot's plan with the articles changed since read again, and the snapshot to keep
+    after this build; None when the change is more than article bodies (plan afresh), never a guess."""
+    changed = _changed(snapshot.sources, snapshot.assets, scanned)
+    previous = snapshot.plan
+    if changed is None or any(a.date <= now for a in previous.content.scheduled):
+        return None  # files came or went, or a scheduled article is due
+    patched = patch_content(site, previous.content, snapshot.positions, changed, cache, markdown) if changed else (previous.content, {})
+    if patched is None:
+        return None
+    content, fresh = patched
+    touched = {t.slug for a in fresh.values() for t in a.tags}
+    tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
+            for tag, members in previous.tags.items()}
+    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
+    if site.search:
+        jobs = [search_job(site, cache, content) if job.kind == "search" else job for job in jobs]
+    renewed = {a.source for a in fresh.values()}
+    links = {source: found for source, found in previous.links.items() if source not in renewed}
+    links.update(check_links(content, previous.paths, only=renewed))
+    ctx = replace(previous.ctx, site=site, now=now)
+    plan = replace(previous, content=content, ctx=ctx, tags=tags, jobs=jobs, links=links)
+    sources = dict(snapshot.sources)
+    sources.update((s.rel, (s.size, s.mtime_ns)) for s in changed)
+    return plan, replace(snapshot, sources=sources, plan=plan)
+
+
+def patch_content(site: Site, previous: Content, positions: Mapping[str, int], changed: Sequence[SourceFile],
+                  cache: Cache, markdown: LazyMarkdown) -> tuple[Content, dict[str, Article]] | None:
+    """`previous` with the changed articles read again, when nothing a listing shows changed.
+
+    None (plan everything the usual way) unless every changed file is a published article that
+    keeps its slug, its place, its listing fields, its flags, its credit and its anchors, and
+    reads without a problem. Returns the new content and the renewed articles by slug."""
+    if any(source.shown not in positions for source in changed):  # a page, a draft, a scheduled article
+        return None
+    read = read_entries(site, changed, cache, markdown)
+    if read is None:
+        return None
+    entries, rendered = read
+    articles = list(previous.articles)
+    renewed: dict[str, Article] = {}
+    links = dict(previous.links)
+    body_files = dict(previous.body_files)
+    for source in changed:
+        entry, before = entries[source.rel], articles[positions[source.shown]]
+        after = entry.document
+        if entry.problems or not isinstance(after, Article) or (
+                after.slug, after.meta_hash, after.syndicate, after.original, after.authors, after.aliases) != (
+                before.slug, before.meta_hash, before.syndicate, before.original, before.authors, before.aliases):
+            return None
+        if entry.ids != previous.links[before.source].ids:
+            return None  # other articles' links to its anchors must be checked again
+        renewed[after.slug] = articles[positions[source.shown]] = after
+        links[after.source] = entry.link_facts
+        body_files[after.body_key] = (source.rel, entry.source_dir)
+    shown = {source.shown for source in changed}
+    warnings = [w for w in previous.warnings if w.path not in shown] + [w for s in changed for w in entries[s.rel].warnings]
+    content = replace(
+        previous,
+        articles=tuple(articles),
+        body_files=body_files,
+        bodies=previous.bodies if cache.enabled else {**previous.bodies, **rendered},
+        warnings=tuple(sorted(warnings, key=lambda w: w.path)),  # stable: a file's own order stays
+        links=links,
+    )
+    return content, renewed
+
+
+def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
+               near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+               tags: dict[Tag, list[Article]]) -> list[Job]:
+    """The last plan's jobs with the keys that show the renewed articles' bodies made again:
+    their own pages and copies, the feeds and the feeds of their tags (listings show nothing
+    of a body that their keys do not already cover)."""
+    replaced: dict[tuple[str, str], Job] = {}
+    by_slug = {tag.slug: (tag, members) for tag, members in tags.items()}
+    for article in content.articles:
+        if article.slug in renewed:
+            replaced["article", article.slug] = article_job(fp, article, near, related)
+            for tag in article.tags:
+                replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
+    if renewed:
+        replaced["feeds", "feeds"] = feeds_job(site, fp, content.articles)
+    return [replaced.get((job.kind, job.name), job) for job in jobs]
+
