@@ -14,6 +14,12 @@ site, `syndicate-copies`, is the same site with reprint terms for two of the fou
 snippets, plain-text and Markdown copies, the manifest, the reprint offer on article pages and
 the statement in feed items are work the other tools do not do.
 
+A third pair, `syndicate-features` and `pelican-features`, adds what a 2026 blog has: a fenced
+code block in every other article (highlighted by both tools with Pygments), a lead image of
+its own in every fifth (JPEG, 1600x900) and, for syndicate, the copies and the Pagefind search
+index. syndicate resizes each lead image to several widths for `srcset`; Pelican copies the
+image as it is and builds no search index, so there the work differs, and the report says so.
+
 Usage:
     python benchmarks/make_corpus.py --articles 1000 --out /tmp/corpus-1000
 
@@ -457,7 +463,91 @@ def find_theme_base(explicit: Path | None = None) -> Path | None:
     return next((path for path in candidates if path and path.is_file()), None)
 
 
-def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None, reprint: bool) -> bool:
+# Code for the features corpus: original snippets in the languages blogs show most, each
+# filled with generated words so no two articles carry the same block.
+CODE_SNIPPETS = (
+    (
+        "python",
+        'def route(ticket):\n    """Send a {w0} ticket to the {w1} queue."""\n'
+        '    if ticket.priority > 2:\n        return "{w2}"\n    return ticket.queue or "{w3}"\n',
+    ),
+    (
+        "javascript",
+        'const queue = tickets.filter((t) => t.tag === "{w0}");\n'
+        "for (const t of queue) {{\n  console.log(`${{t.id}}: {w1} {w2}`);\n}}\n",
+    ),
+    (
+        "bash",
+        "#!/bin/sh\n# {w0} report for the {w1} team\nfor f in logs/*.log; do\n"
+        '  grep -c "{w2}" "$f"\ndone | sort -n | tail -n 3  # {w3}\n',
+    ),
+    (
+        "yaml",
+        "team: {w0}\nshifts:\n  - name: {w1}\n    hours: [9, 17]\n  - name: {w2}\n"
+        "    hours: [17, 23]\nescalate_to: {w3}\n",
+    ),
+    (
+        "sql",
+        "SELECT agent, count(*) AS solved\nFROM tickets\nWHERE status = '{w0}' AND tag = '{w1}'\n"
+        "GROUP BY agent\nORDER BY solved DESC; -- {w2} {w3}\n",
+    ),
+    (
+        "json",
+        '{{\n  "queue": "{w0}",\n  "owners": ["{w1}", "{w2}"],\n  "sla_hours": 24,\n'
+        '  "note": "{w3}"\n}}\n',
+    ),
+)
+IMAGE_SIZE = (1600, 900)
+
+
+def has_code(index: int) -> bool:
+    return index % 2 == 0
+
+
+def has_image(index: int) -> bool:
+    return index % 5 == 0
+
+
+def image_name(article: Article) -> str:
+    return f"images/{article.slug}.jpg"
+
+
+def code_section(article: Article, index: int) -> str:
+    """A fenced block for the features corpus, the same text in every tool's copy."""
+    rng = random.Random(f"code-{article.slug}")
+    language, template = CODE_SNIPPETS[index // 2 % len(CODE_SNIPPETS)]
+    words = [
+        rng.choice(article.body.split()).strip(".,;:!?*'\"()[]").lower() or "queue"
+        for _ in range(4)
+    ]
+    code = template.format(
+        **{f"w{n}": re.sub(r"[^a-z]", "", word) or "queue" for n, word in enumerate(words)}
+    )
+    return f"\n\n## A worked example\n\n```{language}\n{code}```\n"
+
+
+def write_images(corpus: Corpus, content: Path) -> None:
+    """One JPEG per illustrated article, each different, made with Pillow (syndicate needs it)."""
+    from PIL import Image, ImageDraw
+
+    for index, article in enumerate(corpus.articles):
+        if not has_image(index):
+            continue
+        rng = random.Random(f"image-{article.slug}")
+        image = Image.new("RGB", IMAGE_SIZE, tuple(rng.randrange(256) for _ in range(3)))
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x, y = rng.randrange(IMAGE_SIZE[0]), rng.randrange(IMAGE_SIZE[1])
+            box = (x, y, x + rng.randrange(80, 600), y + rng.randrange(60, 400))
+            draw.rectangle(box, fill=tuple(rng.randrange(256) for _ in range(3)))
+        path = content / image_name(article)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, "JPEG", quality=85)
+
+
+def write_syndicate(
+    corpus: Corpus, root: Path, theme_base: Path | None, reprint: bool, features: bool = False
+) -> bool:
     """Write site.yaml, content/ and, when the theme exists, a templates/base.html override.
 
     Without `reprint` no author has reprint terms, so the build makes no syndicated copies (the
@@ -473,8 +563,8 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None, reprint
         "timezone: UTC",
         f"per_page: {PAGE_SIZE}",
         f"feed_items: {FEED_ITEMS}",
-        # No search index: the other tools build none (and Pagefind's indexing is its own cost).
-        "search: false",
+        # No search index in the parity setups: the other tools build none.
+        f"search: {'true' if features else 'false'}",
         "authors:",
     ]
     for author in corpus.authors:
@@ -492,7 +582,9 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None, reprint
                 f"      commercial: {yaml_str(author.reprint.commercial)}",
             ]
     write_text(root / "site.yaml", "\n".join(lines) + "\n")
-    for article in corpus.articles:
+    if features:
+        write_images(corpus, root / "content")
+    for index, article in enumerate(corpus.articles):
         front = [
             "---",
             f"title: {yaml_str(article.title)}",
@@ -502,8 +594,13 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None, reprint
         ]
         if article.summary:
             front.append(f"summary: {yaml_str(article.summary)}")
+        body = article.body
+        if features and has_image(index):
+            front.append(f"image: {image_name(article)}")
+        if features and has_code(index):
+            body += code_section(article, index)
         front.append("---")
-        write_text(root / syndicate_article_path(article), "\n".join(front) + "\n" + article.body)
+        write_text(root / syndicate_article_path(article), "\n".join(front) + "\n" + body)
     if theme_base is None:
         return False
     (root / "templates").mkdir(parents=True, exist_ok=True)
@@ -575,8 +672,12 @@ CACHE_PATH = "cache"
 '''
 
 
-def write_pelican(corpus: Corpus, root: Path) -> None:
-    """Write pelicanconf.py and content/*.md with Pelican's `Key: value` metadata header."""
+def write_pelican(corpus: Corpus, root: Path, features: bool = False) -> None:
+    """Write pelicanconf.py and content/*.md with Pelican's `Key: value` metadata header.
+
+    With `features`, the same code blocks (Pelican's default Markdown settings highlight them
+    with Pygments through codehilite) and the same lead images, shown at the top of the body
+    and copied to the output as static files."""
     conf = PELICAN_CONF.format(
         author=corpus.authors[0].name,
         title=SITE_TITLE,
@@ -584,8 +685,11 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
         page_size=PAGE_SIZE,
         feed_items=FEED_ITEMS,
     )
+    if features:
+        conf += 'STATIC_PATHS = ["images"]\n'
+        write_images(corpus, root / "content")
     write_text(root / "pelicanconf.py", conf)
-    for article in corpus.articles:
+    for index, article in enumerate(corpus.articles):
         header = [
             f"Title: {article.title}",
             f"Date: {article.date:%Y-%m-%d %H:%M}",
@@ -597,7 +701,12 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
         if article.summary:
             header.append(f"Summary: {article.summary}")
         header.append(f"Slug: {article.slug}")
-        text = "\n".join(header) + "\n\n" + article.body
+        body = article.body
+        if features and has_image(index):
+            body = f"![Lead image]({{static}}/{image_name(article)})\n\n{body}"
+        if features and has_code(index):
+            body += code_section(article, index)
+        text = "\n".join(header) + "\n\n" + body
         write_text(root / "content" / f"{article.slug}.md", text)
 
 
@@ -694,8 +803,16 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         write_text(path, "\n".join(front) + "\n" + article.body)
 
 
-# Site folders: the parity setup of each tool, and syndicate with its syndicated copies.
-FORMATS = ("syndicate", "syndicate-copies", "pelican", "hugo")
+# Site folders: the parity setup of each tool, syndicate with its syndicated copies, and the
+# features pair (code, images, and for syndicate copies and search).
+FORMATS = (
+    "syndicate",
+    "syndicate-copies",
+    "pelican",
+    "hugo",
+    "syndicate-features",
+    "pelican-features",
+)
 
 
 def make_corpus(
@@ -724,20 +841,26 @@ def make_corpus(
         "edit_paths": {
             "syndicate": syndicate_article_path(target),
             "syndicate-copies": syndicate_article_path(target),
+            "syndicate-features": syndicate_article_path(target),
             "pelican": f"content/{target.slug}.md",
+            "pelican-features": f"content/{target.slug}.md",
             "hugo": f"content/articles/{target.slug}.md",
         },
         "template_override": False,
     }
     base = find_theme_base(theme_base)
     manifest["theme_base"] = str(base) if base else None
-    for name in ("syndicate", "syndicate-copies"):
+    for name in ("syndicate", "syndicate-copies", "syndicate-features"):
         if name in formats:
-            reprint = name == "syndicate-copies"
-            written = write_syndicate(corpus, out_dir / name, base, reprint=reprint)
+            reprint = name != "syndicate"
+            features = name == "syndicate-features"
+            written = write_syndicate(
+                corpus, out_dir / name, base, reprint=reprint, features=features
+            )
             manifest["template_override"] = written
-    if "pelican" in formats:
-        write_pelican(corpus, out_dir / "pelican")
+    for name in ("pelican", "pelican-features"):
+        if name in formats:
+            write_pelican(corpus, out_dir / name, features=name == "pelican-features")
     if "hugo" in formats:
         write_hugo(corpus, out_dir / "hugo", hugo_version())
     write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -37,7 +37,17 @@ SETUP_LABELS = {
     "syndicate-copies": "syndicate + copies",
     "pelican": "Pelican",
     "hugo": "Hugo",
+    "syndicate-features": "syndicate + copies, code, images, search",
+    "pelican-features": "Pelican, code, images",
 }
+# Cold-build ratios: each syndicate setup against the peers' setups that did comparable work.
+COLD_RATIO_PAIRS = (
+    ("syndicate", "Pelican"),
+    ("syndicate", "Hugo"),
+    ("syndicate + copies", "Pelican"),
+    ("syndicate + copies", "Hugo"),
+    ("syndicate + copies, code, images, search", "Pelican, code, images"),
+)
 
 # The incremental tables: a caption, and the Measurement fields each cell shows (medians).
 TABLES = (
@@ -68,6 +78,8 @@ CATEGORIES = (
     "archive, tag and author lists",
     "feeds",
     "syndicated copies, manifest",
+    "images",
+    "search page and index",
     "other files",
 )
 FEED_ITEMS = "feed items (all feeds)"
@@ -80,6 +92,8 @@ _PATTERNS = (
     # syndicate and Pelican write archive/; Hugo's archive is the articles section's page.
     ("archive, tag and author lists", re.compile(r"(archive|articles|tags|authors)/index\.html")),
     ("syndicated copies, manifest", re.compile(r"syndicate/[^/]+")),
+    ("images", re.compile(r"images/.+")),
+    ("search page and index", re.compile(r"search/index\.html|pagefind/.+")),
 )
 _ITEM = re.compile(rb"<item[ >]|<entry[ >]")
 
@@ -340,11 +354,10 @@ def cold_table(size: int, tools: Sequence[Column], results: Results) -> str:
         "",
         table(header, rows),
     ]
-    for mine in ("syndicate", "syndicate + copies"):
-        for other in ("Pelican", "Hugo"):
-            if mine in medians and other in medians:
-                pairs = zip(medians[mine], medians[other], strict=True)
-                ratios.append([f"{mine} ÷ {other}", *(ratio(a, b) for a, b in pairs)])
+    for mine, other in COLD_RATIO_PAIRS:
+        if mine in medians and other in medians:
+            pairs = zip(medians[mine], medians[other], strict=True)
+            ratios.append([f"{mine} ÷ {other}", *(ratio(a, b) for a, b in pairs)])
     if ratios:
         parts += [
             "",
@@ -359,8 +372,18 @@ def cold_table(size: int, tools: Sequence[Column], results: Results) -> str:
 def incremental_tables(size: int, tools: Sequence[Column], results: Results) -> str:
     """The scenarios after the cold build, all cores, one column per setup."""
     by_tool = results.get(size, {})
-    columns = [row.all_cores for row in setups(tools) if row.all_cores is not None]
-    scenarios = [key for key in SCENARIO_LABELS if key != "cold"]
+    columns = [
+        row.all_cores
+        for row in setups(tools)
+        if row.all_cores is not None and set(row.all_cores.scenarios) - {"cold"}
+    ]
+    scenarios = [
+        key
+        for key in SCENARIO_LABELS
+        if key != "cold" and any(key in tool.scenarios for tool in columns)
+    ]
+    if not columns:
+        return "No builds after the cold build in this run."
     parts = ["Builds after the cold build, all cores:"]
     for caption, attributes in TABLES:
         rows = []
@@ -376,7 +399,7 @@ def incremental_tables(size: int, tools: Sequence[Column], results: Results) -> 
     for mine in (tool for tool in columns if tool.kind == "syndicate"):
         for scenario, other_kind in RATIO_PAIRS:
             other = next((tool for tool in columns if tool.kind == other_kind), None)
-            if other is None or other.missing or mine.missing:
+            if other is None or other.missing or mine.missing or scenario not in mine.scenarios:
                 continue
             a = by_tool.get(mine.key, {}).get(scenario, [])
             b = by_tool.get(other.key, {}).get(scenario, [])
@@ -467,7 +490,12 @@ def report(
         "reprint terms, so no syndicated copies). syndicate + copies: the same site with reprint "
         "terms for two of the four authors: their articles also get an HTML snippet, a "
         "plain-text and a Markdown copy, a manifest entry, the reprint offer on the page and "
-        "the statement in every feed item, work the other tools do not do. One core: "
+        "the statement in every feed item, work the other tools do not do. syndicate + copies, "
+        "code, images, search: the copies site with a highlighted code block in every other "
+        "article, a 1600x900 JPEG lead image in every fifth (resized to three widths for "
+        "srcset) and the Pagefind index; Pelican, code, images: the same code blocks "
+        "(highlighted by Pygments through codehilite) and images (copied as they are), no "
+        "search index. One core: "
         "`--jobs 1` for syndicate, `GOMAXPROCS=1` for Hugo. "
         "— not applicable to this tool. † the output failed its check (a cold build wrote fewer "
         "article pages than there are articles, or an edit was missing from the rebuilt page). "

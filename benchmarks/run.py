@@ -50,6 +50,7 @@ sys.path.insert(0, str(HERE))
 from make_corpus import extra_sentence, make_corpus  # noqa: E402
 from report import (  # noqa: E402
     SCENARIO_LABELS,
+    SETUP_LABELS,
     Measurement,
     Outcome,
     Results,
@@ -88,10 +89,12 @@ class Tool:
     def __post_init__(self) -> None:
         self.site_name = self.site_name or self.kind
 
-    def variant(self, key: str, label: str, site_name: str, one_core: bool) -> Tool:
+    def variant(
+        self, key: str, label: str, site_name: str, one_core: bool, cold_only: bool = False
+    ) -> Tool:
         """The same installed tool on another site or core count (one core: cold builds only)."""
         env = dict(self.env, GOMAXPROCS="1") if one_core and self.kind == "hugo" else self.env
-        scenarios = ("cold",) if one_core else self.scenarios
+        scenarios = ("cold",) if one_core or cold_only else self.scenarios
         return dataclasses.replace(
             self,
             key=key,
@@ -515,7 +518,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--setups",
         default="parity,copies",
         help="syndicate's sites: parity (the same work as the others), copies (with its "
-        "syndicated copies); default: %(default)s",
+        "syndicated copies), features (copies, code highlighting, lead images and search, "
+        "against Pelican with the same code and images; cold builds only); default: %(default)s",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIO_LABELS),
+        help="scenarios to run where a tool has them (the cold build always runs); "
+        "default: %(default)s",
     )
     parser.add_argument(
         "--cores",
@@ -547,8 +557,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown tool(s): {', '.join(sorted(unknown))}")
     args.setups = [name.strip() for name in args.setups.split(",") if name.strip()]
-    if not args.setups or set(args.setups) - {"parity", "copies"}:
-        parser.error("--setups takes parity, copies or both")
+    if not args.setups or set(args.setups) - {"parity", "copies", "features"}:
+        parser.error("--setups takes parity, copies, features or several of them")
+    args.scenarios = ["cold", *(s.strip() for s in args.scenarios.split(",") if s.strip())]
+    if set(args.scenarios) - set(SCENARIO_LABELS):
+        parser.error(f"--scenarios takes {', '.join(SCENARIO_LABELS)}")
     args.cores = [name.strip() for name in args.cores.split(",") if name.strip()]
     if not args.cores or set(args.cores) - {"all", "one"}:
         parser.error("--cores takes all, one or both")
@@ -560,27 +573,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def variants(tools: Sequence[Tool], setups: Sequence[str], cores: Sequence[str]) -> list[Tool]:
     """Every column of the run: each tool on each of its sites, on all cores and on one.
 
-    The peers build the parity site only; Pelican always builds in one process, so it has no
-    one-core variant. A one-core variant runs the cold build only.
+    The peers build the parity site, and Pelican its features site when that setup runs;
+    Pelican always builds in one process, so it has no one-core variant. A one-core variant,
+    and every build of the features setup, runs the cold build only.
     """
-    sites = {"parity": ("syndicate", "syndicate"), "copies": ("syndicate-copies", "copies")}
+    sites = {
+        "parity": ("syndicate", "syndicate"),
+        "copies": ("syndicate-copies", "copies"),
+        "features": ("syndicate-features", "features"),
+    }
     out = []
     for tool in tools:
-        names = (
-            [sites[setup] for setup in setups]
-            if tool.kind == "syndicate"
-            else [(tool.kind, tool.kind)]
-        )
+        if tool.kind == "syndicate":
+            names = [sites[setup] for setup in setups]
+        else:
+            names = [(tool.kind, tool.kind)]
+            if tool.kind == "pelican" and "features" in setups:
+                names.append(("pelican-features", "pelican-features"))
         for site_name, key in names:
-            label = tool.label + (" + copies" if site_name == "syndicate-copies" else "")
+            label = SETUP_LABELS[site_name]
+            cold_only = site_name.endswith("-features")
             for core in cores:
                 if core == "one" and tool.kind == "pelican":
                     if "all" not in cores:
-                        out.append(tool.variant(key, label, site_name, one_core=False))
+                        out.append(tool.variant(key, label, site_name, False, cold_only))
                     continue
                 one = core == "one"
                 suffix = ", one core" if one else ""
-                out.append(tool.variant(key + "-1" * one, label + suffix, site_name, one))
+                out.append(
+                    tool.variant(key + "-1" * one, label + suffix, site_name, one, cold_only)
+                )
     return out
 
 
@@ -681,6 +703,8 @@ def main(argv: list[str] | None = None) -> int:
     for tool in found:
         progress(f"{tool.label}: {tool.missing or tool.version}")
     tools = variants(found, args.setups, args.cores)
+    for tool in tools:
+        tool.scenarios = tuple(s for s in tool.scenarios if s in args.scenarios)
     runnable = [tool for tool in tools if not tool.missing]
 
     is_temporary = args.workdir is None
