@@ -16,14 +16,17 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-import PIL
-from PIL import Image, ImageOps
+import PIL  # the package alone, for its version; Image loads with the first image read (a build without any never pays for it)
 
 from .cache import Cache, content_hash, digest
 from .errors import Problem, warning
 from .model import Article, Asset, Site
 from .urls import variant_path
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 WIDTHS = (480, 800, 1200, 1600)
 OG_WIDTH = 1200  # what link previews show best
@@ -76,6 +79,8 @@ def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset]
         if isinstance(remembered, tuple) and remembered[:2] == (asset.size, asset.mtime_ns):
             width, height = remembered[2], remembered[3]
         else:
+            from PIL import Image
+
             try:
                 with Image.open(asset.source) as image:
                     width, height = _upright(image)
@@ -111,6 +116,8 @@ def resized_copies(info: ImageInfo, source: Path, cache_dir: Path | None) -> dic
             copies[path] = cached.read_bytes()
             continue
         if original is None:
+            from PIL import Image, ImageOps
+
             original = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
             original.load()
         copies[path] = _resize(original, width, kind)
@@ -120,6 +127,8 @@ def resized_copies(info: ImageInfo, source: Path, cache_dir: Path | None) -> dic
 
 
 def _resize(image: Image.Image, width: int, kind: str) -> bytes:
+    from PIL import Image
+
     height = max(1, round(image.height * width / image.width))
     smaller = image.resize((width, height), Image.Resampling.LANCZOS)
     if kind == "JPEG" and smaller.mode not in ("RGB", "L"):
