@@ -353,34 +353,21 @@ _INTO_HELP = "The site folder (with site.yaml), or a new or empty folder to star
 _FORCE_HELP = "Replace files edited since the last import."
 
 
-@import_group.command("jekyll")
-@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
-@click.option("--force", is_flag=True, help=_FORCE_HELP)
-@reports_problems
-def import_jekyll_command(source: Path, into: Path, force: bool) -> None:
-    """Import a Jekyll site: posts, pages, images and files; old addresses kept."""
-    _site_import("jekyll", source, into, force)
+def _site_import_command(kind: str, summary: str) -> None:
+    """`syndicate import KIND SOURCE_DIR`: the three site generators share every option."""
+
+    @import_group.command(kind, help=summary)
+    @click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
+    @click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
+    @click.option("--force", is_flag=True, help=_FORCE_HELP)
+    @reports_problems
+    def command(source: Path, into: Path, force: bool) -> None:
+        _site_import(kind, source, into, force)
 
 
-@import_group.command("hugo")
-@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
-@click.option("--force", is_flag=True, help=_FORCE_HELP)
-@reports_problems
-def import_hugo_command(source: Path, into: Path, force: bool) -> None:
-    """Import a Hugo site: posts, pages, page bundles and static files; old addresses kept."""
-    _site_import("hugo", source, into, force)
-
-
-@import_group.command("pelican")
-@click.argument("source", type=click.Path(path_type=Path), metavar="SOURCE_DIR")
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help=_INTO_HELP)
-@click.option("--force", is_flag=True, help=_FORCE_HELP)
-@reports_problems
-def import_pelican_command(source: Path, into: Path, force: bool) -> None:
-    """Import a Pelican site: articles, pages and static files; old addresses kept."""
-    _site_import("pelican", source, into, force)
+_site_import_command("jekyll", "Import a Jekyll site: posts, pages, images and files; old addresses kept.")
+_site_import_command("hugo", "Import a Hugo site: posts, pages, page bundles and static files; old addresses kept.")
+_site_import_command("pelican", "Import a Pelican site: articles, pages and static files; old addresses kept.")
 
 
 @import_group.command("wordpress")

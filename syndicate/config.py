@@ -17,7 +17,7 @@ from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
-    "feed_items", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
+    "feed_items", "feed_summaries", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
     "date_format", "search",
 )
 PERMALINK_KEYS = ("article",)
@@ -86,6 +86,7 @@ def load_site(site_file: Path | str) -> Site:
         timezone=timezone,
         per_page=fields.integer("per_page", 10),
         feed_items=fields.integer("feed_items", 20),
+        feed_summaries=fields.flag("feed_summaries", False),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
         permalinks=permalinks,

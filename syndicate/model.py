@@ -92,6 +92,7 @@ class Site:
     timezone: str = "UTC"
     per_page: int = 10
     feed_items: int = 20
+    feed_summaries: bool = False  # `syndicate: false` articles in feeds as summary and link (else left out)
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
     permalinks: Permalinks = field(default_factory=Permalinks)

@@ -130,13 +130,13 @@ def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Articl
 
 def tag_job(site: Site, fp: Fingerprints, tag: Tag, members: Sequence[Article]) -> Job:
     """The tag's page, then its feed."""
-    in_feed = feed_articles(members, site.feed_items)
+    in_feed = feed_articles(members, site)
     key = digest(fp.pages["tag.html"], tag.name, *(a.meta_hash for a in members), *(a.source_hash for a in in_feed))
     return Job("tag", tag.slug, (page_file(tag_path(tag.slug)), tag_feed_path(tag.slug)), key, "tag.html")
 
 
 def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
-    in_feeds = feed_articles(articles, site.feed_items)
+    in_feeds = feed_articles(articles, site)
     key = digest(fp.base, *(a.meta_hash + a.source_hash for a in in_feeds), *sorted({w.name for a in in_feeds for w in a.authors}))
     return Job("feeds", "feeds", FEED_FILES, key, "feeds")
 
@@ -224,9 +224,13 @@ def search_job(site: Site, cache: Cache, content: Content) -> Job:
     return Job("search", "index", paths, key, "search")
 
 
-def feed_articles(articles: Sequence[Article], limit: int) -> list[Article]:
-    """The newest articles a feed carries: every one (with `syndicate: false`, its summary and link only)."""
-    return list(articles[:limit])
+def feed_articles(articles: Sequence[Article], site: Site) -> list[Article]:
+    """The newest articles a feed carries. An article with `syndicate: false` is left out, as the
+    site format promises authors; with `feed_summaries: true` it is carried as its summary and
+    link only, so the site's own readers see it and still no full copy leaves."""
+    if not site.feed_summaries:
+        articles = [a for a in articles if a.syndicate]
+    return list(articles[: site.feed_items])
 
 
 def index_pages(articles: Sequence[Article], per_page: int) -> list[Sequence[Article]]:

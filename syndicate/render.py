@@ -130,16 +130,15 @@ class Renderer:
     def _prefetch(self, todo: list[Job]) -> None:
         """Load the bodies these jobs need now, before workers fork off without the cache."""
         keys = []
-        feed_items = self.site.feed_items
         for job in todo:
             if job.kind == "article":
                 keys.append(self.by_slug[job.name].body_key)
             elif job.kind == "page":
                 keys.append(self.pages[job.name].body_key)
             elif job.kind == "feeds":
-                keys += [a.body_key for a in feed_articles(self.content.articles, feed_items) if a.syndicate]
+                keys += [a.body_key for a in feed_articles(self.content.articles, self.site) if a.syndicate]
             elif job.kind == "tag":
-                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], feed_items) if a.syndicate]
+                keys += [a.body_key for a in feed_articles(self.by_tag[job.name], self.site) if a.syndicate]
         self.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -246,7 +245,7 @@ class Renderer:
         tag = self.tags[job.name]
         members = self.by_tag[job.name]
         self._emit(result, page, render_tag_page(self.theme, self.ctx, tag, members).encode())
-        in_feed = feed_articles(members, self.site.feed_items)
+        in_feed = feed_articles(members, self.site)
         title = f"{self.site.title}: {tag.name}"
         self._emit(result, feed, render_rss(self.site, feed, title, self.site.description, in_feed, self._item_html(result, feed)))
 
@@ -286,7 +285,7 @@ class Renderer:
         from .feeds import render_atom, render_json_feed, render_rss
 
         site = self.site
-        in_feed = feed_articles(self.content.articles, site.feed_items)
+        in_feed = feed_articles(self.content.articles, site)
         item_html = self._item_html(result, job.paths[0])
         for path, render in zip(job.paths, (render_rss, render_atom, render_json_feed), strict=True):
             self._emit(result, path, render(site, path, site.title, site.description, in_feed, item_html))

@@ -1,10 +1,15 @@
 """The site's search index, made by Pagefind: fully static, read by the browser in chunks.
 
 Pagefind's binary comes with its Python package, so indexing needs no network. Each
-article and stand-alone page is handed to it as a small HTML document made from its
-Markdown body (title, byline, body; no navigation or offer to pollute results), with the
-URL it has on the site. The index files come back as bytes and are written like every
-other output: staged, then committed with the rest of the build.
+article and stand-alone page is written, into a temporary folder at the path it has on the
+site, as a small HTML document made from its Markdown body (title, byline, body; no
+navigation or offer to pollute results); the binary indexes that folder in one run, and the
+index files are read back as bytes and written like every other output: staged, then
+committed with the rest of the build.
+
+The binary is run as a command, not through the package's message service: the service
+reads each answer after a tenth-of-a-second pause (a site of 1,000 articles spent 100 s
+waiting) and hangs for good when the answer holding the index passes its 2 MiB read limit.
 
 The index is one job of the plan. Its key covers every indexed document's source and
 listing fields and the settings, so a build where none of those changed does not reindex.
@@ -14,15 +19,18 @@ it is made: the plan takes the list from the last index made with the same key.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .cache import Cache, digest
 from .errors import SiteError
 from .model import Article, Body, Page, Site
-from .urls import SEARCH_INDEX, page_file
+from .urls import SEARCH_INDEX
 
 INDEX_FOLDER = SEARCH_INDEX  # paths: urls.py
 # What the browser needs of Pagefind's output: the loader, the WebAssembly, the index. Its
@@ -82,44 +90,52 @@ def remember_index_files(cache: Cache, made: Mapping[str, Iterable[str]]) -> Non
         cache.put_state("search-files", {"key": key, "files": sorted(files)})
 
 
-def make_index(site: Site, documents: Sequence[SearchDocument]) -> dict[str, bytes]:
+def make_index(site: Site, documents: Sequence[SearchDocument], *, timeout: float = 900) -> dict[str, bytes]:
     """Index the documents with Pagefind; returns output path -> bytes, under pagefind/."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     try:
-        # In a thread of its own, with its own event loop: build() may be called from code that
-        # already runs one (a notebook, an async server, a browser test), where asyncio.run fails.
-        with ThreadPoolExecutor(1, thread_name_prefix="pagefind") as pool:
-            files = pool.submit(lambda: asyncio.run(_index(site, documents))).result()
-    except (OSError, RuntimeError, AssertionError) as exc:
-        raise SiteError.one(site.source, 1, f"search index failed: {exc} (set 'search: false' in site.yaml to build without it)") from None
+        files = _index(site, documents, timeout)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SiteError.one(site.source, 1, f"search index failed: {_one_line(exc)} "
+                                            "(set 'search: false' in site.yaml to build without it)") from None
     return {f"{INDEX_FOLDER}/{path}": data for path, data in sorted(files.items()) if not path.startswith(_LEFT_OUT)}
 
 
-async def _index(site: Site, documents: Sequence[SearchDocument]) -> Mapping[str, bytes]:
-    """Pagefind indexes the documents as a folder of files, in one request.
+def _index(site: Site, documents: Sequence[SearchDocument], timeout: float) -> Mapping[str, bytes]:
+    from pagefind.service import get_executable
 
-    Its Python service reads one answer every tenth of a second, so a request per document
-    cost 0.1 s each (ten minutes for 5,000 articles); a folder is one request, indexed by
-    the binary on every core. Each file sits where its page is served, so Pagefind gives
-    it the URL the page has on the site."""
-    import tempfile
-
-    from pagefind.service import PagefindService
-
-    with tempfile.TemporaryDirectory(prefix="syndicate-search-") as folder:
-        root = Path(folder)
+    binary = get_executable()
+    if binary is None:
+        raise FileNotFoundError("the Pagefind binary is missing; reinstall syndicate-ssg")
+    with tempfile.TemporaryDirectory(prefix="syndicate-search-") as scratch:
+        pages, bundle = Path(scratch, "site"), Path(scratch, "index")
         for document in documents:
-            path = root / page_file(document.url.lstrip("/"))
-            if not path.resolve().is_relative_to(root.resolve()):  # urls.py checks paths; this makes sure
-                raise RuntimeError(f"a search document outside the index folder: {document.url}")
+            path = pages.joinpath(*_file_for(document.url).parts)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(document.html, encoding="utf-8")
-        service = await PagefindService().launch()
-        try:
-            index = await service.create_index({"force_language": site.language.split("-")[0].lower()})
-            await index.add_directory(str(root))
-            return {str(f["path"]): bytes(f["content"]) for f in await index.get_files()}
-        finally:
-            await service.close()
+        pages.mkdir(exist_ok=True)  # a site with nothing to index still gets an (empty) index
+        command = [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent",
+                   "--force-language", site.language.split("-")[0].lower()]
+        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False, cwd=scratch,
+                              env={**os.environ, "NO_COLOR": "1"})
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
+            raise subprocess.SubprocessError(said[-1] if said else f"pagefind exited with status {done.returncode}")
+        return {path.relative_to(bundle).as_posix(): path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
+
+
+def _file_for(url: str) -> PurePosixPath:
+    """The file, relative to the folder indexed, that Pagefind turns back into `url`
+    (it drops a trailing index.html). URLs come from urls.py, which never makes `..`."""
+    relative = url.lstrip("/")
+    if not relative or relative.endswith("/") or not relative.endswith((".html", ".htm")):
+        relative = relative.rstrip("/") + "/index.html" if relative.strip("/") else "index.html"
+    path = PurePosixPath(relative)
+    if ".." in path.parts:
+        raise OSError(f"refusing to index a document outside the site: {url}")
+    return path
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"Pagefind took longer than {exc.timeout:g} seconds"
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -23,7 +23,7 @@ import httpx
 
 from . import DISTRIBUTION, __version__
 
-USER_AGENT = f"{DISTRIBUTION}/{__version__} (static site generator; reprint checker)"
+USER_AGENT = f"{DISTRIBUTION}/{__version__} (static site generator)"
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 10
@@ -144,7 +144,7 @@ def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAUL
 
 def decode(content: bytes, content_type: str = "") -> str:
     """Bytes of a page as text: by the charset the header names, else the page's <meta>, else UTF-8."""
-    charset = _header_charset(content_type) or _meta_charset(content) or "utf-8"
+    charset = header_charset(content_type) or _meta_charset(content) or "utf-8"
     try:
         return content.decode(charset, errors="replace")
     except LookupError:
@@ -188,7 +188,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _header_charset(content_type: str) -> str:
+def header_charset(content_type: str) -> str:
     match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", content_type, re.IGNORECASE)
     return match[1] if match else ""
 

@@ -146,3 +146,18 @@ def test_unsyndicated_article_in_json_feed(built_tiny: Path) -> None:
     item = next(i for i in json.loads((built_tiny / "feed.json").read_text())["items"] if i["id"].endswith("/private/"))
     assert item["summary"] == PRIVATE_SUMMARY
     assert "never leaves it" not in item["content_html"] and f'href="{BASE}articles/private/"' in item["content_html"]
+
+
+def test_unsyndicated_article_stays_out_of_feeds_by_default(write_site: Callable[..., Path]) -> None:
+    """The site format's rule: feeds carry every published article except `syndicate: false`,
+    unless the site opts in with `feed_summaries: true` (the tiny site does, tested above)."""
+    site = write_site({
+        "content/open.md": article("Open Door", date="2024-05-02"),
+        "content/closed.md": article("Closed Door", date="2024-05-01", syndicate="false", body="Only here."),
+    })
+    build_site(site)
+    out = site.parent / "output"
+    for name in ("feed.xml", "atom.xml"):
+        assert [e.title for e in parse(out / name).entries] == ["Open Door"]
+    assert [i["title"] for i in json.loads((out / "feed.json").read_text())["items"]] == ["Open Door"]
+    assert (out / "articles/closed/index.html").is_file()  # still on the site itself

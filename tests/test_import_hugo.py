@@ -192,3 +192,41 @@ def test_commented_shortcodes_stay_literal_and_paired_unknowns_are_reported_once
     assert out.startswith('Write {{< figure src="x" >}} like this.\n{{% notice %}}')
     assert out.endswith("<b>ok</b>")
     assert [(p.line, p.message.split("'")[1]) for p in notes.items] == [(4, "{{% notice %}}")]
+
+
+def test_module_mounts_and_a_language_content_dir_name_the_content(tmp_path: Path) -> None:
+    """Hugo reads content from where `[[module.mounts]]` (or the default language's
+    `contentDir`) says, and the files keep the addresses they have under the mount's target."""
+    mounted = tmp_path / "mounted"
+    for name, text in {
+        "hugo.toml": CONFIG + '\ndefaultContentLanguage = "en"\n[module]\n'
+                     '  [[module.mounts]]\n    source = "content/en"\n    target = "content"\n'
+                     '    [module.mounts.sites.matrix]\n      languages = ["en"]\n'
+                     '  [[module.mounts]]\n    source = "content/fr"\n    target = "content"\n    lang = "fr"\n'
+                     '  [[module.mounts]]\n    source = "assets/pictures"\n    target = "static/pictures"\n',
+        "content/en/posts/storm-lamp.md": "---\ntitle: Storm Lamp\ndate: 2022-01-09\n---\nTrim the wick. See [care]({{< ref \"posts/lamp-care.md\" >}}).\n",
+        "content/en/posts/lamp-care.md": "---\ntitle: Lamp Care\ndate: 2022-01-08\n---\nPolish the lens.\n",
+        "content/fr/posts/lampe.md": "---\ntitle: Lampe\ndate: 2022-01-10\n---\nEn français.\n",
+        "assets/pictures/beam.png": PNG,
+    }.items():
+        (mounted / name).parent.mkdir(parents=True, exist_ok=True)
+        (mounted / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    site = tmp_path / "site"
+    result = run(mounted, "--into", site)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (site / "content").glob("*.md")) == ["lamp-care.md", "storm-lamp.md"]
+    matter, body = front(site / "content/storm-lamp.md")
+    assert "aliases" not in matter  # the old address is the new one: {year}/{month}/{slug}/
+    assert "[care](/2022/01/lamp-care/)" in body  # the ref found its article by its path under the mount
+    assert (site / "content/pictures/beam.png").read_bytes() == PNG  # static/pictures by its mount
+    build_site(site / "site.yaml")
+    assert (site / "output/2022/01/storm-lamp/index.html").is_file()
+
+    by_language = tmp_path / "by-language"
+    (by_language / "content/english/posts").mkdir(parents=True)
+    (by_language / "hugo.toml").write_text(CONFIG + '\ndefaultContentLanguage = "en"\n'
+                                           '[languages.en]\n  contentDir = "content/english"\n')
+    (by_language / "content/english/posts/fog.md").write_text("---\ntitle: Fog\ndate: 2022-02-01\n---\nSound the horn.\n")
+    result = run(by_language, "--into", tmp_path / "site2")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site2/content/fog.md").is_file()

@@ -569,9 +569,9 @@ def test_import_from_urls_follows_redirects_and_reads_text(tmp_path: Path, serve
 def test_url_failures_are_one_line_each(tmp_path: Path, server: str) -> None:
     result = run_import(f"{server}/missing", f"{server}/image.png", "--into", tmp_path / "site")
     assert result.exit_code == 1
-    assert f"{server}/missing:1: the server answered 404 Not Found" in result.output
+    assert f"{server}/missing:1: HTTP 404 Not Found" in result.output
     assert f"{server}/image.png:1: the server sent image/png, not a web page" in result.output
-    with pytest.raises(SiteError, match="more than the 1,000 bytes an import reads"):
+    with pytest.raises(SiteError, match="the page is larger than the 1,000 bytes limit"):
         fetch_page(f"{server}/big/", max_bytes=1000)
 
 

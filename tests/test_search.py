@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Callable
@@ -112,3 +113,40 @@ def test_make_index_keeps_only_what_the_browser_needs(site: Path) -> None:
     files = make_index(loaded, [SearchDocument("/a/", '<html lang="en"><body><main><h1>Kettle</h1><p>Boil it.</p></main></body></html>')])
     assert all(name.startswith("pagefind/") for name in files)
     assert "pagefind/pagefind.js" in files and os.sep not in "".join(files).replace("/", "")
+
+
+@pytest.mark.parametrize(("script", "said"), [
+    ("echo 'Error: the index folder is not writable' >&2; exit 3", "search index failed: Error: the index folder is not writable"),
+    ("exec sleep 30", "search index failed: Pagefind took longer than 1 seconds"),
+])
+def test_a_broken_or_stuck_pagefind_is_one_line(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                script: str, said: str) -> None:
+    """The binary runs as a command with a deadline: its own last word, or the deadline, is the message."""
+    from syndicate.config import load_site
+    from syndicate.search import SearchDocument
+
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    with pytest.raises(SiteError) as caught:
+        make_index(load_site(site), [SearchDocument("/a/", "<html><body><main>Kettle</main></body></html>")], timeout=1)
+    (line,) = str(caught.value).splitlines()
+    assert line.endswith(f"/site.yaml:1: {said} (set 'search: false' in site.yaml to build without it)")
+
+
+def test_documents_land_where_pagefind_gives_back_their_urls(site: Path) -> None:
+    """Pretty URLs, .html permalinks and nested folders come back as the same URLs in the index."""
+    from syndicate.config import load_site
+    from syndicate.search import SearchDocument, _file_for
+
+    assert str(_file_for("/articles/kettle/")) == "articles/kettle/index.html"
+    assert str(_file_for("/2019/03/04/pit-stop.html")) == "2019/03/04/pit-stop.html"
+    assert str(_file_for("/")) == "index.html"
+    with pytest.raises(OSError):
+        _file_for("/../etc/passwd.html")
+    documents = [SearchDocument(url, f'<html lang="en"><body><main data-pagefind-body><h1>Doc {n}</h1></main></body></html>')
+                 for n, url in enumerate(["/articles/kettle/", "/2019/03/04/pit-stop.html"])]
+    files = make_index(load_site(site), documents)
+    fragments = [json.loads(gzip.decompress(data)[len(b"pagefind_dcd"):]) for name, data in files.items() if "/fragment/" in name]
+    assert sorted(f["url"] for f in fragments) == ["/2019/03/04/pit-stop.html", "/articles/kettle/"]

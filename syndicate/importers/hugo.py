@@ -36,6 +36,7 @@ PAIRED = ("highlight", "rawhtml", "html", "raw", "safehtml")
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml", "config.json")
 DOC_SUFFIXES = (".md", ".markdown", ".mdown", ".html", ".htm")
 OTHER_MARKUP = (".org", ".adoc", ".asciidoc", ".rst", ".pandoc", ".pdc", ".ipynb")
+_ANY_LANGUAGE = "*"
 _TAXONOMY_LINK = re.compile(r"(\]\(|href=[\"'])/(?:categories|tags)/")
 _SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/[>%]\}\}|\{\{([<%])\s*(/?)\s*([\w.-][\w./-]*)(.*?)\s*[>%]\}\}", re.DOTALL)
 
@@ -57,8 +58,8 @@ def read_hugo(source_dir: Path) -> SourceSite:
     if not root.is_dir():
         raise SiteError.one(str(source_dir), 1, "no such folder (give the Hugo site's folder, the one with hugo.toml)")
     config, notes = _config(root)
-    content_dir = root / str(config.get("contentdir") or "content")
-    if not content_dir.is_dir():
+    content_dirs = [(folder, prefix) for folder, prefix in _mounted(config, root, "content") if folder.is_dir()]
+    if not content_dirs:
         raise SiteError.one(str(source_dir), 1, "no content folder: is this a Hugo site?")
     permalinks = _permalinks(config)
     lower = not config.get("disablepathtolower", False)
@@ -66,14 +67,12 @@ def read_hugo(source_dir: Path) -> SourceSite:
     docs: list[_Doc] = []
     files: list[StaticFile] = []
     bundles: set[str] = set()
-    paths = list(walk(content_dir))
-    for path in paths:
-        rel = path.relative_to(content_dir).as_posix()
+    paths = [(path, _joined(prefix, path.relative_to(folder).as_posix())) for folder, prefix in content_dirs for path in walk(folder)]
+    for path, rel in paths:
         if path.name in ("index.md", "index.markdown", "index.html") and "/" in rel:
             bundles.add(rel.rsplit("/", 1)[0])
-    for path in paths:
-        rel = path.relative_to(content_dir).as_posix()
-        shown = path.relative_to(root).as_posix()
+    for path, rel in paths:
+        shown = _shown(path, root)
         name = path.name
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
         if name.startswith("_index."):
@@ -95,9 +94,9 @@ def read_hugo(source_dir: Path) -> SourceSite:
             files.append(StaticFile(path, rel, shown))
             continue
         docs.append(_document_paths(path, shown, rel, folder, split, permalinks, lower, ugly, in_bundle is not None))
-    static = root / str(config.get("staticdir") or "static")
-    if static.is_dir():
-        files.extend(StaticFile(p, p.relative_to(static).as_posix(), p.relative_to(root).as_posix()) for p in walk(static))
+    for static, prefix in _mounted(config, root, "static"):
+        if static.is_dir():
+            files.extend(StaticFile(p, _joined(prefix, p.relative_to(static).as_posix()), _shown(p, root)) for p in walk(static))
     addresses = _addresses(docs)
     found = config.get("params")
     params: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -117,6 +116,56 @@ def read_hugo(source_dir: Path) -> SourceSite:
         docs=tuple(_convert(doc, addresses) for doc in docs), files=tuple(files),
         default_author=default[0] if default else "", notes=tuple(notes),
     )
+
+
+def _mounted(config: Mapping[str, Any], root: Path, component: str) -> list[tuple[Path, str]]:
+    """The folders Hugo reads `component` (content or static) from, each with the path under
+    it that its files take. Module mounts replace the default folder when any names the
+    component (Hugo's own documentation mounts `content/en` as `content`); mounts for other
+    languages than the default are left out, as is a language's own `contentDir`."""
+    default_language = str(config.get("defaultcontentlanguage") or "en").lower()
+    module = config.get("module")
+    mounts = module.get("mounts") if isinstance(module, Mapping) else None
+    found = []
+    for mount in mounts if isinstance(mounts, list) else []:
+        if not isinstance(mount, Mapping) or not isinstance(mount.get("source"), str):
+            continue
+        target = str(mount.get("target") or "").strip("/")
+        if target != component and not target.startswith(component + "/"):
+            continue
+        languages = _mount_languages(mount)
+        if _ANY_LANGUAGE not in languages and default_language not in languages:
+            continue
+        found.append((root / mount["source"], target[len(component) :].strip("/")))
+    if found:
+        return found
+    per_language = config.get("languages")
+    own = per_language.get(default_language) if isinstance(per_language, Mapping) else None
+    folder = (own.get(component + "dir") or own.get(component + "Dir")) if isinstance(own, Mapping) else None
+    return [(root / str(folder or config.get(component + "dir") or component), "")]
+
+
+def _mount_languages(mount: Mapping[str, Any]) -> list[str]:
+    """The languages a mount is for (`lang`, or `sites.matrix.languages`); any when it names none."""
+    sites = mount.get("sites")
+    matrix = sites.get("matrix") if isinstance(sites, Mapping) else None
+    named: Any = matrix.get("languages") if isinstance(matrix, Mapping) else mount.get("lang")
+    if isinstance(named, str):
+        named = [named]
+    if not isinstance(named, list) or not named:
+        return [_ANY_LANGUAGE]
+    return [str(name).lower() for name in named]
+
+
+def _joined(prefix: str, rel: str) -> str:
+    return f"{prefix}/{rel}" if prefix else rel
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # a mount from outside the site's folder
+        return path.as_posix()
 
 
 def _config(root: Path) -> tuple[dict[str, Any], list[Problem]]:
