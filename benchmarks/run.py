@@ -706,6 +706,9 @@ def write_json(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A shell starts background jobs with SIGINT ignored: restore it, so `kill -INT` still
+    # ends a long run with the report of the builds that finished.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     finders = {"syndicate": find_syndicate, "pelican": find_pelican, "hugo": find_hugo}
     overrides = {"syndicate": args.syndicate_cmd, "pelican": args.pelican, "hugo": args.hugo}
     found = [finders[key](overrides[key]) for key in args.tools]
