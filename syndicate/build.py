@@ -34,10 +34,12 @@ from .cache import Cache, Memory
 from .config import load_site
 from .content import BodyStore, LazyMarkdown, load_content, scan_content
 from .errors import Problem, Problems, SiteError
+from .issues import load_issues
 from .model import BuildOptions, BuildReport, Site
 from .model import build_time as build_time  # the build's clock, also used by `schedule`
 from .output import JOURNAL, MARKER, Stage, build_lock, check_ownership, commit, discard, existing_files, open_stage, recover, stage_folder
 from .plan import Job, Plan, make_plan, page_context
+from .rasters import raster_twins
 from .search import remember_index_files
 from .theme import Theme
 
@@ -146,8 +148,11 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
             return plan
         content = load_content(site, include_drafts=options.include_drafts, now=run.now, cache=cache, markdown=run.markdown,
                                jobs=options.jobs, scanned=scanned, progress=options.progress)
-    content, ctx = page_context(site, run.theme, content, run.now, options.mark_drafts or options.include_drafts, cache)
-    plan = make_plan(site, run.theme, content, ctx, incremental.fingerprints(site, run.theme, ctx), cache, run.out_dir)
+    issues = load_issues(site, scanned[0], content.articles, include_drafts=options.include_drafts)
+    content, ctx = page_context(site, run.theme, content, run.now, options.mark_drafts or options.include_drafts, cache,
+                                has_newsletter=bool(issues))
+    fp = incremental.fingerprints(site, run.theme, ctx, raster_twins([a.path for a in content.assets]))
+    plan = make_plan(site, run.theme, content, ctx, fp, cache, run.out_dir, issues)
     run.snapshot = incremental.take_snapshot(run.frame, scanned, plan)
     if cache.enabled and not options.dry_run:
         incremental.save_snapshot(cache, run.out_dir, run.snapshot)

@@ -294,6 +294,82 @@ def serve_command(site_file: Path, host: str, port: int, no_reload: bool) -> Non
         server.stop()
 
 
+# Newsletters: `syndicate newsletter new|send` (thin shims over scaffold.py and mail.py).
+
+
+@main.group("newsletter")
+def newsletter_group() -> None:
+    """Compose newsletter issues from articles, and send yourself a test copy."""
+
+
+@newsletter_group.command("new")
+@click.argument("slugs", nargs=-1, metavar="[SLUG...]")
+@click.option("--latest", type=click.IntRange(min=1), help="The N newest syndicable articles on the issue's day, instead of slugs.")
+@click.option("--title", default="", help="The subject line [default: the newsletter's name and the date].")
+@site_option
+@reports_problems
+def newsletter_new_command(slugs: tuple[str, ...], latest: int | None, title: str, site_file: Path) -> None:
+    """Start a draft issue in content/newsletters/ and print its path.
+
+    Without SLUGs or --latest, the issue lists every syndicable article published since the
+    newest issue (or the five newest, for the first one)."""
+    from .config import load_site
+    from .errors import display_path
+    from .scaffold import new_issue
+
+    path = new_issue(load_site(site_file), slugs, latest, title)
+    click.echo(display_path(path, Path.cwd().absolute()))
+
+
+@newsletter_group.command("send")
+@click.argument("name")
+@click.option("--to", "recipient", required=True, help="The address to send the test copy to.")
+@click.option("--smtp", "server", default="localhost:25", show_default=True, help="The SMTP server, HOST:PORT (465: TLS from the start).")
+@site_option
+@reports_problems
+def newsletter_send_command(name: str, recipient: str, server: str, site_file: Path) -> None:
+    """Send issue NAME (its file name without .md) as built, for a test read.
+
+    The issue is rendered as the preview renders it (drafts included). STARTTLS is used
+    whenever the server offers it; a login is read from SYNDICATE_SMTP_USER and
+    SYNDICATE_SMTP_PASSWORD, never from site.yaml."""
+    import difflib
+    import email.utils
+    import os
+
+    from .build import build
+    from .config import load_site
+    from .content import scan_content
+    from .errors import Problems
+    from .issues import issue_names
+    from .mail import SendError, parse_server, send_message
+    from .model import BuildOptions
+    from .urls import issue_files
+
+    try:
+        host, port = parse_server(server)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--smtp") from None
+    if "@" not in email.utils.parseaddr(recipient)[1]:
+        raise click.BadParameter(f"'{recipient}' is not an e-mail address", param_hint="--to")
+    site = load_site(site_file)
+    report = build(site_file, BuildOptions(dry_run=True, include_drafts=True))
+    message = report.rendered.get(issue_files(name)["eml"])
+    if message is None or site.newsletter is None:
+        problems = Problems()
+        known = issue_names(scan_content(site, problems)[0])
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f" (issues: {', '.join(known) or 'none yet'})"
+        raise SiteError.about("newsletter send", f"no issue named '{name}' in content/newsletters/{hint}")
+    user, password = os.environ.get("SYNDICATE_SMTP_USER", ""), os.environ.get("SYNDICATE_SMTP_PASSWORD", "")
+    try:
+        outcome = send_message(message, site.newsletter.sender, recipient, host, port, user, password)
+    except SendError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(outcome, err=True)
+
+
 # Importers: `syndicate import <source>` (thin shims over syndicate/importers/).
 
 

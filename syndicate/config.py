@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .attribution import check_statement
 from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml
-from .model import Author, MenuEntry, Permalinks, Reprint, Reprinted, Site, Syndication
+from .model import Author, MenuEntry, Newsletter, Permalinks, Reprint, Reprinted, Site, Syndication
 from .reprints import shown_reprints
 from .theme import date_format_problem
 from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
@@ -18,12 +20,15 @@ from .urls import DEFAULT_ARTICLE_PERMALINK, permalink_problem
 SITE_KEYS = (
     "title", "url", "description", "language", "timezone", "authors", "per_page",
     "feed_items", "feed_summaries", "max_article_bytes", "syndication", "reprints", "permalinks", "logo", "favicon", "image", "menu",
-    "date_format", "search",
+    "date_format", "search", "newsletter",
 )
 PERMALINK_KEYS = ("article",)
-MENU_ITEMS = ("home", "archive", "tags", "authors", "search")  # a page's slug names the page
+MENU_ITEMS = ("home", "archive", "tags", "authors", "search", "newsletter")  # a page's slug names the page
 AUTHOR_KEYS = ("name", "url", "bio", "reprint")
 REPRINT_KEYS = ("preamble", "statement", "commercial")
+NEWSLETTER_KEYS = ("name", "from", "reply_to", "address", "unsubscribe")
+# What each sending service writes in place of a reader's own unsubscribe link.
+UNSUBSCRIBE_PLACEHOLDERS = {"mailchimp": "*|UNSUB|*", "buttondown": "{{ unsubscribe_url }}", "listmonk": "{{ UnsubscribeURL }}"}
 SYNDICATION_KEYS = ("utm",)
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -65,6 +70,7 @@ def load_site(site_file: Path | str) -> Site:
     warnings: list[Problem] = []
     authors = _load_authors(fields, warnings)
     syndication = _load_syndication(fields, warnings)
+    newsletter = _load_newsletter(fields, warnings)
     permalinks = _load_permalinks(fields)
     files = {key: _site_file(fields, site_path.parent, key) for key in ("logo", "favicon", "image")}
     search = fields.flag("search", True)
@@ -89,6 +95,7 @@ def load_site(site_file: Path | str) -> Site:
         feed_summaries=fields.flag("feed_summaries", False),
         max_article_bytes=fields.integer("max_article_bytes", 1_000_000, minimum=1000),
         syndication=syndication,
+        newsletter=newsletter,
         permalinks=permalinks,
         fingerprint=hashlib.blake2b(data + repr(reprinted).encode(), digest_size=16).hexdigest(),
         reprinted=reprinted,
@@ -191,6 +198,43 @@ def _load_permalinks(fields: Fields) -> Permalinks:
         section.doc.problem(("permalinks", "article"), problem)
         return Permalinks()
     return Permalinks(article=pattern)
+
+
+def _load_newsletter(fields: Fields, warnings: list[Problem]) -> Newsletter | None:
+    """The `newsletter` section; whether it is needed at all is decided by the issues."""
+    section = fields.mapping("newsletter")
+    if section is None:
+        return None
+    doc = section.doc
+    for line, message in section.unknown_keys(NEWSLETTER_KEYS):
+        warnings.append(warning(doc.path, line, message))
+    name = section.text("name", required=True)
+    sender = _mail_address(section, "from", required=True)
+    reply_to = _mail_address(section, "reply_to", required=False)
+    address = section.text("address", required=True)
+    unsubscribe = section.text("unsubscribe", required=True)
+    if re.fullmatch(r"[A-Za-z][\w-]*", unsubscribe) and unsubscribe.lower() not in UNSUBSCRIBE_PLACEHOLDERS:
+        doc.problem(("newsletter", "unsubscribe"), (
+            f"unknown sending service '{unsubscribe}' in newsletter.unsubscribe (use mailchimp, buttondown or listmonk, "
+            "or write the unsubscribe URL or placeholder your service fills in)"))
+    unsubscribe = UNSUBSCRIBE_PLACEHOLDERS.get(unsubscribe.lower(), unsubscribe)
+    return Newsletter(name=name, sender=sender, address=address, unsubscribe=unsubscribe, reply_to=reply_to)
+
+
+def _mail_address(section: Fields, key: str, *, required: bool) -> str:
+    """One e-mail address, bare or with a display name ("Digest <news@example.org>")."""
+    value = section.text(key, required=required)
+    if not value:
+        return ""
+    header = email.policy.default.header_factory({"from": "From", "reply_to": "Reply-To"}[key], value)
+    addresses: tuple[Any, ...] = getattr(header, "addresses", ())
+    if header.defects or len(addresses) != 1 or not addresses[0].domain or not addresses[0].username:
+        section.doc.problem(("newsletter", key), (
+            f"'newsletter.{key}' must be one e-mail address, like \"Service Digest <news@example.org>\", not '{value}'"))
+        return ""
+    return str(header)
+
+
 def _site_file(fields: Fields, root: Path, key: str) -> str:
     """`logo`, `favicon`, `image`: a file under content/ (as a site-root path) or an http(s) URL."""
     value = fields.text(key)

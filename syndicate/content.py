@@ -36,6 +36,7 @@ ARTICLE_KEYS = (
 )
 PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author", "aliases")
 ORIGINAL_KEYS = ("url", "site", "note")
+ISSUES_FOLDER = "newsletters/"  # content/newsletters/*.md are newsletter issues, read by issues.py
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 def _ignored(name: str) -> bool:
     """Hidden files and editors' droppings (backups, swap files, Emacs autosaves)."""
@@ -105,6 +106,7 @@ def load_content(
     """
     problems = Problems()
     sources, assets = scanned if scanned is not None else scan_content(site, problems)
+    sources = [s for s in sources if not s.rel.startswith(ISSUES_FOLDER)]
     known = cache.file_hashes()
     entry_keys: dict[str, str] = {}
     unread: list[SourceFile] = []  # known by size and mtime: their entries may be cached

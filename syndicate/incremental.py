@@ -13,15 +13,19 @@ The invalidation model, from the cheapest check to the most thorough:
    plan (every article, its relations and every job with its key) with the frame and the
    file stats it was made from. When only a few published articles changed since, and each
    keeps its slug, its place, everything a listing shows (`meta_hash`), its flags, its
-   credit and its heading anchors, then nothing but their own pages and copies, the feeds
-   and the feeds of their tags can show the change: the plan is patched with those files
-   read again (`patched_plan`), not made from all of them. The preview server keeps its
-   snapshot in memory; every other build finds the last full one in the cache.
+   credit and its heading anchors, then nothing but their own pages and copies, the feeds,
+   the feeds of their tags and the full newsletter issues that carry them (with the issues'
+   feed) can show the change: the plan is patched with those files read again
+   (`patched_plan`), not made from all of them. An issue file is not an article: editing
+   one plans afresh. The preview server keeps its snapshot in memory; every other build
+   finds the last full one in the cache.
 3. **Otherwise: plan everything, render what changed.** Every output has a *key*, a hash of
    every input that shows in it (`plan.py`: the article's bytes, its neighbours' and related
    articles' listing fields, the templates it uses with what they include — `Fingerprints`
-   — and the settings). The `Manifest` of the last build says, for each path, the key that
-   made it and the digest of its bytes; a job whose key is unchanged and whose files are
+   — and the settings; a newsletter issue's key holds its own file and, for each of its
+   articles, what the issue shows of it: listing fields, and in a full issue the bytes).
+   The `Manifest` of the last build says, for each path, the key that made it and the
+   digest of its bytes; a job whose key is unchanged and whose files are
    all still there is not rendered, and a rendered file whose bytes equal the ones on disk
    is not written.
 
@@ -41,10 +45,12 @@ from . import __version__
 from .cache import Cache, Memory, digest
 from .content import Content, LazyMarkdown, SourceFile, read_entries
 from .highlight import PYGMENTS_VERSION
+from .issues import TEMPLATES as NEWSLETTER_TEMPLATES
+from .issues import Issue
 from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .output import MARKER
 from .pages import PageContext
-from .plan import Job, Plan, article_job, check_links, feeds_job, search_job, tag_job
+from .plan import Job, Plan, article_job, check_links, feeds_job, issue_jobs, search_job, tag_job
 from .theme import Theme
 
 Scanned = tuple[list[SourceFile], list[Asset]]
@@ -63,17 +69,20 @@ class Fingerprints:
     pages: dict[str, str]  # template name -> its fingerprint mixed with `base`
     copies: str
     images: dict[str, str]  # lead image site path -> the key of its file and copies
+    newsletter: str = ""  # the newsletter's templates (issues.TEMPLATES), mixed with `base`
 
 
-def fingerprints(site: Site, theme: Theme, ctx: PageContext) -> Fingerprints:
-    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), __version__,
+def fingerprints(site: Site, theme: Theme, ctx: PageContext, twins: Sequence[str] = ()) -> Fingerprints:
+    """`twins`: the raster images that stand in for SVGs in copies (rasters.raster_twins)."""
+    base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
                   *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
         "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
-        "authors.html", "search.html")}
+        "authors.html", "search.html", "catalogue.html")}
     copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
-                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"))
-    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()})
+                    theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"), *twins)
+    newsletter = digest(base, PYGMENTS_VERSION, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins)
+    return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()}, newsletter)
 
 
 def frame(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_dir: Path) -> str:
@@ -216,7 +225,8 @@ def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime
     touched = {t.slug for a in fresh.values() for t in a.tags}
     tags = {tag: [fresh.get(a.slug, a) for a in members] if tag.slug in touched else members
             for tag, members in previous.tags.items()}
-    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags)
+    jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags,
+                      previous.issues)
     if site.search:
         jobs = [search_job(site, cache, content) if job.kind == "search" else job for job in jobs]
     renewed = {a.source for a in fresh.values()}
@@ -273,10 +283,11 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
 
 def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
                near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
-               tags: dict[Tag, list[Article]]) -> list[Job]:
+               tags: dict[Tag, list[Article]], issues: Sequence[Issue] = ()) -> list[Job]:
     """The last plan's jobs with the keys that show the renewed articles' bodies made again:
-    their own pages and copies, the feeds and the feeds of their tags (listings show nothing
-    of a body that their keys do not already cover)."""
+    their own pages and copies, the feeds, the feeds of their tags, and the newsletter issues
+    (listings show nothing of a body that their keys do not already cover; an issue's key
+    says whether it shows the body)."""
     replaced: dict[tuple[str, str], Job] = {}
     by_slug = {tag.slug: (tag, members) for tag, members in tags.items()}
     for article in content.articles:
@@ -286,5 +297,6 @@ def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Conte
                 replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
     if renewed:
         replaced["feeds", "feeds"] = feeds_job(site, fp, content.articles)
+        replaced.update(((job.kind, job.name), job) for job in issue_jobs(fp, issues, {a.slug: a for a in content.articles}))
     return [replaced.get((job.kind, job.name), job) for job in jobs]
 

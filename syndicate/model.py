@@ -81,6 +81,18 @@ class Reprinted:
 
 
 @dataclass(frozen=True, slots=True)
+class Newsletter:
+    """site.yaml `newsletter`: who sends the issues, where the sender can be found by post,
+    and what the sending service puts in place of each reader's unsubscribe link."""
+
+    name: str
+    sender: str  # `from`: "Name <address>", as the From header shows it
+    address: str  # the postal address every issue's footer carries
+    unsubscribe: str  # a URL or the service's placeholder (mailchimp -> *|UNSUB|*)
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     url: str  # absolute, always ends with "/"
@@ -96,6 +108,7 @@ class Site:
     max_article_bytes: int = 1_000_000
     syndication: Syndication = field(default_factory=Syndication)
     permalinks: Permalinks = field(default_factory=Permalinks)
+    newsletter: Newsletter | None = None
     fingerprint: str = ""  # hash of every setting that shows up in rendered output
     logo: str = ""  # site-root path ("/images/logo.svg") or absolute URL; "" for none
     favicon: str = ""  # likewise

@@ -10,7 +10,8 @@ URL or ""), `json_ld` (safe JSON for a script tag), `feeds` (list of (mime type,
 href)), `nav` (the menu: NavItem with `title`, `path` (a site path) or `url` (absolute), and
 `kind`), `stylesheet` (href of the theme's style.css), `code_stylesheets` (`light`, `dark`:
 hrefs of the code colours), `logo` (href or ""), `favicon` (`href`, `type`; or None),
-`search_page` (href, or "" with `search: false`), `show_drafts` (a preview build), `year`
+`search_page` (href, or "" with `search: false`), `show_drafts` (a preview build),
+`has_newsletter` (issues are built), `year`
 (the build year, for the footer), `version`.
 
 index.html: `articles`, `pagination` (`number`, `total`, `prev`, `next`: hrefs or "").
@@ -23,7 +24,7 @@ page.html: `page`, `body`. tag.html: `tag`, `articles`, `tag_feed` (href).
 author.html: `author`, `articles`. archive.html: `years` (list of (year, articles)).
 tags.html: `tags` (list of (Tag, count), by slug). authors.html: `authors` (list of (Author, count)).
 search.html: `search_script` (href of the theme's search.js, which reads pagefind/).
-404.html: nothing more.
+404.html: nothing more. catalogue.html: `listings` (each: `article`, `offer`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ from .theme import Theme
 from .urls import (
     ARCHIVE,
     AUTHORS_INDEX,
+    CATALOGUE,
     FEED_FILES,
+    NEWSLETTER_ARCHIVE,
     NOT_FOUND,
     SEARCH_PAGE,
     STYLESHEET,
@@ -86,6 +89,7 @@ class Offer:
     terms: tuple[Terms, ...]
     snippet: str  # the email-safe HTML copy, shown as text in a read-only box
     copies: Mapping[str, str]  # format -> site path of the copy
+    text: str = ""  # the plain-text copy: what the copy button puts beside the HTML on the clipboard
 
     # The first author's terms, for templates written before articles had co-authors.
     @property
@@ -116,17 +120,21 @@ class NavItem:
     kind: str = "page"
 
 
-_MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search"}
-_MENU_PATHS = {"home": index_path(1), "archive": ARCHIVE, "tags": TAGS_INDEX, "authors": AUTHORS_INDEX, "search": SEARCH_PAGE}
+_MENU_TITLES = {"home": "Home", "archive": "Archive", "tags": "Tags", "authors": "Authors", "search": "Search",
+                "newsletter": "Newsletter"}
+_MENU_PATHS = {"home": index_path(1), "archive": ARCHIVE, "tags": TAGS_INDEX, "authors": AUTHORS_INDEX, "search": SEARCH_PAGE,
+               "newsletter": NEWSLETTER_ARCHIVE}
 
 
-def resolve_menu(site: Site, pages: Sequence[Page]) -> tuple[NavItem, ...]:
+def resolve_menu(site: Site, pages: Sequence[Page], has_newsletter: bool = False) -> tuple[NavItem, ...]:
     """site.yaml's `menu` with its pages found, or the default: home, archive, tags, authors,
-    then the stand-alone pages by slug (search has its box in the header). A menu entry that
-    names no page is a problem on its line of site.yaml."""
+    the newsletter's archive when there are issues, then the stand-alone pages by slug (search
+    has its box in the header). A menu entry that names no page, or the newsletter of a site
+    without issues, is a problem on its line of site.yaml."""
     published = {p.slug: p for p in pages if not p.is_draft}
     if site.menu is None:
-        default = [NavItem(_MENU_TITLES[k], _MENU_PATHS[k], kind=k) for k in ("home", "archive", "tags", "authors")]
+        kinds = ("home", "archive", "tags", "authors", *(("newsletter",) if has_newsletter else ()))
+        default = [NavItem(_MENU_TITLES[k], _MENU_PATHS[k], kind=k) for k in kinds]
         return (*default, *(NavItem(p.title, p.path) for p in published.values()))
     items = []
     problems = Problems()
@@ -138,6 +146,8 @@ def resolve_menu(site: Site, pages: Sequence[Page]) -> tuple[NavItem, ...]:
                 problems.add(site.source, entry.line, f"menu names page '{entry.target}', which is not a published page (pages: {known})")
                 continue
             items.append(NavItem(entry.title or page.title, page.path))
+        elif entry.kind == "newsletter" and not has_newsletter:
+            problems.add(site.source, entry.line, "menu names 'newsletter' but content/newsletters/ has no published issue")
         elif entry.kind == "link":
             external = entry.target if "://" in entry.target else ""
             items.append(NavItem(entry.title, "" if external else entry.target.lstrip("/"), external, "link"))
@@ -157,6 +167,7 @@ class PageContext:
     show_drafts: bool
     style_version: str = ""  # a hash of style.css, so browsers fetch it again when it changes
     images: Mapping[str, ImageInfo] = field(default_factory=dict)  # local raster lead images, by site path
+    has_newsletter: bool = False  # issues are built: the header links to their archive
 
     def link(self, page_path: str, target: str) -> str:
         """A site-root path ("/images/logo.svg") relative to this page; a URL or "" as it is."""
@@ -188,6 +199,7 @@ class PageContext:
             "code_stylesheets": {kind: relative_url(page_path, path) + (f"?v={self.style_version}" if self.style_version else "")
                                  for kind, path in STYLESHEETS.items()},
             "show_drafts": self.show_drafts,
+            "has_newsletter": self.has_newsletter,
             "year": self.now.year,
             "version": __version__,
         }
@@ -291,6 +303,19 @@ def render_not_found(theme: Theme, ctx: PageContext) -> str:
     return theme.render("404.html", context)
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One syndicable article in the editors' catalogue: what it is, its terms, its copies."""
+
+    article: Article
+    offer: Offer
+
+
+def render_catalogue(theme: Theme, ctx: PageContext, listings: Sequence[Listing]) -> str:
+    """output/syndicate/index.html: every article an editor may reprint, newest first."""
+    description = f"Every article on {ctx.site.title} that you may reprint, with each author's terms and ready-made copies."
+    return theme.render("catalogue.html", ctx.common(CATALOGUE, f"Reprint catalogue | {ctx.site.title}", description,
+                                                     listings=list(listings)))
 def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
     """The page left at an old address: browsers follow the refresh at once, search engines
     the canonical link, and anyone else the visible link. Links are relative, so it works

@@ -34,7 +34,7 @@ _MD_MAYBE_SPECIAL = re.compile(r"[\\`*{}\[\]<>_&~!]")  # every match of _MD_SPEC
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
 _MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
-_MD_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\\]|&(?=#|[A-Za-z0-9]+;)")
+_MD_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\\`]|&(?=#|[A-Za-z0-9]+;)")
 
 
 def escape_markdown(text: str) -> str:

@@ -21,17 +21,22 @@ from .content import Content
 from .errors import Problem, Problems, display_path, warning
 from .highlight import PYGMENTS_VERSION
 from .images import ImageInfo, lead_images
+from .issues import Issue
 from .model import Article, Page, Site, Tag
 from .output import MARKER
 from .pages import PageContext, neighbours, related_articles, resolve_menu
+from .rasters import svg_warnings
 from .search import index_key, known_index_files
 from .theme import Theme
 from .urls import (
     ARCHIVE,
     AUTHORS_INDEX,
+    CATALOGUE,
     CODE_STYLESHEETS,
     COPY_MANIFEST,
     FEED_FILES,
+    NEWSLETTER_ARCHIVE,
+    NEWSLETTER_FEED,
     NOT_FOUND,
     REDIRECTS,
     ROBOTS,
@@ -46,6 +51,7 @@ from .urls import (
     author_path,
     copy_paths,
     index_path,
+    issue_files,
     page_file,
     redirect_line,
     tag_feed_path,
@@ -83,6 +89,7 @@ class Plan:
     links: dict[str, list[Problem]]  # link warnings by document
     copies: int  # articles with syndicated copies
     feeds: int
+    issues: tuple[Issue, ...] = ()  # newsletter issues, newest first (issues.py)
 
     @property
     def warnings(self) -> list[Problem]:
@@ -91,21 +98,23 @@ class Plan:
 
 
 def page_context(site: Site, theme: Theme, content: Content, now: datetime, show_drafts: bool,
-                 cache: Cache) -> tuple[Content, PageContext]:
+                 cache: Cache, has_newsletter: bool = False) -> tuple[Content, PageContext]:
     """What every page shares (the menu, the measured lead images), and the content with the
     warnings of lead images that cannot be read."""
     images, unreadable = lead_images(site, content.articles, content.assets, cache)
     content = replace(content, warnings=(*content.warnings, *unreadable)) if unreadable else content
     style_version = digest(theme.sources.get("style.css", ""))[:10]
-    return content, PageContext(site, resolve_menu(site, content.pages), now, show_drafts, style_version, images)
+    return content, PageContext(site, resolve_menu(site, content.pages, has_newsletter), now, show_drafts, style_version, images,
+                                has_newsletter=has_newsletter)
 
 
 def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: Fingerprints, cache: Cache,
-              out_dir: Path) -> Plan:
+              out_dir: Path, issues: tuple[Issue, ...] = ()) -> Plan:
     near = neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
+    jobs += issue_jobs(fp, issues, {a.slug: a for a in content.articles})
     jobs += image_jobs(ctx.images, site)
     if site.search:
         jobs.append(search_job(site, cache, content))
@@ -113,7 +122,7 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
     paths = frozenset(path for job in jobs for path in job.paths)
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = len(FEED_FILES) + len(tags)  # every tag has a feed: articles with `syndicate: false` as summaries
-    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds)
+    return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds, issues)
 
 
 def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
@@ -169,6 +178,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     jobs.append(feeds_job(site, fp, articles))
     syndicable = [a for a in articles if a.is_syndicable]
     jobs.append(Job("manifest", "manifest", (COPY_MANIFEST,), digest(base, *(a.meta_hash for a in syndicable)), "syndicate"))
+    catalogue_key = digest(fp.pages["catalogue.html"], *(a.meta_hash for a in syndicable))
+    jobs.append(Job("catalogue", "catalogue", (page_file(CATALOGUE),), catalogue_key, "catalogue.html"))
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", (SITEMAP, ROBOTS), pages_key, "sitemap"))
     jobs.append(Job("404", "404", (NOT_FOUND,), fp.pages["404.html"], "404.html"))
@@ -183,6 +194,23 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
             continue  # the site's own _redirects opens the one the build writes
         key = digest("asset", str(asset.size), str(asset.mtime_ns), str(asset.source))
         jobs.append(Job("asset", asset.path, (asset.path,), key, display_path(asset.source, site.root)))
+    return jobs
+
+
+def issue_jobs(fp: Fingerprints, issues: Sequence[Issue], by_slug: Mapping[str, Article]) -> list[Job]:
+    """A job per newsletter issue (its four files), and one for their archive and feed.
+
+    An issue's key holds its own bytes and, for each article, what the issue shows of it:
+    its listing fields, and in a full issue its bytes too (the whole body is in it). The
+    archive's feed carries every issue's content, so its key holds every issue's key."""
+    jobs = []
+    for issue in issues:
+        shown = [by_slug[slug].meta_hash + (by_slug[slug].source_hash if issue.mode == "full" else "") for slug in issue.slugs]
+        key = digest(fp.newsletter, issue.source_hash, issue.name, repr(issue.is_draft), *shown)
+        jobs.append(Job("issue", issue.name, tuple(issue_files(issue.name).values()), key, issue.source))
+    if issues:
+        key = digest(fp.newsletter, *(job.key for job in jobs))
+        jobs.append(Job("newsletter", "newsletter", (page_file(NEWSLETTER_ARCHIVE), NEWSLETTER_FEED), key, "newsletter-archive.html"))
     return jobs
 
 
@@ -303,8 +331,9 @@ def _folders(path: str) -> list[str]:
 
 
 def check_links(content: Content, paths: frozenset[str], only: set[str] | None = None) -> dict[str, list[Problem]]:
-    """Internal links and anchors that lead nowhere, by document (all, or those in `only`):
-    warnings, errors with --strict."""
+    """Internal links and anchors that lead nowhere, and SVG images an article's syndicated
+    copies must leave out (rasters.py), by document (all, or those in `only`): warnings,
+    errors with --strict."""
     documents: list[Article | Page] = [*content.articles, *content.pages]
     ids_by_file: dict[str, set[str]] = {}  # filled on the first link with an anchor: most sites have none
     found: dict[str, list[Problem]] = {}
@@ -325,6 +354,8 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
                 ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
             if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
                 lines.append(warning(document.source, line, f"link '{link}' points at a missing anchor '#{anchor}'"))
+        if isinstance(document, Article) and document.is_syndicable:
+            lines += svg_warnings(document, facts.links, facts.lines, paths)
         if lines:
             found[document.source] = lines
     return found

@@ -26,12 +26,14 @@ from .images import resized_copies
 from .model import Article, Asset, Page, Site, Tag
 from .output import Stage
 from .pages import (
+    Listing,
     Offer,
     Terms,
     render_archive_page,
     render_article_page,
     render_author_page,
     render_authors_index,
+    render_catalogue,
     render_index_page,
     render_not_found,
     render_page,
@@ -54,12 +56,14 @@ from .urls import (
     TAGS_INDEX,
     absolute_url,
     author_path,
+    copy_paths,
     index_path,
     redirect_line,
     tag_path,
 )
 
 if TYPE_CHECKING:  # feeds and copies (feedgen, the sanitizer, the CSS inliner) load with their first job
+    from .newsletter import Sources
     from .syndication import Attribution
 
 PARALLEL_JOBS_FROM = 200  # fewer renders than this are faster in one process
@@ -100,6 +104,7 @@ class Renderer:
         self.documents = {d.source: d for d in documents}
         self._attributions: dict[str, Attribution] = {}
         self._items: dict[str, tuple[str, list[Problem]]] = {}
+        self.issues = {issue.name: issue for issue in plan.issues}
 
     # Made on first use: a build that renders one article need not index ten thousand.
     @cached_property
@@ -139,6 +144,9 @@ class Renderer:
                 keys += [a.body_key for a in feed_articles(self.content.articles, self.site) if a.syndicate]
             elif job.kind == "tag":
                 keys += [a.body_key for a in feed_articles(self.by_tag[job.name], self.site) if a.syndicate]
+            elif job.kind in ("issue", "newsletter"):
+                chosen = [self.issues[job.name]] if job.kind == "issue" else list(self.issues.values())[: self.site.feed_items]
+                keys += [self.by_slug[slug].body_key for issue in chosen if issue.mode == "full" for slug in issue.slugs]
         self.bodies.prefetch(keys)
 
     def run(self, job: Job) -> JobResult:
@@ -182,10 +190,15 @@ class Renderer:
         return self._attributions[article.slug]
 
     def oversized_copies(self, *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
-        """Warnings for HTML copies too long for e-mail, among these files (kept and just made)."""
+        """Warnings for HTML copies and newsletters too long for e-mail, among these files (kept and just made)."""
         from .syndication import oversized_copies
 
-        return oversized_copies(self.content.articles, *files)
+        found = oversized_copies(self.content.articles, *files)
+        if self.issues:
+            from .newsletter import oversized
+
+            found += oversized(list(self.issues.values()), *files)
+        return found
 
     def feed_item(self, article: Article, feed: str) -> tuple[str, list[Problem]]:
         """An article's feed item with what the gate found in it; the same item in every feed."""
@@ -214,19 +227,50 @@ class Renderer:
 
             attribution = self.attribution(article)
             paths = dict(zip(COPY_EXTENSIONS, job.paths[1:], strict=True))
-            copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths)
+            copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths, self.assets)
             result.problems += problems
             for fmt, data in copies.items():
                 self._emit(result, paths[fmt], data)
-            terms = []
-            for author, statement in zip(article.authors, attribution.statements, strict=True):
-                assert author.reprint is not None  # syndicable: every author has terms
-                terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
-            offer = Offer(tuple(terms), copies["html"].decode(), paths)
+            offer = Offer(self.terms(article), copies["html"].decode(), paths, text=copies["text"].decode())
         newer, older = self.plan.near[article.slug]
         html = render_article_page(self.theme, self.ctx, article, body, newer=newer, older=older,
                                    related=self.plan.related[article.slug], offer=offer)
         self._emit(result, job.paths[0], html.encode())
+
+    def terms(self, article: Article) -> tuple[Terms, ...]:
+        """Each author's terms, in the order the article lists them (it must be syndicable)."""
+        terms = []
+        for author, statement in zip(article.authors, self.attribution(article).statements, strict=True):
+            assert author.reprint is not None  # syndicable: every author has terms
+            terms.append(Terms(author, author.reprint.preamble, statement, author.reprint.commercial))
+        return tuple(terms)
+
+    def _job_catalogue(self, job: Job, result: JobResult) -> None:
+        listings = [Listing(a, Offer(self.terms(a), "", copy_paths(a.slug))) for a in self.content.articles if a.is_syndicable]
+        self._emit(result, job.paths[0], render_catalogue(self.theme, self.ctx, listings).encode())
+
+    def _issue_sources(self) -> Sources:
+        from .newsletter import Sources
+
+        return Sources(self.by_slug, self.bodies, self.attribution, self.assets)
+
+    def _job_issue(self, job: Job, result: JobResult) -> None:
+        """An issue's four files, through the newsletter's gate (as copies go through theirs)."""
+        from .newsletter import checked_issue
+
+        files, problems = checked_issue(self.theme, self.ctx, self.issues[job.name], self._issue_sources())
+        result.problems += problems
+        for path in job.paths:
+            self._emit(result, path, files[path])
+
+    def _job_newsletter(self, job: Job, result: JobResult) -> None:
+        """The archive of issues and their feed, each item through the newsletter's gate."""
+        from .newsletter import checked_archive
+
+        files, problems = checked_archive(self.theme, self.ctx, list(self.issues.values()), self._issue_sources())
+        result.problems += problems
+        for path in job.paths:
+            self._emit(result, path, files[path])
 
     def _job_page(self, job: Job, result: JobResult) -> None:
         page = self.pages[job.name]

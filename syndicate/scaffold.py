@@ -1,4 +1,4 @@
-"""`init` and `new`: files a person would otherwise copy from the docs and get subtly wrong.
+"""`init`, `new` and `newsletter new`: files a person would otherwise copy from the docs and get subtly wrong.
 
 Both only ever create files, never replace them: `init` refuses a folder that already has
 something in it, and `new` opens its file in exclusive mode, so an article cannot be
@@ -12,7 +12,9 @@ from it), so a later release cannot change a site's output until its owner choos
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import difflib
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import yaml
@@ -21,6 +23,7 @@ from . import DISTRIBUTION, __version__
 from .errors import SiteError, display_path
 from .fields import strip_controls
 from .model import Article, BuildOptions, Site
+from .theme import format_date
 from .urls import is_safe_slug, slugify
 
 
@@ -110,13 +113,66 @@ def scheduled_articles(site: Site, now: datetime | None = None) -> tuple[Article
     return tuple(sorted(content.scheduled, key=lambda a: (a.date, a.slug)))
 
 
+def new_issue(site: Site, slugs: Sequence[str], latest: int | None, title: str = "", today: date | None = None) -> Path:
+    """Create content/newsletters/<name>.md as a draft issue; returns its path.
+
+    The articles are the slugs given, else `latest: N`, else every syndicable article
+    published since the newest issue (the five newest when there is none yet), written out
+    by slug so the issue keeps its contents whatever is published before it goes out.
+    """
+    from .cache import Cache
+    from .content import load_content, scan_content
+    from .errors import Problems
+    from .issues import load_issues
+
+    newsletter = site.newsletter
+    if newsletter is None:
+        raise SiteError.one(site.source, 1, "site.yaml has no 'newsletter' section: add its name, from, address and unsubscribe first")
+    if slugs and latest:
+        raise SiteError.one(site.source, 1, "name the articles or give --latest, not both")
+    day = today or datetime.now(site.tz).date()
+    problems = Problems()
+    scanned = scan_content(site, problems)
+    problems.raise_if_any()
+    content = load_content(site, include_drafts=False, now=datetime.now(site.tz), cache=Cache(None), scanned=scanned)
+    syndicable = [a for a in content.articles if a.is_syndicable]
+    by_slug = {a.slug: a for a in syndicable}
+    for slug in slugs:
+        if slug not in by_slug:
+            close = difflib.get_close_matches(slug, list(by_slug), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f" (syndicable: {', '.join(list(by_slug)[:8]) or 'none'})"
+            raise SiteError.one(site.source, 1, f"'{slug}' is not a published, syndicable article{hint}")
+    chosen = list(dict.fromkeys(slugs))
+    if not chosen and not latest:
+        issues = load_issues(site, scanned[0], content.articles, include_drafts=True)
+        since = issues[0].date if issues else None
+        chosen = [a.slug for a in syndicable if since is None or a.date > since][: 5 if since is None else None]
+        if not chosen:
+            raise SiteError.one(issues[0].source if issues else site.source, 1, (
+                "no syndicable article was published since the newest issue; name the articles or use --latest N"))
+    given = " ".join(strip_controls(title).split())
+    title = given or f"{newsletter.name}, {format_date(datetime.combine(day, time()))}"
+    name = day.isoformat() + (f"-{slugify(given)[:60].strip('-')}" if slugify(given) else "")
+    path = site.content_dir / "newsletters" / f"{name}.md"
+    choice = f"latest: {latest}" if latest else "articles:\n" + "".join(f"  - {slug}\n" for slug in chosen).rstrip("\n")
+    text = NEW_ISSUE.format(title=yaml_string(title), date=day.isoformat(), articles=choice, name=name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise SiteError.one(display_path(path, Path.cwd().absolute()), 1,
+                            "already exists; give the new issue another --title, or edit that file") from None
+    return path
+
+
 def _same_slug(site: Site, slug: str) -> Path | None:
     """Another article file that would take the same slug (pages have their own URL space)."""
     if not site.content_dir.is_dir():
         return None
-    pages = site.content_dir / "pages"
+    pages, issues = site.content_dir / "pages", site.content_dir / "newsletters"
     found = (p for p in sorted([*site.content_dir.rglob(f"{slug}.md"), *site.content_dir.rglob(f"{slug}.markdown")])
-             if not p.is_relative_to(pages))
+             if not p.is_relative_to(pages) and not p.is_relative_to(issues))
     return next(found, None)
 
 
@@ -300,3 +356,16 @@ jobs:
       - id: deployment
         uses: actions/deploy-pages@v5
 """.replace('"PYTHON"', f'"{SITE_PYTHON}"')
+
+NEW_ISSUE = """\
+---
+title: {title}
+date: {date}
+{articles}
+mode: full          # full: every article complete, with its statement; summary: title, byline and summary, linking to it
+preheader: ""       # the line an inbox shows after the subject; empty: the introduction's opening words
+draft: true         # built only by `serve` and `build --drafts` until you set it to false
+---
+<!-- Write the introduction here, in Markdown: it opens the issue, before the articles.
+     Send yourself a test copy with: syndicate newsletter send {name} --to you@example.org -->
+"""

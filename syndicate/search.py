@@ -92,9 +92,8 @@ def remember_index_files(cache: Cache, made: Mapping[str, Iterable[str]]) -> Non
 
 def make_index(site: Site, documents: Sequence[SearchDocument], *, timeout: float = 900) -> dict[str, bytes]:
     """Index the documents with Pagefind; returns output path -> bytes, under pagefind/.
-
-    No documents (a site of drafts only) make no index: Pagefind refuses to build an empty one,
-    and the search page of such a site has nothing to find."""
+    With nothing to index there is no index (Pagefind refuses to make an empty one): the
+    search page then says search is not available, on a site that has nothing to find."""
     if not documents:
         return {}
     try:
@@ -117,6 +116,7 @@ def _index(site: Site, documents: Sequence[SearchDocument], timeout: float) -> M
             path = pages.joinpath(*_file_for(document.url).parts)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(document.html, encoding="utf-8")
+        pages.mkdir(exist_ok=True)  # a site with nothing to index still gets an (empty) index
         command = [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent",
                    "--force-language", site.language.split("-")[0].lower()]
         done = subprocess.run(command, capture_output=True, timeout=timeout, check=False, cwd=scratch,

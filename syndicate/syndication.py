@@ -4,14 +4,16 @@ Every copy is rendered, sanitized, and then checked by `verify_copy`: the integr
 A copy that lost any word of the author's statement, or any of its links, or the link
 back to the article, fails the build instead of shipping an article without attribution.
 `syndicated_copies` and `syndicated_item` are the only ways to a copy: each returns the
-copy together with what the gate found, so no caller can have one without the other.
+copy together with what the gate found, so no caller can have one without the other. A
+newsletter issue, a copy of several articles at once, has the same kind of entry points in
+newsletter.py (`checked_issue`, `checked_archive`), with a gate that asks the same of it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from html import escape
@@ -27,8 +29,9 @@ from .errors import Problem, warning
 from .highlight import email_css
 from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
+from .rasters import email_images, raster_image
 from .theme import Theme
-from .urls import absolute_url, absolutize_root_paths, add_query, author_path, copy_paths
+from .urls import CATALOGUE, absolute_url, absolutize_root_paths, add_query, author_path, copy_paths, page_file
 
 COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
@@ -115,13 +118,25 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
     return _snippet_cleaner(article_url, slug).clean(html)
 
 
-def copy_context(site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, Any]:
-    """The context of snippet.html, snippet.txt and snippet.md (all overridable templates)."""
+def copy_context(site: Site, article: Article, body: Body, attribution: Attribution,
+                 assets: Collection[str] = ()) -> dict[str, Any]:
+    """The context of snippet.html, snippet.txt and snippet.md (all overridable templates).
+
+    `image` is the lead image as an e-mail can show it (absolute URL), or "" when there is
+    none, when it is SVG with no raster twin in `assets` (rasters.py), or when the body shows
+    it already; SVG images in the body are swapped or left out the same way."""
     authors = [{"name": a.name, "url": a.url or absolute_url(site.url, author_path(a.id))} for a in article.authors]
+    html = email_images(body.html, assets)
+    lead = raster_image(article.image, assets) if article.image else None
+    image = absolute_url(site.url, lead.lstrip("/")) if lead and lead.startswith("/") else lead or ""
+    if lead and f'src="{lead}"' in html:
+        image = ""
     return {
         "site": site,
         "article": article,
-        "body": Markup(absolutize_root_paths(body.html, site.url)),
+        "body": Markup(absolutize_root_paths(html, site.url)),
+        "image": image,
+        "image_alt": article.image_alt or article.title,
         "attribution": attribution,
         "statement": attribution.statement_html,
         "authors": authors,  # each author's name and link, in the order listed
@@ -131,11 +146,12 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
 
 
 def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
-                      paths: Mapping[str, str]) -> tuple[dict[str, bytes], list[Problem]]:
+                      paths: Mapping[str, str], assets: Collection[str] = ()) -> tuple[dict[str, bytes], list[Problem]]:
     """The three copies of one article (by format: html, text, markdown), each checked by the
     gate, with the problems it found: the build reports them all and then writes nothing.
-    `paths` names each copy in those problems."""
-    copies = _render_copies(theme, site, article, body, attribution)
+    `paths` names each copy in those problems; `assets` are the site's files, where a raster
+    twin of an SVG image is looked for."""
+    copies = _render_copies(theme, site, article, body, attribution, assets)
     problems: list[Problem] = []
     for fmt, data in copies.items():
         missing = verify_copy(data.decode(), fmt, attribution)
@@ -157,9 +173,10 @@ def syndicated_item(site: Site, article: Article, body: Body | None, attribution
     return html, gate_problems(article.source, f"{feed} item", "feeds", verify_copy(html, "html", attribution))
 
 
-def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution) -> dict[str, bytes]:
+def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
+                   assets: Collection[str]) -> dict[str, bytes]:
     """The three copies of one article, sanitized and inlined, not yet checked."""
-    context = copy_context(site, article, body, attribution)
+    context = copy_context(site, article, body, attribution, assets)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
@@ -334,5 +351,6 @@ def manifest_entry(site: Site, article: Article, attribution: Attribution) -> di
 
 
 def render_manifest(site: Site, entries: Sequence[dict[str, Any]]) -> bytes:
-    data = {"site": {"title": site.title, "url": site.url}, "articles": list(entries)}
+    # `catalogue`: the same list as a page for people, relative to the output folder like `html`.
+    data = {"site": {"title": site.title, "url": site.url}, "catalogue": page_file(CATALOGUE), "articles": list(entries)}
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()

@@ -233,3 +233,31 @@ def contained_path(root: Path, relative: str) -> Path | None:
     resolved_root = root.resolve()
     target = (resolved_root / relative).resolve()
     return target if target.is_relative_to(resolved_root) else None
+
+
+# Newsletters and the editors' catalogue ---------------------------------------------------
+
+NEWSLETTER_ARCHIVE = "newsletter/"  # every issue, newest first
+NEWSLETTER_FEED = "newsletter/feed.xml"  # RSS 2.0 of the issues
+CATALOGUE = "syndicate/"  # every syndicable article with its terms and copies, for editors
+
+
+def issue_path(name: str) -> str:
+    """The site path of an issue's web version."""
+    return f"newsletter/{name}/"
+
+
+def issue_files(name: str) -> dict[str, str]:
+    """An issue's files by kind: its web version, e-mail HTML, plain-text part and message."""
+    folder = issue_path(name)
+    return {"web": f"{folder}index.html", "html": f"{folder}email.html", "text": f"{folder}email.txt", "eml": f"{folder}message.eml"}
+
+
+RASTER_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif")  # what every e-mail client shows; SVG it does not
+
+
+def raster_twin_paths(path: str) -> list[str]:
+    """The files that may stand in for an SVG image in e-mail, beside it and of the same name:
+    "/img/chart.svg" -> "/img/chart.png", "/img/chart.jpg", ... (a query is dropped)."""
+    stem = path.split("?", 1)[0].rsplit(".", 1)[0]
+    return [stem + extension for extension in RASTER_EXTENSIONS]

@@ -52,7 +52,7 @@ def test_every_module_constant_is_used() -> None:
 
 def test_output_paths_are_spelled_only_in_urls() -> None:
     """`tags/`, `authors/`, `syndicate/<slug>` and the like are made by urls.py alone."""
-    spelled = re.compile(r"""f?["'](?:articles|pages|tags|authors|archive|syndicate|page)/[^"']""")
+    spelled = re.compile(r"""f?["'](?:articles|pages|tags|authors|archive|syndicate|page|newsletter)/[^"']""")
     found = [f"{p.name}:{n}" for p in MODULES if p.name != "urls.py"
              for n, line in enumerate(p.read_text("utf-8").splitlines(), 1) if spelled.search(line)]
     assert found == []

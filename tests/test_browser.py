@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
+from syndicate.attribution import parse_statement
+from syndicate.config import load_site
+
 from .browser_support import (
     AXE_JS,
     EXAMPLE_SITE,
@@ -175,7 +178,7 @@ def test_copy_button_puts_the_exact_snippet_on_the_clipboard(chromium: Any, base
         page = context.new_page()
         page.goto(f"{base_url}/articles/{SYNDICABLE}/")
         section = page.get_by_role("region", name="Republish this article")
-        button = section.get_by_role("button")
+        button = section.get_by_role("button", name="Copy HTML source")
         assert button.is_visible(), "the copy button stays hidden (its script did not run?)"
         try:  # a sentinel, so a stale clipboard cannot pass for a copy
             page.evaluate("navigator.clipboard.writeText('nothing copied yet')")
@@ -213,9 +216,60 @@ def test_copy_button_puts_the_exact_snippet_on_the_clipboard(chromium: Any, base
         context.close()
 
 
+def test_copy_formatted_puts_html_and_text_on_the_clipboard_and_pastes_live_links(chromium: Any, base_url: str,
+                                                                                 example_output: Path) -> None:
+    """The editor's path: copy, then paste into a rich editor (here a contenteditable, as Gmail's
+    compose box and newsletter editors are) and get the statement with its links live."""
+    snippet = (example_output / "syndicate" / f"{SYNDICABLE}.html").read_text(encoding="utf-8")
+    text = (example_output / "syndicate" / f"{SYNDICABLE}.txt").read_text(encoding="utf-8")
+    manifest = json.loads((example_output / "syndicate" / "index.json").read_text(encoding="utf-8"))
+    [entry] = [a for a in manifest["articles"] if a["slug"] == SYNDICABLE]
+    context = chromium.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/articles/{SYNDICABLE}/")
+        page.evaluate("navigator.clipboard.writeText('nothing copied yet')")
+        page.get_by_role("region", name="Republish this article").get_by_role("button", name="Copy formatted").click()
+        flavours: dict[str, str] = {}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and flavours.get("text/plain", "nothing copied yet") == "nothing copied yet":
+            page.wait_for_timeout(100)
+            flavours = page.evaluate("""async () => {
+                const found = {};
+                for (const item of await navigator.clipboard.read())
+                    for (const type of item.types) found[type] = await (await item.getType(type)).text();
+                return found;
+            }""")
+        assert set(flavours) == {"text/html", "text/plain"}, flavours.keys()
+        assert normalise_space(flavours["text/plain"]) == normalise_space(text), "the plain flavour is the text copy"
+        copied_links = page.evaluate("html => [...new DOMParser().parseFromString(html, 'text/html').querySelectorAll('a')].map(a => a.href)",
+                                     flavours["text/html"])
+        snippet_links = page.evaluate("html => [...new DOMParser().parseFromString(html, 'text/html').querySelectorAll('a')].map(a => a.href)",
+                                      snippet)
+        assert copied_links == snippet_links, "the HTML flavour is the snippet"
+
+        page.evaluate("""() => {
+            const box = document.createElement("div");
+            box.id = "compose"; box.contentEditable = "true"; box.style.minHeight = "4em";
+            document.body.prepend(box); box.focus();
+        }""")
+        page.keyboard.press("Control+V")
+        page.wait_for_function("document.querySelectorAll('#compose a').length > 0", timeout=5000)
+        pasted_links = page.evaluate("[...document.querySelectorAll('#compose a')].map(a => a.href)")
+        pasted_text = normalise_space(page.evaluate("document.getElementById('compose').innerText"))
+        for link in [*entry["links"], entry["url"]]:
+            assert page.evaluate("url => new URL(url).href", link) in pasted_links, f"the pasted copy lost its live link to {link}"
+        site = load_site(EXAMPLE_SITE)
+        reprint = site.authors[entry["author_id"]].reprint
+        assert reprint is not None
+        assert normalise_space(parse_statement(reprint.statement).visible_text) in pasted_text, "the statement's words were not pasted"
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", [600, 375])
 def test_snippets_do_not_overflow_narrow_screens(chromium: Any, example_output: Path, width: int) -> None:
-    snippets = sorted((example_output / "syndicate").glob("*.html"))
+    snippets = sorted(p for p in (example_output / "syndicate").glob("*.html") if p.name != "index.html")  # index.html: the catalogue
     assert snippets
     context = chromium.new_context(viewport={"width": width, "height": 800})
     try:

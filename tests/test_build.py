@@ -125,6 +125,89 @@ def test_undoing_an_edit_incrementally_equals_clean_build(tiny_site: Path, tmp_p
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
+# Newsletter issues: an issue is a copy of its articles, so their edits reach it too.
+
+TINY_NEWSLETTER = """newsletter:
+  name: "Counter Letter"
+  from: "Counter Letter <letter@notes.example.org>"
+  address: "9 Quay Street, Hull HU1 1AA, UK"
+  unsubscribe: buttondown
+"""
+
+
+def add_newsletter(root: Path) -> None:
+    """The tiny site with a full issue of two articles and a summary issue of the newest one."""
+    (root / "site.yaml").write_text((root / "site.yaml").read_text() + TINY_NEWSLETTER)
+    (root / "content/newsletters").mkdir()
+    (root / "content/newsletters/weekly.md").write_text(
+        "---\ntitle: Weekly\ndate: 2025-03-10\narticles: [greeting, waiting]\n---\nTwo notes this week.\n")
+    (root / "content/newsletters/brief.md").write_text(
+        "---\ntitle: Brief\ndate: 2025-02-02\nlatest: 1\nmode: summary\n---\nOne note.\n")
+
+
+NEWSLETTER_EDITS: dict[str, Callable[[Path], None]] = {
+    "article_body_in_full_issue": EDITS["article_body"],
+    "article_table_in_both_issues": lambda root: edit(root / "content/waiting.md", "| 5 min | fine |", "| 5 min | fine enough |"),
+    "article_title_in_both_issues": EDITS["article_title"],
+    "statement": EDITS["statement"],
+    "issue_intro": lambda root: edit(root / "content/newsletters/weekly.md", "Two notes this week.", "Two notes, and a thought."),
+    "issue_articles": lambda root: edit(root / "content/newsletters/weekly.md", "[greeting, waiting]", "[waiting, greeting]"),
+    "issue_mode": lambda root: edit(root / "content/newsletters/weekly.md", "articles:", "mode: summary\narticles:"),
+    "issue_latest": lambda root: edit(root / "content/newsletters/brief.md", "date: 2025-02-02", "date: 2025-03-05"),
+    "issue_draft": lambda root: edit(root / "content/newsletters/brief.md", "mode: summary", "mode: summary\ndraft: true"),
+    "issue_removed": lambda root: [(root / "content/newsletters" / n).unlink() for n in ("weekly.md", "brief.md")],
+    "new_issue": lambda root: (root / "content/newsletters/extra.md").write_text(
+        "---\ntitle: Extra\ndate: 2025-03-20\narticles: [waiting]\n---\n"),
+    "newsletter_settings": lambda root: edit(root / "site.yaml", "9 Quay Street", "10 Quay Street"),
+    "newsletter_template": lambda root: ((root / "templates").mkdir(), (root / "templates/newsletter-email.txt").write_text(
+        (Path(syndicate.render.__file__).parent / "theme/newsletter-email.txt").read_text().replace("Unsubscribe", "Leave the list"))),
+    "new_article_for_latest": lambda root: (root / "content/new.md").write_text(
+        "---\ntitle: New\ndate: 2025-02-02T01:00:00\nauthor: ben-ortiz\n---\nFresh.\n"),
+}
+
+
+@pytest.mark.parametrize("kind", list(NEWSLETTER_EDITS))
+def test_incremental_build_with_newsletter_equals_clean_build(tiny_site: Path, tmp_path: Path, kind: str) -> None:
+    add_newsletter(tiny_site.parent)
+    build_site(tiny_site)
+    assert (tiny_site.parent / "output/newsletter/weekly/message.eml").is_file()
+    NEWSLETTER_EDITS[kind](tiny_site.parent)
+    report = build_site(tiny_site)
+    assert report.written + report.deleted > 0
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+
+
+def changed_files(site: Path, change: Callable[[Path], None], **options: object) -> list[str]:
+    out = site.parent / "output"
+    before = {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    change(site.parent)
+    build_site(site, **options)
+    return sorted(p for p, mtime in before.items() if not (out / p).exists() or (out / p).stat().st_mtime_ns != mtime)
+
+
+def test_newsletter_edits_rewrite_only_the_issues_that_show_them(tiny_site: Path) -> None:
+    add_newsletter(tiny_site.parent)
+    memory = Memory()
+    build_site(tiny_site, memory=memory)
+    weekly = ["newsletter/weekly/email.html", "newsletter/weekly/email.txt", "newsletter/weekly/index.html",
+              "newsletter/weekly/message.eml"]
+    # A body edit patches the last plan: the full issue that carries the body is made again, with the
+    # issues' feed; the summary issue, which shows no body, is not.
+    changed = changed_files(tiny_site, EDITS["article_body"], memory=memory)
+    assert memory.patched == 1
+    assert set(weekly) <= set(changed) and "newsletter/feed.xml" in changed
+    assert not [p for p in changed if p.startswith("newsletter/brief/")]
+    # An issue's own file: that issue and the feed of issues (the archive lists no introduction);
+    # no article, no other issue.
+    changed = changed_files(tiny_site, NEWSLETTER_EDITS["issue_intro"], memory=memory)
+    assert memory.patched == 1, "an issue is not an article body: the plan is made afresh"
+    assert [p for p in changed if not p.startswith(("pagefind/", ".syndicate-output"))] == ["newsletter/feed.xml", *weekly]
+    # The newsletter's settings show on every issue, not on the articles' pages.
+    changed = changed_files(tiny_site, NEWSLETTER_EDITS["newsletter_settings"])
+    assert set(weekly) <= set(changed) and "newsletter/brief/email.html" in changed
+    assert "articles/greeting/index.html" not in changed and "syndicate/greeting.html" not in changed
+
+
 def test_no_change_rebuild_writes_nothing(tiny_site: Path) -> None:
     build_site(tiny_site)
     before = {p: p.stat().st_mtime_ns for p in (tiny_site.parent / "output").rglob("*") if p.is_file()}

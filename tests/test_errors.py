@@ -314,7 +314,7 @@ def test_a_problem_in_one_file_hides_no_warning_in_another(write_site: Callable[
         "content/a.md:4: unknown author 'nobody' (known: ann)",
         "content/b.md:5: warning: unknown front matter key 'tittle'; did you mean 'title'?",
         "site.yaml:8: warning: unknown key 'colour' in site.yaml (known: title, url, description, language, timezone, authors, "
-        "per_page, feed_items, feed_summaries, max_article_bytes, syndication, reprints, permalinks, logo, favicon, image, menu, date_format, search)",
+        "per_page, feed_items, feed_summaries, max_article_bytes, syndication, reprints, permalinks, logo, favicon, image, menu, date_format, search, newsletter)",
         "1 error, 2 warnings",
     ]
 

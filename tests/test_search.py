@@ -150,3 +150,14 @@ def test_documents_land_where_pagefind_gives_back_their_urls(site: Path) -> None
     files = make_index(load_site(site), documents)
     fragments = [json.loads(gzip.decompress(data)[len(b"pagefind_dcd"):]) for name, data in files.items() if "/fragment/" in name]
     assert sorted(f["url"] for f in fragments) == ["/2019/03/04/pit-stop.html", "/articles/kettle/"]
+
+
+def test_a_site_with_nothing_to_index_builds_and_indexes_its_first_article(write_site: Callable[..., Path]) -> None:
+    """Pagefind refuses to make an empty index: no index then, and one as soon as there is an article."""
+    empty = write_site({"content/draft.md": article("Not Yet", draft="true")})
+    build_site(empty)
+    out = empty.parent / "output"
+    assert (out / "search/index.html").is_file() and not index_files(out)
+    (empty.parent / "content/first.md").write_text(article("First Light", body="Lamps lit at dusk."))
+    build_site(empty)
+    assert "pagefind/pagefind-entry.json" in index_files(out)

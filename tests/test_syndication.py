@@ -15,7 +15,7 @@ import html5lib
 import markdown
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -48,7 +48,7 @@ def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def test_snippets_are_email_safe(built_tiny: Path) -> None:
-    snippets = sorted((built_tiny / "syndicate").glob("*.html"))
+    snippets = sorted(p for p in (built_tiny / "syndicate").glob("*.html") if p.name != "index.html")  # index.html: the catalogue
     assert [p.stem for p in snippets] == ["borrowed", "greeting", "waiting"]
     for path in snippets:
         html = path.read_text()
@@ -173,6 +173,8 @@ HOSTILE = st.lists(st.sampled_from([
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(title="word", name="word", site_title="word", words="[y]: https://evil.example```word`", note="word",
+         link_text="word", code="word")  # backticks in a statement's URL once made a code span of the link
 @given(title=HOSTILE, name=HOSTILE, site_title=HOSTILE, words=HOSTILE, note=HOSTILE, link_text=HOSTILE, code=HOSTILE)
 def test_the_markdown_copy_renders_no_markup_the_author_did_not_write(
     title: str, name: str, site_title: str, words: str, note: str, link_text: str, code: str
