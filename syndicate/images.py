@@ -116,14 +116,27 @@ def resized_copies(info: ImageInfo, source: Path, cache_dir: Path | None) -> dic
             copies[path] = cached.read_bytes()
             continue
         if original is None:
-            from PIL import Image, ImageOps
-
-            original = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-            original.load()
+            original = _decoded(data, max(w for w, _ in info.variants))
         copies[path] = _resize(original, width, kind)
         if cached is not None:
             _store(cached, copies[path])
     return copies
+
+
+def _decoded(data: bytes, widest: int) -> Image.Image:
+    """The image turned as shown. A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still
+    at least as wide as the widest copy: the decoder skips what resizing would throw away,
+    which takes about two thirds off the time of a phone photo's copies."""
+    from PIL import Image, ImageOps
+
+    image = Image.open(io.BytesIO(data))
+    if image.format == "JPEG":
+        width, height = image.size
+        shown_width = _upright(image)[0]
+        image.draft(image.mode, (-(-width * widest // shown_width), -(-height * widest // shown_width)))  # rounded up
+    turned = ImageOps.exif_transpose(image)
+    turned.load()
+    return turned
 
 
 def _resize(image: Image.Image, width: int, kind: str) -> bytes:
