@@ -1,16 +1,31 @@
-"""Generate one deterministic benchmark corpus as a syndicate, a Pelican and a Hugo site.
+"""Generate one deterministic benchmark corpus as syndicate, Pelican and Hugo sites.
 
-The three sites hold the same articles (same titles, dates, authors, tags, summaries and
-Markdown bodies), so a timing difference between the tools is a difference in the tools, not in
-the input. Every word comes from the word lists below, combined by a seeded `random.Random`:
-the same `--articles` and `--seed` always give byte-identical files, and no prose is copied from
+All sites hold the same articles (same titles, dates, authors, tags, summaries and Markdown
+bodies), so a timing difference between the tools is a difference in the tools, not in the
+input. Every word comes from the word lists below, combined by a seeded `random.Random`: the
+same `--articles` and `--seed` always give byte-identical files, and no prose is copied from
 anywhere.
+
+The three tools are configured to do the same work (the parity setup): article pages, an index
+paginated at PAGE_SIZE, one unpaginated page per tag and per author, one archive page, the site
+feeds and one RSS feed per tag, every feed holding the newest FEED_ITEMS articles in full. No
+author has reprint terms there, so syndicate makes no syndicated copies. A second syndicate
+site, `syndicate-copies`, is the same site with reprint terms for two of the four authors: the
+snippets, plain-text and Markdown copies, the manifest, the reprint offer on article pages and
+the statement in feed items are work the other tools do not do.
+
+A third pair, `syndicate-features` and `pelican-features`, adds what a 2026 blog has: a fenced
+code block in every other article (highlighted by both tools with Pygments), a lead image of
+its own in every fifth (JPEG, 1600x900) and, for syndicate, the copies and the Pagefind search
+index. syndicate resizes each lead image to several widths for `srcset`; Pelican copies the
+image as it is and builds no search index, so there the work differs, and the report says so.
 
 Usage:
     python benchmarks/make_corpus.py --articles 1000 --out /tmp/corpus-1000
 
-writes /tmp/corpus-1000/{syndicate,pelican,hugo}/ and /tmp/corpus-1000/manifest.json (which
-article the benchmark edits, and whether a template override was created).
+writes /tmp/corpus-1000/{syndicate,syndicate-copies,pelican,hugo}/ and
+/tmp/corpus-1000/manifest.json (which article the benchmark edits, and whether a template
+override was created).
 """
 
 from __future__ import annotations
@@ -33,7 +48,8 @@ SITE_URL = "https://digest.example.org"
 DEFAULT_SEED = 20240611
 AUTHOR_COUNT = 4  # the brief asks for 3-5; a constant keeps every corpus size comparable
 REPRINT_AUTHORS = 2
-PAGE_SIZE = 10
+PAGE_SIZE = 10  # articles per index page, in every tool
+FEED_ITEMS = 20  # newest articles in every feed, in every tool (syndicate's default)
 MIN_WORDS = 600
 MAX_WORDS = 1200
 FIRST_DAY = dt.datetime(2015, 1, 5, 7, 0)
@@ -447,10 +463,96 @@ def find_theme_base(explicit: Path | None = None) -> Path | None:
     return next((path for path in candidates if path and path.is_file()), None)
 
 
-def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool:
+# Code for the features corpus: original snippets in the languages blogs show most, each
+# filled with generated words so no two articles carry the same block.
+CODE_SNIPPETS = (
+    (
+        "python",
+        'def route(ticket):\n    """Send a {w0} ticket to the {w1} queue."""\n'
+        '    if ticket.priority > 2:\n        return "{w2}"\n    return ticket.queue or "{w3}"\n',
+    ),
+    (
+        "javascript",
+        'const queue = tickets.filter((t) => t.tag === "{w0}");\n'
+        "for (const t of queue) {{\n  console.log(`${{t.id}}: {w1} {w2}`);\n}}\n",
+    ),
+    (
+        "bash",
+        "#!/bin/sh\n# {w0} report for the {w1} team\nfor f in logs/*.log; do\n"
+        '  grep -c "{w2}" "$f"\ndone | sort -n | tail -n 3  # {w3}\n',
+    ),
+    (
+        "yaml",
+        "team: {w0}\nshifts:\n  - name: {w1}\n    hours: [9, 17]\n  - name: {w2}\n"
+        "    hours: [17, 23]\nescalate_to: {w3}\n",
+    ),
+    (
+        "sql",
+        "SELECT agent, count(*) AS solved\nFROM tickets\nWHERE status = '{w0}' AND tag = '{w1}'\n"
+        "GROUP BY agent\nORDER BY solved DESC; -- {w2} {w3}\n",
+    ),
+    (
+        "json",
+        '{{\n  "queue": "{w0}",\n  "owners": ["{w1}", "{w2}"],\n  "sla_hours": 24,\n'
+        '  "note": "{w3}"\n}}\n',
+    ),
+)
+IMAGE_SIZE = (1600, 900)
+
+
+def has_code(index: int) -> bool:
+    return index % 2 == 0
+
+
+def has_image(index: int) -> bool:
+    return index % 5 == 0
+
+
+def image_name(article: Article) -> str:
+    return f"images/{article.slug}.jpg"
+
+
+def code_section(article: Article, index: int) -> str:
+    """A fenced block for the features corpus, the same text in every tool's copy."""
+    rng = random.Random(f"code-{article.slug}")
+    language, template = CODE_SNIPPETS[index // 2 % len(CODE_SNIPPETS)]
+    words = [
+        rng.choice(article.body.split()).strip(".,;:!?*'\"()[]").lower() or "queue"
+        for _ in range(4)
+    ]
+    code = template.format(
+        **{f"w{n}": re.sub(r"[^a-z]", "", word) or "queue" for n, word in enumerate(words)}
+    )
+    return f"\n\n## A worked example\n\n```{language}\n{code}```\n"
+
+
+def write_images(corpus: Corpus, content: Path) -> None:
+    """One JPEG per illustrated article, each different, made with Pillow (syndicate needs it)."""
+    from PIL import Image, ImageDraw
+
+    for index, article in enumerate(corpus.articles):
+        if not has_image(index):
+            continue
+        rng = random.Random(f"image-{article.slug}")
+        image = Image.new("RGB", IMAGE_SIZE, tuple(rng.randrange(256) for _ in range(3)))
+        draw = ImageDraw.Draw(image)
+        for _ in range(12):
+            x, y = rng.randrange(IMAGE_SIZE[0]), rng.randrange(IMAGE_SIZE[1])
+            box = (x, y, x + rng.randrange(80, 600), y + rng.randrange(60, 400))
+            draw.rectangle(box, fill=tuple(rng.randrange(256) for _ in range(3)))
+        path = content / image_name(article)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, "JPEG", quality=85)
+
+
+def write_syndicate(
+    corpus: Corpus, root: Path, theme_base: Path | None, reprint: bool, features: bool = False
+) -> bool:
     """Write site.yaml, content/ and, when the theme exists, a templates/base.html override.
 
-    The override is an exact copy, so the cold build renders the same pages; it exists so the
+    Without `reprint` no author has reprint terms, so the build makes no syndicated copies (the
+    parity setup); with it, the authors that have terms get them (the copies setup). The
+    override is an exact copy, so the cold build renders the same pages; it exists so the
     benchmark can edit a template without touching the package. Returns whether it was written.
     """
     lines = [
@@ -459,6 +561,10 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool
         f"description: {yaml_str(corpus.description)}",
         "language: en",
         "timezone: UTC",
+        f"per_page: {PAGE_SIZE}",
+        f"feed_items: {FEED_ITEMS}",
+        # No search index in the parity setups: the other tools build none.
+        f"search: {'true' if features else 'false'}",
         "authors:",
     ]
     for author in corpus.authors:
@@ -468,7 +574,7 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool
             f"    url: {yaml_str(author.url)}",
             f"    bio: {yaml_str(author.bio)}",
         ]
-        if author.reprint:
+        if reprint and author.reprint:
             lines += [
                 "    reprint:",
                 f"      preamble: {yaml_str(author.reprint.preamble)}",
@@ -476,7 +582,9 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool
                 f"      commercial: {yaml_str(author.reprint.commercial)}",
             ]
     write_text(root / "site.yaml", "\n".join(lines) + "\n")
-    for article in corpus.articles:
+    if features:
+        write_images(corpus, root / "content")
+    for index, article in enumerate(corpus.articles):
         front = [
             "---",
             f"title: {yaml_str(article.title)}",
@@ -486,8 +594,13 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool
         ]
         if article.summary:
             front.append(f"summary: {yaml_str(article.summary)}")
+        body = article.body
+        if features and has_image(index):
+            front.append(f"image: {image_name(article)}")
+        if features and has_code(index):
+            body += code_section(article, index)
         front.append("---")
-        write_text(root / syndicate_article_path(article), "\n".join(front) + "\n" + article.body)
+        write_text(root / syndicate_article_path(article), "\n".join(front) + "\n" + body)
     if theme_base is None:
         return False
     (root / "templates").mkdir(parents=True, exist_ok=True)
@@ -496,7 +609,7 @@ def write_syndicate(corpus: Corpus, root: Path, theme_base: Path | None) -> bool
 
 
 PELICAN_CONF = '''\
-"""Pelican settings for the benchmark corpus: the default theme and every feed, full content."""
+"""Pelican settings for the benchmark corpus: the default theme, doing what syndicate does."""
 
 AUTHOR = {author!r}
 SITENAME = {title!r}
@@ -505,7 +618,6 @@ PATH = "content"
 TIMEZONE = "UTC"
 DEFAULT_LANG = "en"
 RELATIVE_URLS = False
-DEFAULT_PAGINATION = {page_size}
 
 # The same URL shapes as syndicate, so the edited page can be found at one path in all tools.
 ARTICLE_URL = "articles/{{slug}}/"
@@ -514,18 +626,44 @@ TAG_URL = "tags/{{slug}}/"
 TAG_SAVE_AS = "tags/{{slug}}/index.html"
 AUTHOR_URL = "authors/{{slug}}/"
 AUTHOR_SAVE_AS = "authors/{{slug}}/index.html"
+ARCHIVES_URL = "archive/"
+ARCHIVES_SAVE_AS = "archive/index.html"
 
-# No feed is disabled, and every feed carries every article in full, as syndicate's do.
-FEED_ALL_ATOM = "feeds/all.atom.xml"
-FEED_ALL_RSS = "feeds/all.rss.xml"
-CATEGORY_FEED_ATOM = "feeds/{{slug}}.atom.xml"
-CATEGORY_FEED_RSS = "feeds/{{slug}}.rss.xml"
-TAG_FEED_ATOM = "tags/{{slug}}/atom.xml"
+# The pages syndicate writes: the index, one page per tag and per author, one archive, a list
+# of all tags and one of all authors. No category page (every article names one category,
+# "Articles", in its header: the theme shows it, and an empty CATEGORY_SAVE_AS writes no page).
+DIRECT_TEMPLATES = ["index", "archives", "tags", "authors"]
+TAGS_URL = "tags/"
+TAGS_SAVE_AS = "tags/index.html"
+AUTHORS_URL = "authors/"
+AUTHORS_SAVE_AS = "authors/index.html"
+CATEGORY_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+
+# Only the index is paginated, at syndicate's page size, at syndicate's paths (page/2/). The
+# theme's tag and author templates need a paginator: one page larger than any site is none.
+DEFAULT_PAGINATION = {page_size}
+PAGINATED_TEMPLATES = {{"index": None, "tag": 10**9, "author": 10**9}}
+PAGINATION_PATTERNS = (
+    (1, "{{url}}", "{{save_as}}"),
+    (2, "{{base_name}}/page/{{number}}/", "{{base_name}}/page/{{number}}/index.html"),
+)
+
+# The feeds syndicate writes: the site's RSS and Atom feeds and one RSS feed per tag, each with
+# the newest {feed_items} articles in full. Pelican has no JSON Feed (syndicate writes one more
+# feed file). No category, author or translation feeds.
+FEED_ALL_ATOM = "atom.xml"
+FEED_ALL_RSS = "feed.xml"
 TAG_FEED_RSS = "tags/{{slug}}/feed.xml"
-AUTHOR_FEED_ATOM = "authors/{{slug}}/atom.xml"
-AUTHOR_FEED_RSS = "authors/{{slug}}/feed.xml"
+TAG_FEED_ATOM = None
+CATEGORY_FEED_ATOM = None
+CATEGORY_FEED_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+TRANSLATION_FEED_RSS = None
 RSS_FEED_SUMMARY_ONLY = False
-FEED_MAX_ITEMS = None
+FEED_MAX_ITEMS = {feed_items}
 
 # The benchmark deletes cache/ for a cold build and keeps it for the warm ones.
 CACHE_CONTENT = True
@@ -534,23 +672,41 @@ CACHE_PATH = "cache"
 '''
 
 
-def write_pelican(corpus: Corpus, root: Path) -> None:
-    """Write pelicanconf.py and content/*.md with Pelican's `Key: value` metadata header."""
+def write_pelican(corpus: Corpus, root: Path, features: bool = False) -> None:
+    """Write pelicanconf.py and content/*.md with Pelican's `Key: value` metadata header.
+
+    With `features`, the same code blocks (Pelican's default Markdown settings highlight them
+    with Pygments through codehilite) and the same lead images, shown at the top of the body
+    and copied to the output as static files."""
     conf = PELICAN_CONF.format(
-        author=corpus.authors[0].name, title=SITE_TITLE, url=SITE_URL, page_size=PAGE_SIZE
+        author=corpus.authors[0].name,
+        title=SITE_TITLE,
+        url=SITE_URL,
+        page_size=PAGE_SIZE,
+        feed_items=FEED_ITEMS,
     )
+    if features:
+        conf += 'STATIC_PATHS = ["images"]\n'
+        write_images(corpus, root / "content")
     write_text(root / "pelicanconf.py", conf)
-    for article in corpus.articles:
+    for index, article in enumerate(corpus.articles):
         header = [
             f"Title: {article.title}",
             f"Date: {article.date:%Y-%m-%d %H:%M}",
             f"Author: {article.author.name}",
             f"Tags: {', '.join(article.tags)}",
+            # The theme needs a category; given here, it exists without a category page.
+            "Category: Articles",
         ]
         if article.summary:
             header.append(f"Summary: {article.summary}")
         header.append(f"Slug: {article.slug}")
-        text = "\n".join(header) + "\n\n" + article.body
+        body = article.body
+        if features and has_image(index):
+            body = f"![Lead image]({{static}}/{image_name(article)})\n\n{body}"
+        if features and has_code(index):
+            body += code_section(article, index)
+        text = "\n".join(header) + "\n\n" + body
         write_text(root / "content" / f"{article.slug}.md", text)
 
 
@@ -568,13 +724,19 @@ def hugo_version(hugo: str = "hugo") -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-# The minimal layout set (baseof, single, list and a full-content rss.xml) lives beside this
-# script as real template files, copied into every generated Hugo site.
+# The layout set (pages, full-content feeds, a card partial) lives beside this script as real
+# template files, copied into every generated Hugo site.
 HUGO_LAYOUTS = Path(__file__).resolve().parent / "hugo_layouts"
 
 
 def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> None:
-    """Write hugo.toml, content/articles/*.md (YAML front matter) and a minimal layout set."""
+    """Write hugo.toml, content/articles/*.md (YAML front matter) and the layouts.
+
+    The configuration mirrors syndicate's output: a paginated home page with RSS, Atom and JSON
+    Feed; the articles section, which is the archive; one page and one RSS feed per tag; one
+    page per author, without a feed (each author's `_index.md` says so); a list of all tags and
+    one of all authors, without feeds. The layouts cap every feed at FEED_ITEMS.
+    """
     # Hugo 0.128 replaced the top-level `paginate` key with a [pagination] table.
     if version is None or version >= (0, 128):
         paging = f"[pagination]\n  pagerSize = {PAGE_SIZE}\n"
@@ -593,18 +755,35 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         '  tag = "tags"',
         '  author = "authors"',
         "",
+        '[mediaTypes."application/atom+xml"]',
+        '  suffixes = ["xml"]',
+        '[mediaTypes."application/feed+json"]',
+        '  suffixes = ["json"]',
+        "",
+        "[outputFormats.RSS]",
+        '  baseName = "feed"',
+        "[outputFormats.Atom]",
+        '  mediaType = "application/atom+xml"',
+        '  baseName = "atom"',
+        "[outputFormats.JSONFeed]",
+        '  mediaType = "application/feed+json"',
+        '  baseName = "feed"',
+        "  isPlainText = true",
+        "",
+        "[outputs]",
+        '  home = ["HTML", "RSS", "Atom", "JSONFeed"]',
+        '  section = ["HTML"]',
+        '  taxonomy = ["HTML"]',
+        '  term = ["HTML", "RSS"]',
+        "",
         "[params]",
         f"  description = {toml_str(corpus.description)}",
+        f"  feedItems = {FEED_ITEMS}",
     ]
     for author in corpus.authors:
         lines += ["", f"[params.authors.{author.id}]", f"  name = {toml_str(author.name)}"]
-        if author.reprint:
-            lines += [
-                f"[params.authors.{author.id}.reprint]",
-                f"  preamble = {toml_str(author.reprint.preamble)}",
-                f"  statement = {toml_str(author.reprint.statement)}",
-                f"  commercial = {toml_str(author.reprint.commercial)}",
-            ]
+        index = ["---", f"title: {yaml_str(author.name)}", "outputs: [HTML]", "---", ""]
+        write_text(root / "content" / "authors" / author.id / "_index.md", "\n".join(index))
     write_text(root / "hugo.toml", paging + "\n".join(lines) + "\n")
     shutil.copytree(HUGO_LAYOUTS, root / "layouts")
     for article in corpus.articles:
@@ -624,7 +803,16 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         write_text(path, "\n".join(front) + "\n" + article.body)
 
 
-FORMATS = ("syndicate", "pelican", "hugo")
+# Site folders: the parity setup of each tool, syndicate with its syndicated copies, and the
+# features pair (code, images, and for syndicate copies and search).
+FORMATS = (
+    "syndicate",
+    "syndicate-copies",
+    "pelican",
+    "hugo",
+    "syndicate-features",
+    "pelican-features",
+)
 
 
 def make_corpus(
@@ -646,20 +834,33 @@ def make_corpus(
         "articles": count,
         "seed": seed,
         "words": sum(len(article.body.split()) for article in corpus.articles),
+        "page_size": PAGE_SIZE,
+        "feed_items": FEED_ITEMS,
+        "copies_articles": sum(1 for article in corpus.articles if article.author.reprint),
         "edit_slug": target.slug,
         "edit_paths": {
             "syndicate": syndicate_article_path(target),
+            "syndicate-copies": syndicate_article_path(target),
+            "syndicate-features": syndicate_article_path(target),
             "pelican": f"content/{target.slug}.md",
+            "pelican-features": f"content/{target.slug}.md",
             "hugo": f"content/articles/{target.slug}.md",
         },
         "template_override": False,
     }
-    if "syndicate" in formats:
-        base = find_theme_base(theme_base)
-        manifest["template_override"] = write_syndicate(corpus, out_dir / "syndicate", base)
-        manifest["theme_base"] = str(base) if base else None
-    if "pelican" in formats:
-        write_pelican(corpus, out_dir / "pelican")
+    base = find_theme_base(theme_base)
+    manifest["theme_base"] = str(base) if base else None
+    for name in ("syndicate", "syndicate-copies", "syndicate-features"):
+        if name in formats:
+            reprint = name != "syndicate"
+            features = name == "syndicate-features"
+            written = write_syndicate(
+                corpus, out_dir / name, base, reprint=reprint, features=features
+            )
+            manifest["template_override"] = written
+    for name in ("pelican", "pelican-features"):
+        if name in formats:
+            write_pelican(corpus, out_dir / name, features=name == "pelican-features")
     if "hugo" in formats:
         write_hugo(corpus, out_dir / "hugo", hugo_version())
     write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -22,12 +22,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime as dt
 import functools
 import hashlib
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -48,100 +46,72 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from make_corpus import extra_sentence, make_corpus  # noqa: E402  (sibling script, not a package)
+# Sibling scripts, not a package.
+from make_corpus import extra_sentence, make_corpus  # noqa: E402
+from report import (  # noqa: E402
+    SCENARIO_LABELS,
+    SETUP_LABELS,
+    Measurement,
+    Outcome,
+    Results,
+    RunState,
+    Skip,
+    census,
+    report,
+)
 
 DEFAULT_SIZES = (1000, 5000, 10000)
 PROBE_TIMEOUT = 120  # seconds for a version or import check
-CONTENTION_WARNING = 0.10  # share of the CPUs other jobs may take before the report warns
-
-SCENARIO_LABELS = {
-    "cold": "cold build (no cache, no output)",
-    "no-change": "no-change rebuild",
-    "article-edit": "one article edited",
-    "template-edit": "base.html template edited",
-    "config-edit": "site.yaml description edited",
-    "serve-edit": "preview server: one article edited, until written",
-}
 SERVE_EDITS = 3  # edits per round under one running preview server; the round reports their median
 SERVE_TIMEOUT = 60.0  # seconds an edit may take to show before the round counts as failed
-
-# The report's tables: a caption, and the Measurement fields each cell shows (medians).
-TABLES = (
-    ("Wall-clock seconds:", ("seconds",)),
-    (
-        "CPU seconds, user + system over the whole process tree (less sensitive than wall time "
-        "to other jobs on the machine, but blind to parallelism):",
-        ("cpu_seconds",),
-    ),
-    (
-        "Peak memory, MB: largest single process (ru_maxrss) / whole process tree (PSS, sampled):",
-        ("max_rss_mb", "tree_mb"),
-    ),
-)
-
-# (scenario, other tool) pairs compared against syndicate's figure for the same scenario.
-RATIO_PAIRS = (
-    ("cold", "pelican"),
-    ("no-change", "pelican"),
-    ("article-edit", "pelican"),
-    ("cold", "hugo"),
-    ("no-change", "hugo"),
-    ("serve-edit", "hugo"),
-)
-
-RATIO_FIELDS = ("seconds", "cpu_seconds", "max_rss_mb", "tree_mb")
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One build as `measure.py` saw it, plus the result of checking its output."""
-
-    seconds: float
-    max_rss_mb: float
-    tree_mb: float | None
-    cpu_seconds: float
-    returncode: int
-    timed_out: bool
-    other_cpu_share: float | None  # share of all CPUs that other jobs used during the build
-    log: str
-    # True: the output shows what the scenario should produce (every article page after a cold
-    # build, the edit after an edit); False: it does not; None: nothing reliable to check.
-    verified: bool | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A scenario that could not run in this round, with the reason shown in the report."""
-
-    reason: str
-
-
-Outcome = Measurement | Skip
 
 
 @dataclass(slots=True)
 class Tool:
-    """An installed (or missing) generator and how to drive it on a site from make_corpus."""
+    """One way of running a generator: the tool, the site it builds and how many cores it may use.
 
-    key: str
+    One generator gives several of these (syndicate on the parity site and on the site with its
+    copies, each on all cores and on one), each a column of its own in the report.
+    """
+
+    key: str  # unique within a run: the key of its results
+    kind: str  # which generator: syndicate, pelican or hugo
     label: str
     scenarios: tuple[str, ...]
+    site_name: str = ""  # the corpus folder it builds (make_corpus.FORMATS); default: kind
+    one_core: bool = False  # --jobs 1 for syndicate, GOMAXPROCS=1 for Hugo
     command: list[str] | None = None
     version: str = ""
     missing: str = ""  # why the tool cannot run; empty when it can
     source_dir: Path | None = None  # syndicate's package folder, watched for edits during a run
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: dict[str, str] = field(default_factory=lambda: build_env())
+
+    def __post_init__(self) -> None:
+        self.site_name = self.site_name or self.kind
+
+    def variant(
+        self, key: str, label: str, site_name: str, one_core: bool, cold_only: bool = False
+    ) -> Tool:
+        """The same installed tool on another site or core count (one core: cold builds only)."""
+        env = dict(self.env, GOMAXPROCS="1") if one_core and self.kind == "hugo" else self.env
+        scenarios = ("cold",) if one_core or cold_only else self.scenarios
+        return dataclasses.replace(
+            self,
+            key=key,
+            label=label,
+            site_name=site_name,
+            one_core=one_core,
+            scenarios=scenarios,
+            env=env,
+        )
 
     def build_command(self, site: Path) -> list[str]:
         """The argv of one build; every tool writes into a folder inside its own site."""
         assert self.command is not None
-        if self.key == "syndicate":
-            return [*self.command, "build", "--site", str(site / "site.yaml")]
-        if self.key == "pelican":
+        if self.kind == "syndicate":
+            jobs = ["--jobs", "1"] if self.one_core else []
+            return [*self.command, "build", "--site", str(site / "site.yaml"), *jobs]
+        if self.kind == "pelican":
             # --fatal errors: Pelican otherwise skips a file it cannot read and finishes faster.
             return [*self.command, *"content -s pelicanconf.py -o output --fatal errors".split()]
         return [
@@ -154,35 +124,56 @@ class Tool:
             str(site / ".hugo-cache"),
         ]
 
+    def output_dir(self, site: Path) -> Path:
+        return site / ("public" if self.kind == "hugo" else "output")
+
     def state_paths(self, site: Path) -> list[Path]:
         """Everything a cold build must not find: the output folder and every cache."""
         names = {
             "syndicate": ["output", ".syndicate-cache"],
             "pelican": ["output", "cache"],
             "hugo": ["public", "resources", ".hugo-cache", ".hugo_build.lock"],
-        }[self.key]
+        }[self.kind]
         return [site / name for name in names]
 
     def serve_command(self, site: Path, port: int) -> list[str]:
         """A preview server that watches the site and writes every rebuild to disk."""
         assert self.command is not None
-        if self.key == "syndicate":
+        if self.kind == "syndicate":
             return [*self.command, "serve", "--site", str(site / "site.yaml"), "--port", str(port)]
         return [
-            *self.command, "server", "--source", str(site), "--port", str(port),
-            "--bind", "127.0.0.1", "--renderToDisk", "--disableLiveReload", "--disableFastRender",
-            "--destination", "public", "--cacheDir", str(site / ".hugo-cache"),
+            *self.command,
+            "server",
+            "--source",
+            str(site),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--renderToDisk",
+            "--disableLiveReload",
+            "--disableFastRender",
+            "--destination",
+            "public",
+            "--cacheDir",
+            str(site / ".hugo-cache"),
         ]
 
     def served_page(self, site: Path, slug: str) -> Path:
-        if self.key == "syndicate":
+        if self.kind == "syndicate":
             return site / ".syndicate-cache" / "serve" / "articles" / slug / "index.html"
         return self.article_page(site, slug)
 
     def article_page(self, site: Path, slug: str) -> Path:
-        """All three sites are configured to publish an article at articles/<slug>/."""
-        out = "public" if self.key == "hugo" else "output"
-        return site / out / "articles" / slug / "index.html"
+        """All the sites are configured to publish an article at articles/<slug>/."""
+        return self.output_dir(site) / "articles" / slug / "index.html"
+
+
+def build_env() -> dict[str, str]:
+    """This environment, less PYTHONDONTWRITEBYTECODE: with it, every fresh Python process
+    compiles the source of each module it imports again (about 0.1 s for syndicate), which no
+    installed tool pays, since pip and the first import write the compiled files."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def probe(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -198,7 +189,7 @@ def probe(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, 
 
 def find_syndicate(override: str | None) -> Tool:
     """Benchmark this checkout's package: PYTHONPATH puts the repository first."""
-    tool = Tool("syndicate", "syndicate", tuple(SCENARIO_LABELS))
+    tool = Tool("syndicate", "syndicate", "syndicate", tuple(SCENARIO_LABELS))
     path = os.pathsep.join(filter(None, [str(REPO_ROOT), tool.env.get("PYTHONPATH", "")]))
     tool.env["PYTHONPATH"] = path
     check = (
@@ -217,6 +208,8 @@ def find_syndicate(override: str | None) -> Tool:
     version, location, has_main = text.split("\n")[-1].rsplit(" ", 2)
     tool.version = f"{version} ({location})"
     tool.source_dir = Path(location).parent
+    # Compiled once before the builds, as an installed package is (see build_env).
+    probe([sys.executable, "-m", "compileall", "-q", str(tool.source_dir)], tool.env)
     if has_main == "True":
         tool.command = [sys.executable, "-m", "syndicate"]
     elif script := shutil.which("syndicate"):
@@ -227,7 +220,7 @@ def find_syndicate(override: str | None) -> Tool:
 
 
 def find_pelican(override: str | None) -> Tool:
-    tool = Tool("pelican", "Pelican", ("cold", "no-change", "article-edit"))
+    tool = Tool("pelican", "pelican", "Pelican", ("cold", "no-change", "article-edit"))
     if override:
         tool.command = shlex.split(override)
     elif script := shutil.which("pelican"):
@@ -246,7 +239,7 @@ def find_pelican(override: str | None) -> Tool:
 
 
 def find_hugo(override: str | None) -> Tool:
-    tool = Tool("hugo", "Hugo", ("cold", "no-change", "serve-edit"))
+    tool = Tool("hugo", "hugo", "Hugo", ("cold", "no-change", "serve-edit"))
     binary = override or shutil.which("hugo")
     if binary is None:
         tool.missing = "not installed"
@@ -351,7 +344,7 @@ def apply_edit(tool: Tool, scenario: str, ctx: RoundContext) -> Check | Skip | N
     if scenario == "article-edit":
         edit_paths = ctx.manifest["edit_paths"]
         assert isinstance(edit_paths, dict)
-        with (site / edit_paths[tool.key]).open("a", encoding="utf-8") as handle:
+        with (site / edit_paths[tool.site_name]).open("a", encoding="utf-8") as handle:
             handle.write(f"\n{extra_sentence(ctx.round_no)} ({marker})\n")
         return lambda: page_contains(page, marker)
     if scenario == "template-edit":
@@ -425,13 +418,20 @@ def measure_serve(tool: Tool, ctx: RoundContext, log: Path) -> Measurement:
     site, slug = ctx.site, str(ctx.manifest["edit_slug"])
     edit_paths = ctx.manifest["edit_paths"]
     assert isinstance(edit_paths, dict)
-    source, page = site / edit_paths[tool.key], tool.served_page(site, slug)
+    source, page = site / edit_paths[tool.site_name], tool.served_page(site, slug)
     times: list[float] = []
     port = _free_port()
-    with log.open("w") as out, subprocess.Popen(
-        tool.serve_command(site, port), cwd=site, env=tool.env, stdout=out, stderr=out,
-        start_new_session=True,
-    ) as server:
+    with (
+        log.open("w") as out,
+        subprocess.Popen(
+            tool.serve_command(site, port),
+            cwd=site,
+            env=tool.env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        ) as server,
+    ):
         try:
             # Both servers answer HTTP only once their first build is written and they watch.
             deadline = time.monotonic() + ctx.timeout
@@ -477,7 +477,7 @@ def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], No
     edit_paths = ctx.manifest["edit_paths"]
     assert isinstance(edit_paths, dict)
     touched = [
-        ctx.site / edit_paths[tool.key],
+        ctx.site / edit_paths[tool.site_name],
         ctx.site / "templates" / "base.html",
         ctx.site / "site.yaml",
     ]
@@ -500,173 +500,13 @@ def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], No
             result = measure(tool, ctx.site, log, ctx.timeout, ctx.interval)
             if result.ok and check is not None:
                 result = dataclasses.replace(result, verified=check())
+            if result.ok and scenario == "cold" and ctx.round_no == 0:
+                # The output is the same in every round: count it once, outside the timing.
+                written = census(tool.output_dir(ctx.site))
+                result = dataclasses.replace(result, written=written)
             record(scenario, result)
             if not result.ok:
                 break  # later scenarios build on this one; their figures would mean nothing
-
-
-# --- reporting ----------------------------------------------------------------------------------
-
-Results = dict[int, dict[str, dict[str, list[Outcome]]]]  # size -> tool -> scenario -> runs
-
-
-@dataclass(slots=True)
-class RunState:
-    """What a run has measured so far: filled round by round, reported at the end."""
-
-    results: Results = field(default_factory=dict)
-    manifests: dict[int, dict[str, object]] = field(default_factory=dict)
-    # Fingerprints of syndicate's source, each with the first round that measured it.
-    versions: dict[str, str] = field(default_factory=dict)
-
-
-def ok_runs(outcomes: list[Outcome]) -> list[Measurement]:
-    return [item for item in outcomes if isinstance(item, Measurement) and item.ok]
-
-
-def median_of(outcomes: list[Outcome], attribute: str) -> float | None:
-    values = [getattr(item, attribute) for item in ok_runs(outcomes)]
-    values = [value for value in values if value is not None]
-    return statistics.median(values) if values else None
-
-
-def failure_text(outcomes: list[Outcome]) -> str:
-    skips = [item for item in outcomes if isinstance(item, Skip)]
-    if skips and len(skips) == len(outcomes):
-        return "skipped¹"
-    failed = [item for item in outcomes if isinstance(item, Measurement) and not item.ok]
-    if not failed:
-        return "not run"
-    first = failed[0]
-    return "timeout" if first.timed_out else f"failed (exit {first.returncode})"
-
-
-def figure_cell(
-    tool: Tool, scenario: str, outcomes: list[Outcome] | None, attributes: Sequence[str]
-) -> str:
-    """Medians of the given attributes joined by " / ", or why there is no figure."""
-    if tool.missing:
-        return tool.missing.split(" (")[0]
-    if scenario not in tool.scenarios:
-        return "—"
-    if not outcomes:
-        return "not run"
-    if not ok_runs(outcomes):
-        return failure_text(outcomes)
-    values = [median_of(outcomes, attribute) for attribute in attributes]
-    digits = 0 if attributes[0].endswith("_mb") else 2
-    text = " / ".join("?" if value is None else f"{value:.{digits}f}" for value in values)
-    if any(item.verified is False for item in ok_runs(outcomes)):
-        text += " †"
-    failed = len(outcomes) - len(ok_runs(outcomes))
-    return text + (f" ({failed} failed)" if failed else "")
-
-
-def ratio(numerator: float | None, denominator: float | None) -> str:
-    if numerator is None or denominator is None or denominator == 0:
-        return "n/a"
-    return f"{numerator / denominator:.2f}×"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table whose first column is text and the others right-aligned figures."""
-    rule = "|---|" + "---:|" * (len(header) - 1)
-    lines = ["| " + " | ".join(header) + " |", rule]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def report_size(size: int, tools: Sequence[Tool], results: Results, repeat: int) -> str:
-    by_tool = results.get(size, {})
-    labels = [tool.label for tool in tools]
-    parts = [f"### {size:,} articles (median of {repeat} interleaved round{'s' * (repeat > 1)})"]
-    for caption, attributes in TABLES:
-        rows = []
-        for scenario, label in SCENARIO_LABELS.items():
-            cells = [by_tool.get(tool.key, {}).get(scenario) for tool in tools]
-            pairs = zip(tools, cells, strict=True)
-            rows.append([label, *(figure_cell(t, scenario, c, attributes) for t, c in pairs)])
-        parts += ["", caption, "", table(["scenario", *labels], rows)]
-    tool_by_key = {tool.key: tool for tool in tools}
-    syndicate = by_tool.get("syndicate", {})
-    ratio_rows = []
-    for scenario, other_key in RATIO_PAIRS:
-        other_tool = tool_by_key.get(other_key)
-        if other_tool is None or "syndicate" not in tool_by_key:
-            continue
-        other = by_tool.get(other_key, {}).get(scenario, [])
-        mine = syndicate.get(scenario, [])
-        label = f"{SCENARIO_LABELS[scenario]}: syndicate ÷ {other_tool.label}"
-        figures = [ratio(median_of(mine, key), median_of(other, key)) for key in RATIO_FIELDS]
-        ratio_rows.append([label, *figures])
-    if ratio_rows:
-        parts += [
-            "",
-            "Ratios within this run (below 1 means syndicate is faster or smaller):",
-            "",
-            table(["comparison", "wall time", "CPU time", "max RSS", "tree memory"], ratio_rows),
-        ]
-    return "\n".join(parts)
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
-def contention_note(results: Results) -> str:
-    """Say how much CPU other jobs took during the builds; a shared machine makes figures noisy."""
-    shares = [
-        item.other_cpu_share
-        for per_tool in results.values()
-        for scenarios in per_tool.values()
-        for outcomes in scenarios.values()
-        for item in ok_runs(outcomes)
-        if item.other_cpu_share is not None
-    ]
-    if not shares:
-        return "CPU use by other jobs during the builds: not measured"
-    text = (
-        f"CPU use by other jobs during the builds: median {statistics.median(shares):.0%}, "
-        f"max {max(shares):.0%} of all CPUs"
-    )
-    if max(shares) > CONTENTION_WARNING:
-        text += " (the machine was shared: treat wall times as noisy, CPU times less so)"
-    return text
-
-
-def report(
-    tools: Sequence[Tool],
-    results: Results,
-    manifests: dict[int, dict[str, object]],
-    repeat: int,
-    notes: Sequence[str],
-) -> str:
-    lines = [
-        f"## Benchmark run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
-        "",
-        f"- machine: {cpu_model()}, {os.cpu_count()} logical CPUs, "
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
-    ]
-    for tool in tools:
-        state = tool.missing or tool.version
-        lines.append(f"- {tool.label}: {state}")
-    for size, manifest in manifests.items():
-        lines.append(f"- corpus {size:,}: {manifest['words']:,} words, seed {manifest['seed']}")
-    lines += [f"- {note}" for note in [contention_note(results), *notes]]
-    for size in manifests:
-        lines += ["", report_size(size, tools, results, repeat)]
-    lines += [
-        "",
-        "— not applicable to this tool. † the output failed its check (a cold build wrote fewer "
-        "article pages than there are articles, or an edit was missing from the rebuilt page). "
-        "¹ the corpus has no templates/base.html override because syndicate/theme/base.html "
-        "was not found.",
-    ]
-    return "\n".join(lines)
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -682,6 +522,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="rounds per size (default: 3)")
     parser.add_argument(
         "--tools", default="syndicate,pelican,hugo", help="comma-separated subset to run"
+    )
+    parser.add_argument(
+        "--setups",
+        default="parity,copies",
+        help="syndicate's sites: parity (the same work as the others), copies (with its "
+        "syndicated copies), features (copies, code highlighting, lead images and search, "
+        "against Pelican with the same code and images; cold builds only); default: %(default)s",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIO_LABELS),
+        help="scenarios to run where a tool has them (the cold build always runs); "
+        "default: %(default)s",
+    )
+    parser.add_argument(
+        "--cores",
+        default="all,one",
+        help="cold builds on all cores and/or on one (syndicate --jobs 1, Hugo GOMAXPROCS=1); "
+        "default: %(default)s",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per build")
     parser.add_argument(
@@ -706,9 +565,54 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.tools) - {"syndicate", "pelican", "hugo"}
     if unknown:
         parser.error(f"unknown tool(s): {', '.join(sorted(unknown))}")
+    args.setups = [name.strip() for name in args.setups.split(",") if name.strip()]
+    if not args.setups or set(args.setups) - {"parity", "copies", "features"}:
+        parser.error("--setups takes parity, copies, features or several of them")
+    args.scenarios = ["cold", *(s.strip() for s in args.scenarios.split(",") if s.strip())]
+    if set(args.scenarios) - set(SCENARIO_LABELS):
+        parser.error(f"--scenarios takes {', '.join(SCENARIO_LABELS)}")
+    args.cores = [name.strip() for name in args.cores.split(",") if name.strip()]
+    if not args.cores or set(args.cores) - {"all", "one"}:
+        parser.error("--cores takes all, one or both")
     if args.workdir and args.workdir.resolve().is_relative_to(REPO_ROOT):
         parser.error("--workdir must be outside the repository")
     return args
+
+
+def variants(tools: Sequence[Tool], setups: Sequence[str], cores: Sequence[str]) -> list[Tool]:
+    """Every column of the run: each tool on each of its sites, on all cores and on one.
+
+    The peers build the parity site, and Pelican its features site when that setup runs;
+    Pelican always builds in one process, so it has no one-core variant. A one-core variant,
+    and every build of the features setup, runs the cold build only.
+    """
+    sites = {
+        "parity": ("syndicate", "syndicate"),
+        "copies": ("syndicate-copies", "copies"),
+        "features": ("syndicate-features", "features"),
+    }
+    out = []
+    for tool in tools:
+        if tool.kind == "syndicate":
+            names = [sites[setup] for setup in setups]
+        else:
+            names = [(tool.kind, tool.kind)]
+            if tool.kind == "pelican" and "features" in setups:
+                names.append(("pelican-features", "pelican-features"))
+        for site_name, key in names:
+            label = SETUP_LABELS[site_name]
+            cold_only = site_name.endswith("-features")
+            for core in cores:
+                if core == "one" and tool.kind == "pelican":
+                    if "all" not in cores:
+                        out.append(tool.variant(key, label, site_name, False, cold_only))
+                    continue
+                one = core == "one"
+                suffix = ", one core" if one else ""
+                out.append(
+                    tool.variant(key + "-1" * one, label + suffix, site_name, one, cold_only)
+                )
+    return out
 
 
 def progress(message: str) -> None:
@@ -716,13 +620,15 @@ def progress(message: str) -> None:
 
 
 def record(
-    scenarios: dict[str, list[Outcome]], ctx: RoundContext, scenario: str, outcome: Outcome
+    scenarios: dict[str, list[Outcome]],
+    ctx: RoundContext,
+    label: str,
+    scenario: str,
+    outcome: Outcome,
 ) -> None:
     """Keep one outcome and show it at once, so a long run can be followed as it goes."""
     scenarios.setdefault(scenario, []).append(outcome)
-    progress(
-        f"  n={ctx.size} round {ctx.round_no + 1} {ctx.site.name} {scenario}: {describe(outcome)}"
-    )
+    progress(f"  n={ctx.size} round {ctx.round_no + 1} {label} {scenario}: {describe(outcome)}")
 
 
 def run_size(
@@ -740,7 +646,8 @@ def run_size(
     if corpus_dir.exists():
         shutil.rmtree(corpus_dir)
     started = time.perf_counter()
-    manifest = make_corpus(size, corpus_dir, formats=[tool.key for tool in tools])
+    sites = list(dict.fromkeys(tool.site_name for tool in tools))
+    manifest = make_corpus(size, corpus_dir, formats=sites)
     progress(f"corpus {size}: generated in {time.perf_counter() - started:.1f} s")
     logs = workdir / "logs"
     logs.mkdir(exist_ok=True)
@@ -754,19 +661,23 @@ def run_size(
                     state.versions.setdefault(fingerprint, f"n={size} round {round_no + 1}")
             shift = round_no % max(1, len(tools))
             for tool in [*tools[shift:], *tools[:shift]]:
-                site = corpus_dir / tool.key
+                site = corpus_dir / tool.site_name
                 ctx = RoundContext(
                     site, manifest, size, round_no, logs, args.timeout, args.interval
                 )
-                run_round(tool, ctx, functools.partial(record, per_tool[tool.key], ctx))
+                keep = functools.partial(record, per_tool[tool.key], ctx, tool.label)
+                run_round(tool, ctx, keep)
     finally:
         for tool in tools:  # free the disk before the next, larger corpus
-            for path in tool.state_paths(corpus_dir / tool.key):
+            for path in tool.state_paths(corpus_dir / tool.site_name):
                 shutil.rmtree(path, ignore_errors=True)
 
 
 def write_json(
-    path: Path, tools: Sequence[Tool], manifests: dict[int, dict[str, object]], results: Results
+    path: Path,
+    tools: Sequence[Tool],
+    manifests: dict[int, dict[str, object]],
+    results: Results,
 ) -> None:
     """Every raw measurement, for anyone who wants more than the medians."""
     raw = {
@@ -779,18 +690,33 @@ def write_json(
         }
         for size, per_tool in results.items()
     }
-    tools_info = {tool.key: {"version": tool.version, "missing": tool.missing} for tool in tools}
+    tools_info = {
+        tool.key: {
+            "label": tool.label,
+            "site": tool.site_name,
+            "one_core": tool.one_core,
+            "version": tool.version,
+            "missing": tool.missing,
+        }
+        for tool in tools
+    }
     document = {"tools": tools_info, "manifests": manifests, "results": raw}
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A shell starts background jobs with SIGINT ignored: restore it, so `kill -INT` still
+    # ends a long run with the report of the builds that finished.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     finders = {"syndicate": find_syndicate, "pelican": find_pelican, "hugo": find_hugo}
     overrides = {"syndicate": args.syndicate_cmd, "pelican": args.pelican, "hugo": args.hugo}
-    tools = [finders[key](overrides[key]) for key in args.tools]
-    for tool in tools:
+    found = [finders[key](overrides[key]) for key in args.tools]
+    for tool in found:
         progress(f"{tool.label}: {tool.missing or tool.version}")
+    tools = variants(found, args.setups, args.cores)
+    for tool in tools:
+        tool.scenarios = tuple(s for s in tool.scenarios if s in args.scenarios)
     runnable = [tool for tool in tools if not tool.missing]
 
     is_temporary = args.workdir is None

@@ -7,6 +7,7 @@ errors first, then the warnings, then one line `N errors, M warnings`), 2 a usag
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -72,6 +73,31 @@ def show_warnings(warnings: tuple[Problem, ...]) -> None:
     """Each warning of a successful run, once, as `path:line: warning: message`."""
     for problem in warnings:
         click.echo(str(problem), err=True)
+
+
+def run() -> None:
+    """The program (`syndicate`, `python -m syndicate`): the commands, then an exit that skips
+    tearing the interpreter down.
+
+    By the time a command returns, its files are written and closed and its workers joined;
+    what is left is freeing every module and object one by one, which costs a fresh-process
+    rebuild of a large site a tenth of its time. Output streams are flushed first. (Tests
+    call `main` itself, which exits the usual way.)"""
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:  # click ends every run with one
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said on it
+            code = code or 1
+    os._exit(code)
 
 
 @click.group()

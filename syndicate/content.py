@@ -200,12 +200,19 @@ class LazyMarkdown:
     def __init__(self) -> None:
         self._renderer: MarkdownRenderer | None = None
 
-    def render(self, text: str, source_dir: PurePosixPath) -> Body:
+    def renderer(self) -> MarkdownRenderer:
         if self._renderer is None:
             from .markup import MarkdownRenderer
 
             self._renderer = MarkdownRenderer()
-        return self._renderer.render(text, source_dir)
+        return self._renderer
+
+    def prepare(self) -> None:
+        """Make the renderer and its converter now, so that workers forked next share them."""
+        self.renderer().converter()
+
+    def render(self, text: str, source_dir: PurePosixPath) -> Body:
+        return self.renderer().render(text, source_dir)
 
 
 class BodyStore(Mapping[str, Body]):
@@ -539,6 +546,8 @@ def _parse_and_render(site: Site, fresh: list[tuple[SourceFile, bytes, str]], ca
             parsed[rel] = entry
             step(result)
 
+        if any(item[3] for item in items):
+            markdown.prepare()
         parallel_map(_parse_job, _Reader(site, markdown), items, jobs, keep, collect=False)
     cache.put_raw("bodies", batch)
     cache.put_many("facts", new_facts)

@@ -11,6 +11,8 @@ Python-Markdown run for minutes or exhaust its stack is refused first (bounds.py
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
 from html import unescape
 from pathlib import PurePosixPath
 from typing import Any
@@ -18,9 +20,9 @@ from typing import Any
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
-from markdown.extensions.toc import slugify_unicode
+from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from markdown.treeprocessors import InlineProcessor
-from markdown.util import Registry
+from markdown.util import AtomicString
 
 from .bounds import check_markdown
 from .highlight import PYGMENTS_VERSION, highlight_code
@@ -37,6 +39,7 @@ _FOOTNOTE_REF = re.compile(r'<sup id="fnref[^"]*">.*?</sup>', re.DOTALL)
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _MORE = re.compile(r"^<!--\s*more\s*-->\n?", re.MULTILINE | re.IGNORECASE)  # the summary's end, on a line of its own
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
+_WORD_MEMO_SIZE = 1 << 16
 
 
 class _StrictAttrLists(AttrListTreeprocessor):
@@ -59,17 +62,182 @@ class _StrictAttrListExtension(AttrListExtension):
         md.registerExtension(self)
 
 
-_TOP = PurePosixPath(".")
-
-# What each of Python-Markdown's inline patterns needs in a document to match anywhere in it.
-# Most articles have no `<`, `&`, `\\` or backtick, and trying a pattern that cannot match
-# on every piece of text is a fifth of Markdown's time: such patterns are left out per
-# document. Patterns not listed here are always kept.
-_NEEDS = {
-    "backtick": "`", "escape": "\\", "footnote": "[", "reference": "[", "link": "[", "image_link": "[",
-    "image_reference": "[", "short_reference": "[", "short_image_ref": "[", "autolink": "<",
-    "automail": "<", "html": "<", "entity": "&", "em_strong": "*_", "linebreak": ("  \n", "\t"),
+# What each of Python-Markdown's inline patterns needs in a piece of text to match anywhere in
+# it: its expression cannot match text that holds none of these strings. Patterns not listed
+# here are always tried.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "backtick": ("`",), "escape": ("\\",), "footnote": ("[",), "reference": ("[",), "link": ("[",),
+    "image_link": ("[",), "image_reference": ("[",), "short_reference": ("[",), "short_image_ref": ("[",),
+    "autolink": ("<",), "automail": ("<",), "html": ("<",), "entity": ("&",), "em_strong": ("*", "_"),
+    "linebreak": ("  \n", "\t"),
 }
+_TRIGGERS = tuple(dict.fromkeys(needed for needs in _NEEDS.values() for needed in needs))
+_INLINE_PRIORITY = 20  # where Python-Markdown registers its own inline pass
+
+
+class _InlineProcessor(InlineProcessor):
+    """Python-Markdown's inline pass, trying on each piece of text only the patterns that could
+    match in it.
+
+    Most text holds no `<`, `&`, `\\` or backtick, and a list item without `[` or `*` needs
+    no link or emphasis pattern: trying every pattern on every piece of text was a third of
+    Markdown's time. A pattern is skipped only where its expression could not match, so the
+    output is the same (tests/test_markup.py compares it with the unpruned converter).
+    """
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        registry = md.inlinePatterns
+        needs = {id(registry[name]): frozenset(strings) for name, strings in _NEEDS.items() if name in registry}
+        # In the order Markdown tries them, as its own loop indexes them.
+        self.patterns: tuple[tuple[Any, frozenset[str] | None], ...] = tuple(
+            (pattern, needs.get(id(pattern))) for pattern in registry)
+        self.all_need = all(needed is not None for _pattern, needed in self.patterns)
+
+    # Replaces the loop of InlineProcessor.__handleInline (name-mangled, hence this name); its
+    # recursive calls from __applyPattern land here too.
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if isinstance(data, AtomicString):
+            return data
+        present = frozenset([t for t in _TRIGGERS if t in data])  # only ever shrinks as patterns match
+        if not present and self.all_need:
+            return data
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        patterns = self.patterns
+        start = 0
+        while patternIndex < len(patterns):
+            pattern, needs = patterns[patternIndex]
+            if needs is None or needs & present:
+                data, matched, start = apply(pattern, data, patternIndex, start)
+                if matched:
+                    continue
+            patternIndex += 1
+            start = 0
+        return data
+
+
+class _TocProcessor(TocTreeprocessor):
+    """The toc extension's pass without building a table of contents nobody reads.
+
+    The extension builds, serializes and post-processes the whole table for every document,
+    and walks the tree looking for a `[TOC]` marker; only the heading ids and `toc_tokens` are
+    used here. The table is still built where the marker appears, which it then replaces.
+    """
+
+    def run(self, doc: etree.Element) -> None:
+        marker = self.marker
+        self.has_marker = bool(marker) and any(marker in (element.text or "") for element in doc.iter())
+        super().run(doc)
+
+    def build_toc_div(self, toc_list: list[Any]) -> etree.Element:
+        return super().build_toc_div(toc_list) if self.has_marker else etree.Element("div")
+
+    def replace_marker(self, root: etree.Element, elem: etree.Element) -> None:
+        if self.has_marker:
+            super().replace_marker(root, elem)
+
+
+class _TocExtension(TocExtension):
+    TreeProcessorClass = _TocProcessor
+
+
+# Python-Markdown's block processors and preprocessors whose expression can claim a block (or
+# change a document) only when it holds one of these strings. Most paragraphs hold none, and
+# each skipped pass is a regular-expression search over the block or the whole document.
+# Processors whose `test` always says yes decide in `run`, which is guarded instead.
+_BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
+    "hashheader": ("#",), "hr": ("-", "_", "*"), "deflist": (":",), "quote": (">",), "table": ("|",),
+}
+_RUN_NEEDS: dict[str, tuple[str, ...]] = {"footnote": ("[^",), "abbr": ("*[",), "reference": ("]:",)}
+# Preprocessors that return the lines unchanged when none of these is in the document:
+# fences, and for the raw-HTML pass a tag or an entity (its parser rewrites `&name` as `&name;`).
+_DOCUMENT_NEEDS: dict[str, tuple[str, ...]] = {"fenced_code_block": ("```", "~~~"), "html_block": ("<", "&")}
+# Tree passes that can only change a document whose text holds one of these: attribute lists
+# open with `{`, and the unescape pass restores backslash escapes. Each walks every element.
+_TREE_NEEDS: dict[str, tuple[str, ...]] = {"attr_list": ("{",), "unescape": ("\\",)}
+
+
+def _guard_processors(md: markdown.Markdown) -> None:
+    """Put the checks above in front of the processors they describe (in this converter only)."""
+    blocks = md.parser.blockprocessors
+    for name, needs in _BLOCK_NEEDS.items():
+        if name in blocks:
+            _wrap(blocks[name], "test", _guard_test, needs)
+    for name, needs in _RUN_NEEDS.items():
+        if name in blocks:
+            _wrap(blocks[name], "run", _guard_run, needs)
+    for name, needs in _DOCUMENT_NEEDS.items():
+        if name in md.preprocessors:
+            _wrap(md.preprocessors[name], "run", _guard_lines, needs)
+
+
+def _wrap(processor: object, method: str, guard: Callable[[Any, tuple[str, ...]], Any], needs: tuple[str, ...]) -> None:
+    setattr(processor, method, guard(getattr(processor, method), needs))
+
+
+def _guard_test(test: Callable[[Any, str], bool], needs: tuple[str, ...]) -> Callable[[Any, str], bool]:
+    def guarded(parent: Any, block: str) -> bool:
+        for needed in needs:  # a loop, not any(): this runs for every block
+            if needed in block:
+                return test(parent, block)
+        return False
+    return guarded
+
+
+def _guard_run(run: Callable[[Any, list[str]], Any], needs: tuple[str, ...]) -> Callable[[Any, list[str]], Any]:
+    def guarded(parent: Any, blocks: list[str]) -> Any:
+        for needed in needs:
+            if needed in blocks[0]:
+                return run(parent, blocks)
+        return False  # the processor left the block alone, as `run` itself would have said
+    return guarded
+
+
+def _guard_lines(run: Callable[[list[str]], list[str]], needs: tuple[str, ...]) -> Callable[[list[str]], list[str]]:
+    def guarded(lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        return run(lines) if any(needed in text for needed in needs) else lines
+    return guarded
+
+
+class _Switch:
+    """Runs a tree pass only for documents whose text holds what it needs (set by `convert`)."""
+
+    def __init__(self, processor: object, needs: tuple[str, ...]) -> None:
+        self.run: Callable[[etree.Element], Any] = getattr(processor, "run")  # noqa: B009
+        self.needs = needs
+        self.on = True
+        setattr(processor, "run", self.guarded)  # noqa: B010 - mypy forbids assigning to a method
+
+    def check(self, text: str) -> None:
+        self.on = any(needed in text for needed in self.needs)
+
+    def guarded(self, root: etree.Element) -> Any:
+        return self.run(root) if self.on else None
+
+
+def _fix_lookups(md: markdown.Markdown) -> None:
+    """Two lookups Python-Markdown makes thousands of times a document, made once.
+
+    Its block parser asks its registry for the processors again for every block (the registry
+    sorts them and builds a new list each time), and `is_block_level` searches a list of forty
+    tag names. The converter is complete here, so neither can change any more.
+    """
+    processors = tuple(md.parser.blockprocessors)
+
+    def parse_blocks(parent: etree.Element, blocks: list[str]) -> None:  # BlockParser.parseBlocks, same loop
+        while blocks:
+            for processor in processors:
+                if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
+                    break  # run returned True or None: the block was used
+
+    block_level = frozenset(md.block_level_elements)
+
+    def is_block_level(tag: Any) -> bool:  # Markdown.is_block_level, same answer
+        return isinstance(tag, str) and tag.lower().rstrip("/") in block_level
+
+    setattr(md.parser, "parseBlocks", parse_blocks)  # noqa: B010 - mypy forbids assigning to a method
+    setattr(md, "is_block_level", is_block_level)  # noqa: B010
 
 
 _TOP = PurePosixPath(".")
@@ -89,36 +257,32 @@ class MarkdownRenderer:
 
     Owned by a build (the preview server keeps one between builds) and handed to the worker
     processes with the rest of what they need: each forked worker inherits the converter the
-    parent made, compiled patterns included, instead of building its own. The subsets of
-    inline patterns (see `_NEEDS`) are remembered per set of patterns present."""
+    parent made, compiled patterns included, instead of building its own. The converter skips
+    the passes that cannot match (see `_NEEDS`, `_BLOCK_NEEDS`), and the word counts of the
+    tokens seen so far are remembered (see `count_words`)."""
 
     def __init__(self) -> None:
         self._md: markdown.Markdown | None = None
-        self._subsets: dict[tuple[str, ...], Registry[Any]] = {}
+        self._switches: tuple[_Switch, ...] = ()
+        self._words: dict[str, int] = {}
 
     def converter(self) -> markdown.Markdown:
         if self._md is None:
-            self._md = markdown.Markdown(extensions=[*_extension_objects(), _StrictAttrListExtension()], output_format="html")
+            md = markdown.Markdown(extensions=[*_extension_objects(), _StrictAttrListExtension()], output_format="html")
+            md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
+            _guard_processors(md)
+            _fix_lookups(md)
+            self._switches = tuple(_Switch(md.treeprocessors[name], needs) for name, needs in _TREE_NEEDS.items()
+                                   if name in md.treeprocessors)
+            self._md = md
         return self._md
-
-    def _inline_patterns(self, md: markdown.Markdown, text: str) -> Registry[Any]:
-        """The inline patterns that could match somewhere in `text`, in their usual order."""
-        probe = text + "\n"  # Markdown ends every document with a line break
-        present = tuple(name for name, needs in _NEEDS.items() if any(n in probe for n in needs))
-        subset = self._subsets.get(present)
-        if subset is None:
-            subset = self._subsets[present] = md.inlinePatterns[:]  # a copy: same names, same priorities
-            for name in _NEEDS:
-                if name not in present:
-                    subset.deregister(name, strict=False)
-        return subset
 
     def convert(self, text: str) -> str:
         """Python-Markdown's HTML for one document, as it is (the converter, reset)."""
         md = self.converter()
         md.reset()
-        inline: InlineProcessor = md.treeprocessors["inline"]  # type: ignore[assignment]
-        inline.inlinePatterns = self._inline_patterns(md, text)
+        for switch in self._switches:
+            switch.check(text)
         return md.convert(text)
 
     def render(self, text: str, source_dir: PurePosixPath = _TOP) -> Body:
@@ -146,7 +310,7 @@ class MarkdownRenderer:
             html=html,
             first_paragraph=lead,
             summary_cut=more is not None,
-            word_count=len(_WORD.findall(html_to_text(html))),
+            word_count=count_words(html, self._words),
             headings=tuple(_flatten(tokens)),
             links=tuple(facts.links),
             ids=tuple(dict.fromkeys(facts.ids)),
@@ -165,10 +329,9 @@ def _extension_objects() -> list[Extension]:
     from markdown.extensions.md_in_html import MarkdownInHtmlExtension
     from markdown.extensions.sane_lists import SaneListExtension
     from markdown.extensions.tables import TableExtension
-    from markdown.extensions.toc import TocExtension
 
     return [FencedCodeExtension(), FootnoteExtension(), DefListExtension(), TableExtension(), AbbrExtension(),
-            MarkdownInHtmlExtension(), TocExtension(slugify=slugify_unicode, toc_depth="2-4"), SaneListExtension()]
+            MarkdownInHtmlExtension(), _TocExtension(slugify=slugify_unicode, toc_depth="2-4"), SaneListExtension()]
 
 
 def render_markdown(text: str, source_dir: PurePosixPath = _TOP, renderer: MarkdownRenderer | None = None) -> Body:
@@ -183,8 +346,29 @@ def convert(text: str) -> str:
 
 def html_to_text(html: str) -> str:
     """Visible text of a small HTML fragment, whitespace folded: for summaries and counts."""
-    html = _BLOCK_BOUNDARY.sub(" ", _FOOTNOTE_REF.sub("", html))
-    return " ".join(unescape(_TAG.sub("", html)).split())
+    return " ".join(_visible_text(html).split())
+
+
+def count_words(html: str, memo: dict[str, int] | None = None) -> int:
+    """The words of a body's visible text as `_WORD` finds them, counted token by token.
+
+    A word never spans whitespace, so the count is the sum over whitespace-separated tokens;
+    prose repeats its tokens, so each one's count is kept in `memo` instead of searched again.
+    """
+    counts = {} if memo is None else memo
+    total = 0
+    for token in _visible_text(html).split():
+        count = counts.get(token)
+        if count is None:
+            if len(counts) > _WORD_MEMO_SIZE:  # a bound, for a renderer kept by a long-running server
+                counts.clear()
+            count = counts[token] = len(_WORD.findall(token))
+        total += count
+    return total
+
+
+def _visible_text(html: str) -> str:
+    return unescape(_TAG.sub("", _BLOCK_BOUNDARY.sub(" ", _FOOTNOTE_REF.sub("", html))))
 
 
 def _flatten(tokens: list[dict[str, Any]]) -> list[Heading]:

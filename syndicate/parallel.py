@@ -67,7 +67,8 @@ def parallel_map(function: Callable[[C, T], R], context: C, items: Sequence[T], 
         for item in items:
             deliver(function(context, item))
         return results
-    size = max(1, min(64, len(items) // (jobs * 8)))
+    # Small chunks: the last ones decide when the slowest worker ends, and a chunk costs little.
+    size = max(1, min(16, len(items) // (jobs * 8)))
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     for chunk_results in _Workers(function, context, min(jobs, len(chunks))).map(chunks):
         for result in chunk_results:

@@ -30,6 +30,7 @@ class MarkdownText(str):
 # a word never makes emphasis, and a single '~' never strikes through, so those stay as typed;
 # a '!' that ends a piece of text is escaped, as a link may follow it and become an image.
 _MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~|!\Z")
+_MD_MAYBE_SPECIAL = re.compile(r"[\\`*{}\[\]<>_&~!]")  # every match of _MD_SPECIAL holds one of these
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
 _MD_LINE_START = re.compile(r"^([ \t]*)(?:([#+-])|([=:~])|(\d{1,9})([.)]))", re.M)
@@ -43,11 +44,17 @@ def escape_markdown(text: str) -> str:
 
 def escape_inline(text: str) -> str:
     """escape_markdown for text inside a line: what only matters at a line's start stays as typed."""
+    if not _MD_MAYBE_SPECIAL.search(text):  # most text has none: skip the slower expression
+        return text
     return _MD_SPECIAL.sub(lambda m: _MD_ENTITIES.get(m[0], "\\" + m[0]), text)
 
 
 def escape_line_starts(markdown: str) -> str:
     """Escape block syntax at the start of every line of escaped inline Markdown."""
+    if "\n" not in markdown:  # one line, as most blocks are: only its start can need it
+        first = markdown.lstrip(" \t")[:1]
+        if first and first not in "#+-=:~" and not first.isdigit():
+            return markdown
     return _MD_LINE_START.sub(_escaped_start, markdown)
 
 
@@ -102,6 +109,8 @@ class _Converter:
 
     # Block handling -------------------------------------------------------------------
     def _flush(self) -> None:
+        if not self.inline:  # called at every block tag, mostly with nothing gathered
+            return
         text = "".join(self.inline)
         self.inline = []
         if self.pre:

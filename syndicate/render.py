@@ -121,10 +121,16 @@ class Renderer:
 
     def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
         self._prefetch(todo)
+        for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
+            self.attribution(article)
         workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
+        # The listings and feeds first, the many small article jobs after: workers then finish
+        # together instead of one of them starting the tag pages at the end.
+        ordered = sorted(todo, key=lambda job: job.kind == "article")
         with progress_bar(len(todo) if progress else 0, "rendering") as step:
-            results = parallel_map(_render_one, self, todo, workers, on_result=step)
-        return dict(zip(todo, results, strict=True))
+            results = parallel_map(_render_one, self, ordered, workers, on_result=step)
+        done = dict(zip(ordered, results, strict=True))
+        return {job: done[job] for job in todo}
 
     def _prefetch(self, todo: list[Job]) -> None:
         """Load the bodies these jobs need now, before workers fork off without the cache."""

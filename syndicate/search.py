@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 
 from .cache import Cache, digest
@@ -40,6 +39,8 @@ _LEFT_OUT = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "
 
 
 def pagefind_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only for sites with search: startup stays light
+
     try:
         return version("pagefind")
     except PackageNotFoundError:  # pragma: no cover - a broken install

@@ -33,7 +33,8 @@ def smarten(html: str) -> str:
             if part:
                 previous = part[-1]
             continue
-        parts[index] = _smarten_text(part, previous)
+        if "'" in part or '"' in part or "&" in part or "--" in part or "..." in part or ". . ." in part:
+            parts[index] = _smarten_text(part, previous)  # else it has nothing to change
         previous = part[-1]
     return "".join(parts)
 

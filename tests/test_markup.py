@@ -1,4 +1,4 @@
-"""Markdown rendering: the per-document pattern pruning changes nothing; typography and wrapping rules."""
+"""Markdown rendering: the pruned passes change nothing; typography and wrapping rules."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from markdown.extensions.toc import slugify_unicode
 
 from syndicate.bounds import check_markdown
 from syndicate.errors import SiteError
-from syndicate.markup import EXTENSIONS, MarkupError, _StrictAttrListExtension, convert, render_markdown
+from syndicate.markup import (
+    _WORD,
+    EXTENSIONS,
+    MarkdownRenderer,
+    MarkupError,
+    _StrictAttrListExtension,
+    count_words,
+    html_to_text,
+    render_markdown,
+)
 from syndicate.plaintext import wrap_words
 from syndicate.typography import smarten
 
@@ -30,7 +39,12 @@ PIECES = st.sampled_from([
     "\n[^1]: a note\n", "<https://example.com>", "<mail@example.com>", "<b>bold</b>", "&amp;", "&copy;", "&",
     "<", ">", "'", '"', "--", "...", "- item\n", "1. item\n", "> quote\n", "    code\n", "```\nfenced\n```\n",
     "# Heading\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "*[HTML]: Hyper Text\n", "HTML", "{: #anchor }",
+    "[TOC]", "\n[TOC]\n", "&copy", "&#39", "~~~\ntilde\n~~~\n", "term\n: definition\n", "***\n", "- - -\n",
+    "Title\n===\n", "<div>\nraw block\n</div>\n", "<div markdown=\"1\">\n*md*\n</div>\n", "#", ":", "|", ">",
 ])
+
+
+PRUNED = MarkdownRenderer()
 
 
 def full_converter() -> markdown.Markdown:
@@ -45,8 +59,9 @@ def full_converter() -> markdown.Markdown:
 @given(st.lists(PIECES, max_size=30).map("".join))
 @example("word\t\nnext")  # a tab before a line end becomes the spaces of a hard break
 @example("[x]\n\n[x]: <https://example.com> 'Title'")
-def test_leaving_out_patterns_that_cannot_match_changes_no_output(text: str) -> None:
-    assert convert(text) == full_converter().convert(text)
+def test_skipping_passes_that_cannot_match_changes_no_output(text: str) -> None:
+    # One renderer for every example, as a build reuses one: nothing may leak between documents.
+    assert PRUNED.convert(text) == full_converter().convert(text)
 
 
 def test_smart_typography() -> None:
@@ -184,3 +199,14 @@ def test_fences_are_found_exactly_where_fenced_code_finds_them(text: str) -> Non
     from syndicate.bounds import _find_fences
 
     assert _find_fences(text).ranges == fenced_code_ranges(text)
+
+
+WORDY = st.sampled_from(["word", "don't", "it’s", "’", "'", " ", "\n", "<p>", "</p>", "<em>", "</em>", "<br>", "&amp;",
+                         "&#39;", "&rsquo;", "a_b", "été", "3.5", "—", "-", "<li>", "x'", "'y", "<sup id=\"fnref:1\">1</sup>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDY, max_size=40).map("".join))
+def test_words_counted_token_by_token_as_over_the_whole_text(html: str) -> None:
+    memo: dict[str, int] = {}
+    assert count_words(html, memo) == len(_WORD.findall(html_to_text(html))) == count_words(html, memo)

@@ -109,7 +109,7 @@ def test_wheel_holds_every_package_file_as_it_is_in_the_checkout(dist: Path) -> 
             "METADATA", "WHEEL", "RECORD", "entry_points.txt", "top_level.txt", "licenses/LICENSE"}
         assert wheel.read(info + "licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
         entry_points = wheel.read(info + "entry_points.txt").decode()
-        assert entry_points.split() == ["[console_scripts]", "syndicate", "=", "syndicate.cli:main"]
+        assert entry_points.split() == ["[console_scripts]", "syndicate", "=", "syndicate.cli:run"]
         assert wheel.read(info + "top_level.txt").decode().split() == ["syndicate"]
 
 

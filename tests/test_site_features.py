@@ -85,6 +85,31 @@ def test_lead_image_copies_and_srcset(write_site: Callable[..., Path]) -> None:
     assert og == "https://scratch.example.org/images/lamp-1200w.jpg"
 
 
+def test_a_large_turned_photo_gives_upright_copies_of_the_right_size(write_site: Callable[..., Path]) -> None:
+    """A camera JPEG stored on its side (EXIF orientation 6) and decoded at a reduced scale:
+    each copy is upright, as wide as its name says, and still shows the photo's content."""
+    stored = Image.new("RGB", (5000, 3200), (30, 60, 200))  # decoded at half size: 2500 x 1600 covers every copy
+    stored.paste((240, 240, 240), (0, 0, 2500, 3200))  # the stored left half is white: the top once turned
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = io.BytesIO()
+    stored.save(data, "JPEG", quality=95, exif=exif)
+    site = write_site({
+        "content/turned.md": article("Turned", image="images/tall.jpg", image_alt="A tall photo"),
+        "content/images/tall.jpg": data.getvalue(),
+    })
+    build_site(site)
+    out = site.parent / "output"
+    img = page(out / "articles/turned/index.html").cssselect(".lead-image img")[0]
+    assert (img.get("width"), img.get("height")) == ("3200", "5000")
+    for width in (480, 800, 1200, 1600):
+        with Image.open(out / f"images/tall-{width}w.jpg") as copy:
+            assert copy.size == (width, round(5000 * width / 3200))
+            rgb = copy.convert("RGB")
+            top, bottom = rgb.getpixel((width // 2, copy.size[1] // 8)), rgb.getpixel((width // 2, copy.size[1] * 7 // 8))
+            assert min(top) > 200 and bottom[2] > 150 and bottom[0] < 80, (top, bottom)
+
+
 def test_copies_are_cached_and_remade_only_when_the_image_changes(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     site = write_site({"content/lit.md": article("Lit", image="images/lamp.png"), "content/images/lamp.png": photo(900, 300, "PNG")})
     build_site(site)

@@ -218,3 +218,19 @@ RENDERERS = {
 @cache
 def built_in_theme() -> Theme:
     return Theme(Site(title="Any", url="https://scratch.example.org/", authors={}, root=Path("/nonexistent/site"), source="site.yaml"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab _~!&#;<>[]\\`*{}x1é\n", max_size=30))
+def test_inline_escaping_takes_its_shortcut_only_where_nothing_would_change(text: str) -> None:
+    from syndicate.plaintext import _MD_ENTITIES, _MD_SPECIAL, escape_inline
+
+    assert escape_inline(text) == _MD_SPECIAL.sub(lambda m: _MD_ENTITIES.get(m[0], "\\" + m[0]), text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab #+-=:~1٣²).\t \n", max_size=20))
+def test_line_start_escaping_takes_its_shortcut_only_where_nothing_would_change(text: str) -> None:
+    from syndicate.plaintext import _MD_LINE_START, _escaped_start, escape_line_starts
+
+    assert escape_line_starts(text) == _MD_LINE_START.sub(_escaped_start, text)
