@@ -8,7 +8,9 @@ modules, the object is made without calling anything of the class, and every fie
 checked against the class's annotations on the way in. A value that does not fit is a
 `CodecError`, which the cache treats as a miss. (Authenticating pickles instead would
 need a key the restored cache cannot carry, and then a cache restored on a new machine
-could never be read: data is the simpler trust boundary.)
+could never be read: data is the simpler trust boundary. The one exception is the plan
+kept for a fresh process's one-article edit, which a new machine could never use anyway:
+cache.py signs it.)
 
 Every JSON array starts with a tag: `["t", ...]` tuple, `["l", ...]` list, `["m", k, v,
 ...]` mapping with keys that are not text, `["dt", iso, null]` or `["dt", wall time, zone,

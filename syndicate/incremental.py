@@ -41,7 +41,8 @@ The invalidation model, from the cheapest check to the most thorough:
    feed) can show the change: the plan is patched with those files read again
    (`patched_plan`), not made from all of them. An issue file is not an article: editing
    one plans afresh. The preview server keeps its snapshot in memory; every other build
-   finds the last full one in the cache.
+   finds the last full one in the cache, as a pickle signed with this user's key
+   (cache.py): only a plan this user's builds made is ever unpickled.
 3. **Otherwise: plan everything, render what changed.** Every output has a *key*, a hash of
    every input that shows in it (`plan.py`: the article's bytes, its neighbours' and related
    articles' listing fields, the templates it uses with what they include — `Fingerprints`
@@ -207,7 +208,7 @@ def save_snapshot(cache: Cache, out_dir: Path, snapshot: Snapshot) -> None:
     so that a build which cannot patch it never loads the whole plan."""
     head = {"frame": snapshot.frame, "sources": snapshot.sources, "assets": snapshot.assets}
     cache.put_state(f"snapshot-head:{out_dir}", head)
-    cache.put_state(f"snapshot:{out_dir}", replace(snapshot, sources={}, assets=[]))
+    cache.put_signed(f"snapshot:{out_dir}", replace(snapshot, sources={}, assets=[]))
 
 
 def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scanned, out_dir: Path) -> Snapshot | None:
@@ -219,7 +220,7 @@ def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scan
     head = cache.get_state(f"snapshot-head:{out_dir}")
     if not isinstance(head, dict) or head.get("frame") != frame or _changed(head["sources"], head["assets"], scanned) is None:
         return None
-    stored = cache.get_state(f"snapshot:{out_dir}")
+    stored = cache.get_signed(f"snapshot:{out_dir}")
     if not isinstance(stored, Snapshot) or stored.frame != frame:
         return None
     return replace(stored, sources=head["sources"], assets=head["assets"])

@@ -172,3 +172,31 @@ _PLAIN = st.recursive(
 @given(_PLAIN)
 def test_any_plain_value_round_trips(value: object) -> None:
     assert decode(encode(value)) == value
+
+
+def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan kept between builds is a signed pickle: a cache from another machine (another
+    key) or a home where no key can be kept means planning afresh, with the same output."""
+    from syndicate.cache import signing_key
+
+    greeting = tiny_site.parent / "content/greeting.md"
+    build_site(tiny_site)
+    try:
+        for home in (tmp_path / "another-machine", tmp_path / "a-file-not-a-folder"):
+            if home.name.startswith("a-file"):
+                home.write_text("")
+            monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+            signing_key.cache_clear()
+            greeting.write_text(greeting.read_text() + f"\nA line for {home.name}.\n")
+            assert not build_site(tiny_site).patched
+            assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+        assert signing_key() is None
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))
+        signing_key.cache_clear()
+        build_site(tiny_site)  # keeps a plan signed with this key
+        greeting.write_text(greeting.read_text() + "\nOne more line.\n")
+        assert build_site(tiny_site).patched
+        assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+        assert (tmp_path / "another-machine/syndicate/signing-key").stat().st_mode & 0o077 == 0
+    finally:
+        signing_key.cache_clear()
