@@ -87,3 +87,19 @@ def built_tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def outputs(site: Path) -> dict[str, bytes]:
+    """What a build wrote for readers: the output folder without its marker."""
+    found = tree(site.parent / "output")
+    found.pop(".syndicate-output", None)
+    return found
+
+
+def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """The same site state built from nothing, in a separate folder with no cache."""
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
+    build_site(fresh / "site.yaml", use_cache=False)
+    return outputs(fresh / "site.yaml")

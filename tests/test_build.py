@@ -20,24 +20,11 @@ from syndicate.cache import Cache, Memory
 from syndicate.errors import SiteError, warning
 from syndicate.model import Author
 
-from .conftest import article, build_site, tree
+from .conftest import article, build_site, clean_build, outputs
 
 build_module = importlib.import_module("syndicate.build")
 
 
-def outputs(site: Path) -> dict[str, bytes]:
-    found = tree(site.parent / "output")
-    found.pop(".syndicate-output", None)
-    return found
-
-
-def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
-    """The same site state built from nothing, in a separate folder with no cache."""
-    fresh = tmp_path / "fresh"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
-    build_site(fresh / "site.yaml", use_cache=False)
-    return outputs(fresh / "site.yaml")
 
 
 def crash_commit(monkeypatch: pytest.MonkeyPatch, at: int = 1) -> None:

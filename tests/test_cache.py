@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import pickle
 import random
-import shutil
 import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,23 +19,11 @@ from syndicate.codec import Codec, CodecError, decode, encode
 from syndicate.errors import Problem
 from syndicate.model import Author, Body, Heading, Reprint, Tag
 
-from .conftest import build_site, tree
+from .conftest import build_site, clean_build, outputs
 
 TABLES = ("entries", "bodies", "facts", "state")
 
 
-def outputs(site: Path) -> dict[str, bytes]:
-    found = tree(site.parent / "output")
-    found.pop(".syndicate-output", None)
-    return found
-
-
-def clean(site: Path, tmp_path: Path) -> dict[str, bytes]:
-    fresh = tmp_path / "fresh"
-    shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(site.parent, fresh, ignore=shutil.ignore_patterns("output", ".syndicate-cache"))
-    build_site(fresh / "site.yaml", use_cache=False)
-    return outputs(fresh / "site.yaml")
 
 
 def rewrite_rows(site: Path, value: bytes | None = None, damage: random.Random | None = None) -> int:
@@ -77,7 +64,7 @@ def test_a_crafted_pickle_in_the_cache_never_runs(tiny_site: Path, tmp_path: Pat
     (tiny_site.parent / "content/greeting.md").write_text((tiny_site.parent / "content/greeting.md").read_text() + "\nMore.\n")
     build_site(tiny_site)
     assert not proof.exists()
-    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 @pytest.mark.parametrize("payload", [
@@ -105,7 +92,7 @@ def test_damaged_values_are_misses_and_the_site_is_unchanged(tiny_site: Path, tm
     rewrite_rows(tiny_site, damage=random.Random(7))
     (tiny_site.parent / "site.yaml").write_text((tiny_site.parent / "site.yaml").read_text() + "\n")
     build_site(tiny_site)
-    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 @pytest.mark.parametrize("what", ["garbage", "other_program", "directory", "truncated"])
@@ -132,7 +119,7 @@ def test_a_damaged_or_foreign_cache_file_is_replaced(tiny_site: Path, tmp_path: 
     (tiny_site.parent / "content/greeting.md").write_text((tiny_site.parent / "content/greeting.md").read_text() + "\nMore.\n")
     build_site(tiny_site)
     build_site(tiny_site)
-    assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
     if what != "directory":
         tables = {name for (name,) in sqlite3.connect(database).execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert tables == {"files", "entries", "bodies", "facts", "state"}
@@ -189,14 +176,14 @@ def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path
             signing_key.cache_clear()
             greeting.write_text(greeting.read_text() + f"\nA line for {home.name}.\n")
             assert not build_site(tiny_site).patched
-            assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+            assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
         assert signing_key() is None
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))
         signing_key.cache_clear()
         build_site(tiny_site)  # keeps a plan signed with this key
         greeting.write_text(greeting.read_text() + "\nOne more line.\n")
         assert build_site(tiny_site).patched
-        assert outputs(tiny_site) == clean(tiny_site, tmp_path)
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
         assert (tmp_path / "another-machine/syndicate/signing-key").stat().st_mode & 0o077 == 0
     finally:
         signing_key.cache_clear()
