@@ -40,6 +40,11 @@ class Problem:
         return replace(self, severity="error")
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (an error from a library may span several)."""
+    return " ".join(str(exc).split())
+
+
 def warning(path: str, line: int, message: str) -> Problem:
     """A warning: shown, and the build goes on (`--strict` makes it an error, in build())."""
     return Problem(path, max(1, line), message, "warning")

@@ -48,7 +48,7 @@ from .markup import html_to_text
 from .model import Article, Body, Newsletter, Original, Site
 from .pages import PageContext
 from .plaintext import WIDTH, html_to_plain_and_markdown
-from .syndication import _ATTRIBUTES, _TAGS, Attribution, copy_context, sanitize, wrap_text
+from .syndication import _ATTRIBUTES, _TAGS, Attribution, copy_context, file_sizes, fold, gate_problems, links_and_text, sanitize, wrap_text
 from .theme import Theme
 from .urls import NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, absolute_url, absolutize_root_paths, author_path, issue_files, page_file, relative_url
 
@@ -236,10 +236,10 @@ def checked_issue(theme: Theme, ctx: PageContext, issue: Issue, sources: Sources
     problems: list[Problem] = []
     for kind in ("web", "html", "text"):
         data = made[kind].decode()
-        hrefs, text = (_links_and_text(data) if kind != "text" else ([], _fold(data)))
+        hrefs, text = (_links_and_text(data) if kind != "text" else ([], fold(data)))
         missing = _articles_missing(issue, articles, sources.attribution, hrefs, text, plain=kind == "text")
         missing += [f"the newsletter's {what} '{value}'" for what, value in
-                    (("name", newsletter.name), ("postal address", newsletter.address)) if _fold(value) not in text]
+                    (("name", newsletter.name), ("postal address", newsletter.address)) if fold(value) not in text]
         if kind != "web":
             for what, link in (("unsubscribe link", newsletter.unsubscribe), ("link to the web version", issue_url)):
                 if (link not in hrefs) if kind == "html" else (link not in data):
@@ -296,12 +296,12 @@ def _articles_missing(issue: Issue, articles: Sequence[Article], attribution: At
         if (found.backlink not in text) if plain else (found.backlink not in hrefs):
             missing.append(f"the link back to {found.article_url}")
         if issue.mode == "summary":
-            missing += [f"the name of {article.slug}'s author {a.name}" for a in article.authors if _fold(a.name) not in text]
+            missing += [f"the name of {article.slug}'s author {a.name}" for a in article.authors if fold(a.name) not in text]
             continue
         if found.original and ((found.original.url not in text) if plain else (found.original.url not in hrefs)):
             missing.append(f"the credit link to the original post {found.original.url}")
         for statement, holder in zip(found.statements, found.holders, strict=True):
-            words = _fold(statement.text if plain else statement.visible_text)
+            words = fold(statement.text if plain else statement.visible_text)
             at = text.find(words, position)
             if at < 0:
                 where = " (it is there, but not after the article before it)" if words in text else ""
@@ -325,26 +325,17 @@ def _links_and_text(html: str) -> tuple[list[str], str]:
     root = lxml.html.document_fromstring(html)
     for hidden in root.xpath("//head|//*[contains(concat(' ', @class, ' '), ' preheader ')]"):
         hidden.drop_tree()
-    for br in root.iter("br"):
-        br.tail = " " + (br.tail or "")
-    return [a.get("href") or "" for a in root.iter("a")], _fold(root.text_content())
-
-
-def _fold(text: str) -> str:
-    return " ".join(text.split())
+    return links_and_text(root)
 
 
 def _gate_problems(issue: Issue, path: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    """The gate's findings, about the issue, naming the template that rendered the file (as
-    syndication.gate_problems does for copies)."""
-    made_by = f" (rendered by {template})" if template.endswith((".html", ".txt")) else ""
-    return [Problem(issue.source, 1, f"newsletter {path} lacks {what}{made_by}") for what in missing]
+    return gate_problems(issue.source, f"newsletter {path}", template, missing)
 
 
 def oversized(issues: Sequence[Issue], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
     """Warnings for e-mails over EMAIL_MAX_BYTES; `files` are the build's (manifests and job
     results: output path -> facts that end with the file's size), unchanged files too."""
-    sizes = {path: facts[-1] for found_files in files for path, facts in found_files.items()}
+    sizes = file_sizes(*files)
     found = []
     for issue in issues:
         path = issue_files(issue.name)["html"]

@@ -28,7 +28,7 @@ from html import escape
 from pathlib import Path, PurePosixPath
 
 from .cache import Cache, digest
-from .errors import SiteError
+from .errors import SiteError, one_line
 from .model import Article, Body, Page, Site
 from .urls import SEARCH_INDEX
 
@@ -99,7 +99,7 @@ def make_index(site: Site, documents: Sequence[SearchDocument], *, timeout: floa
     try:
         files = _index(site, documents, timeout)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise SiteError.one(site.source, 1, f"search index failed: {_one_line(exc)} "
+        raise SiteError.one(site.source, 1, f"search index failed: {_reason(exc)} "
                                             "(set 'search: false' in site.yaml to build without it)") from None
     return {f"{INDEX_FOLDER}/{path}": data for path, data in sorted(files.items()) if not path.startswith(_LEFT_OUT)}
 
@@ -139,7 +139,7 @@ def _file_for(url: str) -> PurePosixPath:
     return path
 
 
-def _one_line(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> str:
     if isinstance(exc, subprocess.TimeoutExpired):
         return f"Pagefind took longer than {exc.timeout:g} seconds"
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__

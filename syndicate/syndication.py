@@ -155,7 +155,7 @@ def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, at
     problems: list[Problem] = []
     for fmt, data in copies.items():
         missing = verify_copy(data.decode(), fmt, attribution)
-        problems += gate_problems(article.source, paths[fmt], theme.shown(COPY_TEMPLATES[fmt]), missing)
+        problems += gate_problems(article.source, f"syndicated copy {paths[fmt]}", theme.shown(COPY_TEMPLATES[fmt]), missing)
     return copies, problems
 
 
@@ -170,7 +170,7 @@ def syndicated_item(site: Site, article: Article, body: Body | None, attribution
     else:
         html = _summary_item_html(site, article, attribution)
         attribution = replace(attribution, statements=(), holders=())
-    return html, gate_problems(article.source, f"{feed} item", "feeds", verify_copy(html, "html", attribution))
+    return html, gate_problems(article.source, f"syndicated copy {feed} item", "feeds", verify_copy(html, "html", attribution))
 
 
 def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
@@ -248,13 +248,19 @@ def _links_and_text(html: str) -> tuple[list[str], str]:
     """Every href of an HTML copy, in order, and its visible text with whitespace folded."""
     if not html.strip():
         return [], ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    return links_and_text(lxml.html.fragment_fromstring(html, create_parent="div"))
+
+
+def links_and_text(root: lxml.html.HtmlElement) -> tuple[list[str], str]:
+    """Every href under a parsed element, in order, and its visible text as the gate reads it:
+    whitespace folded, a line break counted as a space."""
     for br in root.iter("br"):
         br.tail = " " + (br.tail or "")
-    return [a.get("href") or "" for a in root.iter("a")], _fold(root.text_content())
+    return [a.get("href") or "" for a in root.iter("a")], fold(root.text_content())
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text as the gate compares it: every run of whitespace one space."""
     return " ".join(text.split())
 
 
@@ -277,7 +283,7 @@ def verify_copy(copy: str, kind: str, attribution: Attribution) -> list[str]:
         if attribution.original and attribution.original.url not in hrefs:
             missing.append(f"the credit link to the original post {attribution.original.url}")
     else:
-        folded = _fold(copy)
+        folded = fold(copy)
         target = (lambda url: url) if kind == "text" else markdown_destination  # as the copy spells a URL
         if target(attribution.backlink) not in folded:
             missing.append(f"the link back to {attribution.article_url}")
@@ -296,26 +302,32 @@ def _statements_in_order(text: str, statements: Sequence[str], holders: Sequence
     missing = []
     position = 0
     for statement, holder in zip(statements, holders, strict=True):
-        found = text.find(_fold(statement), position)
+        found = text.find(fold(statement), position)
         if found < 0:
             whose = f" of {holder}" if len(statements) > 1 else ""
             missing.append(f"the complete statement{whose}" + (" (in the order of the article's authors)"
-                                                                if _fold(statement) in text else ""))
+                                                                if fold(statement) in text else ""))
         else:
-            position = found + len(_fold(statement))
+            position = found + len(fold(statement))
     return missing
 
 
 def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[str]) -> list[Problem]:
-    """The gate's findings, about the article (the template that dropped the words is named too)."""
+    """The gate's findings, about the article or issue at `source` (the template that dropped
+    the words is named too); `copy_name` says which copy, like "syndicated copy x.html"."""
     made_by = f" (rendered by {template})" if template.endswith((".html", ".txt", ".md")) else ""
-    return [Problem(source, 1, f"syndicated copy {copy_name} lacks {what}{made_by}") for what in missing]
+    return [Problem(source, 1, f"{copy_name} lacks {what}{made_by}") for what in missing]
+
+
+def file_sizes(*files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> dict[str, int]:
+    """Output path -> size, from the build's manifests and job results (facts end with the size)."""
+    return {path: facts[-1] for found_files in files for path, facts in found_files.items()}
 
 
 def oversized_copies(articles: Sequence[Article], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
     """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `files` are the build's
     (manifests and job results: output path -> facts that end with the file's size)."""
-    sizes = {path: facts[-1] for found_files in files for path, facts in found_files.items()}
+    sizes = file_sizes(*files)
     found = []
     for article in articles:
         path = copy_paths(article.slug)["html"]

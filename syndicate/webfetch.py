@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import DISTRIBUTION, __version__
+from .errors import one_line
 
 USER_AGENT = f"{DISTRIBUTION}/{__version__} (static site generator)"
 DEFAULT_TIMEOUT = 15.0
@@ -123,7 +124,7 @@ class Fetcher:
         except httpx.DecodingError:
             raise FetchError(url, "the server sent a body that cannot be decoded") from None
         except httpx.HTTPError as exc:  # protocol errors, broken connections, invalid URLs
-            raise FetchError(url, f"the request failed: {_one_line(exc) or type(exc).__name__}") from None
+            raise FetchError(url, f"the request failed: {one_line(exc) or type(exc).__name__}") from None
         history = tuple(str(r.url) for r in answer.history)
         response = Response(
             url=str(answer.url), status=answer.status_code, reason=answer.reason_phrase,
@@ -172,7 +173,7 @@ def _read_body(url: str, answer: httpx.Response, limit: int, deadline: float, ti
 
 
 def _connect_reason(exc: httpx.ConnectError, host: str) -> str:
-    text = _one_line(exc)
+    text = one_line(exc)
     lowered = text.lower()
     if "name or service not known" in lowered or "nodename nor servname" in lowered or "no address associated" in lowered \
             or "temporary failure in name resolution" in lowered or "getaddrinfo" in lowered:
@@ -182,10 +183,6 @@ def _connect_reason(exc: httpx.ConnectError, host: str) -> str:
     if "certificate" in lowered or "ssl" in lowered:
         return f"TLS error: {text}"
     return f"cannot connect: {text or 'unknown error'}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
 
 
 def header_charset(content_type: str) -> str:
