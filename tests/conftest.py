@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from syndicate import build
 from syndicate.model import BuildOptions, BuildReport
@@ -83,6 +84,21 @@ def built_tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.copytree(TINY, root)
     build_site(root / "site.yaml")
     yield root / "output"
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write {relative path: text or bytes} under root as they are (no dedent); returns root."""
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return root
+
+
+def read_article(path: Path) -> tuple[dict[str, object], str]:
+    """An article file's front matter, parsed, and its body."""
+    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(matter), body
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ from syndicate.cli import main
 from syndicate.importers.dialect import Notes
 from syndicate.importers.hugo import convert_shortcodes, translate_permalink
 
-from .conftest import build_site
+from .conftest import build_site, read_article, write_tree
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 24
 
@@ -102,20 +102,12 @@ def hugo_tree(tmp_path: Path) -> Path:
         "layouts/_default/single.html": "{{ .Content }}\n",
         "themes/plain/theme.toml": "name = 'plain'\n",
     }
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    return root
+    return write_tree(root, files)
 
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["import", "hugo", *map(str, args)])
 
-
-def front(path: Path) -> tuple[dict[str, object], str]:
-    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(matter), body
 
 
 def test_a_hugo_site_becomes_a_site_with_its_old_addresses(hugo_tree: Path, tmp_path: Path) -> None:
@@ -129,7 +121,7 @@ def test_a_hugo_site_becomes_a_site_with_its_old_addresses(hugo_tree: Path, tmp_
     assert settings["url"] == "https://lighthouse.example/" and settings["description"] == "Weather and lamps"
     assert set(settings["authors"]) == {"aoife-byrne", "dara-quinn"}  # the settings name the same Aoife Byrne
 
-    march, march_body = front(site / "content/weekly-notes.md")
+    march, march_body = read_article(site / "content/weekly-notes.md")
     assert march["author"] == ["aoife-byrne", "dara-quinn"]
     assert march["tags"] == ["storms", "Weather"] and march["summary"] == "Gales all week."
     assert "(/2020/11/lamp-care/)" not in march_body  # ref gives the bundle's old address...
@@ -139,11 +131,11 @@ def test_a_hugo_site_becomes_a_site_with_its_old_addresses(hugo_tree: Path, tmp_
     assert "```go\nfmt.Println(\"beam\")\n```" in march_body
     assert '{{< tweet user="someone" id="1" >}}' in march_body
 
-    april, april_body = front(site / "content/weekly-notes-2021-04-02.md")
+    april, april_body = read_article(site / "content/weekly-notes-2021-04-02.md")
     assert april["author"] == ["dara-quinn", "aoife-byrne"] and str(april["updated"]) == "2021-04-09"
     assert "[weather](/tags/weather/)" in april_body
 
-    bundle, bundle_body = front(site / "content/posts/lamp-care/lamp-care.md")
+    bundle, bundle_body = read_article(site / "content/posts/lamp-care/lamp-care.md")
     assert "![A polished lens](lens.png)" in bundle_body
     assert "![The lens after cleaning](lens.png)\n\n*The lens after cleaning*" in bundle_body
     assert (site / "content/posts/lamp-care/lens.png").read_bytes() == PNG
@@ -197,8 +189,7 @@ def test_commented_shortcodes_stay_literal_and_paired_unknowns_are_reported_once
 def test_module_mounts_and_a_language_content_dir_name_the_content(tmp_path: Path) -> None:
     """Hugo reads content from where `[[module.mounts]]` (or the default language's
     `contentDir`) says, and the files keep the addresses they have under the mount's target."""
-    mounted = tmp_path / "mounted"
-    for name, text in {
+    mounted = write_tree(tmp_path / "mounted", {
         "hugo.toml": CONFIG + '\ndefaultContentLanguage = "en"\n[module]\n'
                      '  [[module.mounts]]\n    source = "content/en"\n    target = "content"\n'
                      '    [module.mounts.sites.matrix]\n      languages = ["en"]\n'
@@ -208,14 +199,12 @@ def test_module_mounts_and_a_language_content_dir_name_the_content(tmp_path: Pat
         "content/en/posts/lamp-care.md": "---\ntitle: Lamp Care\ndate: 2022-01-08\n---\nPolish the lens.\n",
         "content/fr/posts/lampe.md": "---\ntitle: Lampe\ndate: 2022-01-10\n---\nEn français.\n",
         "assets/pictures/beam.png": PNG,
-    }.items():
-        (mounted / name).parent.mkdir(parents=True, exist_ok=True)
-        (mounted / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+    })
     site = tmp_path / "site"
     result = run(mounted, "--into", site)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (site / "content").glob("*.md")) == ["lamp-care.md", "storm-lamp.md"]
-    matter, body = front(site / "content/storm-lamp.md")
+    matter, body = read_article(site / "content/storm-lamp.md")
     assert "aliases" not in matter  # the old address is the new one: {year}/{month}/{slug}/
     assert "[care](/2022/01/lamp-care/)" in body  # the ref found its article by its path under the mount
     assert (site / "content/pictures/beam.png").read_bytes() == PNG  # static/pictures by its mount

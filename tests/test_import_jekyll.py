@@ -20,7 +20,7 @@ from syndicate.cli import main
 from syndicate.importers.dialect import Notes
 from syndicate.importers.jekyll import convert_liquid, translate_permalink
 
-from .conftest import build_site
+from .conftest import build_site, read_article, write_tree
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -131,20 +131,12 @@ def jekyll_tree(tmp_path: Path) -> Path:
         "scripts/deploy.sh": "echo deploy\n",
         "CNAME": "harbour.example\n",
     }
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    return root
+    return write_tree(root, files)
 
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["import", *map(str, args)])
 
-
-def front(path: Path) -> tuple[dict[str, object], str]:
-    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(matter), body
 
 
 def page_text(path: Path) -> str:
@@ -169,7 +161,7 @@ def test_a_jekyll_site_becomes_a_site_that_builds_with_its_old_addresses(jekyll_
     assert settings["permalinks"] == {"article": "{year}/{month}/{day}/{slug}.html"}
     assert {a["name"] for a in settings["authors"].values()} == {"Inês Moura", "Tomás Reis", "Rui Costa"}
 
-    tides, body = front(site / "content/reading-the-tide-tables.md")
+    tides, body = read_article(site / "content/reading-the-tide-tables.md")
     assert tides["date"].isoformat().startswith("2016-01-01T09:30:00")
     assert tides["tags"] == ["harbour", "Tides"]
     assert tides["summary"] == "How we plan the morning boats around the water."
@@ -179,17 +171,17 @@ def test_a_jekyll_site_becomes_a_site_that_builds_with_its_old_addresses(jekyll_
     assert "![Tide chart](/images/tides.png)" in body and "{: .wide}" not in body
     assert "Keep {{ this }} literally" in body and "{% include gallery.html %}" in body
 
-    crew, crew_body = front(site / "content/crew-rota.md")
+    crew, crew_body = read_article(site / "content/crew-rota.md")
     assert crew["author"] == ["ines-moura", "tomas-reis"]
     assert crew["tags"] == ["crew", "rota"]
     assert str(crew["updated"]) == "2016-03-01"
     assert "Monday\n\n- Inês\n    - mornings" in crew_body
 
-    fees, _ = front(site / "content/harbour-fees.md")
+    fees, _ = read_article(site / "content/harbour-fees.md")
     assert fees["author"] == "rui-costa"  # the role after the comma is not a second author
     assert fees["draft"] is True and fees["tags"] == ["Fees"]
     assert fees["summary"] == "What each boat pays, and why."
-    assert front(site / "content/winter-moorings.md")[0]["draft"] is True
+    assert read_article(site / "content/winter-moorings.md")[0]["draft"] is True
 
     assert (site / "content/images/tides.png").read_bytes() == PNG
     assert (site / "content/CNAME").exists()

@@ -31,7 +31,7 @@ from syndicate.importers.markdown import blocks_from_xml
 from syndicate.importers.page import PageOptions, import_pages
 from syndicate.importers.terms import lift_terms
 
-from .conftest import build_site
+from .conftest import build_site, read_article
 
 PAGES = Path(__file__).parent / "import_pages"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -40,10 +40,6 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 def run_import(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["import", "page", *map(str, args)])
 
-
-def read_article(path: Path) -> tuple[dict[str, object], str]:
-    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(front), body
 
 
 def paragraphs(body: str) -> list[str]:

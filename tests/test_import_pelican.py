@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from syndicate.cli import main
 from syndicate.importers.pelican import pelican_slug, translate_url
 
-from .conftest import build_site
+from .conftest import build_site, read_article, write_tree
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 24
 
@@ -87,20 +87,12 @@ def pelican_tree(tmp_path: Path) -> Path:
         "content/trees/pruning.md": PRUNING, "content/grafting.rst": GRAFTING, "content/frost.md": HIDDEN,
         "content/pages/about.md": ABOUT, "content/images/cuts.png": PNG,
     }
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-    return root
+    return write_tree(root, files)
 
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["import", "pelican", *map(str, args)])
 
-
-def front(path: Path) -> tuple[dict[str, object], str]:
-    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(matter), body
 
 
 def test_a_pelican_site_becomes_a_site_with_its_old_addresses(pelican_tree: Path, tmp_path: Path) -> None:
@@ -112,19 +104,19 @@ def test_a_pelican_site_becomes_a_site_with_its_old_addresses(pelican_tree: Path
     assert settings["url"] == "https://orchard.example/" and settings["timezone"] == "Europe/Paris"
     assert settings["permalinks"] == {"article": "posts/{year}/{slug}/"}
 
-    pruning, body = front(site / "content/pruning-old-apple-trees.md")
+    pruning, body = read_article(site / "content/pruning-old-apple-trees.md")
     assert pruning["author"] == ["noor-haddad", "sami-haddad"]
     assert pruning["tags"] == ["pruning", "winter", "Trees"]
     assert pruning["summary"] == "Cut in late winter, before the buds."
     assert "[the grafting notes](/posts/2018/grafting-season/)" in body
     assert "[diagram](/images/cuts.png)" in body and "[trees](/tags/pruning/)" in body
 
-    grafting, grafting_body = front(site / "content/grafting-season.md")
+    grafting, grafting_body = read_article(site / "content/grafting-season.md")
     assert grafting["author"] == "noor-haddad"
     assert "Whip grafts take best in spring [^1]." in grafting_body
     assert "[^1]: When the sap is rising." in grafting_body
     assert 'graft = "whip"' in grafting_body and "```" in grafting_body
-    assert front(site / "content/frost-plans.md")[0]["draft"] is True
+    assert read_article(site / "content/frost-plans.md")[0]["draft"] is True
 
     build_site(site / "site.yaml")
     out = site / "output"

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from syndicate.cli import main
 from syndicate.importers.wpautop import wpautop
 
-from .conftest import build_site
+from .conftest import build_site, read_article
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 40
@@ -134,10 +134,6 @@ def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, ["import", "wordpress", *map(str, args)])
 
 
-def front(path: Path) -> tuple[dict[str, object], str]:
-    _, matter, body = path.read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(matter), body
-
 
 def test_a_wordpress_export_becomes_a_site_with_its_permalinks_and_images(wxr: tuple[Path, Path], tmp_path: Path) -> None:
     export_path, uploads = wxr
@@ -154,7 +150,7 @@ def test_a_wordpress_export_becomes_a_site_with_its_permalinks_and_images(wxr: t
     assert settings["permalinks"] == {"article": "{year}/{month}/{day}/{slug}/"}
     assert settings["authors"] == {"mira-okafor": {"name": "Mira Okafor"}, "ben-adeyemi": {"name": "Ben Adeyemi"}}
 
-    meta, body = front(site / "content/morning-trains.md")
+    meta, body = read_article(site / "content/morning-trains.md")
     assert meta["title"] == "Morning Trains & Platforms"
     assert meta["date"].isoformat() == "2019-03-01T08:15:00+01:00"
     assert meta["tags"] == ["platforms", "Timetables"] or meta["tags"] == ["Timetables", "platforms"]
@@ -170,11 +166,11 @@ def test_a_wordpress_export_becomes_a_site_with_its_permalinks_and_images(wxr: t
     assert "https://quay.example/wp-content/uploads/2019/03/gone.jpg" in body
     assert "[the evening post](/2019/04/02/evening-service/)" in body
 
-    evening, evening_body = front(site / "content/evening-service.md")
+    evening, evening_body = read_article(site / "content/evening-service.md")
     assert evening["author"] == "ben-adeyemi"
     assert "wp:" not in evening_body and "Evening service runs *late* on Fridays." in evening_body
     assert "- Friday\n- Saturday" in evening_body
-    draft, _ = front(site / "content/platform-works.md")
+    draft, _ = read_article(site / "content/platform-works.md")
     assert draft["draft"] is True
     assert not (site / "content/staff-only.md").exists()
     assert (site / "content/wp-content/uploads/2019/03/platform.jpg").read_bytes() == JPEG
