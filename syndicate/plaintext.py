@@ -12,7 +12,6 @@ becomes a link, an image or a tag the author did not write (`escape_markdown`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -29,7 +28,9 @@ class MarkdownText(str):
 # take entities instead (Python-Markdown shows a backslash before them). An underscore inside
 # a word never makes emphasis, and a single '~' never strikes through, so those stay as typed;
 # a '!' that ends a piece of text is escaped, as a link may follow it and become an image.
-_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|(?<![^\W_])_|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|(?<=~)~|!\Z")
+# Every alternative opens with the character it escapes (lookbehinds come after it), so the
+# expression engine skips to the next candidate character instead of trying each position.
+_MD_SPECIAL = re.compile(r"[\\`*{}\[\]<>]|_(?<![^\W_]_)|_(?![^\W_])|&(?=#|[A-Za-z0-9]+;)|~(?=~)|~(?<=~~)|!\Z")
 _MD_MAYBE_SPECIAL = re.compile(r"[\\`*{}\[\]<>_&~!]")  # every match of _MD_SPECIAL holds one of these
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "~": "&#126;"}
 # What opens a heading, list, rule, fence, setext underline or definition at a line's start.
@@ -89,6 +90,18 @@ _MARKERS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
            "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
 
+# What a tag does to a converter, looked up once per element: the walk runs for every element
+# of every copy, and a chain of comparisons per tag and per converter was most of its time.
+# Kinds below _INLINE end the block being gathered when they open and when they close.
+_BLOCK, _ITEM, _HEADING, _LIST, _QUOTE, _PRE, _RULE, _ROW = range(8)
+_INLINE, _MARK, _LINK, _CODE, _BREAK, _IMAGE, _CELL, _TABLE, _SKIP = range(8, 17)
+_KINDS: dict[str, int] = {
+    **dict.fromkeys(_BLOCKS, _BLOCK), "li": _ITEM, "ul": _LIST, "ol": _LIST, "blockquote": _QUOTE, "pre": _PRE,
+    "hr": _RULE, "tr": _ROW, "table": _TABLE, **dict.fromkeys(("h1", "h2", "h3", "h4", "h5", "h6"), _HEADING),
+    **dict.fromkeys(("em", "i", "strong", "b"), _MARK), "a": _LINK, "code": _CODE, "br": _BREAK, "img": _IMAGE,
+    "td": _CELL, "th": _CELL, **dict.fromkeys(("script", "style", "template"), _SKIP),
+}
+
 
 class _Converter:
     """Turns the events of one walk over an HTML tree into plain text or Markdown."""
@@ -106,13 +119,18 @@ class _Converter:
         self.rows: list[str] = []
         self.skip = 0
         self.code: list[int] = []  # where each open inline <code>'s text starts (Markdown only)
+        self.list_item_open = False
+        self.cell_start = 0
+        # False while self.inline holds nothing but whitespace (a block's closing one is
+        # cleared without a flush, which would only fold it away); True may be a guess.
+        self.ink = False
 
     # Block handling -------------------------------------------------------------------
     def _flush(self) -> None:
-        if not self.inline:  # called at every block tag, mostly with nothing gathered
-            return
+        """Write out the block gathered in self.inline (callers check that there is one)."""
         text = "".join(self.inline)
         self.inline = []
+        self.ink = False
         if self.pre:
             block = text.strip("\n")
             if block:
@@ -133,6 +151,12 @@ class _Converter:
         self._emit(text, wrap=True)
 
     def _emit(self, text: str, *, wrap: bool) -> None:
+        if not self.lists and not self.quote:  # most blocks: no marker, indent or quote to add
+            if wrap and not self.markdown:
+                self.blocks.append("\n".join(_wrap_folded(text, WIDTH)))
+            else:
+                self.blocks.append(text)
+            return
         indent = ""
         first = ""
         if self.lists:
@@ -143,7 +167,7 @@ class _Converter:
             indent = "   " * depth + " " * len(marker)
         quote = "> " * self.quote
         if wrap and not self.markdown:  # Markdown joins a paragraph's lines anyway: one line each
-            lines = wrap_words(text, WIDTH - len(quote) - len(indent))
+            lines = _wrap_folded(text, WIDTH - len(quote) - len(indent))
         elif wrap:
             lines = [text]
         else:
@@ -155,115 +179,133 @@ class _Converter:
             lines = [indent + line for line in lines]
         self.blocks.append("\n".join(quote + line for line in lines))
 
-    list_item_open = False
-
-    def handle_starttag(self, tag: str, attributes: Mapping[str, str]) -> None:
-        if tag in ("script", "style", "template"):
-            self.skip += 1
-            return
-        if tag in _BLOCKS and tag != "table":
-            self._flush()
-        if tag in ("ul", "ol"):
-            start = int(attributes.get("start") or 1) if tag == "ol" else 0
-            self.lists.append([tag == "ol", start - 1])
-        elif tag == "li" and self.lists:
-            self.lists[-1][1] += 1
-            self.list_item_open = True
-        elif tag == "blockquote":
-            self.quote += 1
-        elif tag == "pre":
-            self.pre += 1
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self.heading = int(tag[1])
-        elif tag == "hr":
-            self.blocks.append("---" if self.markdown else "* * *")
-        elif tag == "br":
+    def start(self, kind: int, tag: str, element: Any) -> None:
+        """An element opens; `kind` is its tag's entry in _KINDS."""
+        if kind < _INLINE:
+            if self.inline:
+                if self.ink or self.pre:
+                    self._flush()
+                else:
+                    self.inline = []
+            if kind == _BLOCK or kind == _ROW:
+                return
+            if kind == _ITEM:
+                if self.lists:
+                    self.lists[-1][1] += 1
+                    self.list_item_open = True
+            elif kind == _HEADING:
+                self.heading = int(tag[1])
+            elif kind == _LIST:
+                start = int(element.get("start") or 1) if tag == "ol" else 0
+                self.lists.append([tag == "ol", start - 1])
+            elif kind == _QUOTE:
+                self.quote += 1
+            elif kind == _PRE:
+                self.pre += 1
+            else:  # _RULE
+                self.blocks.append("---" if self.markdown else "* * *")
+        elif kind == _MARK:
+            if self.markdown:
+                self.inline.append(_MARKERS[tag])
+                self.ink = True
+        elif kind == _LINK:
+            self.links.append((element.get("href") or "", len(self.inline)))
+        elif kind == _CODE:
+            if self.markdown and not self.pre:
+                self.code.append(len(self.inline))
+        elif kind == _BREAK:
             self.inline.append("\n" if self.pre else "  \n" if self.markdown else " ")
-        elif tag == "a":
-            self.links.append((attributes.get("href") or "", len(self.inline)))
-        elif tag == "img":
-            alt = attributes.get("alt") or ""
-            src = attributes.get("src") or ""
+        elif kind == _IMAGE:
+            alt = element.get("alt") or ""
+            src = element.get("src") or ""
+            self.ink = True
             if self.markdown:
                 self.inline.append(f"![{escape_inline(alt)}]({markdown_destination(src)})")
             else:
                 self.inline.append(f"[image: {alt}] ({src})" if alt else f"[image] ({src})")
-        elif tag == "code" and self.markdown and not self.pre:
-            self.code.append(len(self.inline))
-        elif self._marker(tag):
-            self.inline.append(self._marker(tag))
-        elif tag in ("td", "th"):
+        elif kind == _CELL:
             self.cells.append("")
             self.cell_start = len(self.inline)
+        elif kind == _SKIP:
+            self.skip += 1
 
-    cell_start = 0
-
-    def _marker(self, tag: str) -> str:
-        """The Markdown that opens and closes an inline element ("" in plain text)."""
-        if not self.markdown or (tag == "code" and self.pre):
-            return ""
-        return _MARKERS.get(tag, "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
-            self.skip = max(0, self.skip - 1)
-            return
-        if tag == "a" and self.links:
-            href, start = self.links.pop()
-            text = " ".join("".join(self.inline[start:]).split())
-            if href and not href.startswith("#"):
-                if self.markdown:
-                    self.inline[start:] = [f"[{text}]({markdown_destination(href)})"]
-                elif text.rstrip("/") != href.rstrip("/") and text.rstrip("/") not in (_bare(href), href[7:]):
-                    self.inline.append(f" ({href.removeprefix('mailto:')})")
-                elif text != href and href.startswith("http"):
-                    self.inline[start:] = [href]
-            return
-        if tag == "code" and self.code:
-            start = self.code.pop()
-            self.inline[start:] = [code_span("".join(self.inline[start:]))]
-        elif self._marker(tag):
-            self.inline.append(self._marker(tag))
-        elif tag in ("td", "th"):
+    def end(self, kind: int, tag: str) -> None:
+        """An element closes."""
+        if kind < _INLINE:
+            if kind == _ROW:
+                row = " | ".join(self.cells)
+                if row and self.markdown:
+                    row = "| " + row + " |"
+                    if not self.rows:
+                        row += "\n|" + "---|" * len(self.cells)
+                if row:
+                    self.rows.append(row)
+                self.cells = []
+                self.inline = []
+                self.ink = False
+                return
+            if self.inline:
+                if self.ink or self.pre:
+                    self._flush()
+                else:
+                    self.inline = []
+            if kind == _LIST:
+                if self.lists:
+                    self.lists.pop()
+            elif kind == _QUOTE:
+                self.quote = max(0, self.quote - 1)
+            elif kind == _PRE:
+                self.pre = max(0, self.pre - 1)
+            elif kind == _HEADING:
+                self.heading = 0
+        elif kind == _MARK:
+            if self.markdown:
+                self.inline.append(_MARKERS[tag])
+                self.ink = True
+        elif kind == _LINK:
+            if self.links:
+                self._end_link()
+        elif kind == _CODE:
+            self.ink = True
+            if self.code:
+                start = self.code.pop()
+                self.inline[start:] = [code_span("".join(self.inline[start:]))]
+            elif self.markdown and not self.pre:
+                self.inline.append("`")
+        elif kind == _CELL:
             cell = " ".join("".join(self.inline[self.cell_start :]).split())
             if self.markdown:
                 cell = cell.replace("|", "\\|")
             del self.inline[self.cell_start :]
             if self.cells:
                 self.cells[-1] = cell
-            return
-        elif tag == "tr":
-            row = " | ".join(self.cells)
-            if row and self.markdown:
-                row = "| " + row + " |"
-                if not self.rows:
-                    row += "\n|" + "---|" * len(self.cells)
-            if row:
-                self.rows.append(row)
-            self.cells = []
-            self.inline = []
-            return
-        elif tag == "table":
+        elif kind == _TABLE:
             self.blocks.append("\n".join(self.rows))
             self.rows = []
-            return
-        if tag in _BLOCKS:
-            self._flush()
-        if tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-        elif tag == "blockquote":
-            self.quote = max(0, self.quote - 1)
-        elif tag == "pre":
-            self.pre = max(0, self.pre - 1)
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self.heading = 0
+        elif kind == _SKIP:
+            self.skip = max(0, self.skip - 1)
 
-    def handle_data(self, data: str) -> None:
+    def _end_link(self) -> None:
+        href, start = self.links.pop()
+        self.ink = True
+        text = " ".join("".join(self.inline[start:]).split())
+        if href and not href.startswith("#"):
+            if self.markdown:
+                self.inline[start:] = [f"[{text}]({markdown_destination(href)})"]
+            elif text.rstrip("/") != href.rstrip("/") and text.rstrip("/") not in (_bare(href), href[7:]):
+                self.inline.append(f" ({href.removeprefix('mailto:')})")
+            elif text != href and href.startswith("http"):
+                self.inline[start:] = [href]
+
+    def data(self, data: str) -> None:
         if not self.skip:
             self.inline.append(escape_inline(data) if self.markdown and not (self.pre or self.code) else data)
+            if not self.ink and not data.isspace():
+                self.ink = True
 
     def result(self) -> str:
-        self._flush()
+        if self.inline:
+            self._flush()
         return "\n\n".join(b for b in self.blocks if b.strip()) + "\n"
 
 
@@ -273,8 +315,12 @@ def wrap_words(text: str, width: int = WIDTH) -> list[str]:
     textwrap does the same with break_long_words and break_on_hyphens off, several times
     slower; one regular expression over the folded text does it in C.
     """
-    lines = _line_pattern(max(width, 1)).findall(" ".join(text.split()))
-    return lines or [""]
+    return _wrap_folded(" ".join(text.split()), width)
+
+
+def _wrap_folded(text: str, width: int) -> list[str]:
+    """wrap_words for text whose whitespace is folded already (the blocks of a copy are)."""
+    return _line_pattern(max(width, 1)).findall(text) or [""]
 
 
 @cache
@@ -288,25 +334,29 @@ def _bare(href: str) -> str:
     return re.sub(r"^https?://", "", href)
 
 
-def _walk(converters: tuple[_Converter, ...], element: Any) -> None:
-    """Drive the converters from lxml's tree: the C parser is many times faster than HTMLParser,
-    and one walk feeds the plain-text and the Markdown copy alike."""
-    tag = element.tag
-    if isinstance(tag, str):
-        attributes = element.attrib
-        text = element.text
-        for converter in converters:
-            converter.handle_starttag(tag, attributes)
+def _walk(plain: _Converter, markdown: _Converter, element: Any) -> None:
+    """Drive both converters from lxml's tree: the C parser is many times faster than
+    HTMLParser, and one walk feeds the plain-text and the Markdown copy alike."""
+    for child in element:
+        tag = child.tag
+        if tag.__class__ is str:  # not a comment or a processing instruction
+            kind = _KINDS.get(tag)
+            if kind is not None:  # any other tag (span, sup, ...) gives neither copy anything
+                plain.start(kind, tag, child)
+                markdown.start(kind, tag, child)
+            text = child.text
             if text:
-                converter.handle_data(text)
-        for child in element:
-            _walk(converters, child)
-        for converter in converters:
-            converter.handle_endtag(tag)
-    tail = element.tail
-    if tail:
-        for converter in converters:
-            converter.handle_data(tail)
+                plain.data(text)
+                markdown.data(text)
+            if len(child):
+                _walk(plain, markdown, child)
+            if kind is not None:
+                plain.end(kind, tag)
+                markdown.end(kind, tag)
+        tail = child.tail
+        if tail:
+            plain.data(tail)
+            markdown.data(tail)
 
 
 _PARSER = lxml.etree.HTMLParser()
@@ -315,12 +365,11 @@ _PARSER = lxml.etree.HTMLParser()
 def html_to_plain_and_markdown(html: str) -> tuple[str, str]:
     """Wrapped plain text and Markdown from one parse and one walk; in the plain text each
     link's target is written out after its text."""
-    converters = (_Converter(markdown=False), _Converter(markdown=True))
+    plain, markdown = _Converter(markdown=False), _Converter(markdown=True)
     if html.strip():
         root = lxml.etree.fromstring(f"<html><body><div>{html}</div></body></html>", _PARSER)[0][0]
         if root.text:
-            for converter in converters:
-                converter.handle_data(root.text)
-        for child in root:
-            _walk(converters, child)
-    return converters[0].result(), converters[1].result()
+            plain.data(root.text)
+            markdown.data(root.text)
+        _walk(plain, markdown, root)
+    return plain.result(), markdown.result()
