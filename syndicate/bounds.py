@@ -27,7 +27,9 @@ MAX_FENCE_SPACES = 200  # a run of spaces on a fence line: fenced_code's pattern
 # A backslash escapes the characters in Python-Markdown's ESCAPED_CHARS (tables add '|'), and only those.
 _OPENERS = re.compile(r"\\[\\`*_{}\[\]()>#+\-.!|]|\]\(|[\[\])>]|<[A-Za-z/!?]|`+")
 _LIST_ITEM = re.compile(r"[ \t]*\n?[ ]{0,3}(?:[-+*]|\d{1,9}[.)])[ \t]")
-_DEEP = re.compile(r"^[ \t]*+(?:(?:>[ \t]*+|(?:[-+*]|\d{1,9}[.)])[ \t]++)){8,}|^[ \t]{32,}", re.M)
+# A line start is found by its newline (the text is searched with one put in front of it): a
+# literal the expression engine skips to, where `^` under re.M was tried at every character.
+_DEEP = re.compile(r"\n([ \t]*+(?:(?:>[ \t]*+|(?:[-+*]|\d{1,9}[.)])[ \t]++)){8,}|[ \t]{32,})")
 _MARKS = re.compile(r">|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])")
 _FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})", re.M)
 # fenced_code's opening line (its own pattern, with possessive spaces): the fence, then
@@ -51,21 +53,23 @@ class _Fences:
 def check_markdown(text: str) -> tuple[int, str] | None:
     """(line, message) for the first shape that would make rendering unbounded, or None."""
     text = text.expandtabs(4) if "\t" in text else text  # as Python-Markdown reads it; lines stay put
-    fences = _find_fences(text) if _FENCE_LINE.search(text) else _Fences()
+    has_fence = ("```" in text or "~~~" in text) and _FENCE_LINE.search(text)  # most texts have neither
+    fences = _find_fences(text) if has_fence else _Fences()
     if fences.too_wide >= 0:
         return _line(text, fences.too_wide), (
             f"a code fence line with more than {MAX_FENCE_SPACES} spaces in a row; remove the spaces")
     if fences.cost > MAX_RESCAN:
         return _line(text, fences.first_unclosed), (
             "too many code fences that are never closed: Markdown would take minutes to render them; close them")
-    for match in _DEEP.finditer(text):
-        if _fence_end(fences.ranges, match.start()) != match.start():
+    for match in _DEEP.finditer("\n" + text):
+        start = match.start()  # of the newline put in front: the line's start in `text`
+        if _fence_end(fences.ranges, start) != start:
             continue
-        marks = match[0]
+        marks = match[1]
         indent = len(marks) - len(marks.lstrip(" \t"))
         depth = len(marks[:indent]) // 4 + len(_MARKS.findall(marks[indent:]))
         if depth > MAX_NESTING:
-            return _line(text, match.start()), f"lists or quotes nested {depth} levels deep; the limit is {MAX_NESTING}"
+            return _line(text, start), f"lists or quotes nested {depth} levels deep; the limit is {MAX_NESTING}"
     openers = text.count("[") + text.count("<") + text.count("`")
     if openers * len(text) <= MAX_RESCAN:
         return None  # cannot reach the bound: most articles stop here

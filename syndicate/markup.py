@@ -147,7 +147,11 @@ class _TocExtension(TocExtension):
 # Processors whose `test` always says yes decide in `run`, which is guarded instead.
 _BLOCK_NEEDS: dict[str, tuple[str, ...]] = {
     "hashheader": ("#",), "hr": ("-", "_", "*"), "deflist": (":",), "quote": (">",), "table": ("|",),
+    "setextheader": ("\n=", "\n-"),  # its expression is anchored: the first line, then the underline
 }
+# Processors whose expression needs a line that opens (after at most three spaces) with one of
+# these characters; the block's first line is checked here, any other line by the needs above.
+_LINE_START_NEEDS: dict[str, str] = {"hr": "-_*", "deflist": ":"}
 _RUN_NEEDS: dict[str, tuple[str, ...]] = {"footnote": ("[^",), "abbr": ("*[",), "reference": ("]:",)}
 # Preprocessors that return the lines unchanged when none of these is in the document:
 # fences, and for the raw-HTML pass a tag or an entity (its parser rewrites `&name` as `&name;`).
@@ -163,6 +167,9 @@ def _guard_processors(md: markdown.Markdown) -> None:
     for name, needs in _BLOCK_NEEDS.items():
         if name in blocks:
             _wrap(blocks[name], "test", _guard_test, needs)
+    for name, opening in _LINE_START_NEEDS.items():
+        if name in blocks:
+            _wrap(blocks[name], "test", _guard_line_start, (opening,))
     for name, needs in _RUN_NEEDS.items():
         if name in blocks:
             _wrap(blocks[name], "run", _guard_run, needs)
@@ -180,6 +187,24 @@ def _guard_test(test: Callable[[Any, str], bool], needs: tuple[str, ...]) -> Cal
         for needed in needs:  # a loop, not any(): this runs for every block
             if needed in block:
                 return test(parent, block)
+        return False
+    return guarded
+
+
+def _guard_line_start(test: Callable[[Any, str], bool], needs: tuple[str, ...]) -> Callable[[Any, str], bool]:
+    """A test that runs only when a line of the block can open with one of `needs[0]`'s
+    characters: the first line after its spaces, or a later line (after a newline, then
+    that character or a space; a conservative guess)."""
+    opening = needs[0]
+
+    def guarded(parent: Any, block: str) -> bool:
+        first = block.lstrip(" ")[:1]
+        if first and first in opening:
+            return test(parent, block)
+        if "\n" in block:
+            for char in opening + " ":
+                if "\n" + char in block:
+                    return test(parent, block)
         return False
     return guarded
 
