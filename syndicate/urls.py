@@ -24,7 +24,9 @@ _PATH_SAFE = "/=&~:@!$'()*+,;"  # a decoded path: '%', '?' and '#' in it are esc
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_SLUG = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
 # Markdown writes href="..." and src="..."; raw HTML in an article may use single quotes.
-_ROOT_PATH_ATTR = re.compile(r"""(\s(?:href|src)=)(["'])/(?!/)""")
+# The match opens at the `=` (the attribute's name is looked behind): a literal the engine
+# skips to, where an opening `\s` was tried at every space of a body, ten times slower.
+_ROOT_PATH_ATTR = re.compile(r"""=(?:(?<=\shref=)|(?<=\ssrc=))(["'])/(?!/)""")
 
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")  # the site's RSS 2.0, Atom 1.0 and JSON Feed 1.1
@@ -193,12 +195,12 @@ def relative_url(from_path: str, to_path: str) -> str:
 def relativize_root_paths(html: str, page_path: str) -> str:
     """Turn the site-root paths Markdown left in a body into hrefs relative to its page."""
     prefix = "../" * _depth(page_path)
-    return _ROOT_PATH_ATTR.sub(lambda m: f"{m[1]}{m[2]}{prefix or './'}", html)
+    return _ROOT_PATH_ATTR.sub(lambda m: f"={m[1]}{prefix or './'}", html)
 
 
 def absolutize_root_paths(html: str, base_url: str) -> str:
     """Turn site-root paths into absolute URLs, for feeds and copies read far from the site."""
-    return _ROOT_PATH_ATTR.sub(lambda m: f"{m[1]}{m[2]}{base_url}", html)
+    return _ROOT_PATH_ATTR.sub(lambda m: f"={m[1]}{base_url}", html)
 
 
 def resolve_content_link(href: str, source_dir: PurePosixPath) -> str | None:
