@@ -21,8 +21,9 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
+from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor
-from markdown.util import AtomicString
+from markdown.util import ETX, STX, AtomicString
 
 from .bounds import check_markdown
 from .highlight import PYGMENTS_VERSION, highlight_code
@@ -282,6 +283,27 @@ def _fix_lookups(md: markdown.Markdown) -> None:
     setattr(md, "is_block_level", is_block_level)  # noqa: B010
 
 
+# Spaces on an otherwise blank line, matched from the newline before them (kept for the next
+# line): Python-Markdown's `(?<=\n) +\n` opens with a look-behind, tried at every character.
+_BLANK_LINE_SPACES = re.compile(r"\n +(?=\n)")
+
+
+def _fix_whitespace_pass(md: markdown.Markdown) -> None:
+    """NormalizeWhitespace.run, step for step, with _BLANK_LINE_SPACES for its expression."""
+    if type(md.preprocessors["normalize_whitespace"]) is not NormalizeWhitespace:
+        return
+
+    def run(lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        source = source.replace(STX, "").replace(ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        source = source.expandtabs(md.tab_length)
+        source = _BLANK_LINE_SPACES.sub("\n", source)
+        return source.split("\n")
+
+    setattr(md.preprocessors["normalize_whitespace"], "run", run)  # noqa: B010
+
+
 _TOP = PurePosixPath(".")
 
 
@@ -314,6 +336,7 @@ class MarkdownRenderer:
             md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
             _guard_processors(md)
             _fix_lookups(md)
+            _fix_whitespace_pass(md)
             self._switches = tuple(_Switch(md.treeprocessors[name], needs) for name, needs in _TREE_NEEDS.items()
                                    if name in md.treeprocessors)
             self._md = md
