@@ -20,6 +20,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 _URL_SAFE = "/#?=&%~:@!$'()*+,;"
+# What quote(..., safe=_URL_SAFE) returns as it is: its always-safe characters and _URL_SAFE.
+_URL_AS_IS = re.compile(r"[A-Za-z0-9_.\-~/#?=&%:@!$'()*+,;]*")
 _PATH_SAFE = "/=&~:@!$'()*+,;"  # a decoded path: '%', '?' and '#' in it are escaped
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SAFE_SLUG = re.compile(r"^[\w][\w.-]*$", re.UNICODE)
@@ -177,7 +179,7 @@ def page_file(site_path: str) -> str:
 
 def absolute_url(base_url: str, site_path: str) -> str:
     """An absolute URL for a site path; `base_url` ends with '/' and may carry a path."""
-    return base_url + quote(site_path, safe=_URL_SAFE)
+    return base_url + _quote_url(site_path)
 
 
 def _depth(site_path: str) -> int:
@@ -189,7 +191,13 @@ def relative_url(from_path: str, to_path: str) -> str:
     """The href that leads from the page at `from_path` to `to_path`, both site paths."""
     depth = _depth(from_path)
     href = "../" * depth + to_path
-    return quote(href, safe=_URL_SAFE) if href else "./"
+    return _quote_url(href) if href else "./"
+
+
+def _quote_url(url: str) -> str:
+    """quote(url, safe=_URL_SAFE), without its encoding and decoding for the common URL that
+    has nothing to escape (pages ask for a few dozen links each)."""
+    return url if _URL_AS_IS.fullmatch(url) else quote(url, safe=_URL_SAFE)
 
 
 def relativize_root_paths(html: str, page_path: str) -> str:
