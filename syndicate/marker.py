@@ -77,6 +77,27 @@ def write_marker(folder: Path, text: str) -> None:
     os.replace(temporary, folder / MARKER)
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The output folder as a build finds it: its marker's record, and which of the files it
+    lists the disk still holds as listed. `look` makes it, possibly in another process
+    (parallel.Beside), so it travels as the record and the few files that are not intact."""
+
+    record: Record | None
+    missing: frozenset[str]  # listed, but deleted, edited or replaced since
+
+    @property
+    def intact(self) -> set[str]:
+        files = self.record.files if self.record is not None else None
+        return set(files).difference(self.missing) if files else set()
+
+
+def look(out_dir: Path) -> Seen:
+    record = read_record(out_dir)
+    intact = intact_files(out_dir, record)
+    return Seen(record, frozenset(set(record.files or ()) - intact) if record is not None else frozenset())
+
+
 def intact_files(out_dir: Path, record: Record | None) -> set[str]:
     """The recorded files that are still regular files of the recorded size and mtime, in
     real folders (a folder replaced by a symlink vouches for nothing beneath it).

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import os
 import secrets
@@ -43,14 +44,15 @@ from .marker import (
     MARKER,
     MARKER_TEXT,
     Record,
+    Seen,
     changed_folders,
     folder_times,
-    intact_files,
+    look,
     marker_text,
-    read_record,
     tick_past,
     write_marker,
 )
+from .parallel import Beside
 from .paths import shown
 from .tree import (
     PROBE,
@@ -67,7 +69,7 @@ from .tree import (
 )
 
 __all__ = ["JOURNAL", "MARKER", "MARKER_TEXT", "STAGE_IN_OUTPUT", "Stage", "abandon", "build_lock", "check_ownership",
-           "commit", "discard", "open_stage", "recover", "stage_folder", "twin_folder"]
+           "commit", "discard", "folder_view", "open_stage", "recover", "stage_folder", "twin_folder"]
 
 STAGE_IN_OUTPUT = ".syndicate-stage"
 
@@ -194,12 +196,23 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def open_stage(out_dir: Path, stage_dir: Path) -> Stage:
+def folder_view(out_dir: Path, stage_dir: Path, dry_run: bool, beside: bool) -> Beside[Seen]:
+    """The output folder as this build finds it (marker.look), once an interrupted commit is
+    finished (`recover`: it renews the folder's token). With `beside`, a folder a build wrote
+    (tens of thousands of lstat calls) is looked at by a forked process while this one loads
+    the plan: not for one job, nor in the preview server (its threads)."""
+    if not dry_run:
+        recover(out_dir, stage_dir)
+    return Beside(functools.partial(look, out_dir), fork=beside and not dry_run and (out_dir / MARKER).is_file())
+
+
+def open_stage(out_dir: Path, stage_dir: Path, seen: Seen) -> Stage:
     """An empty stage, made before workers fork so they only ever write files into it.
 
     Decides how this build will commit: by swapping with the twin when the file systems
     allow it, else in place, with the stage inside the output folder (the only place sure
-    to be on its file system)."""
+    to be on its file system). `seen`: the folder as this build found it (marker.look),
+    after `recover`."""
     created = False
     try:
         if not out_dir.is_dir():
@@ -214,8 +227,7 @@ def open_stage(out_dir: Path, stage_dir: Path) -> Stage:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()
         raise _fault(out_dir, "cannot write the output folder", exc) from None
-    record = read_record(out_dir)
-    return Stage(out_dir, folder, twin_folder(stage_dir) if swap else None, record, intact_files(out_dir, record), created)
+    return Stage(out_dir, folder, twin_folder(stage_dir) if swap else None, seen.record, seen.intact, created)
 
 
 def abandon(stage: Stage) -> None:

@@ -560,10 +560,9 @@ def test_the_cache_manifest_counts_only_where_the_marker_and_the_disk_agree(tiny
     (out / "feed.xml").write_text("edited by hand\n")
     assert set(trusted()) == set(record.files) - {"feed.xml"}
     cache = Cache(site.cache_dir, authors=site.authors)
-    state = cache.get_state(f"manifest:{out}")
-    key, digest, size = state["files"]["robots.txt"]
-    state["files"]["robots.txt"] = (key, digest, size + 1)  # the halves disagree about one file
-    cache.put_state(f"manifest:{out}", state)
+    token, entries = cache.manifest(str(out))
+    key, digest, size = entries["robots.txt"]
+    cache.put_manifest(str(out), token, {**entries, "robots.txt": (key, digest, size + 1)})  # the halves disagree about one file
     cache.close()
     assert set(trusted()) == set(record.files) - {"feed.xml", "robots.txt"}
     marker = (out / MARKER).read_text("utf-8").splitlines()
