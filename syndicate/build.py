@@ -4,9 +4,9 @@
 calls owns one concern:
 
 1. **load**: site.yaml (config.py), the templates (theme.py), the content files (content.py,
-   Markdown through the cache, in parallel). A build whose inputs are as the last one left
-   them stops here; one that changed only article bodies patches the last plan instead of
-   reading everything (incremental.py explains when that is safe).
+   Markdown through the cache, in parallel), the output folder (output.py). A build whose
+   inputs are as the last one left them stops here; one that changed only article bodies
+   patches the last plan (incremental.py explains when that is safe).
 2. **plan**: every output file with the key that says whether it must be made again (plan.py).
 3. **render**: the jobs whose keys changed, in parallel (render.py); each syndicated copy
    comes out of the attribution gate with what the gate found (syndication.py).
@@ -19,10 +19,9 @@ calls owns one concern:
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -30,14 +29,16 @@ from typing import TYPE_CHECKING
 
 from . import incremental
 from .attribution import Statements
-from .cache import Cache, Memory
+from .cache import Cache, Manifest, Memory
 from .config import load_site
 from .content import BodyStore, LazyMarkdown, load_content, scan_content
 from .errors import Problem, Problems, SiteError
 from .issues import load_issues
+from .marker import Seen
 from .model import BuildOptions, BuildReport, Site
 from .model import build_time as build_time  # the build's clock, also used by `schedule`
-from .output import Stage, abandon, build_lock, check_ownership, commit, open_stage, recover, stage_folder
+from .output import Stage, abandon, build_lock, check_ownership, commit, folder_view, open_stage, stage_folder
+from .parallel import Beside, kept_until_the_end
 from .plan import Job, Plan, make_plan, page_context
 from .rasters import raster_twins
 from .search import remember_index_files
@@ -54,10 +55,11 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
     site = load_site(site_file)
     out_dir = (options.output_dir or site.root / "output").absolute()
     with build_lock(site.cache_dir, site.root):
+        seen = folder_view(out_dir, stage_folder(out_dir, site.cache_dir), options.dry_run, options.memory is None and options.jobs != 1)
         cache = Cache(site.cache_dir if options.use_cache else None, options.memory, site.authors)
         try:
             try:
-                run = _start(site, options, cache, out_dir)
+                run = _start(site, options, cache, out_dir, seen)
                 scanned = _load(run)                                            # 1. load
                 report = _unchanged_report(run)
                 if report is None:
@@ -73,6 +75,7 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
         finally:
             # The preview server keeps most of this build for the next one: a full collection of it would stall the next save.
             gc.freeze() if options.memory else gc.unfreeze()
+            seen.close()
             cache.close()
 
 
@@ -89,6 +92,7 @@ class _Run:
     theme: Theme
     markdown: LazyMarkdown
     statements: Statements
+    seen: Beside[Seen]  # the output folder as this build found it, looked at beside the loading
     frame: str = ""
     signature: str = ""
     snapshot: incremental.Snapshot | None = None  # to keep once this build has succeeded
@@ -99,30 +103,27 @@ class _Run:
 class _Rendered:
     results: dict[Job, JobResult]  # the jobs rendered, with their files and problems
     stage: Stage | None  # their changed files, and the stale ones to delete (None for `check`)
-    kept: incremental.Manifest  # what the jobs left alone keep of the last build's manifest
+    kept: Manifest  # what the jobs left alone keep of the last build's manifest
     warnings: list[Problem]  # what the files made show: an HTML copy too long for e-mail
 
 
-def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path) -> _Run:
+def _start(site: Site, options: BuildOptions, cache: Cache, out_dir: Path, seen: Beside[Seen]) -> _Run:
     """The templates, compiled and checked, and the memos: the preview server's kept ones."""
     memory = cache.memory
-    theme = Theme(site, cache.get_state("templates"), memory.theme if memory else None)
+    theme = Theme(site, cache.get_state("templates"), memory.theme if memory else None, cache)
     markdown = memory.markdown if memory and memory.markdown else LazyMarkdown()
     statements = memory.statements if memory and memory.statements else Statements(cache.get_state("statements"))
     if memory is not None:
         memory.theme, memory.markdown, memory.statements = theme, markdown, statements
     theme.check_templates()
-    return _Run(site, options, build_time(options), out_dir, cache, memory, theme, markdown, statements)
+    return _Run(site, options, build_time(options), out_dir, cache, memory, theme, markdown, statements, seen)
 
 
 def _load(run: _Run) -> incremental.Scanned:
-    """List the content files (read with the plan, if needed); finish an interrupted commit, which
-    renews the folder's token: the up-to-date check never vouches for a half-committed folder."""
+    """List the content files (read with the plan, if needed)."""
     problems = Problems()
     scanned = scan_content(run.site, problems)
     problems.raise_if_any()
-    if not run.options.dry_run:
-        recover(run.out_dir, stage_folder(run.out_dir, run.site.cache_dir))
     run.frame = incremental.frame(run.site, run.theme, run.options, run.now, run.out_dir)
     run.signature = incremental.signature(run.frame, scanned)
     return scanned
@@ -131,7 +132,7 @@ def _load(run: _Run) -> incremental.Scanned:
 def _unchanged_report(run: _Run) -> BuildReport | None:
     if run.options.dry_run or run.options.clean or not run.cache.enabled:
         return None
-    if (report := incremental.up_to_date(run.cache, run.signature, run.now, run.out_dir)) is not None:
+    if (report := incremental.up_to_date(run.cache, run.signature, run.now, run.out_dir, run.seen.result)) is not None:
         _gate(run, report.warnings)
     return report
 
@@ -139,7 +140,7 @@ def _unchanged_report(run: _Run) -> BuildReport | None:
 def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     """The last plan patched when only article bodies changed, else a plan of everything."""
     site, options, cache = run.site, run.options, run.cache
-    with _kept_until_the_end():
+    with kept_until_the_end():
         last = None if options.clean else incremental.last_snapshot(cache, run.memory, run.frame, scanned, run.out_dir)
         patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown) if last else None
         if patched is not None:
@@ -159,29 +160,17 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     return plan
 
 
-@contextlib.contextmanager
-def _kept_until_the_end() -> Iterator[None]:
-    """What is loaded here (tens of thousands of objects, no cycles) lives until the build ends:
-    the collector need not walk it again and again, and forked workers share it untouched."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 def _render(run: _Run, plan: Plan) -> _Rendered:
     """Render the jobs whose outputs may have changed; changed bytes go to a stage folder."""
     from .render import Renderer
 
     options, out_dir = run.options, run.out_dir
     stage: Stage | None = None
-    old: incremental.Manifest = {}
+    old: Manifest = {}
     if not options.dry_run:
         check_ownership(out_dir, run.site.root)
-        stage = open_stage(out_dir, stage_folder(out_dir, run.site.cache_dir))
-        with _kept_until_the_end():
+        stage = open_stage(out_dir, stage_folder(out_dir, run.site.cache_dir), run.seen.result())
+        with kept_until_the_end():
             old = incremental.trusted_manifest(run.cache, out_dir, stage.record, stage.intact)
     try:
         on_disk = stage.intact if stage is not None else set()  # the disk is the truth: what the marker lists and is still there
@@ -246,4 +235,5 @@ def _commit(run: _Run, plan: Plan, rendered: _Rendered) -> BuildReport:
 
 def _keep_memos(run: _Run) -> None:
     run.cache.put_state("templates", run.theme.memo)
+    run.theme.compiled.save()
     run.cache.put_state("statements", run.statements.saved(a.reprint.statement for a in run.site.authors.values() if a.reprint))

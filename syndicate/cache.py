@@ -15,13 +15,14 @@ that is not our database, or that SQLite finds damaged, is deleted and started a
 An author is stored as a reference to the author of site.yaml it equals (codec.py), so a
 reference to an author site.yaml no longer has, or has changed, is a miss, never a wrong author.
 
-One value is the exception: the plan kept for the next build (incremental.py's snapshot),
+Two values are the exception: the plan kept for the next build (incremental.py's snapshot),
 which at 10,000 articles took 0.4 s to read back as checked data, most of a one-article
-edit. It is a pickle signed with HMAC-SHA256 under a key of this user on this machine
+edit, and the compiled templates (theme.py), which Jinja would otherwise compile again in
+every process. Each is a pickle signed with HMAC-SHA256 under a key of this user on this machine
 (`~/.cache/syndicate/signing-key`, never in the site or its cache), and it is unpickled only
-when the signature holds. A cache restored from elsewhere carries a plan no key here
-signed: it is a miss, and costs nothing there, since a fresh checkout's file times never
-match the plan's anyway.
+when the signature holds. A cache restored from elsewhere carries values no key here
+signed: they are misses, and cost little there (a fresh checkout's file times never match
+the plan's anyway; the templates are compiled as if there were no cache).
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ from . import __version__
 from .codec import Codec, CodecError
 from .model import Author
 
+Manifest = dict[str, tuple[str, str, int]]  # output path -> (job key, digest of its bytes, size)
+
 if TYPE_CHECKING:
     from .attribution import Statements
     from .content import LazyMarkdown
     from .incremental import Snapshot
     from .theme import Theme
 
-SCHEMA = 6
+SCHEMA = 7
 
 
 @cache
@@ -66,6 +69,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, value BLOB)",
     "CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value BLOB)",
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB)",
+    "CREATE TABLE IF NOT EXISTS outputs (folder TEXT, path TEXT, job TEXT, digest TEXT, size INTEGER, "
+    "PRIMARY KEY (folder, path)) WITHOUT ROWID",
 )
 _SHAPE = {statement.split()[5]: statement.split(" ", 5)[5] for statement in _TABLES}  # table -> columns
 
@@ -103,6 +108,7 @@ class Memory:
         self.markdown: LazyMarkdown | None = None  # its converter, made once
         self.statements: Statements | None = None  # parsed reprint statements
         self.patched = 0  # builds that patched the last plan instead of making a new one
+        self.manifests: dict[str, tuple[str, Manifest]] = {}  # output folder -> the manifest's token and entries
 
 
 class Cache:
@@ -120,9 +126,11 @@ class Cache:
         if folder is not None:
             self._db = self._open(folder)
         self.memory = memory if self._db is not None else None
+        self._manifests: dict[str, Manifest] = {}  # the rows as read, so a build writes only what changed
         if self.memory is not None and self.memory.generation != self._generation():
             self.memory.tables["state"].clear()  # another process built since: read afresh
             self.memory.files = None
+            self.memory.manifests.clear()
 
     def _open(self, folder: Path) -> sqlite3.Connection | None:
         path = folder / "cache.sqlite"
@@ -251,8 +259,9 @@ class Cache:
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self._write("INSERT OR REPLACE INTO state VALUES (?, ?)", [(f"signed:{key}", _signature(secret, key, blob) + blob)])
 
-    def get_signed(self, key: str) -> Any:
-        """The value put_signed kept, or None: missing, or signed by no key of this user."""
+    def get_signed(self, key: str, *, counted: bool = True) -> Any:
+        """The value put_signed kept, or None: missing, or signed by no key of this user.
+        `counted`: a hit the build report counts (compiled templates are not)."""
         secret = signing_key()
         row = self._query("SELECT value FROM state WHERE key=?", (f"signed:{key}",)) if secret is not None else None
         if secret is None or row is None or not isinstance(row[0], bytes) or len(row[0]) <= _SIGNATURE_BYTES:
@@ -264,11 +273,54 @@ class Cache:
             value = pickle.loads(blob)  # noqa: S301 - signed by this user's key just above
         except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError):
             return None  # signed by an older syndicate whose classes have changed
-        self.hits += 1
+        self.hits += counted
         return value
 
     def put_state(self, key: str, value: Any) -> None:
         self.put_many("state", {key: value})
+
+    def manifest(self, folder: str) -> tuple[str, Manifest]:
+        """The manifest kept for an output folder (incremental.py): its token and its entries,
+        ("", {}) when there is none. Kept as rows of plain columns, so that an edit rewrites
+        the few rows it changed, not a value the size of the site."""
+        if self.memory is not None and folder in self.memory.manifests and os.getpid() == self._pid:
+            token, entries = self.memory.manifests[folder]
+            self._manifests[folder] = entries
+            return token, entries
+        token = self.get_state(f"manifest-token:{folder}")
+        db = self._reader()
+        if db is None or not isinstance(token, str):
+            return "", {}
+        try:
+            rows = db.execute("SELECT path, job, digest, size FROM outputs WHERE folder=?", (folder,)).fetchall()
+        except sqlite3.DatabaseError:
+            self._damaged()
+            return "", {}
+        entries = {p: (j, d, s) for p, j, d, s in rows if type(p) is str and type(j) is str and type(d) is str and type(s) is int}
+        self._manifests[folder] = entries
+        return token, entries
+
+    def put_manifest(self, folder: str, token: str, entries: Manifest) -> None:
+        """Keep this build's manifest: the rows that differ from the ones read, and the token
+        last, in one transaction (a build that read none rewrites them all)."""
+        if self._db is None:
+            return
+        stored = self._manifests.get(folder)
+        changed = [(folder, path, *entry) for path, entry in entries.items() if stored is None or stored.get(path) != entry]
+        if not all(row[1].isascii() or _is_utf8(row[1]) for row in changed):
+            self._write("DELETE FROM state WHERE key=?", [(f"manifest-token:{folder}",)])  # such a name has no row
+            return
+        gone = [(folder, path) for path in stored.keys() - entries.keys()] if stored is not None else []
+        self._write_all([
+            ("DELETE FROM state WHERE key=?", [(f"manifest-token:{folder}",)]),
+            *([("DELETE FROM outputs WHERE folder=?", [(folder,)])] if stored is None else []),
+            ("DELETE FROM outputs WHERE folder=? AND path=?", gone),
+            ("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", changed),
+            ("INSERT OR REPLACE INTO state VALUES (?, ?)", [(f"manifest-token:{folder}", self.dumps(token))]),
+        ])
+        self._manifests[folder] = entries
+        if self.memory is not None:
+            self.memory.manifests[folder] = (token, entries)
 
     def flush(self) -> None:
         """Store what this build learned; called only after a successful build."""
@@ -326,12 +378,18 @@ class Cache:
             return None
 
     def _write(self, sql: str, rows: list[Any]) -> None:
+        self._write_all([(sql, rows)])
+
+    def _write_all(self, statements: list[tuple[str, list[Any]]]) -> None:
+        """Several statements in one transaction: all of them happen, or none."""
         if self._db is None or os.getpid() != self._pid:
             return  # workers only read; the parent writes
         self._wrote = True
         try:
             self._db.execute("BEGIN")
-            self._db.executemany(sql, rows)
+            for sql, rows in statements:
+                if rows:
+                    self._db.executemany(sql, rows)
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError:
             with contextlib.suppress(sqlite3.Error):

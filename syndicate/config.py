@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import re
 from pathlib import Path
@@ -226,6 +225,8 @@ def _mail_address(section: Fields, key: str, *, required: bool) -> str:
     value = section.text(key, required=required)
     if not value:
         return ""
+    import email.policy  # only sites with a newsletter pay for importing the e-mail package
+
     header = email.policy.default.header_factory({"from": "From", "reply_to": "Reply-To"}[key], value)
     addresses: tuple[Any, ...] = getattr(header, "addresses", ())
     if header.defects or len(addresses) != 1 or not addresses[0].domain or not addresses[0].username:

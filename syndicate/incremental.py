@@ -60,26 +60,25 @@ what the marker lists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .cache import Cache, Memory, digest
+from .cache import Cache, Manifest, Memory, digest
 from .content import Content, LazyMarkdown, SourceFile, read_entries
 from .highlight import PYGMENTS_VERSION
 from .issues import TEMPLATES as NEWSLETTER_TEMPLATES
 from .issues import Issue
 from .marker import Record as WrittenRecord
-from .marker import intact_files, read_record
+from .marker import Seen
 from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .pages import PageContext
 from .plan import Job, Plan, article_job, check_links, feeds_job, issue_jobs, search_job, tag_job
 from .theme import Theme
 
 Scanned = tuple[list[SourceFile], list[Asset]]
-Manifest = dict[str, tuple[str, str, int]]  # output path -> (job key, digest of its bytes, size)
 PATCH_AT_MOST = 20  # changed files; more than that is not "a save or two", and a full plan is as quick
 
 
@@ -137,18 +136,19 @@ class Record:
     report: BuildReport  # with its warnings
 
 
-def up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path) -> BuildReport | None:
+def up_to_date(cache: Cache, signature: str, now: datetime, out_dir: Path, seen: Callable[[], Seen]) -> BuildReport | None:
     """The last build's report when nothing it read has changed since and every file it wrote
-    is still in the output folder as it left it: no work at all."""
+    is still in the output folder as it left it (`seen`, asked only then): no work at all."""
     record = cache.get_state(f"record:{out_dir}")
     if not isinstance(record, Record) or record.signature != signature:
         return None
     if record.next_due is not None and now >= record.next_due:
         return None  # a scheduled article is due: it must appear now
-    written = read_record(out_dir)
+    found = seen()
+    written = found.record
     if written is None or not record.token or written.token != record.token:
         return None
-    if written.files is None or len(intact_files(out_dir, written)) != len(written.files):
+    if written.files is None or found.missing:
         return None  # a file was deleted, edited or replaced in the output folder: restore it
     report = record.report
     return replace(report, written=0, deleted=0, unchanged=report.written + report.unchanged, cache_hits=cache.hits)
@@ -159,11 +159,8 @@ def trusted_manifest(cache: Cache, out_dir: Path, written: WrittenRecord | None,
     size that the disk still holds as they were written (`intact`): nothing else is vouched for."""
     if written is None or not written.token or written.files is None:
         return {}
-    state = cache.get_state(f"manifest:{out_dir}")
-    if not isinstance(state, dict) or state.get("token") != written.token:
-        return {}
-    files = state.get("files")
-    if not isinstance(files, dict):
+    token, files = cache.manifest(str(out_dir))
+    if token != written.token:
         return {}
     sizes = written.files
     return {path: entry for path, entry in files.items() if path in intact and entry[2] == sizes[path][0]}
@@ -179,7 +176,7 @@ def is_unchanged(job: Job, old: Manifest, on_disk: set[str]) -> bool:
 
 
 def remember_build(cache: Cache, out_dir: Path, files: Manifest, record: Record) -> None:
-    cache.put_state(f"manifest:{out_dir}", {"token": record.token, "files": files})
+    cache.put_manifest(str(out_dir), record.token, files)
     cache.put_state(f"record:{out_dir}", replace(record, report=replace(record.report, rendered={})))
 
 

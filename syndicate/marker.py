@@ -13,7 +13,7 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +75,27 @@ def write_marker(folder: Path, text: str) -> None:
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temporary, folder / MARKER)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The output folder as a build finds it: its marker's record, and which of the files it
+    lists the disk still holds as listed. `look` makes it, possibly in another process
+    (parallel.Beside), so it travels as the record and the few files that are not intact."""
+
+    record: Record | None
+    missing: frozenset[str]  # listed, but deleted, edited or replaced since
+
+    @property
+    def intact(self) -> set[str]:
+        files = self.record.files if self.record is not None else None
+        return set(files).difference(self.missing) if files else set()
+
+
+def look(out_dir: Path) -> Seen:
+    record = read_record(out_dir)
+    intact = intact_files(out_dir, record)
+    return Seen(record, frozenset(set(record.files or ()) - intact) if record is not None else frozenset())
 
 
 def intact_files(out_dir: Path, record: Record | None) -> set[str]:
@@ -183,4 +204,39 @@ def folder_times(root: Path, candidates: Iterable[str]) -> dict[str, int]:
 
     for folder in candidates:
         look(folder)
+    return found
+
+
+def touched_folders(paths: Iterable[str]) -> set[str]:
+    """Every folder a commit may have changed by writing or deleting `paths`: the folder of
+    each, the folders above it, and the path itself (a folder a file replaced)."""
+    found: set[str] = set()
+    for path in paths:
+        while path and path not in found:
+            found.add(path)
+            path = path.rpartition("/")[0]
+    return found
+
+
+def refreshed_times(root: Path, times: Mapping[str, int], folders: Iterable[str]) -> dict[str, int]:
+    """`times` (each folder's mtime as last seen under `root`) with `folders` looked at again,
+    one lstat each: a real folder gets its mtime, and one that is no longer a real folder
+    leaves with every folder below it."""
+    out = str(root)
+    found = dict(times)
+    gone = []
+    for folder in folders:
+        if not folder:
+            continue  # the top is left out, as in `folder_times`
+        try:
+            info = os.lstat(f"{out}/{folder}")
+        except OSError:
+            info = None
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            found[folder] = info.st_mtime_ns
+        elif folder in found:
+            gone.append(folder)
+    if gone:
+        below = tuple(f"{folder}/" for folder in gone)
+        found = {folder: mtime for folder, mtime in found.items() if folder not in gone and not folder.startswith(below)}
     return found

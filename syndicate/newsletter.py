@@ -335,7 +335,7 @@ def _gate_problems(issue: Issue, path: str, template: str, missing: Sequence[str
 def oversized(issues: Sequence[Issue], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
     """Warnings for e-mails over EMAIL_MAX_BYTES; `files` are the build's (manifests and job
     results: output path -> facts that end with the file's size), unchanged files too."""
-    sizes = file_sizes(*files)
+    sizes = file_sizes(*files, over=EMAIL_MAX_BYTES)
     found = []
     for issue in issues:
         path = issue_files(issue.name)["html"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import os
 import secrets
@@ -43,14 +44,17 @@ from .marker import (
     MARKER,
     MARKER_TEXT,
     Record,
+    Seen,
     changed_folders,
     folder_times,
-    intact_files,
+    look,
     marker_text,
-    read_record,
+    refreshed_times,
     tick_past,
+    touched_folders,
     write_marker,
 )
+from .parallel import Beside
 from .paths import shown
 from .tree import (
     PROBE,
@@ -67,7 +71,7 @@ from .tree import (
 )
 
 __all__ = ["JOURNAL", "MARKER", "MARKER_TEXT", "STAGE_IN_OUTPUT", "Stage", "abandon", "build_lock", "check_ownership",
-           "commit", "discard", "open_stage", "recover", "stage_folder", "twin_folder"]
+           "commit", "discard", "folder_view", "open_stage", "recover", "stage_folder", "twin_folder"]
 
 STAGE_IN_OUTPUT = ".syndicate-stage"
 
@@ -194,12 +198,23 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def open_stage(out_dir: Path, stage_dir: Path) -> Stage:
+def folder_view(out_dir: Path, stage_dir: Path, dry_run: bool, beside: bool) -> Beside[Seen]:
+    """The output folder as this build finds it (marker.look), once an interrupted commit is
+    finished (`recover`: it renews the folder's token). With `beside`, a folder a build wrote
+    (tens of thousands of lstat calls) is looked at by a forked process while this one loads
+    the plan: not for one job, nor in the preview server (its threads)."""
+    if not dry_run:
+        recover(out_dir, stage_dir)
+    return Beside(functools.partial(look, out_dir), fork=beside and not dry_run and (out_dir / MARKER).is_file())
+
+
+def open_stage(out_dir: Path, stage_dir: Path, seen: Seen) -> Stage:
     """An empty stage, made before workers fork so they only ever write files into it.
 
     Decides how this build will commit: by swapping with the twin when the file systems
     allow it, else in place, with the stage inside the output folder (the only place sure
-    to be on its file system)."""
+    to be on its file system). `seen`: the folder as this build found it (marker.look),
+    after `recover`."""
     created = False
     try:
         if not out_dir.is_dir():
@@ -214,8 +229,7 @@ def open_stage(out_dir: Path, stage_dir: Path) -> Stage:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()
         raise _fault(out_dir, "cannot write the output folder", exc) from None
-    record = read_record(out_dir)
-    return Stage(out_dir, folder, twin_folder(stage_dir) if swap else None, record, intact_files(out_dir, record), created)
+    return Stage(out_dir, folder, twin_folder(stage_dir) if swap else None, seen.record, seen.intact, created)
 
 
 def abandon(stage: Stage) -> None:
@@ -286,15 +300,21 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
     out_dir, twin = stage.out_dir, stage.twin
     assert twin is not None and stage.outputs is not None
     record = stage.record
-    synced = _synced(twin)
+    synced, twin_times = _read_stamp(twin)
     trusted = record is not None and record.folders is not None and bool(record.token) and synced == record.token
     try:
-        _synced(twin, forget=True)  # from here on the twin changes: a crash leaves it unvouched for
+        _forget_stamp(twin)  # from here on the twin changes: a crash leaves it unvouched for
         only = changed_folders(out_dir, record) if trusted else None
         known = set(record.folders or ()) if trusted and record is not None else set()
-        walked = mirror(str(out_dir), str(twin), skip=_kept_out, only=only, known=known, replaced=set(writes))
+        walked, mirrored = mirror(str(out_dir), str(twin), skip=_kept_out, only=only, known=known, replaced=set(writes))
         apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=True)
-        folders = folder_times(twin, known | walked | {p.rpartition("/")[0] for p in stage.outputs})
+        # The twin held what the output folder holds: the folder times kept with it stand, but where this commit wrote.
+        steady = trusted and not mirrored
+        touched = touched_folders([*writes, *deletes])
+        if steady and twin_times is not None:
+            folders = refreshed_times(twin, twin_times, touched)
+        else:
+            folders = folder_times(twin, known | walked | {p.rpartition("/")[0] for p in stage.outputs})
         text = marker_text(token, files, folders)
         tick_past(twin, max(folders.values(), default=0))
         write_marker(twin, text)
@@ -317,7 +337,9 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
             remove(str(twin))
         else:
             apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=False)
-            _synced(twin, token)  # its marker stays the old one: the next commit links the new one in
+            # The old folder, now the twin, is as its record described it but where the user or this commit changed it.
+            times = refreshed_times(twin, record.folders, touched | (only or set())) if steady and record and record.folders else None
+            _write_stamp(twin, token, times)  # its marker stays the old one: the next commit links the new one in
     except OSError:
         pass  # the twin is only a head start: unvouched for, the next commit compares it all
 
@@ -330,21 +352,42 @@ def _in_place(out_dir: Path, folder: Path, token: str, writes: list[str], delete
         raise _fault(out_dir, "cannot update the output folder", exc) from None
 
 
-def _synced(twin: Path, token: str | None = None, forget: bool = False) -> str:
-    """The stamp that vouches the twin matched the output folder when that folder's record
-    had `token`: read it, write it, or forget it."""
-    stamp = twin.with_name(f"{twin.name}.synced")
-    if forget:
-        with contextlib.suppress(FileNotFoundError):
-            stamp.unlink()
-        return ""
-    if token is not None:
-        stamp.write_text(token, "utf-8")
-        return token
+def _stamp_path(twin: Path) -> Path:
+    return twin.with_name(f"{twin.name}.synced")
+
+
+def _read_stamp(twin: Path) -> tuple[str, dict[str, int] | None]:
+    """The token of the output folder's record when the twin last matched that folder, and
+    the mtime of each of the twin's folders then (None: not kept, or not whole); ("", None)
+    when nothing vouches for the twin."""
     try:
-        return stamp.read_text("utf-8").strip()
+        lines = _stamp_path(twin).read_text("utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
-        return ""
+        return "", None
+    token = lines[0].strip()
+    if len(lines) < 2 or lines[-1] != _STAMP_END:
+        return token, None
+    try:
+        return token, {path: int(mtime) for mtime, path in (line.split(" ", 1) for line in lines[1:-1])}
+    except ValueError:
+        return token, None
+
+
+def _write_stamp(twin: Path, token: str, times: dict[str, int] | None) -> None:
+    """Vouch that the twin matches the output folder whose record has `token`; written under
+    another name and renamed, so a stamp is whole or absent, and it ends with a line that says so."""
+    lines = [token, *(f"{m} {p}" for p, m in times.items()), _STAMP_END] if times is not None else [token]
+    draft = _stamp_path(twin).with_suffix(".draft")
+    draft.write_text("\n".join(lines), "utf-8")
+    os.replace(draft, _stamp_path(twin))
+
+
+def _forget_stamp(twin: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        _stamp_path(twin).unlink()
+
+
+_STAMP_END = "end of the twin's folders"
 
 
 def _kept_out(name: str) -> bool:

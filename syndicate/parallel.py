@@ -17,7 +17,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing itself is imported by the builds that fork
     from multiprocessing.connection import Connection
@@ -42,6 +42,18 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[object], None]]:
 
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield lambda _result: bar.update(1)
+
+
+@contextlib.contextmanager
+def kept_until_the_end() -> Iterator[None]:
+    """What is loaded inside (tens of thousands of objects, no cycles) lives until the build
+    ends: the collector need not walk it again and again, and forked workers share it untouched."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def default_jobs() -> int:
@@ -166,3 +178,64 @@ class _Workers:
             while next_out in done:
                 yield done.pop(next_out)
                 next_out += 1
+
+
+class Beside(Generic[R]):
+    """One value computed in a forked process while this one goes on: work that waits on the
+    disk (an lstat for each of twenty thousand files) beside work that holds the interpreter
+    (unpickling a plan). Without `fork` (one job, the preview server, no fork on this system)
+    the value is computed here, when first asked. A child that fails costs nothing but time:
+    the value is then computed here too. `close` stops a child whose value nobody asked."""
+
+    def __init__(self, function: Callable[[], R], fork: bool) -> None:
+        self._function = function
+        self._pid = 0
+        self._pipe = -1
+        self._value: tuple[R] | None = None
+        if fork and hasattr(os, "fork"):
+            self._start()
+
+    def _start(self) -> None:
+        import pickle
+
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, and leave without running the parent's cleanup
+            code = 1
+            try:
+                os.close(read)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                data = pickle.dumps(self._function(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._pipe = pid, read
+
+    def result(self) -> R:
+        if self._value is None:
+            self._value = self._receive() or (self._function(),)
+        return self._value[0]
+
+    def _receive(self) -> tuple[R] | None:
+        if not self._pid:
+            return None
+        import pickle
+
+        with os.fdopen(self._pipe, "rb") as pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        if status != 0 or not data:
+            return None
+        return (pickle.loads(data),)  # noqa: S301 - written by this process's own fork, through a pipe
+
+    def close(self) -> None:
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.close(self._pipe)
+            os.waitpid(self._pid, 0)
+            self._pid = 0

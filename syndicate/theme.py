@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.meta
@@ -31,6 +31,9 @@ from .cache import digest
 from .errors import Problem, SiteError, display_path
 from .model import Site
 from .plaintext import MarkdownText, escape_markdown, markdown_destination
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 THEME_DIR = Path(__file__).parent / "theme"
 
@@ -49,8 +52,10 @@ def _markdown_value(value: Any) -> Any:
 class Theme:
     """Loads templates and knows which template files each one depends on."""
 
-    def __init__(self, site: Site, memo: dict[str, Any] | None = None, previous: Theme | None = None) -> None:
+    def __init__(self, site: Site, memo: dict[str, Any] | None = None, previous: Theme | None = None,
+                 cache: Cache | None = None) -> None:
         self.site = site
+        self.compiled = CompiledTemplates(cache)
         # What earlier builds learned about these exact template texts (kept in the cache):
         # which templates each one references, and whether the whole set compiled.
         self.memo: dict[str, Any] = memo if isinstance(memo, dict) else {}
@@ -62,7 +67,7 @@ class Theme:
         self.markdown_env: jinja2.Environment
         if previous is not None and previous.folders == self.folders and previous.sources == self.sources:
             # The same template texts: keep them compiled (the preview server).
-            self.env, self.markdown_env = previous.env, previous.markdown_env
+            self.env, self.markdown_env, self.compiled = previous.env, previous.markdown_env, previous.compiled
             self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)  # site.yaml may differ
             return
         self.env = jinja2.Environment(
@@ -73,6 +78,7 @@ class Theme:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            bytecode_cache=self.compiled,
         )
         self.env.filters["date"] = functools.partial(format_date, long_format=site.date_format)
         self.env.filters["isodate"] = lambda d: d.isoformat()
@@ -172,6 +178,42 @@ class Theme:
         except TemplateError as exc:
             path, line = _template_frame(exc, self) or (self.shown(name), 1)
             raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled by earlier builds, so that a fresh process (a one-article edit) does
+    not compile again the few it renders. Jinja's bucket key names the template's file and
+    its source, so an edited template is a miss. The code runs when a template renders, so it
+    is kept signed (cache.py), in one value that holds only the templates of the last build."""
+
+    KEY = "compiled-templates"
+
+    def __init__(self, cache: Cache | None) -> None:
+        self._cache = cache
+        self._known: dict[str, bytes] | None = None
+        self._used: dict[str, bytes] = {}
+        self._fresh = False
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self._known is None:
+            found = self._cache.get_signed(self.KEY, counted=False) if self._cache is not None else None
+            self._known = found if isinstance(found, dict) else {}
+        code = self._known.get(bucket.key)
+        if isinstance(code, bytes):
+            bucket.bytecode_from_string(code)
+            self._used[bucket.key] = code
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._used[bucket.key] = bucket.bytecode_to_string()
+        self._fresh = True
+
+    def save(self) -> None:
+        """Keep what this process compiled with what was kept (a key names one template file,
+        so an edit replaces its entry). A worker's compiles are its own: the next build that
+        compiles in the parent keeps them."""
+        if self._fresh and self._cache is not None:
+            self._cache.put_signed(self.KEY, {**(self._known or {}), **self._used})
+            self._fresh = False
 
 
 def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:

@@ -104,7 +104,7 @@ def remove_probes(folder: Path) -> None:
 
 
 def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str] | None = None,
-           known: set[str] | frozenset[str] = frozenset(), replaced: set[str] | frozenset[str] = frozenset()) -> set[str]:
+           known: set[str] | frozenset[str] = frozenset(), replaced: set[str] | frozenset[str] = frozenset()) -> tuple[set[str], bool]:
     """Make `target` hold exactly what `source` holds, file for file, as hard links.
 
     With `only`, the two are known to match except in those folders (relative paths, ""
@@ -112,11 +112,15 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
     `known` (it is new). Entries of the top folder for which `skip(name)` is true are
     neither copied nor kept; files in `replaced` (paths) are about to be replaced, so they
     are removed if stale but not copied. Files that cannot be linked are copied with their times.
-    Returns the folders compared; raises OSError for what it cannot reproduce.
+    Returns the folders compared, and whether any folder below the top changed or a folder
+    came or went (a file changed in the top folder moves no recorded folder time); raises
+    OSError for what it cannot reproduce.
     """
+    changed = False
     if not os.path.isdir(target) or os.path.islink(target):
         remove(target)
         os.mkdir(target)
+        changed = True
     # (folder, whether it is known to be a real folder in both, not reached through a link)
     pending = [(rel, not rel) for rel in sorted(only, key=len, reverse=True)] if only is not None else [("", True)]
     walked: set[str] = set()
@@ -140,8 +144,10 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
         except FileNotFoundError:
             os.makedirs(there)
             present = {}
+            changed = True
         for name, entry in list(present.items()):
             if name not in wanted or not _same(wanted[name], entry):
+                changed = changed or bool(rel) or entry.is_dir(follow_symlinks=False)
                 remove(entry.path)
                 del present[name]
         for name, entry in wanted.items():
@@ -151,11 +157,13 @@ def mirror(source: str, target: str, skip: Callable[[str], bool], only: set[str]
                 if name not in present:
                     os.mkdir(destination)
                     os.chmod(destination, stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode))
+                    changed = True
                 if only is None or name not in present or child not in known:
                     pending.append((child, True))
             elif name not in present and child not in replaced:
                 copy_entry(entry.path, destination)
-    return walked
+                changed = changed or bool(rel)
+    return walked, changed
 
 
 def real_folder(root: str, rel: str, known: dict[str, bool]) -> bool:

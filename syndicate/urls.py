@@ -33,7 +33,8 @@ _ROOT_PATH_ATTR = re.compile(r"""=(?:(?<=\shref=)|(?<=\ssrc=))(["'])/(?!/)""")
 
 FEED_FILES = ("feed.xml", "atom.xml", "feed.json")  # the site's RSS 2.0, Atom 1.0 and JSON Feed 1.1
 COPY_EXTENSIONS = {"html": "html", "text": "txt", "markdown": "md"}  # format -> extension of its copy
-COPY_MANIFEST = "syndicate/index.json"
+COPY_FOLDER = "syndicate/"  # the syndicated copies and their manifest
+COPY_MANIFEST = f"{COPY_FOLDER}index.json"
 ARCHIVE = "archive/"
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
@@ -78,7 +79,7 @@ def variant_path(path: str, width: int) -> str:
 
 def copy_paths(slug: str) -> dict[str, str]:
     """Where the syndicated copies of one article live, by format (html, text, markdown)."""
-    return {fmt: f"syndicate/{slug}.{ext}" for fmt, ext in COPY_EXTENSIONS.items()}
+    return {fmt: f"{COPY_FOLDER}{slug}.{ext}" for fmt, ext in COPY_EXTENSIONS.items()}
 
 
 def slugify(text: str) -> str:

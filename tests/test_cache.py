@@ -122,7 +122,7 @@ def test_a_damaged_or_foreign_cache_file_is_replaced(tiny_site: Path, tmp_path: 
     assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
     if what != "directory":
         tables = {name for (name,) in sqlite3.connect(database).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"files", "entries", "bodies", "facts", "state"}
+        assert tables == {"files", "entries", "bodies", "facts", "state", "outputs"}
 
 
 def test_values_round_trip_exactly() -> None:
@@ -187,3 +187,42 @@ def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path
         assert (tmp_path / "another-machine/syndicate/signing-key").stat().st_mode & 0o077 == 0
     finally:
         signing_key.cache_clear()
+
+
+def test_the_manifest_is_rows_an_edit_rewrites_only_where_it_changed(tiny_site: Path, tmp_path: Path) -> None:
+    from syndicate.config import load_site
+    from syndicate.marker import read_record
+
+    build_site(tiny_site)
+    database = tiny_site.parent / ".syndicate-cache/cache.sqlite"
+    out = str((tiny_site.parent / "output").absolute())
+
+    def rows() -> dict[str, tuple[str, str, int]]:
+        with sqlite3.connect(database) as db:
+            return {p: (j, d, s) for p, j, d, s in db.execute("SELECT path, job, digest, size FROM outputs WHERE folder=?", (out,))}
+
+    before = rows()
+    record = read_record(Path(out))
+    assert record is not None and record.files is not None and set(before) == set(record.files)
+    page = "articles/greeting/index.html"
+    (tiny_site.parent / "content/greeting.md").write_text((tiny_site.parent / "content/greeting.md").read_text() + "\nOne more line.\n")
+    build_site(tiny_site)
+    after = rows()
+    record = read_record(Path(out))
+    assert record is not None and record.files is not None and set(after) == set(record.files)
+    assert after[page] != before[page]  # the edited article's page has new bytes and a new key
+    assert {p for p in after if after[p] == before.get(p)} >= {"robots.txt", "404.html"}
+    # Rows that do not hold the types they should are misses: those files are rendered and compared again.
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE outputs SET size='big' WHERE path=?", (page,))
+        db.execute("UPDATE outputs SET job=NULL WHERE path='robots.txt'")
+    site = load_site(tiny_site)
+    from syndicate.cache import Cache
+
+    cache = Cache(site.cache_dir, authors=site.authors)
+    token, entries = cache.manifest(out)
+    cache.close()
+    assert token == read_record(Path(out)).token and page not in entries and "robots.txt" not in entries  # type: ignore[union-attr]
+    (tiny_site.parent / "output" / page).write_text("edited by hand\n")
+    build_site(tiny_site)
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)

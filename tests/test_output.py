@@ -279,6 +279,20 @@ def test_a_disk_fault_during_the_commit_keeps_the_old_site_and_says_so(
     assert outcomes["kept the old site"] >= 2 * len(FAULTS)
 
 
+def assert_the_marker_lists_every_folder(out: Path) -> None:
+    """The marker's folders, with their mtimes, are the output folder's real folders (the top
+    left out): a folder missing from it would hide the user's changes in it from the next commit."""
+    record = read_record(out)
+    assert record is not None and record.folders is not None
+    found = {}
+    for parent, folders, _files in os.walk(out):
+        for name in folders:
+            path = Path(parent) / name
+            if not path.is_symlink():
+                found[path.relative_to(out).as_posix()] = path.lstat().st_mtime_ns
+    assert record.folders == found
+
+
 def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_site: Path, tmp_path: Path) -> None:
     prepare(tiny_site, "swap")
     out = tiny_site.parent / "output"
@@ -296,6 +310,7 @@ def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_
     change(tiny_site.parent)
     build_site(tiny_site)
     assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    assert_the_marker_lists_every_folder(out)
     late = b"written right after a commit, in a folder that commit changed\n"
     (out / "articles/greeting/late.txt").write_bytes(late)  # racy: the folder's mtime may not have moved
     user["articles/greeting/late.txt"] = late
@@ -305,14 +320,22 @@ def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_
     (tiny_site.parent / "content/media/2024/picture.txt").write_text("a copied file two new folders down\n")
     build_site(tiny_site)
     assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    assert_the_marker_lists_every_folder(out)
     time.sleep(3.1)  # past the racy window: the next commit leaves media/ alone, and vouches for its mtime
     greeting.write_text(greeting.read_text() + "\nAnd another.\n")
     build_site(tiny_site)
+    assert_the_marker_lists_every_folder(out)
+    for line in ("\nAgain.\n", "\nAnd again.\n"):  # edits with nothing changed by hand: the twin's kept folder times serve
+        greeting.write_text(greeting.read_text() + line)
+        build_site(tiny_site)
+        assert_the_marker_lists_every_folder(out)
+        assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
     (out / "media/user.txt").write_bytes(b"in a folder syndicate made, after a commit that did not touch it\n")
     user["media/user.txt"] = b"in a folder syndicate made, after a commit that did not touch it\n"
     greeting.write_text(greeting.read_text() + "\nAnd a last one.\n")
     build_site(tiny_site)
     assert without_marker(view(out)) == {**clean_build(tiny_site, tmp_path), **user}
+    assert_the_marker_lists_every_folder(out)
     # Caught up: a server holding the old folder open sees the new site too (the marker aside).
     assert without_marker(view(twin)) == without_marker(view(out))
 
@@ -536,7 +559,7 @@ def test_a_first_build_keeps_a_twin_only_for_a_folder_inside_the_cache(tiny_site
     build_site(tiny_site, output_dir=preview)  # the preview server's folder: its next save needs no full copy
     [twin] = [p for p in cache.glob("swap-*") if p.is_dir()]
     assert without_marker(view(twin)) == without_marker(view(preview))
-    assert twin.with_name(twin.name + ".synced").read_text() == view(preview)[MARKER].decode().splitlines()[-1]
+    assert twin.with_name(twin.name + ".synced").read_text().splitlines()[0] == view(preview)[MARKER].decode().splitlines()[-1]
 
 
 def test_the_cache_manifest_counts_only_where_the_marker_and_the_disk_agree(tiny_site: Path) -> None:
@@ -560,10 +583,9 @@ def test_the_cache_manifest_counts_only_where_the_marker_and_the_disk_agree(tiny
     (out / "feed.xml").write_text("edited by hand\n")
     assert set(trusted()) == set(record.files) - {"feed.xml"}
     cache = Cache(site.cache_dir, authors=site.authors)
-    state = cache.get_state(f"manifest:{out}")
-    key, digest, size = state["files"]["robots.txt"]
-    state["files"]["robots.txt"] = (key, digest, size + 1)  # the halves disagree about one file
-    cache.put_state(f"manifest:{out}", state)
+    token, entries = cache.manifest(str(out))
+    key, digest, size = entries["robots.txt"]
+    cache.put_manifest(str(out), token, {**entries, "robots.txt": (key, digest, size + 1)})  # the halves disagree about one file
     cache.close()
     assert set(trusted()) == set(record.files) - {"feed.xml", "robots.txt"}
     marker = (out / MARKER).read_text("utf-8").splitlines()
