@@ -136,7 +136,7 @@ class _Converter:
             if block:
                 self._emit(block if not self.markdown else code_block(block), wrap=False)
             return
-        text = " ".join(text.split())
+        text = _fold(text)
         if not text:
             return
         if self.markdown:
@@ -307,6 +307,15 @@ class _Converter:
         if self.inline:
             self._flush()
         return "\n\n".join(b for b in self.blocks if b.strip()) + "\n"
+
+
+def _fold(text: str) -> str:
+    """" ".join(text.split()), without splitting text that is folded already, as most blocks
+    are: printable (so no whitespace but spaces; every other whitespace character is not),
+    with no two spaces in a row and none at either end."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def wrap_words(text: str, width: int = WIDTH) -> list[str]:
