@@ -492,6 +492,14 @@ def run_round(tool: Tool, ctx: RoundContext, record: Callable[[str, Outcome], No
                 log = ctx.logs / f"{tool.key}-{ctx.size}-r{ctx.round_no}-{scenario}.log"
                 record(scenario, measure_serve(tool, ctx, log))
                 continue
+            if scenario == "article-edit":
+                # One untimed edit first: the timed one is an author's next save, not the
+                # first build after a cold one (syndicate makes its output folder's twin then,
+                # once per folder). Every tool gets the same warm-up.
+                with (ctx.site / edit_paths[tool.site_name]).open("a", encoding="utf-8") as handle:
+                    handle.write(f"\n{extra_sentence(ctx.round_no + 2000)}\n")
+                warm = ctx.logs / f"{tool.key}-{ctx.size}-r{ctx.round_no}-warm-up-edit.log"
+                measure(tool, ctx.site, warm, ctx.timeout, ctx.interval)
             check = apply_edit(tool, scenario, ctx)
             if isinstance(check, Skip):
                 record(scenario, check)

@@ -266,7 +266,8 @@ class Cache:
         row = self._query("SELECT value FROM state WHERE key=?", (f"signed:{key}",)) if secret is not None else None
         if secret is None or row is None or not isinstance(row[0], bytes) or len(row[0]) <= _SIGNATURE_BYTES:
             return None
-        signature, blob = row[0][:_SIGNATURE_BYTES], row[0][_SIGNATURE_BYTES:]
+        stored = memoryview(row[0])  # twelve megabytes at ten thousand articles: read in place, never copied
+        signature, blob = stored[:_SIGNATURE_BYTES], stored[_SIGNATURE_BYTES:]
         if not hmac.compare_digest(signature, _signature(secret, key, blob)):
             return None
         try:
@@ -427,8 +428,10 @@ def _remove_database(folder: Path) -> None:
 _SIGNATURE_BYTES = 32
 
 
-def _signature(secret: bytes, key: str, blob: bytes) -> bytes:
-    return hmac.new(secret, key.encode() + b"\0" + blob, hashlib.sha256).digest()
+def _signature(secret: bytes, key: str, blob: bytes | memoryview) -> bytes:
+    mac = hmac.new(secret, key.encode() + b"\0", hashlib.sha256)
+    mac.update(blob)
+    return mac.digest()
 
 
 @cache

@@ -5,7 +5,8 @@ calls `function(context, item)`. Worker processes are forked, so the context (a 
 site's articles, a theme, a renderer) reaches them by inheritance, never pickled, and they
 start in milliseconds with what the parent already imported. Items and results do travel
 pickled, in chunks. The order of results never depends on the number of workers, which
-keeps builds byte-identical whatever `--jobs` says.
+keeps builds byte-identical whatever `--jobs` says. `Beside` computes one value in a forked
+process while the build goes on (the look at the output folder while the plan loads).
 """
 
 from __future__ import annotations

@@ -331,7 +331,7 @@ def oversized_copies(articles: Sequence[Article], *files: Mapping[str, tuple[str
     """Warnings for HTML copies over SNIPPET_MAX_BYTES, by article; `files` are the build's
     (manifests and job results: output path -> facts that end with the file's size)."""
     sizes = file_sizes(*files, over=SNIPPET_MAX_BYTES)
-    if not any(path.startswith(COPY_FOLDER) for path in sizes):
+    if not any(path.startswith(COPY_FOLDER) and path.endswith(".html") for path in sizes):
         return []  # the usual case, found without a look at each of ten thousand articles
     found = []
     for article in articles:

@@ -7,6 +7,7 @@ import importlib
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -504,3 +505,35 @@ def test_an_html_copy_over_the_size_limit_warns_naming_the_article(write_site: C
     assert again.written == 0 and again.warnings == report.warnings
     with pytest.raises(SiteError):
         build_site(site, strict=True, clean=True)
+
+
+def test_a_value_computed_beside_comes_back_and_a_failed_child_costs_only_time(tmp_path: Path) -> None:
+    from syndicate.parallel import Beside
+
+    parent = os.getpid()
+    beside = Beside(lambda: (os.getpid(), sorted(p.name for p in tmp_path.iterdir())), fork=True)
+    (tmp_path / "late.txt").write_text("made after the fork\n")
+    pid, names = beside.result()
+    assert pid != parent and names in ([], ["late.txt"])  # computed in the child
+    assert beside.result() == (pid, names)  # asked again: the same value, no second child
+
+    def fails_in_the_child() -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("only in the child")
+        return 7
+
+    assert Beside(fails_in_the_child, fork=True).result() == 7  # the child failed: computed here
+    inline = Beside(lambda: os.getpid(), fork=False)
+    assert inline.result() == parent
+
+
+def test_a_value_nobody_asked_for_stops_its_child(tmp_path: Path) -> None:
+    from syndicate.parallel import Beside
+
+    beside = Beside(lambda: time.sleep(30) or 1, fork=True)
+    child = beside._pid
+    started = time.monotonic()
+    beside.close()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # reaped: no zombie left behind

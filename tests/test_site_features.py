@@ -127,9 +127,15 @@ def test_copies_are_cached_and_remade_only_when_the_image_changes(write_site: Ca
     assert resized == []  # it ran, and took its copies from the cache folder
     (site.parent / "content/images/lamp.png").write_bytes(photo(1000, 500, "PNG"))
     build_site(site)
-    assert resized == [480, 800]
+    assert resized == [800, 480]  # each from the next wider copy
     img = page(out / "articles/lit/index.html").cssselect(".lead-image img")[0]
     assert (img.get("width"), img.get("height")) == ("1000", "500")
+    made = {p.name: p.read_bytes() for p in (out / "images").iterdir()}
+    [one, _other] = sorted((site.parent / ".syndicate-cache/images").glob("*.png"), key=lambda p: p.stat().st_mtime_ns)[-2:]
+    one.unlink()  # a copy missing from the cache: the chain is made again, and no copy depends on what was kept
+    build_site(site, clean=True)
+    assert resized == [800, 480, 800, 480]
+    assert {p.name: p.read_bytes() for p in (out / "images").iterdir()} == made
 
 
 def test_og_image_falls_back_to_the_site_image(write_site: Callable[..., Path]) -> None:
