@@ -99,6 +99,10 @@ def make_index(site: Site, documents: Sequence[SearchDocument], *, timeout: floa
     try:
         files = _index(site, documents, timeout)
     except (OSError, subprocess.SubprocessError) as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            # Ctrl-C or SIGTERM while Pagefind ran, and removing its half-written folder failed
+            # after it: the interrupt is what happened, and what the build must report.
+            raise exc.__context__ from None
         raise SiteError.one(site.source, 1, f"search index failed: {_reason(exc)} "
                                             "(set 'search: false' in site.yaml to build without it)") from None
     return {f"{INDEX_FOLDER}/{path}": data for path, data in sorted(files.items()) if not path.startswith(_LEFT_OUT)}

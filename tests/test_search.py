@@ -105,6 +105,24 @@ def test_a_failing_indexer_leaves_the_output_as_it_was(site: Path, monkeypatch: 
     assert tree(out) == before
 
 
+def test_an_interrupt_while_indexing_stays_an_interrupt(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM during Pagefind, then a scratch folder that will not go away: still an interrupt,
+    not a "search index failed" error that would hide it."""
+
+    def interrupted(*_args: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise OSError(39, "Directory not empty")  # noqa: B012 - what TemporaryDirectory's cleanup does
+
+    from syndicate.config import load_site
+    from syndicate.search import SearchDocument
+
+    monkeypatch.setattr("syndicate.search._index", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        make_index(load_site(site), [SearchDocument("/a/", "<html><body><main>Kettle</main></body></html>")])
+
+
 def test_make_index_keeps_only_what_the_browser_needs(site: Path) -> None:
     from syndicate.config import load_site
     from syndicate.search import SearchDocument
