@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from functools import cache
 from html import unescape
+from typing import TYPE_CHECKING
 
-import pygments
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+import pygments  # the package alone, for its version (part of every key); the rest loads when a block is highlighted
 
 from .urls import CODE_STYLESHEETS
+
+if TYPE_CHECKING:
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 PYGMENTS_VERSION = pygments.__version__
 LIGHT_STYLE = "xcode"
@@ -35,6 +35,9 @@ _BLOCK = re.compile(r'<pre><code class="language-([^"\s]+)([^"]*)"([^>]*)>(.*?)<
 
 @cache
 def _lexer(language: str) -> Lexer | None:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
@@ -43,6 +46,8 @@ def _lexer(language: str) -> Lexer | None:
 
 @cache
 def _formatter() -> HtmlFormatter:
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(nowrap=True)
 
 
@@ -58,6 +63,8 @@ def _highlight_block(match: re.Match[str]) -> str:
     lexer = _lexer(language.lower())
     if lexer is None:
         return match[0]
+    from pygments import highlight
+
     spans = highlight(unescape(code), lexer, _formatter())
     if code.endswith("\n") and not spans.endswith("\n"):
         spans += "\n"
@@ -69,6 +76,9 @@ def _highlight_block(match: re.Match[str]) -> str:
 @cache
 def style_css(style: str, scope: str = f"pre.{CODE_CLASS}") -> str:
     """The rules of one Pygments style, every selector under `scope`, background included."""
+    import pygments.token
+    from pygments.formatters import HtmlFormatter
+
     formatter = HtmlFormatter(style=style)
     rules = formatter.get_style_defs(scope)
     # Pygments adds rules for line numbers and a bare `pre`; only token colours are wanted.

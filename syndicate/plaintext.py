@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lxml.etree
+if TYPE_CHECKING:
+    import lxml.etree
 
 WIDTH = 72
 
@@ -368,7 +369,11 @@ def _walk(plain: _Converter, markdown: _Converter, element: Any) -> None:
             markdown.data(tail)
 
 
-_PARSER = lxml.etree.HTMLParser()
+@cache
+def _parser() -> lxml.etree.HTMLParser:
+    import lxml.etree  # loaded by builds that make copies, not by every process that escapes Markdown
+
+    return lxml.etree.HTMLParser()
 
 
 def html_to_plain_and_markdown(html: str) -> tuple[str, str]:
@@ -376,7 +381,9 @@ def html_to_plain_and_markdown(html: str) -> tuple[str, str]:
     link's target is written out after its text."""
     plain, markdown = _Converter(markdown=False), _Converter(markdown=True)
     if html.strip():
-        root = lxml.etree.fromstring(f"<html><body><div>{html}</div></body></html>", _PARSER)[0][0]
+        import lxml.etree
+
+        root = lxml.etree.fromstring(f"<html><body><div>{html}</div></body></html>", _parser())[0][0]
         if root.text:
             plain.data(root.text)
             markdown.data(root.text)

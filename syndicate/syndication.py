@@ -17,11 +17,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import css_inline
-import lxml.html
-import nh3
 from markupsafe import Markup
 
 from .attribution import Statement, Statements
@@ -32,6 +29,10 @@ from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown
 from .rasters import email_images, raster_image
 from .theme import Theme
 from .urls import CATALOGUE, COPY_FOLDER, absolute_url, absolutize_root_paths, add_query, author_path, copy_paths, page_file
+
+if TYPE_CHECKING:  # the sanitizer, the CSS inliner and lxml load in builds that make copies or feeds
+    import lxml.html
+    import nh3
 
 COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
@@ -101,6 +102,8 @@ def build_attribution(site: Site, article: Article, statements: Statements) -> A
 
 @cache
 def _snippet_cleaner(article_url: str, slug: str) -> nh3.Cleaner:
+    import nh3
+
     return nh3.Cleaner(
         tags=_TAGS,
         clean_content_tags={"script", "style", "template", "iframe", "object", "embed", "form", "svg", "math"},
@@ -180,6 +183,8 @@ def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attri
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
     clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
+    import css_inline
+
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
     clean_body = sanitize(str(context["body"]), attribution.article_url, article.slug)
     plain_body, markdown_body = html_to_plain_and_markdown(clean_body)
@@ -248,6 +253,8 @@ def _links_and_text(html: str) -> tuple[list[str], str]:
     """Every href of an HTML copy, in order, and its visible text with whitespace folded."""
     if not html.strip():
         return [], ""
+    import lxml.html
+
     return links_and_text(lxml.html.fragment_fromstring(html, create_parent="div"))
 
 
