@@ -16,6 +16,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -184,8 +185,9 @@ class _Workers:
 class Beside(Generic[R]):
     """One value computed in a forked process while this one goes on: work that waits on the
     disk (an lstat for each of twenty thousand files) beside work that holds the interpreter
-    (unpickling a plan). Without `fork` (one job, the preview server, no fork on this system)
-    the value is computed here, when first asked. A child that fails costs nothing but time:
+    (unpickling a plan). Without `fork` (one job, the preview server, no fork on this system,
+    or other threads running here, which a fork would copy mid-step into a child that has only
+    one) the value is computed here, when first asked. A child that fails costs nothing but time:
     the value is then computed here too. `close` stops a child whose value nobody asked."""
 
     def __init__(self, function: Callable[[], R], fork: bool) -> None:
@@ -193,7 +195,7 @@ class Beside(Generic[R]):
         self._pid = 0
         self._pipe = -1
         self._value: tuple[R] | None = None
-        if fork and hasattr(os, "fork"):
+        if fork and hasattr(os, "fork") and threading.active_count() == 1:
             self._start()
 
     def _start(self) -> None:

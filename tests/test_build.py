@@ -527,6 +527,22 @@ def test_a_value_computed_beside_comes_back_and_a_failed_child_costs_only_time(t
     assert inline.result() == parent
 
 
+def test_no_value_is_computed_beside_while_other_threads_run() -> None:
+    import threading
+
+    from syndicate.parallel import Beside
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        beside = Beside(os.getpid, fork=True)
+        assert beside._pid == 0 and beside.result() == os.getpid()  # computed here: a fork would copy the thread mid-step
+    finally:
+        release.set()
+        other.join()
+
+
 def test_a_value_nobody_asked_for_stops_its_child(tmp_path: Path) -> None:
     from syndicate.parallel import Beside
 
