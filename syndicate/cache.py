@@ -176,7 +176,7 @@ class Cache:
         except sqlite3.DatabaseError:
             self._damaged()
             return {}
-        found = {p if type(p) is str else os.fsdecode(p): (s, m, h) for p, s, m, h in rows
+        found = {_read_path(p): (s, m, h) for p, s, m, h in rows
                  if type(p) in (str, bytes) and type(s) is int and type(m) is int and type(h) is str}
         if self.memory is not None:
             self.memory.files = found
@@ -186,8 +186,7 @@ class Cache:
         self._pending_files.append((path, size, mtime_ns, hash_))
 
     def _file_rows(self) -> list[tuple[str | bytes, int, int, str]]:
-        """A file name that is not valid UTF-8 is stored as its bytes, which SQLite keeps as they are."""
-        return [(p if p.isascii() or _is_utf8(p) else os.fsencode(p), s, m, h) for p, s, m, h in self._pending_files]
+        return [(_stored_path(p), s, m, h) for p, s, m, h in self._pending_files]
 
     def get(self, table: str, key: str) -> Any:
         """One value, or None when missing or damaged (a damaged entry is a miss, never a crash)."""
@@ -297,7 +296,8 @@ class Cache:
         except sqlite3.DatabaseError:
             self._damaged()
             return "", {}
-        entries = {p: (j, d, s) for p, j, d, s in rows if type(p) is str and type(j) is str and type(d) is str and type(s) is int}
+        entries = {_read_path(p): (j, d, s) for p, j, d, s in rows
+                   if type(p) in (str, bytes) and type(j) is str and type(d) is str and type(s) is int}
         self._manifests[folder] = entries
         return token, entries
 
@@ -307,11 +307,9 @@ class Cache:
         if self._db is None:
             return
         stored = self._manifests.get(folder)
-        changed = [(folder, path, *entry) for path, entry in entries.items() if stored is None or stored.get(path) != entry]
-        if not all(row[1].isascii() or _is_utf8(row[1]) for row in changed):
-            self._write("DELETE FROM state WHERE key=?", [(f"manifest-token:{folder}",)])  # such a name has no row
-            return
-        gone = [(folder, path) for path in stored.keys() - entries.keys()] if stored is not None else []
+        changed = [(folder, _stored_path(path), *entry) for path, entry in entries.items()
+                   if stored is None or stored.get(path) != entry]
+        gone = [(folder, _stored_path(path)) for path in stored.keys() - entries.keys()] if stored is not None else []
         self._write_all([
             ("DELETE FROM state WHERE key=?", [(f"manifest-token:{folder}",)]),
             *([("DELETE FROM outputs WHERE folder=?", [(folder,)])] if stored is None else []),
@@ -464,6 +462,15 @@ def signing_key() -> bytes | None:
         return found if len(found) == 32 else None
     except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
         return None
+
+
+def _stored_path(path: str) -> str | bytes:
+    """A file name that is not valid UTF-8 is stored as its bytes, which SQLite keeps as they are."""
+    return path if path.isascii() or _is_utf8(path) else os.fsencode(path)
+
+
+def _read_path(stored: str | bytes) -> str:
+    return stored if type(stored) is str else os.fsdecode(stored)
 
 
 def _is_utf8(text: str) -> bool:
