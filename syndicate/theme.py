@@ -182,17 +182,17 @@ class Theme:
 
 class CompiledTemplates(jinja2.BytecodeCache):
     """Templates compiled by earlier builds, so that a fresh process (a one-article edit) does
-    not compile again the few it renders. Jinja's bucket key names the template's file and
-    its source, so an edited template is a miss. The code runs when a template renders, so it
-    is kept signed (cache.py), in one value that holds only the templates of the last build."""
+    not compile again the few it renders. Jinja keys each template by its name and file and
+    checks the source's checksum on the way in, so an edited template is compiled again and
+    replaces its entry. The code runs when a template renders, so it is kept signed
+    (cache.py), all templates in one value."""
 
     KEY = "compiled-templates"
 
     def __init__(self, cache: Cache | None) -> None:
         self._cache = cache
-        self._known: dict[str, bytes] | None = None
-        self._used: dict[str, bytes] = {}
-        self._fresh = False
+        self._known: dict[str, bytes] | None = None  # read on the first template asked for
+        self._compiled: dict[str, bytes] = {}  # what this process compiled
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if self._known is None:
@@ -201,19 +201,17 @@ class CompiledTemplates(jinja2.BytecodeCache):
         code = self._known.get(bucket.key)
         if isinstance(code, bytes):
             bucket.bytecode_from_string(code)
-            self._used[bucket.key] = code
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self._used[bucket.key] = bucket.bytecode_to_string()
-        self._fresh = True
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
 
     def save(self) -> None:
-        """Keep what this process compiled with what was kept (a key names one template file,
-        so an edit replaces its entry). A worker's compiles are its own: the next build that
-        compiles in the parent keeps them."""
-        if self._fresh and self._cache is not None:
-            self._cache.put_signed(self.KEY, {**(self._known or {}), **self._used})
-            self._fresh = False
+        """Keep what this process compiled with what was kept. A worker's compiles are its
+        own: the next build that compiles in the parent keeps them."""
+        if self._compiled and self._cache is not None:
+            self._known = {**(self._known or {}), **self._compiled}
+            self._cache.put_signed(self.KEY, self._known)
+            self._compiled = {}
 
 
 def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
