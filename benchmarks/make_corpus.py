@@ -672,12 +672,30 @@ CACHE_PATH = "cache"
 '''
 
 
+# The plugin that makes Pelican's features site resize its lead images as syndicate does.
+PELICAN_PLUGIN = Path(__file__).resolve().parent / "pelican_plugins" / "lead_images.py"
+SRCSET_WIDTHS = (480, 800, 1200)  # those of syndicate narrower than IMAGE_SIZE
+
+
+def lead_image_html(article: Article) -> str:
+    """The lead image at the top of a Pelican article: full width, with the copies' srcset."""
+    stem = image_name(article).removesuffix(".jpg")
+    srcset = ", ".join(f"/{stem}-{width}w.jpg {width}w" for width in SRCSET_WIDTHS)
+    width, height = IMAGE_SIZE
+    return (
+        f'<img src="{{static}}/{image_name(article)}" srcset="{srcset}, /{stem}.jpg {width}w" '
+        f'sizes="(min-width: 48rem) 46rem, 100vw" width="{width}" height="{height}" '
+        'alt="Lead image">'
+    )
+
+
 def write_pelican(corpus: Corpus, root: Path, features: bool = False) -> None:
     """Write pelicanconf.py and content/*.md with Pelican's `Key: value` metadata header.
 
     With `features`, the same code blocks (Pelican's default Markdown settings highlight them
     with Pygments through codehilite) and the same lead images, shown at the top of the body
-    and copied to the output as static files."""
+    with a `srcset`, copied to the output and resized to the same widths by the plugin in
+    pelican_plugins/ (the run then indexes the articles with Pagefind: see run.py)."""
     conf = PELICAN_CONF.format(
         author=corpus.authors[0].name,
         title=SITE_TITLE,
@@ -686,8 +704,12 @@ def write_pelican(corpus: Corpus, root: Path, features: bool = False) -> None:
         feed_items=FEED_ITEMS,
     )
     if features:
-        conf += 'STATIC_PATHS = ["images"]\n'
+        conf += 'STATIC_PATHS = ["images"]\nPLUGIN_PATHS = ["plugins"]\nPLUGINS = ["lead_images"]\n'
         write_images(corpus, root / "content")
+        (root / "plugins").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PELICAN_PLUGIN, root / "plugins" / PELICAN_PLUGIN.name)
+    else:
+        conf += "PLUGINS = []  # none, not even the namespace plugins installed beside Pelican\n"
     write_text(root / "pelicanconf.py", conf)
     for index, article in enumerate(corpus.articles):
         header = [
@@ -703,7 +725,8 @@ def write_pelican(corpus: Corpus, root: Path, features: bool = False) -> None:
         header.append(f"Slug: {article.slug}")
         body = article.body
         if features and has_image(index):
-            body = f"![Lead image]({{static}}/{image_name(article)})\n\n{body}"
+            header.append(f"Image: {image_name(article)}")
+            body = f"{lead_image_html(article)}\n\n{body}"
         if features and has_code(index):
             body += code_section(article, index)
         text = "\n".join(header) + "\n\n" + body

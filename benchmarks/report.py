@@ -38,7 +38,7 @@ SETUP_LABELS = {
     "pelican": "Pelican",
     "hugo": "Hugo",
     "syndicate-features": "syndicate + copies, code, images, search",
-    "pelican-features": "Pelican, code, images",
+    "pelican-features": "Pelican, code, images resized, search",
 }
 # Cold-build ratios: each syndicate setup against the peers' setups that did comparable work.
 COLD_RATIO_PAIRS = (
@@ -493,9 +493,10 @@ def report(
         "the statement in every feed item, work the other tools do not do. syndicate + copies, "
         "code, images, search: the copies site with a highlighted code block in every other "
         "article, a 1600x900 JPEG lead image in every fifth (resized to three widths for "
-        "srcset) and the Pagefind index; Pelican, code, images: the same code blocks "
-        "(highlighted by Pygments through codehilite) and images (copied as they are), no "
-        "search index. One core: "
+        "srcset) and the Pagefind index; Pelican, code, images resized, search: the same code "
+        "blocks (highlighted by Pygments through codehilite), the same images resized to the "
+        "same widths with the same Pillow settings (the plugin in benchmarks/pelican_plugins/) "
+        "and Pagefind run on its article pages after the build. One core: "
         "`--jobs 1` for syndicate, `GOMAXPROCS=1` for Hugo. "
         "— not applicable to this tool. † the output failed its check (a cold build wrote fewer "
         "article pages than there are articles, or an edit was missing from the rebuilt page). "

@@ -84,6 +84,7 @@ class Tool:
     version: str = ""
     missing: str = ""  # why the tool cannot run; empty when it can
     source_dir: Path | None = None  # syndicate's package folder, watched for edits during a run
+    pagefind: str = ""  # Pagefind's binary, run after Pelican on its features site
     env: dict[str, str] = field(default_factory=lambda: build_env())
 
     def __post_init__(self) -> None:
@@ -95,8 +96,12 @@ class Tool:
         """The same installed tool on another site or core count (one core: cold builds only)."""
         env = dict(self.env, GOMAXPROCS="1") if one_core and self.kind == "hugo" else self.env
         scenarios = ("cold",) if one_core or cold_only else self.scenarios
+        missing = self.missing
+        if site_name == "pelican-features" and not self.pagefind and not missing:
+            missing = "no Pagefind to index its output (syndicate's Python has no `pagefind`)"
         return dataclasses.replace(
             self,
+            missing=missing,
             key=key,
             label=label,
             site_name=site_name,
@@ -113,7 +118,15 @@ class Tool:
             return [*self.command, "build", "--site", str(site / "site.yaml"), *jobs]
         if self.kind == "pelican":
             # --fatal errors: Pelican otherwise skips a file it cannot read and finishes faster.
-            return [*self.command, *"content -s pelicanconf.py -o output --fatal errors".split()]
+            build = [*self.command, *"content -s pelicanconf.py -o output --fatal errors".split()]
+            if self.site_name != "pelican-features":
+                return build
+            # The features site also gets the search index syndicate makes: Pagefind over the
+            # article pages (each page's <article>: title, byline and body), as a Pelican user
+            # adds it, after the build. One command, so its time and CPU are the build's.
+            index = [self.pagefind, *PELICAN_PAGEFIND_ARGS]
+            script = f"{shlex.join(build)} && {shlex.join(index)}"
+            return ["sh", "-c", script]
         return [
             *self.command,
             "--source",
@@ -219,6 +232,19 @@ def find_syndicate(override: str | None) -> Tool:
     return tool
 
 
+PELICAN_PAGEFIND_ARGS = (
+    "--site", "output", "--glob", "articles/**/*.html", "--root-selector", "article",
+    "--output-path", "output/pagefind", "--silent", "--force-language", "en",
+)  # fmt: skip
+
+
+def find_pagefind() -> str:
+    """The Pagefind binary syndicate runs (the one its Python package ships), or ""."""
+    code = "from pagefind.service import get_executable; print(get_executable() or '')"
+    status, text = probe([sys.executable, "-c", code])
+    return text.splitlines()[-1] if status == 0 and text else ""
+
+
 def find_pelican(override: str | None) -> Tool:
     tool = Tool("pelican", "pelican", "Pelican", ("cold", "no-change", "article-edit"))
     if override:
@@ -235,6 +261,7 @@ def find_pelican(override: str | None) -> Tool:
         tool.command, tool.missing = None, f"not runnable ({text.splitlines()[-1:]})"
     else:
         tool.version = text.splitlines()[-1]
+        tool.pagefind = find_pagefind()
     return tool
 
 
