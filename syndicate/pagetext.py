@@ -43,7 +43,6 @@ _BLOCK = frozenset({
     "button", "label", "img", "input", "textarea", "select",
 })
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_URL_IN_TEXT = re.compile(r"(?:https?://|mailto:)[^\s<>\"'()\[\]]+[^\s<>\"'()\[\].,;:!?]", re.IGNORECASE)
 _TRACKING_PARAMS = ("utm_", "mc_cid", "mc_eid", "fbclid", "gclid", "_hsenc", "_hsmi", "mkt_tok")
 
 
@@ -175,17 +174,21 @@ def read_html(markup: str, base_url: str = "") -> PageText:
 
 
 def read_plain(text: str) -> PageText:
-    """A plain-text message: each URL written out is one of its links."""
+    """A plain-text message: each URL, bare domain (`www.example.com/guides`) and e-mail
+    address written out is one of its links, found as a statement's own are (a mail reader
+    makes the same ones active)."""
+    from .attribution import find_links
+
     builder = _Builder()
     links: list[Link] = []
     position = 0
-    for match in _URL_IN_TEXT.finditer(text):
-        _add_lines(builder, text[position : match.start()])
+    for begin, end, href, _kind in find_links(text):
+        _add_lines(builder, text[position:begin])
         start = builder.length
-        builder.add(match[0])
+        builder.add(text[begin:end])
         if len(links) < MAX_LINKS:
-            links.append(Link(match[0], normalize(match[0]).strip(), start, builder.length))
-        position = match.end()
+            links.append(Link(href, normalize(text[begin:end]).strip(), start, builder.length))
+        position = end
     _add_lines(builder, text[position:])
     return PageText(builder.text(), tuple(links), False, "", builder.full, tuple(builder.breaks))
 

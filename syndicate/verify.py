@@ -38,7 +38,7 @@ from .model import BuildOptions, Site
 from .pagetext import Link, PageText, meta_refresh, normalize, normalize_url, read_email, read_html, read_plain
 from .reprints import Registry, RegistryEntry, load_registry, write_status
 from .sentences import find_sentences, split_sentences
-from .urls import COPY_MANIFEST, page_file
+from .urls import COPY_MANIFEST, copy_paths, page_file
 from .webfetch import Fetcher, FetchError, decode
 
 FETCH_TIMEOUT = 15.0
@@ -105,12 +105,20 @@ class Expected:
     title: str
     url: str  # the article's site URL
     statements: tuple[Statement, ...]
+    opening: str = ""  # the first words of its body, normalised: a page that carries it has them
 
-    def sentences(self, is_html: bool) -> list[str]:
-        """The statements' sentences as a reader sees them: link texts in HTML, URLs in text."""
+    def sentences(self, is_html: bool, as_written: bool = False) -> list[str]:
+        """The statements' sentences as a reader sees them: link texts in HTML, URLs in text
+        (`as_written`: each bare address as the author typed it, `www.example.com` rather than
+        the copies' `https://www.example.com`, as a reprint copied from the author's site has it)."""
         found = []
         for statement in self.statements:
-            found += split_sentences(statement.visible_text if is_html else statement.text)
+            text = statement.visible_text if is_html else statement.text
+            if as_written and not is_html:
+                for segment in statement.segments:
+                    if segment.kind in ("url", "domain") and segment.href != segment.text:
+                        text = text.replace(segment.href, segment.text, 1)
+            found += split_sentences(text)
         return found
 
     @property
@@ -200,8 +208,16 @@ def _expected(site_file: Path | str, site: Site) -> tuple[dict[str, Expected], d
     for entry in manifest["articles"]:
         ids = entry.get("authors") or [entry["author_id"]]
         statements = tuple(parse_statement(r.statement) for i in ids if (r := site.authors[i].reprint))
-        expected[entry["slug"]] = Expected(entry["slug"], entry["title"], entry["url"], statements)
+        opening = _opening(report.rendered.get(copy_paths(entry["slug"])["text"], b""))
+        expected[entry["slug"]] = Expected(entry["slug"], entry["title"], entry["url"], statements, opening)
     return expected, dict(report.rendered)
+
+
+def _opening(text_copy: bytes, words: int = 8) -> str:
+    """The first words of an article's body, from its plain-text copy (title and underline,
+    byline, then the body's first paragraph)."""
+    blocks = [block for block in re.split(r"\n[ \t]*\n", text_copy.decode("utf-8", "replace")) if block.strip()]
+    return normalize(" ".join(blocks[2].split()[:words])).strip() if len(blocks) > 2 else ""
 
 
 def _reprints(registry: Registry, sources: Sequence[str], article: str | None) -> list[Reprint]:
@@ -266,6 +282,9 @@ class ReprintChecker:
         """One page against one article; `address` is the page's own URL, when it has one."""
         probes = _Probes()
         statement, region = _check_statement(page, expected.sentences(page.is_html))
+        if not statement.ok and not page.is_html:
+            written = _check_statement(page, expected.sentences(False, as_written=True))
+            statement, region = written if written[0].ok else (statement, region)
         links = self._check_links(page, expected, region, probes)
         backlink = self._check_backlink(page, expected, probes)
         checks = [statement, links, backlink, _check_canonical(page, expected, address)]
@@ -304,18 +323,26 @@ class ReprintChecker:
 
     def _which(self, page: PageText) -> list[str]:
         """The articles the page both links back to and names by title (a newsletter may carry
-        several), else the one whose title it carries, else those it links back to."""
+        several), else the one whose title it carries, else those it links back to. Of several,
+        those whose body's first words the page carries: an article that links to another one
+        names it and links to it, and is still a reprint of one article."""
         linked = list(dict.fromkeys(s for link in page.links if (s := self.by_url.get(normalize_url(link.href)))))
         titled = sorted((s for s, e in self.expected.items() if _title(e) and _title(e) in page.text),
                         key=lambda s: -len(_title(self.expected[s])))
         both = [s for s in linked if s in titled]
         if both:
-            return both
+            return self._carried(page, both)
         if titled:
             if len(titled) > 1 and len(_title(self.expected[titled[0]])) == len(_title(self.expected[titled[1]])):
                 return []
             return titled[:1]
-        return linked
+        return self._carried(page, linked)
+
+    def _carried(self, page: PageText, slugs: list[str]) -> list[str]:
+        if len(slugs) < 2:
+            return slugs
+        carried = [s for s in slugs if self.expected[s].opening and self.expected[s].opening in page.text]
+        return carried or slugs
 
     # Links --------------------------------------------------------------------------------
 

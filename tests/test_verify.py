@@ -295,6 +295,71 @@ def test_plain_text_newsletter_spells_the_urls_out(site: Path) -> None:
     assert "  links: ok: all 2 statement links are URLs written out (a plain-text message) to the same targets" in lines(result)
 
 
+TWO_AUTHORS = f"""\
+title: "Counter Craft"
+url: "{SITE_URL}"
+authors:
+  mara:
+    name: "Mara Quill"
+    reprint:
+      statement: "Copyright, Mara Quill. Used with permission. Visit www.MaraQuill.example or write to desk@maraquill.example."
+  ode:
+    name: "Ode Brann"
+    reprint:
+      statement: "Copyright, Ode Brann. Reprinted with permission from [Brann Notes](https://brann.example/notes)."
+"""
+
+
+@pytest.fixture
+def two_authors(write_site: Callable[..., Path]) -> Path:
+    """Mara's article links to Ode's, by its title; Mara's statement has a bare domain and an
+    e-mail address."""
+    files = {"content/queue.md": article("The Queue That Smiled", author="mara",
+                                         body=BODY + "\nSee also [Lobby Hours](/articles/lobby/).\n"),
+             "content/lobby.md": article("Lobby Hours", date="2024-04-01", author="ode", body="Doors open early.")}
+    site_file = write_site(files, TWO_AUTHORS)
+    build_site(site_file)
+    return site_file
+
+
+def text_message(site_file: Path, text: str) -> Path:
+    message = EmailMessage()
+    message["Subject"] = "Text issue"
+    message.set_content("Hello readers,\n\n" + text)
+    eml = site_file.parent / "text.eml"
+    eml.write_bytes(message.as_bytes())
+    return eml
+
+
+def test_plain_text_reprint_with_an_email_address_and_a_domain_as_the_author_wrote_them(two_authors: Path) -> None:
+    own_copy = text_message(two_authors, snippet(two_authors, ext="txt"))  # the tool's own plain-text copy
+    result = verify(two_authors, str(own_copy))
+    assert result.exit_code == 0, result.output
+    assert lines(result)[0] == f"OK {own_copy} (queue)"
+    # Copied by hand from the author's site: the domain without https://, the address as typed.
+    by_hand = text_message(two_authors, "The Queue That Smiled\n\nA queue is a promise about time.\n\n"
+                           f"Read it first at {SITE_URL}articles/queue/\n\nCopyright, Mara Quill. Used with "
+                           "permission. Visit www.MaraQuill.example or write to desk@maraquill.example.\n")
+    result = verify(two_authors, str(by_hand))
+    assert result.exit_code == 0, result.output
+    no_address = text_message(two_authors, by_hand.read_text().replace("desk@maraquill.example", "the desk"))
+    result = verify(two_authors, str(no_address))
+    assert result.exit_code == 1
+    assert "desk@maraquill.example" in lines(result)[0]
+
+
+def test_an_article_that_links_to_another_is_checked_as_itself_only(two_authors: Path, tmp_path: Path) -> None:
+    page = tmp_path / "saved.html"
+    page.write_text(html_page(snippet(two_authors)), "utf-8")  # names Lobby Hours and links to it
+    result = verify(two_authors, str(page))
+    assert result.exit_code == 0, result.output
+    assert [line for line in lines(result) if not line.startswith(" ")] == [f"OK {page} (queue)"]
+    both = tmp_path / "both.html"  # a page that carries both articles still has both checked
+    both.write_text(html_page(snippet(two_authors) + "<hr>" + snippet(two_authors, "lobby")), "utf-8")
+    result = verify(two_authors, str(both))
+    assert [line for line in lines(result) if not line.startswith(" ")] == [f"OK {both} (queue)", f"OK {both} (lobby)"]
+
+
 # Which article, JSON, the registry, the status file and `reprints: show` ----------------------
 
 
