@@ -272,3 +272,22 @@ def test_liquid_conversions_and_their_report_lines() -> None:
     assert out.startswith("A /x.png and /a.css\nTitle\n{% post_url missing %}")
     assert [(p.line, p.message.split("'")[1]) for p in notes.items] == [
         (7, "{% post_url missing %}"), (8, "{{ page.author }}")]
+
+
+@pytest.mark.parametrize(("timezone", "old_day"), [("", "02"), ("America/Chicago", "01"), ("Asia/Tokyo", "02")])
+def test_old_addresses_fall_on_the_day_jekyll_wrote_them(tmp_path: Path, timezone: str, old_day: str) -> None:
+    """Jekyll writes a post's date in the site's time zone (else the building machine's, UTC on
+    GitHub Pages); space-separated `tags` and `categories` are several names; `name` stands in
+    for a missing `title`."""
+    config = "name: Tide Notes\nurl: https://tides.example\npermalink: /:categories/:year/:month/:day/:title.html\n"
+    config += f"timezone: {timezone}\n" if timezone else ""
+    post = "---\ntitle: Late Shift\ndate: 2020-01-01 20:00:00 -0500\ncategories: harbour night\ntags: pilots locks\n---\nWords.\n"
+    root = write_tree(tmp_path / "old", {"_config.yml": config, "_posts/2020-01-01-late-shift.md": post})
+    site = tmp_path / "new"
+    assert run("jekyll", root, "--into", site).exit_code == 0
+    meta, _ = read_article(site / "content" / "late-shift.md")
+    assert meta["tags"] == ["pilots", "locks", "harbour", "night"]
+    assert meta["aliases"] == [f"/harbour/night/2020/01/{old_day}/late-shift.html"]
+    assert yaml.safe_load((site / "site.yaml").read_text())["title"] == "Tide Notes"
+    build_site(site / "site.yaml")
+    assert (site / "output" / "harbour" / "night" / "2020" / "01" / old_day / "late-shift.html").is_file()

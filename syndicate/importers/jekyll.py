@@ -11,6 +11,7 @@ other tag is kept as written and reported with its line.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ def read_jekyll(source_dir: Path) -> SourceSite:
     config, notes = _config(root)
     if not (root / "_posts").is_dir() and not any(p.name == "_posts" for p in root.rglob("_posts")) and not config:
         raise SiteError.one(str(source_dir), 1, "no _config.yml and no _posts folder: is this a Jekyll site?")
+    zone = _zone(config.get("timezone"))
     style = str(config.get("permalink") or "date")
     pattern = PERMALINK_STYLES.get(style, style)
     excluded = set(EXCLUDED) | {str(x).strip("/") for x in config.get("exclude") or [] if isinstance(x, str)}
@@ -83,7 +85,7 @@ def read_jekyll(source_dir: Path) -> SourceSite:
             continue
         if parts[0].startswith("_") and not (in_posts or in_drafts):
             continue
-        post = _read_document(root, path, relative, in_posts, in_drafts, pattern, notes)
+        post = _read_document(root, path, relative, in_posts, in_drafts, pattern, zone, notes)
         if post is None:
             if not (in_posts or in_drafts):
                 files.append(StaticFile(path, relative, relative))
@@ -101,7 +103,8 @@ def read_jekyll(source_dir: Path) -> SourceSite:
     base = "/" + str(config.get("baseurl") or "").strip("/")
     author = config.get("author")
     settings = {
-        "title": str(config.get("title") or ""), "description": str(config.get("description") or ""),
+        # `name` is what older sites and Jekyll's feed plugin fall back to for the title.
+        "title": str(config.get("title") or config.get("name") or ""), "description": str(config.get("description") or ""),
         "url": (url + base.rstrip("/") + "/") if url.startswith(("http://", "https://")) else "",
         "timezone": str(config.get("timezone") or ""), "language": str(config.get("lang") or config.get("locale") or "")[:2],
     }
@@ -150,7 +153,7 @@ def _authors(root: Path) -> dict[str, AuthorInfo]:
 
 
 def _read_document(root: Path, path: Path, relative: str, in_posts: bool, in_drafts: bool, pattern: str,
-                   notes: list[Problem]) -> _Post | Problem | str | None:
+                   zone: dt.tzinfo, notes: list[Problem]) -> _Post | Problem | str | None:
     """A post or page, None for a static file (no front matter), SKIPPED for a template."""
     name = path.name
     if not name.lower().endswith(DOC_SUFFIXES + (".xml", ".txt", ".json", ".css", ".scss", ".sass", ".js")):
@@ -176,7 +179,7 @@ def _read_document(root: Path, path: Path, relative: str, in_posts: bool, in_dra
     slug = str(meta.get("slug") or file_slug)
     if is_page and stem == "index":
         slug = relative.rsplit("/", 2)[-2] if "/" in relative else stem
-    old = "" if in_drafts else _old_path(meta, relative, slug, file_date, is_page, pattern, name)
+    old = "" if in_drafts else _old_path(meta, relative, slug, file_date, is_page, pattern, name, zone)
     return _Post(path, relative, split, slug, old, file_date, is_page, in_drafts)
 
 
@@ -184,8 +187,19 @@ def _home(relative: str) -> bool:
     return relative in ("index.md", "index.markdown", "index.html", "index.htm")
 
 
+def _zone(name: Any) -> dt.tzinfo:
+    """The time zone Jekyll writes dates in: the site's `timezone`, else the building machine's,
+    which on GitHub Pages (where most Jekyll sites are built) is UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(str(name)) if isinstance(name, str) and name.strip() else dt.UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
 def _old_path(meta: Mapping[str, Any], relative: str, slug: str, file_date: Any, is_page: bool, pattern: str,
-              name: str) -> str:
+              name: str, zone: dt.tzinfo = dt.UTC) -> str:
     permalink = meta.get("permalink")
     if isinstance(permalink, str) and permalink.strip():
         own = PERMALINK_STYLES.get(permalink.strip(), permalink.strip())
@@ -201,6 +215,8 @@ def _old_path(meta: Mapping[str, Any], relative: str, slug: str, file_date: Any,
     from .meta import read_when
 
     when = read_when(meta.get("date")) or file_date
+    if isinstance(when, dt.datetime) and when.tzinfo is not None:
+        when = when.astimezone(zone)  # a date with its own offset lands on the site's calendar day
     categories = _categories(meta, relative)
     values = {
         "year": f"{when.year:04d}", "month": f"{when.month:02d}", "day": f"{when.day:02d}",
@@ -248,6 +264,14 @@ def _addresses(posts: list[_Post]) -> dict[str, str]:
     return found
 
 
+def _listed_terms(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Jekyll reads `tags: alpha beta` and `categories: jekyll update` as two names each (one
+    `category:` is one name): the front matter with those strings made lists."""
+    if not any(isinstance(meta.get(key), str) for key in ("tags", "categories")):
+        return meta
+    return {**meta, **{key: meta[key].split() for key in ("tags", "categories") if isinstance(meta.get(key), str)}}
+
+
 def _document(post: _Post, addresses: Mapping[str, str]) -> SourceDoc | None:
     if post.is_page and _LISTING.search(post.text.body):
         return None
@@ -259,7 +283,7 @@ def _document(post: _Post, addresses: Mapping[str, str]) -> SourceDoc | None:
     else:
         body = renumber_headings(normalize_lists(convert_kramdown(body)))
     return SourceDoc(
-        source=post.shown, meta=post.text.meta, lines=post.text.lines, body=body, slug=post.slug,
+        source=post.shown, meta=_listed_terms(post.text.meta), lines=post.text.lines, body=body, slug=post.slug,
         old_path=post.old_path, is_page=post.is_page, file_date=post.file_date, is_draft=post.is_draft,
         notes=tuple(notes.items),
     )
