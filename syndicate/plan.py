@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from .cache import Cache, digest
 from .content import Content
@@ -361,7 +362,7 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
         for index, link in enumerate(facts.links):
             line = facts.lines[index] if index < len(facts.lines) else 1
             target, _, anchor = link.partition("#")
-            target = target.split("?", 1)[0].lstrip("/")
+            target, anchor = unquote(target.split("?", 1)[0]).lstrip("/"), unquote(anchor)  # `a%20b.png` is the file `a b.png`
             file = page_file(document.path) if not target else next(
                 (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
             if file is None:

@@ -169,3 +169,18 @@ def test_web_links_are_left_alone(url: str) -> None:
 def test_a_link_urllib_cannot_split_is_left_as_written() -> None:
     markup = '<a href="http://[broken">x</a> <img src="https://[::1" alt="y">'
     assert process_links(markup, markup, PurePosixPath(".")).html == markup
+
+
+def test_percent_encoded_links_find_their_files_and_anchors(write_site: Callable[..., Path]) -> None:
+    """`%20` in a link is a space in the file's name: such a link works, so it is not broken."""
+    body = ("![A chart](/pics/fun%20chart.png)\n\n[notes](/pics/sea%20notes.txt)\n\n"
+            "[here](/articles/b/#caf%C3%A9)\n\n[gone](/pics/no%20such.png)\n")
+    site = write_site({
+        "content/a.md": article("A", body=body),
+        "content/b.md": article("B", body='<h2 id="café">Café</h2>\n\nText.\n'),
+        "content/pics/fun chart.png": b"\x89PNG",
+        "content/pics/sea notes.txt": "tides\n",
+    })
+    report = build_site(site)
+    assert [str(w) for w in report.warnings] == ["content/a.md:12: warning: broken internal link '/pics/no%20such.png'"]
+    assert (site.parent / "output/pics/fun chart.png").is_file()
