@@ -219,3 +219,28 @@ def test_module_mounts_and_a_language_content_dir_name_the_content(tmp_path: Pat
     result = run(by_language, "--into", tmp_path / "site2")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site2/content/fog.md").is_file()
+
+
+def test_an_undated_page_outside_the_posts_section_is_a_page_with_its_old_address(tmp_path: Path) -> None:
+    """`content/about/index.md` (a page bundle) and `content/talks.md` are pages of the site, not
+    posts of today; the bundle's image stays beside its page and the old /about/ still answers."""
+    root = write_tree(tmp_path / "old", {
+        "hugo.toml": 'baseURL = "https://harbour.example/"\ntitle = "Harbour"\n',
+        "content/post/2019-05-01-tides.md": "---\ntitle: Tides\ndate: 2019-05-01\n---\nLow water at noon.\n",
+        "content/post/2019-06-01-locks.md": "---\ntitle: Locks\ndate: 2019-06-01\n---\nThe gate opens.\n",
+        "content/about/index.md": "---\ntitle: About\n---\nA harbour log.\n\n![The quay](quay.png)\n",
+        "content/about/quay.png": b"\x89PNG\r\n\x1a\n",
+        "content/talks.md": "---\ntitle: Talks\n---\nSpoken at the yacht club.\n",
+    })
+    site = tmp_path / "new"
+    result = run(root, "--into", site)
+    assert result.exit_code == 0, result.output
+    assert "  articles:  2 (2 created)" in result.output and "  pages:     2 (2 created)" in result.output
+    assert "used 20" not in (site / "import-report.md").read_text()  # no page was given today's date as a post
+    meta, _ = read_article(site / "content/pages/about/about.md")
+    assert meta["aliases"] == ["/about/"]
+    assert (site / "content/pages/about/quay.png").is_file()
+    report = build_site(site / "site.yaml")
+    assert not [w for w in report.warnings if "broken" in str(w)], report.warnings
+    assert report.articles == 2 and report.pages == 2
+    assert (site / "output/about/index.html").is_file()  # the old address redirects to the page

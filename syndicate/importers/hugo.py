@@ -17,7 +17,7 @@ import re
 import shlex
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,13 @@ def read_hugo(source_dir: Path) -> SourceSite:
     for static, prefix in _mounted(config, root, "static"):
         if static.is_dir():
             files.extend(StaticFile(p, _joined(prefix, p.relative_to(static).as_posix()), _shown(p, root)) for p in walk(static))
+    main = _main_section(docs)
+    # Outside the section that holds the posts, a document without a date is a page of the
+    # site (`about/index.md`, `projects.md`), not a post of today.
+    docs = [replace(doc, is_page=True) if not doc.is_page and doc.rel.split("/", 1)[0] != main and not _dated(doc) else doc
+            for doc in docs]
+    page_bundles = tuple(doc.folder + "/" for doc in docs if doc.is_page and doc.folder)
+    files = [replace(f, target=f"pages/{f.target}") if f.target.startswith(page_bundles) else f for f in files]  # beside their page
     addresses = _addresses(docs)
     found = config.get("params")
     params: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -104,7 +111,7 @@ def read_hugo(source_dir: Path) -> SourceSite:
     if isinstance(author, Mapping):
         author = author.get("name")
     default = split_author_names(author) if author else []
-    section = _main_section(docs)
+    section = main
     pattern = translate_permalink(permalinks.get(section, ""), section) if section else None
     settings = {
         "title": str(config.get("title") or ""), "url": _base_url(str(config.get("baseurl") or "")),
@@ -242,7 +249,7 @@ def _document_paths(path: Path, shown: str, rel: str, folder: str, text: SourceT
         when = read_when(meta.get("date")) or read_when(meta.get("publishdate"))
         old = _fill(permalinks[section], meta, when, section, slug, filename, title)
     else:
-        parent = folder.rsplit("/", 1)[0] if stem == "index" and folder else folder
+        parent = (folder.rsplit("/", 1)[0] if "/" in folder else "") if stem == "index" else folder
         last = str(meta.get("slug") or "").strip() or filename
         old = f"{parent}/{last}" if parent else last
         old = old + (".html" if ugly else "/")
@@ -279,6 +286,11 @@ def translate_permalink(pattern: str, section: str) -> str | None:
     if ":" in ours or permalink_problem(ours) is not None:
         return None
     return ours
+
+
+def _dated(doc: _Doc) -> bool:
+    meta = doc.text.meta
+    return any(read_when(meta.get(key)) is not None for key in ("date", "publishdate", "pubdate"))
 
 
 def _main_section(docs: list[_Doc]) -> str:

@@ -199,11 +199,19 @@ def _plan(doc: SourceDoc, source: SourceSite, site: SiteFolder, targets: set[str
     draft = ArticleDraft(
         title=title, date=when, author=author_ids[0], coauthors=tuple(author_ids[1:]), body=_without_title(doc.body, title),
         source=doc.source, tags=tuple(read_names([meta.get("tags"), meta.get("categories"), meta.get("category")])),
-        summary=summary, slug=_safe_slug(doc.slug, title), folder=doc.folder or ("pages" if doc.is_page else ""),
+        summary=summary, slug=_safe_slug(doc.slug, title), folder=_folder(doc),
         updated=updated, aliases=_declared_aliases(doc, source, notes), is_draft=is_draft,
         image=_lead_image(doc, targets, notes),
     )
     return _Planned(doc, draft)
+
+
+def _folder(doc: SourceDoc) -> str:
+    """Where the document goes under content/: a page under pages/ (a page bundle's own
+    folder kept inside it, so its images stay beside it), an article in its bundle's folder."""
+    if doc.is_page:
+        return f"pages/{doc.folder.strip('/')}" if doc.folder.strip("/") else "pages"
+    return doc.folder
 
 
 def _authors(doc: SourceDoc, source: SourceSite, site: SiteFolder, notes: list[Problem]) -> list[str]:
