@@ -161,7 +161,9 @@ def load_content(
     problems.raise_if_any()
 
     visible = [a for a in articles if include_drafts or not a.is_draft]
-    published = [a for a in visible if include_drafts or a.date <= now]
+    # A preview shows future-dated articles too, marked as drafts: the site will not, yet.
+    published = [replace(a, is_draft=True) if a.date > now and not a.is_draft else a
+                 for a in visible if include_drafts or a.date <= now]
     scheduled = [a for a in visible if a.date > now and not a.is_draft]
     return Content(
         articles=tuple(sort_articles(published)),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from syndicate import serve
@@ -33,6 +34,7 @@ def site_file(write_site: Callable[..., Path]) -> Path:
     return write_site({
         "content/first.md": article("First Light", body="The original words."),
         "content/sketch.md": article("Rough Sketch", draft="true", body="Not ready."),
+        "content/later.md": article("Later Words", date="2099-01-01", body="Not yet."),
         "content/pages/about.md": '---\ntitle: "About"\n---\nAbout us.\n',
     })
 
@@ -114,6 +116,10 @@ def test_builds_drafts_marked_into_its_own_folder(server: PreviewServer, site_fi
     status, body = get(server, "/articles/sketch/")
     assert status == 200
     assert b"Draft" in body
+    status, body = get(server, "/articles/later/")  # dated in the future: in the preview, marked
+    assert status == 200
+    heading = lxml.html.fromstring(body).find(".//h1")
+    assert heading is not None and heading.findtext("span[@class='badge']") == "Draft"
     assert server.folder == site_file.parent / ".syndicate-cache" / "serve"
     assert not (site_file.parent / "output").exists()
 
