@@ -29,6 +29,9 @@ _RESERVED_TLDS = ["example", "test", "localhost", "invalid"]
 _MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]+)\]\(\s*<?([^()\s<>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
 _BAD_SCHEME = re.compile(r"\b(javascript|vbscript|data|file|blob)\s*:", re.IGNORECASE)
+_OTHER_URL = re.compile(r"(?<![\w.+-])([A-Za-z][A-Za-z0-9+.-]*)://[^\s<>]*[^\s<>.,;:!?)\]'\"]")  # ftp://..., irc://...
+_HTML_LINK = re.compile(r"<a\s[^<>]*\bhref\s*=[^<>]*>", re.IGNORECASE)  # other markup is text, shown as typed
+
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -175,6 +178,14 @@ def check_statement(source: str) -> list[str]:
         if any(start <= match.start() < end for start, end in taken):
             continue
         problems.append(f"'{match[1].lower()}:' links are not allowed in a statement; use http, https or mailto")
+        taken.append((match.start(), match.end()))
+    for match in _OTHER_URL.finditer(source):
+        if _scheme(match[0]) not in ALLOWED_SCHEMES and not any(start <= match.start() < end for start, end in taken):
+            # It would be shown as text, not a link: the statement would lose a link without a word.
+            problems.append(f"'{match[0][:60]}' in the statement is not a link copies can carry; use an http or https URL")
+    if tag := _HTML_LINK.search(source):
+        problems.append(f"an HTML link ('{tag[0][:40]}') in the statement would be shown as text; write it as "
+                        "[text](https://...) or as a bare URL")
     return list(dict.fromkeys(problems))
 
 

@@ -74,6 +74,11 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
      ["site.yaml:7: 'javascript:' links are not allowed in a statement; use http, https or mailto"]),
     ("statement_data_link", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "[x](data:text/html,hi)"),
      ["site.yaml:7: link 'data:text/html,hi' in the statement must be an absolute http, https or mailto URL"]),
+    ("statement_bare_ftp_url", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "Files at ftp://files.example.org/pub."),
+     ["site.yaml:7: 'ftp://files.example.org/pub' in the statement is not a link copies can carry; use an http or https URL"]),
+    ("statement_html_link", GOOD, BASIC_SITE.replace("Visit www.example.com/ann for more.", "See <a href='https://ann.example'>my site</a>."),
+     ["site.yaml:7: an HTML link ('<a href='https://ann.example'>') in the statement would be shown as text; write it as "
+      "[text](https://...) or as a bare URL"]),
     ("reprint_without_statement", GOOD, BASIC_SITE.replace('      statement: "Copyright, Ann Example. Visit www.example.com/ann for more."', '      preamble: "Free to reprint."'),
      ["site.yaml:6: missing required key 'authors.ann.reprint.statement'"]),
     ("site_missing_keys", GOOD, "description: nothing else\n",
