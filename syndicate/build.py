@@ -33,7 +33,7 @@ from .cache import Cache, Manifest, Memory
 from .config import load_site
 from .content import BodyStore, LazyMarkdown, load_content, scan_content
 from .errors import Problem, Problems, SiteError
-from .issues import load_issues
+from .issues import issue_problems, load_issues
 from .marker import Seen
 from .model import BuildOptions, BuildReport, Site
 from .model import build_time as build_time  # the build's clock, also used by `schedule`
@@ -147,9 +147,15 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
             plan, run.snapshot = patched
             run.patched = True
             return plan
-        content = load_content(site, include_drafts=options.include_drafts, now=run.now, cache=cache, markdown=run.markdown,
-                               jobs=options.jobs, scanned=scanned, progress=options.progress)
-    issues = load_issues(site, scanned[0], content.articles, include_drafts=options.include_drafts)
+        try:
+            content = load_content(site, include_drafts=options.include_drafts, now=run.now, cache=cache,
+                                   markdown=run.markdown, jobs=options.jobs, scanned=scanned, progress=options.progress)
+        except SiteError as exc:  # the newsletter issues' own problems too: one bad article hides nothing
+            raise exc.with_warnings(issue_problems(site, scanned[0], options.include_drafts)) from None
+    try:
+        issues = load_issues(site, scanned[0], content.articles, include_drafts=options.include_drafts)
+    except SiteError as exc:
+        raise exc.with_warnings(content.warnings) from None
     content, ctx = page_context(site, run.theme, content, run.now, options.mark_drafts or options.include_drafts, cache,
                                 has_newsletter=bool(issues))
     fp = incremental.fingerprints(site, run.theme, ctx, raster_twins([a.path for a in content.assets]))

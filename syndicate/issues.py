@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from .cache import content_hash
 from .content import ISSUES_FOLDER, SourceFile, normalize_text, split_front_matter
-from .errors import Problem, Problems
+from .errors import Problem, Problems, SiteError
 from .fields import Fields, parse_yaml, suggestion
 from .model import Article, Site
 from .urls import is_safe_slug, issue_path
@@ -59,11 +59,12 @@ def issue_names(sources: Sequence[SourceFile]) -> list[str]:
     return sorted(PurePosixPath(s.rel).stem for s in sources if is_issue(s))
 
 
-def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Article], *,
+def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Article] | None, *,
                 include_drafts: bool) -> tuple[Issue, ...]:
     """Every issue under content/newsletters/, newest first; raises SiteError with every problem.
 
-    `articles` are the build's published articles: an issue can only carry those.
+    `articles` are the build's published articles: an issue can only carry those. None: they
+    are not known (an article failed to load), so each issue's own fields are checked alone.
     """
     problems = Problems()
     issues: list[Issue] = []
@@ -86,7 +87,16 @@ def load_issues(site: Site, sources: Sequence[SourceFile], articles: Sequence[Ar
     return tuple(sorted(sorted(issues, key=lambda i: i.name), key=lambda i: i.date, reverse=True))
 
 
-def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], problems: Problems) -> Issue | None:
+def issue_problems(site: Site, sources: Sequence[SourceFile], include_drafts: bool) -> list[Problem]:
+    """The issues' own problems, for a build whose articles failed to load: reported with them."""
+    try:
+        load_issues(site, sources, None, include_drafts=include_drafts)
+    except SiteError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article] | None, problems: Problems) -> Issue | None:
     from .markup import MarkupError, render_markdown  # Markdown loads with the builds that read content
 
     try:
@@ -142,7 +152,7 @@ def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article], pro
     )
 
 
-def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[Article]) -> tuple[Article, ...]:
+def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[Article] | None) -> tuple[Article, ...]:
     """`articles` (slugs, in the editor's order) or `latest: N` (the newest syndicable
     articles published on or before the issue's day); problems go on the fields' document."""
     import difflib
@@ -154,7 +164,7 @@ def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[A
         return ()
     if latest is not None:
         count = fields.integer("latest", 0)
-        if not count or date is None:
+        if not count or date is None or articles is None:
             return ()
         day = date.date()  # in the zone the issue's date was written in (the site's, by default)
         found = [a for a in articles if a.is_syndicable and not a.is_draft and a.date.astimezone(date.tzinfo).date() <= day]
@@ -167,6 +177,8 @@ def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[A
     slugs = fields.text_list("articles")
     if not slugs and not doc.problems:
         doc.problem(("articles",), "'articles' is empty: list at least one article slug")
+    if articles is None:
+        return ()
     by_slug = {a.slug: a for a in articles}
     chosen: list[Article] = []
     for slug in slugs:

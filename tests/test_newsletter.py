@@ -457,6 +457,31 @@ def test_problems_name_the_file_and_line(write_site: Callable[..., Path], files:
     assert [str(p) for p in failed.value.problems] == expected
 
 
+def test_an_article_error_and_an_issue_error_are_reported_together(write_site: Callable[..., Path]) -> None:
+    """One bad file hides nothing: an article that fails to load does not hide an issue's own
+    problems, and an issue that fails does not hide the articles' warnings."""
+    site = write_site({
+        "content/a.md": article("A", body="![](pics/x.png)"),
+        "content/pics/x.png": b"\x89PNG",
+        "content/b.md": article("B", date="2024-04-01", original="{site: Elsewhere}"),
+        "content/newsletters/n.md": issue(mode="digest"),
+    }, SCRATCH)
+    with pytest.raises(SiteError) as failed:
+        build_site(site)
+    assert sorted(map(str, failed.value.problems)) == [
+        "content/a.md:6: warning: image 'pics/x.png' has no alt text",
+        "content/b.md:5: missing required key 'original.url'",
+        "content/newsletters/n.md:5: 'mode' must be full or summary, not 'digest'",
+    ]
+    (site.parent / "content/b.md").write_text(article("B", date="2024-04-01"))
+    with pytest.raises(SiteError) as failed:
+        build_site(site)
+    assert sorted(map(str, failed.value.problems)) == [
+        "content/a.md:6: warning: image 'pics/x.png' has no alt text",
+        "content/newsletters/n.md:5: 'mode' must be full or summary, not 'digest'",
+    ]
+
+
 def test_the_gate_fails_a_template_that_drops_a_statement(write_site: Callable[..., Path]) -> None:
     theme = Path(__file__).parent.parent / "syndicate" / "theme"
     content = (theme / "newsletter-content.html").read_text().replace("{{ statement }}", "")
