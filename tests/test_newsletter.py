@@ -482,6 +482,20 @@ def test_an_article_error_and_an_issue_error_are_reported_together(write_site: C
     ]
 
 
+@pytest.mark.parametrize("mode", ["full", "summary"])
+def test_every_issue_credits_the_original_post(write_site: Callable[..., Path], mode: str) -> None:
+    """An article first published elsewhere names that place in every copy, a summary too."""
+    site = write_site({
+        "content/a.md": article("A", original='{url: "https://first.example/a", site: "First Press"}'),
+        "content/newsletters/n.md": issue(mode=mode),
+    }, SCRATCH)
+    build_site(site)
+    folder = site.parent / "output/newsletter/n"
+    email = lxml.html.fromstring((folder / "email.html").read_bytes())
+    assert "https://first.example/a" in [a.get("href") for a in email.iter("a")]
+    assert "First Press: https://first.example/a" in (folder / "email.txt").read_text()
+
+
 def test_the_gate_fails_a_template_that_drops_a_statement(write_site: Callable[..., Path]) -> None:
     theme = Path(__file__).parent.parent / "syndicate" / "theme"
     content = (theme / "newsletter-content.html").read_text().replace("{{ statement }}", "")
