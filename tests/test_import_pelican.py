@@ -145,3 +145,21 @@ def test_article_url_translates_when_ours_can_say_it() -> None:
     assert translate_url("{date:%Y}/{date:%m}/{date:%d}/{slug}/") == "{year}/{month}/{day}/{slug}/"
     assert translate_url("{slug}.html") == "{slug}.html"
     assert translate_url("{category}/{slug}.html") is None
+
+
+def test_restructuredtext_messages_are_reported_not_published() -> None:
+    """docutils writes each warning into the page too (an <aside> in its HTML5 writer): the
+    import reports it and the article carries none; a raw HTML embed becomes a link."""
+    from syndicate.importers.dialect import Notes
+    from syndicate.importers.pelican import rst_to_markdown
+
+    source = ("Watch:\n\n.. raw:: html\n\n    <iframe src=\"https://video.example/embed/1\"></iframe>\n\n"
+              ".. unknowndirective:: x\n\nAfter.\n")
+    notes = Notes("talk.rst")
+    body = rst_to_markdown(source, 10, notes)
+    assert "System Message" not in body and "unknowndirective" not in body
+    assert "[https://video.example/embed/1](https://video.example/embed/1)" in body
+    assert body.startswith("Watch:") and body.rstrip().endswith("After.")
+    messages = [str(item) for item in notes.items]
+    assert any("unknowndirective" in m and m.startswith("talk.rst:16:") for m in messages), messages
+    assert any("<iframe> became a link" in m for m in messages), messages

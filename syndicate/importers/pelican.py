@@ -314,13 +314,14 @@ def _links(doc: _Doc, addresses: Mapping[str, str], static: set[str], notes: Not
 
 
 def rst_to_markdown(text: str, first_line: int, notes: Notes) -> str:
-    """reStructuredText through docutils (no file inclusion, no raw passthrough) into Markdown."""
+    """reStructuredText through docutils (no file inclusion) into Markdown; `.. raw:: html`
+    goes through the same HTML conversion as the rest (an embed becomes a link, a script goes)."""
     import io
 
     from docutils.core import publish_parts
 
     errors = io.StringIO()
-    overrides = {"file_insertion_enabled": False, "raw_enabled": False, "report_level": 2, "halt_level": 5,
+    overrides = {"file_insertion_enabled": False, "raw_enabled": True, "report_level": 2, "halt_level": 5,
                  "warning_stream": errors, "input_encoding": "unicode", "doctitle_xform": False,
                  "syntax_highlight": "none"}
     try:
@@ -330,5 +331,6 @@ def rst_to_markdown(text: str, first_line: int, notes: Notes) -> str:
         return text
     for match in re.finditer(r"<string>:(\d+): \((\w+)/\d\) (.*)", errors.getvalue()):
         notes.add(first_line + int(match[1]) - 1, f"reStructuredText {match[2].lower()}: {match[3]}")
-    body = re.sub(r'<div class="system-message">.*?</div>', "", parts["body"], flags=re.DOTALL)
+    # Each message is reported above; docutils also writes it into the page (an <aside> from 0.18 on).
+    body = re.sub(r'<(div|aside) class="system-message">.*?</\1>', "", parts["body"], flags=re.DOTALL)
     return html_to_markdown(body, notes, first_line)
