@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -244,3 +245,27 @@ def test_an_undated_page_outside_the_posts_section_is_a_page_with_its_old_addres
     assert not [w for w in report.warnings if "broken" in str(w)], report.warnings
     assert report.articles == 2 and report.pages == 2
     assert (site / "output/about/index.html").is_file()  # the old address redirects to the page
+
+
+def test_markdown_after_a_blank_line_inside_an_html_block_is_read_as_hugo_reads_it(tmp_path: Path) -> None:
+    """CommonMark ends an HTML block at a blank line: Hugo renders the Markdown that follows
+    inside a <div>; the imported article must show it rendered too, not as typed."""
+    post = ("---\ntitle: Notes\ndate: 2020-02-02\n---\nIntro.\n\n<div class=\"note\">\n<div class=\"inner\">\n\n"
+            "## Tide Table\n\nKeep [left](https://harbour.example/rules) of the **buoy**.\n\n</div>\n</div>\n\n"
+            "<div>\n<p>Plain HTML stays.</p>\n</div>\n\n```html\n<div>\n\n# not a heading\n\n</div>\n```\n")
+    root = write_tree(tmp_path / "old", {"hugo.toml": 'baseURL = "https://harbour.example/"\ntitle = "H"\n',
+                                         "content/post/2020-02-02-notes.md": post})
+    site = tmp_path / "new"
+    assert run(root, "--into", site).exit_code == 0
+    build_site(site / "site.yaml")
+    page = lxml.html.fromstring((site / "output/post/2020-02-02-notes/index.html").read_bytes())
+    body = page.find(".//article") if page.find(".//article") is not None else page
+    note = body.find(".//div[@class='inner']")
+    assert note is not None and note.findtext("h2") == "Tide Table"
+    assert [a.get("href") for a in note.iter("a")] == ["https://harbour.example/rules"]
+    assert note.find(".//strong").text == "buoy"
+    text = body.text_content()
+    assert "##" not in text.split("not a heading")[0] and "**" not in text
+    assert "Plain HTML stays." in text
+    code = body.find(".//pre/code")
+    assert code is not None and "# not a heading" in code.text_content()  # fenced code is left alone

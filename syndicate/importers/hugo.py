@@ -25,7 +25,7 @@ import yaml
 
 from ..errors import Problem, SiteError
 from ..urls import permalink_problem
-from .dialect import Notes, line_of, normalize_lists, renumber_headings
+from .dialect import Notes, line_of, map_prose, normalize_lists, renumber_headings
 from .htmltomd import html_to_markdown, video_link
 from .markdown import escape_text
 from .meta import read_when, split_author_names
@@ -320,7 +320,7 @@ def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
     if doc.path.suffix.lower() in (".html", ".htm"):
         body = html_to_markdown(body, notes, doc.text.body_line)
     else:
-        body = renumber_headings(normalize_lists(body))
+        body = renumber_headings(normalize_lists(map_prose(body, markdown_inside_html)))
     body = _TAXONOMY_LINK.sub(r"\1/tags/", body)  # Hugo's category and tag pages are our tag pages
     meta = dict(doc.text.meta)
     if meta.get("draft") is None and meta.get("status") == "draft":
@@ -329,6 +329,30 @@ def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
         source=doc.shown, meta=meta, lines=doc.text.lines, body=body, slug=doc.slug, old_path=doc.old_path,
         is_page=doc.is_page, folder=doc.folder, notes=tuple(notes.items),
     )
+
+
+_BLOCK_OPENING = re.compile(r"^<(div|section|article|aside|details|figure|main|header|footer|nav|center)\b([^<>]*)>\s*$", re.I)
+
+
+def markdown_inside_html(text: str) -> str:
+    """Hugo's Markdown (CommonMark) ends an HTML block at a blank line, so Markdown written after
+    one inside a `<div>` is read as Markdown; ours keeps the block open to its `</div>` and
+    shows that Markdown as typed. Such a block is marked `markdown="1"`, which makes ours read
+    its inside as Markdown too."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        opening = _BLOCK_OPENING.match(line)
+        if opening is None or "markdown=" in opening[2].lower():
+            continue
+        tag, depth, blank = opening[1].lower(), 1, False
+        for later in lines[index + 1:]:
+            depth += len(re.findall(rf"<{tag}\b", later, re.I)) - len(re.findall(rf"</{tag}\s*>", later, re.I))
+            if depth <= 0:
+                break
+            blank = blank or not later.strip()
+        if depth <= 0 and blank:
+            lines[index] = line.rstrip()[:-1].rstrip() + ' markdown="1">'
+    return "\n".join(lines)
 
 
 def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str], notes: Notes) -> str:
