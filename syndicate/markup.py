@@ -21,7 +21,7 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
-from markdown.preprocessors import NormalizeWhitespace
+from markdown.preprocessors import NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import ETX, STX, AtomicString
 
@@ -60,7 +60,50 @@ class _StrictAttrLists(AttrListTreeprocessor):
 class _StrictAttrListExtension(AttrListExtension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
         md.treeprocessors.register(_StrictAttrLists(md), "attr_list", 8)
+        md.preprocessors.register(_QuotedFences(md), "quoted_fences", 26)  # just before fenced_code_block
         md.registerExtension(self)
+
+
+_QUOTED_FENCE = re.compile(r"^((?:[ ]{0,3}>[ ]?)+)(`{3,}|~{3,})")
+
+
+class _QuotedFences(Preprocessor):
+    """Fenced code inside a blockquote (`> ```c`). Python-Markdown finds fences before it finds
+    blockquotes, and only at the start of a line, so a quoted fence became a paragraph and a
+    `#define` in it a heading. Each quoted fence is handed to the fenced-code pass without its
+    quote markers, and what that pass leaves (a placeholder) goes back inside the quote."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        if not any(">" in line and ("```" in line or "~~~" in line) for line in lines):
+            return lines
+        out: list[str] = []
+        index = 0
+        while index < len(lines):
+            opened = _QUOTED_FENCE.match(lines[index])
+            block = self._fence(lines, index, opened[1], opened[2]) if opened else None
+            if opened is None or block is None:
+                out.append(lines[index])
+                index += 1
+                continue
+            prefix = opened[1]
+            done = self.md.preprocessors["fenced_code_block"].run(block)
+            out.extend(prefix + line if line else prefix.rstrip() for line in done)
+            index += len(block)
+        return out
+
+    @staticmethod
+    def _fence(lines: list[str], start: int, prefix: str, fence: str) -> list[str] | None:
+        """The fence's lines without the quote markers, when it closes inside the same quote."""
+        bare = prefix.rstrip()
+        block = [lines[start][len(prefix):]]
+        for line in lines[start + 1:]:
+            if not line.startswith(bare):
+                return None
+            inner = line[len(prefix):] if line.startswith(prefix) else line[len(bare):]
+            block.append(inner)
+            if inner.strip() == fence:
+                return block
+        return None
 
 
 # What each of Python-Markdown's inline patterns needs in a piece of text to match anywhere in

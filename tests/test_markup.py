@@ -210,3 +210,18 @@ WORDY = st.sampled_from(["word", "don't", "it’s", "’", "'", " ", "\n", "<p>"
 def test_words_counted_token_by_token_as_over_the_whole_text(html: str) -> None:
     memo: dict[str, int] = {}
     assert count_words(html, memo) == len(_WORD.findall(html_to_text(html))) == count_words(html, memo)
+
+
+def test_fenced_code_inside_a_blockquote_is_code_in_the_quote() -> None:
+    """A quoted fence (`> ```c`) was read as a paragraph, and a `#define` in it as a heading."""
+    text = ("Intro.\n\n> Read this:\n>\n> ```c\n> #define LIMIT 3\n>\n> int twice(int x) { return 2 * x; }\n> ```\n>\n"
+            "> Then compile.\n\n```\n> a fence that quotes\n```\n\n> > ~~~\n> > nested\n> > ~~~\n")
+    tree = lxml.html.fragment_fromstring(render_markdown(text).html, create_parent="div")
+    quote = tree.find("blockquote")
+    assert quote is not None and not quote.findall(".//h1")
+    code = quote.find("pre/code")
+    assert code is not None and code.get("class") == "language-c"
+    assert code.text_content() == "#define LIMIT 3\n\nint twice(int x) { return 2 * x; }\n"
+    assert [p.text_content() for p in quote.findall("p")] == ["Read this:", "Then compile."]
+    assert tree.find("pre/code").text_content() == "> a fence that quotes\n"  # a fence's own '>' stays text
+    assert tree.find("blockquote[2]/blockquote/pre/code").text_content() == "nested\n"
