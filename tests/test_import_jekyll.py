@@ -227,6 +227,7 @@ def test_running_again_skips_unchanged_files_and_keeps_edits(jekyll_tree: Path, 
     again = run("jekyll", jekyll_tree, "--into", site)
     assert again.exit_code == 0
     assert "articles:  4 (4 unchanged)" in again.output
+    assert "files:     2 (2 unchanged)" in again.output  # nothing was copied again
     edited = site / "content/crew-rota.md"
     edited.write_text(edited.read_text().replace("Monday", "Tuesday"))
     (jekyll_tree / "_posts/2016-02-03-crew-rota.md").write_text(POST_CREW.replace("Monday", "Sunday"))

@@ -147,7 +147,7 @@ def import_site(source: SourceSite, options: SiteOptions, echo: Callable[[str], 
             counts[kind] = counts.get(kind, 0) + 1
             counts["redirects"] = counts.get("redirects", 0) + len(item.draft.aliases)
     if counts.get("article", 0) + counts.get("page", 0):
-        counts["files"] = _copy_files(site, source.files, record, options.force, notes)
+        counts["files"] = _copy_files(site, source.files, record, options.force, notes, counts)
         if site.save():
             echo(f"updated {site.shown}")
         record.save()
@@ -419,7 +419,7 @@ def _add_old_addresses(planned: list[_Planned], pattern: str, tz: ZoneInfo, note
 
 
 def _copy_files(site: SiteFolder, files: tuple[StaticFile, ...], record: ImportRecord, force: bool,
-                notes: list[Problem]) -> int:
+                notes: list[Problem], counts: dict[str, int]) -> int:
     copied = 0
     content = site.content_dir.resolve()
     for item in files:
@@ -445,6 +445,7 @@ def _copy_files(site: SiteFolder, files: tuple[StaticFile, ...], record: ImportR
             notes.append(Problem(item.source, 1, written.reason))
         if written.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.OVERWRITTEN, Outcome.UNCHANGED):
             copied += 1
+            counts[f"file {written.outcome.value}"] = counts.get(f"file {written.outcome.value}", 0) + 1
     return copied
 
 
@@ -472,7 +473,7 @@ def _summary_lines(source: SourceSite, summary: ImportSummary, counts: Mapping[s
         f"  articles:  {summary.articles}{outcomes('article')}",
         f"  pages:     {summary.pages}{outcomes('page')}",
         f"  authors:   {summary.authors} added to site.yaml",
-        f"  files:     {summary.files} copied",
+        f"  files:     {summary.files}{outcomes('file')}",
         f"  redirects: {summary.redirects} old addresses kept as redirect pages (permalinks.article: {pattern})",
         *(f"  {line}" for line in source.extra),
     ]
