@@ -237,7 +237,9 @@ def test_an_undated_page_outside_the_posts_section_is_a_page_with_its_old_addres
     result = run(root, "--into", site)
     assert result.exit_code == 0, result.output
     assert "  articles:  2 (2 created)" in result.output and "  pages:     2 (2 created)" in result.output
-    assert "used 20" not in (site / "import-report.md").read_text()  # no page was given today's date as a post
+    report_text = (site / "import-report.md").read_text()
+    assert "used 20" not in report_text  # no page was given today's date as a post
+    assert "site.yaml:1: the header menu lists every page (2 imported)" in report_text
     meta, _ = read_article(site / "content/pages/about/about.md")
     assert meta["aliases"] == ["/about/"]
     assert (site / "content/pages/about/quay.png").is_file()

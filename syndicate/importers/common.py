@@ -207,6 +207,10 @@ class SiteFolder:
                 data.ca.items.pop("url", None)  # no longer a placeholder
 
     @property
+    def has_menu(self) -> bool:
+        return "menu" in self._data
+
+    @property
     def timezone(self) -> str:
         return str(self._data.get("timezone") or "UTC")
 

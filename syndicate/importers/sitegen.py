@@ -152,6 +152,9 @@ def import_site(source: SourceSite, options: SiteOptions, echo: Callable[[str], 
             echo(f"updated {site.shown}")
         record.save()
     imported = counts.get("article", 0) + counts.get("page", 0) > 0
+    if counts.get("page", 0) > 1 and not site.has_menu:
+        notes.append(Problem(site.shown, 1, f"the header menu lists every page ({counts['page']} imported), whatever the old "
+                                            "site's menu showed; add `menu:` to site.yaml to choose which"))
     if imported and options.check:
         notes.extend(_check_site(site))
     placeholder = site.placeholder_problem()
