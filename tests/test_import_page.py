@@ -506,6 +506,25 @@ def test_page_without_author_or_date(tmp_path: Path) -> None:
     assert f"{source}:1: no author found on the page; imported under Unknown Author" in report
 
 
+def test_a_page_without_a_byline_is_never_credited_to_the_sites_own_author(tmp_path: Path) -> None:
+    """A site made by `init` has one author with reprint terms: an article found on someone
+    else's page must not go out under that author's statement."""
+    site = tmp_path / "site"
+    assert CliRunner().invoke(main, ["init", str(site)]).exit_code == 0
+    owner = next(iter(authors(site)))
+    source = tmp_path / "found.html"
+    source.write_text("<html><head><title>Queues That Move</title></head><body><h1>Queues That Move</h1><p>Published 3 March 2024.</p>"
+                      "<p>The line at the pharmacy moved faster once someone greeted each person as they joined it, the owner said.</p>"
+                      "<p>Nobody waited less, but everybody felt they did, and the complaints about waiting stopped within a week.</p>"
+                      "</body></html>", encoding="utf-8")
+    result = run_import(source, "--into", site)
+    assert result.exit_code == 0, result.output
+    front, _ = read_article(site / "content" / "queues-that-move.md")
+    assert front["author"] == "unknown-author" != owner
+    build_site(site / "site.yaml")
+    assert not (site / "output" / "syndicate" / "queues-that-move.html").exists()  # no terms, so no copy under anyone's
+
+
 # ---------------------------------------------------------------------------------------
 # URLs, fetched from a server on 127.0.0.1
 

@@ -237,8 +237,9 @@ def _settle_author(extract: Extract, lifted: Lifted, site: SiteFolder, options: 
     elif named:
         found = Found(named, "the reprint statement's copyright line", LIKELY)
     else:
-        only = site.author_ids() if len(site.author_ids()) == 1 else []
-        found = Found(site.author_name(only[0]) if only else "Unknown Author", "no byline found", GUESS)
+        # Never the site's own author: an article found on someone's page and credited to the
+        # site's owner would go out under the owner's reprint statement.
+        found = Found("Unknown Author", "no byline found", GUESS)
         notes.add(1, f"no author found on the page; imported under {found.value}: set `author` in the front matter (or re-run with --author NAME)")
     author_id = site.find_author(found.value)
     status = f"in {site.site_file.name}"
