@@ -680,3 +680,15 @@ def test_articles_stay_inside_content_and_slugs_stay_short(tmp_path: Path) -> No
     with pytest.raises(SiteError, match="would be written outside content/"):
         write_article(site, escape, record)
     assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("separator", [" - ", " | ", " // ", " / ", " · "])
+def test_the_page_titles_site_name_is_left_off(separator: str) -> None:
+    from syndicate.importers.htmlpage import extract_html
+
+    page = (f"<html><head><title>Counting the Wait{separator}Harbour Notes{separator}Essays</title></head><body>"
+            "<header><h1>Harbour Notes</h1></header><article><h1>Counting the Wait</h1>"
+            "<p>A desk that measured its own waiting times found the morning queue was the one that mattered most.</p>"
+            "</article></body></html>")
+    found = extract_html(page)
+    assert found.title is not None and found.title.value == "Counting the Wait"

@@ -34,7 +34,7 @@ _SKIP_TAGS = frozenset({
 })
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BYLINE = re.compile(r"\bby\s+(.{2,60})", re.IGNORECASE)
-_TITLE_TAIL = re.compile(r"^\s+[-|–—·:»]\s+\S")
+_TITLE_TAIL = re.compile(r"^\s+(?:[-|–—·:»~•]|//?)\s+\S")  # " - Site", " // Site", " / Site"
 
 
 def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page") -> Extract:
