@@ -692,3 +692,27 @@ def test_the_page_titles_site_name_is_left_off(separator: str) -> None:
             "</article></body></html>")
     found = extract_html(page)
     assert found.title is not None and found.title.value == "Counting the Wait"
+
+
+def test_a_pre_without_code_stays_a_code_block_and_dunder_names_stay_text(tmp_path: Path) -> None:
+    """reStructuredText's literal blocks are bare <pre>: they were run together into a quote,
+    a `#!/bin/sh` line became a heading, and `__init__.py` in prose came out emphasised."""
+    source = tmp_path / "literal.html"
+    source.write_text(
+        "<html><head><title>Packaging the Desk Tools</title></head><body><article><h1>Packaging the Desk Tools</h1>"
+        "<p>By Ana Lima, 4 May 2023.</p><p>Start with an empty package and the middle __init__.py file, then the script:</p>"
+        '<pre class="literal-block">\n#!/bin/sh\nmkdir -p desk/tools\ntouch desk/__init__.py\n</pre>'
+        "<p>Every file the shell made is empty until you write it, which keeps the first commit small and clear.</p>"
+        "<p>The next step adds the settings module that the help desk reads when it starts each morning.</p></article></body></html>",
+        encoding="utf-8")
+    site = tmp_path / "site"
+    assert run_import(source, "--into", site).exit_code == 0
+    build_site(site / "site.yaml")
+    page = html5lib.parse((site / "output/articles/packaging-the-desk-tools/index.html").read_bytes(), namespaceHTMLElements=False)
+    main_element = page.find(".//main")
+    assert main_element is not None
+    code = main_element.find(".//pre/code")
+    assert code is not None and "".join(code.itertext()) == "#!/bin/sh\nmkdir -p desk/tools\ntouch desk/__init__.py\n"
+    assert not main_element.findall(".//h1")[1:] and not main_element.findall(".//blockquote")
+    assert any("the middle __init__.py file" in "".join(p.itertext()) for p in main_element.iter("p"))
+    assert not main_element.findall(".//em")

@@ -47,7 +47,7 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
     title = _title(meta.title if meta else None, tree)
     refresh = _refresh_target(tree)
     xml = trafilatura.extract(  # on a copy: trafilatura prunes the tree it is given
-        copy.deepcopy(tree), url=own_url or None, output_format="xml", include_formatting=True, include_links=True,
+        _code_in_pre(copy.deepcopy(tree)), url=own_url or None, output_format="xml", include_formatting=True, include_links=True,
         include_images=True, include_comments=False, include_tables=True, deduplicate=False,
     )
     blocks, images = blocks_from_xml(xml or "", title.value if title else "")
@@ -72,6 +72,19 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         site_name=(meta.sitename or "") if meta else "",
         notes=tuple(notes),
     )
+
+
+def _code_in_pre(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Every <pre> holds a <code>: trafilatura keeps a <pre> without one only as a quotation,
+    its lines run together (a shell session became one line, a `#!/bin/sh` a heading)."""
+    for pre in list(tree.iter("pre")):
+        if pre.find(".//code") is None:
+            code = lxml.html.Element("code")
+            code.text, pre.text = pre.text, None
+            for child in list(pre):
+                code.append(child)
+            pre.append(code)
+    return tree
 
 
 def _parse(data: bytes | str) -> lxml.html.HtmlElement:

@@ -16,7 +16,7 @@ import lxml.etree
 from .extract import Block
 
 _ESCAPE = re.compile(r"([\\`*\[\]])")
-_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")  # not inside a word: snake_case stays, __init__ is escaped whole
 _MARKUP_START = re.compile(r"^(#|[>+-](?=\s|$))")  # Python-Markdown reads "#word" as a heading too
 _NUMBER_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
