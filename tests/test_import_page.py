@@ -716,3 +716,30 @@ def test_a_pre_without_code_stays_a_code_block_and_dunder_names_stay_text(tmp_pa
     assert not main_element.findall(".//h1")[1:] and not main_element.findall(".//blockquote")
     assert any("the middle __init__.py file" in "".join(p.itertext()) for p in main_element.iter("p"))
     assert not main_element.findall(".//em")
+
+
+def test_a_list_of_links_in_the_article_is_kept_and_the_menu_is_not(tmp_path: Path) -> None:
+    """trafilatura drops a list made only of links as if it were a menu; one that follows a
+    paragraph of the article is the author's and comes back, in its place."""
+    source = tmp_path / "links.html"
+    source.write_text(
+        "<html><head><title>Where the Scripts Live</title></head><body>"
+        '<nav><p>Menu</p><ul><li><a href="/">Home</a></li><li><a href="/about/">About</a></li></ul></nav>'
+        "<article><h1>Where the Scripts Live</h1><p>By Ana Lima, 4 May 2023.</p>"
+        "<p>The desk keeps its scripts in two repositories, both public, and both take changes from anyone:</p>"
+        '<ul><li><a href="https://code.example.org/desk/tools">desk tools</a></li>'
+        '<li><a href="/desk/rota">the rota</a></li></ul>'
+        '<p>Each one has a short guide in its <a href="/desk/guide">first page</a> that tells a new person where to start.</p>'
+        "<p>Changes go through one review by someone from another shift, so both shifts know the scripts.</p>"
+        "</article></body></html>", encoding="utf-8")
+    site = tmp_path / "site"
+    assert run_import(source, "--into", site, "--original-url", "https://desk.example.org/posts/scripts/").exit_code == 0
+    _, body = read_article(site / "content" / "where-the-scripts-live.md")
+    assert list_items(body) == ["[desk tools](https://code.example.org/desk/tools)", "[the rota](https://desk.example.org/desk/rota)"]
+    assert body.index("anyone:") < body.index("- [desk tools]") < body.index("Each one has")
+    assert "[first page](https://desk.example.org/desk/guide)" in body  # relative links resolve against --original-url
+    assert "About" not in body
+    # Without an address, a relative link cannot be kept as a link: the report says so.
+    other = tmp_path / "other"
+    assert run_import(source, "--into", other).exit_code == 0
+    assert "1 link(s) relative to the page became plain text" in (other / "import-report.md").read_text()

@@ -20,7 +20,7 @@ import trafilatura
 
 from ..attribution import find_links
 from .extract import GUESS, LIKELY, SURE, Block, Extract, Found, Link, Unit
-from .markdown import blocks_from_xml
+from .markdown import blocks_from_xml, escape_text
 from .textpage import CHROME_LINE, END_LINE, date_in
 
 _BLOCK_TAGS = frozenset({
@@ -37,11 +37,13 @@ _BYLINE = re.compile(r"\bby\s+(.{2,60})", re.IGNORECASE)
 _TITLE_TAIL = re.compile(r"^\s+(?:[-|–—·:»~•]|//?)\s+\S")  # " - Site", " // Site", " / Site"
 
 
-def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page") -> Extract:
-    """The article and every line of the page; `page_url` is where it was fetched from, if it was."""
+def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page", said_url: str = "") -> Extract:
+    """The article and every line of the page; `page_url` is where it was fetched from, if it was,
+    `said_url` where the user says it was published (relative links resolve against it when the
+    page itself names no address)."""
     tree = _parse(data)
     canonical = _head_link(tree, "canonical")
-    own_url = page_url or _meta(tree, "og:url") or canonical
+    own_url = page_url or _meta(tree, "og:url") or canonical or said_url
     units = tuple(_units(tree, own_url))
     meta = trafilatura.extract_metadata(tree, default_url=own_url or None)
     title = _title(meta.title if meta else None, tree)
@@ -51,6 +53,7 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         include_images=True, include_comments=False, include_tables=True, deduplicate=False,
     )
     blocks, images = blocks_from_xml(xml or "", title.value if title else "")
+    blocks = _with_link_lists(blocks, tree, own_url)
     located = tuple(_locate(block, units) for block in blocks if not _is_chrome(block))
     notes: list[tuple[int, str]] = []
     if not located and refresh:
@@ -58,6 +61,9 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
     if images:
         message = f"{images} image(s) in the article were left out; copy them into content/ and add them by hand"
         notes.append((located[0].line if located else 1, message))
+    if relative := len(re.findall(r'<ref target="(?!https?:|mailto:|#)[^"]', xml or "")):
+        notes.append((located[0].line if located else 1, f"{relative} link(s) relative to the page became plain text: the page "
+                                                          "names no address of its own (re-run with --original-url)"))
     return Extract(
         kind=kind,
         blocks=located,
@@ -72,6 +78,39 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         site_name=(meta.sitename or "") if meta else "",
         notes=tuple(notes),
     )
+
+
+def _with_link_lists(blocks: list[Block], tree: lxml.html.HtmlElement, base: str) -> list[Block]:
+    """The blocks with the article's lists of links put back. trafilatura drops a list made only
+    of links as if it were a menu, though one that follows a paragraph of the article ("the
+    repositories:" and then their links) is part of what the author wrote."""
+    by_text = {block.text: index for index, block in enumerate(blocks) if block.kind == "p"}
+    kept = {block.text for block in blocks if block.kind == "list"}
+    after: dict[int, list[Block]] = {}
+    for listed in tree.iter("ul", "ol"):
+        before = listed.getprevious()
+        text = " ".join(listed.text_content().split())
+        if before is None or before.tag != "p" or not text or text in kept or listed.find(".//a") is None:
+            continue
+        index = by_text.get(" ".join(before.text_content().split()))
+        lines = [_list_item(item, base, listed.tag == "ol", number) for number, item in enumerate(listed.findall("li"), 1)]
+        if index is not None and all(lines):
+            after.setdefault(index, []).append(Block("\n".join(lines), text, 0, "list"))
+    return [b for index, block in enumerate(blocks) for b in (block, *after.get(index, ()))]
+
+
+def _list_item(item: lxml.html.HtmlElement, base: str, numbered: bool, number: int) -> str:
+    """One item of a recovered list as Markdown: its words, each link kept; "" for nested lists."""
+    if item.find(".//ul") is not None or item.find(".//ol") is not None:
+        return ""
+    parts = [escape_text(item.text or "")]
+    for child in item:
+        words = escape_text(" ".join(child.text_content().split()))
+        href = _resolve(child.get("href") or "", base) if child.tag == "a" else ""
+        parts.append(f"[{words}]({href})" if href and words else words)
+        parts.append(escape_text(child.tail or ""))
+    text = " ".join("".join(parts).split())
+    return f"{f'{number}.' if numbered else '-'} {text}" if text else ""
 
 
 def _code_in_pre(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:

@@ -94,7 +94,7 @@ def import_pages(sources: Sequence[str], options: PageOptions, echo: Callable[[s
 
 
 def _import_one(source: str, site: SiteFolder, record: ImportRecord, options: PageOptions) -> PageResult:
-    extract, identity = _read(source, site.language)
+    extract, identity = _read(source, site.language, options.original_url)
     notes = _Notes(source)
     for line, message in extract.notes:
         notes.add(line, message)
@@ -147,7 +147,7 @@ def _summary(description: str) -> str:
     return text if len(text) <= MAX_SUMMARY else ""
 
 
-def _read(source: str, language: str) -> tuple[Extract, str]:
+def _read(source: str, language: str, original_url: str = "") -> tuple[Extract, str]:
     """The extract of one source, and the identity the import record keeps for it."""
     from .htmlpage import extract_html
     from .textpage import extract_text
@@ -171,7 +171,7 @@ def _read(source: str, language: str) -> tuple[Extract, str]:
         raise SiteError.one(source, 1, f"cannot read the file: {exc.strerror or exc}") from None
     identity = str(path.absolute())
     if _HTML_SIGNS.search(raw[:20000]):
-        return extract_html(raw), identity
+        return extract_html(raw, said_url=original_url), identity
     return extract_text(_decode(raw), language), identity
 
 
