@@ -142,7 +142,7 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
     site, options, cache = run.site, run.options, run.cache
     with kept_until_the_end():
         last = None if options.clean else incremental.last_snapshot(cache, run.memory, run.frame, scanned, run.out_dir)
-        patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown) if last else None
+        patched = incremental.patched_plan(site, last, scanned, run.now, cache, run.markdown, run.out_dir) if last else None
         if patched is not None:
             plan, run.snapshot = patched
             run.patched = True

@@ -236,7 +236,7 @@ def _changed(known: Mapping[str, tuple[int, int]], known_assets: list[tuple[str,
 
 
 def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime, cache: Cache,
-                 markdown: LazyMarkdown) -> tuple[Plan, Snapshot] | None:
+                 markdown: LazyMarkdown, out_dir: Path) -> tuple[Plan, Snapshot] | None:
     """The snapshot's plan with the articles changed since read again, and the snapshot to keep
     after this build; None when the change is more than article bodies (plan afresh), never a guess."""
     changed = _changed(snapshot.sources, snapshot.assets, scanned)
@@ -253,7 +253,7 @@ def patched_plan(site: Site, snapshot: Snapshot, scanned: Scanned, now: datetime
     jobs = patch_jobs(site, previous.fp, previous.jobs, content, set(fresh), previous.near, previous.related, tags,
                       previous.issues)
     if site.search:
-        jobs = [search_job(site, cache, content) if job.kind == "search" else job for job in jobs]
+        jobs = [search_job(site, cache, content, out_dir) if job.kind == "search" else job for job in jobs]
     renewed = {a.source for a in fresh.values()}
     links = {source: found for source, found in previous.links.items() if source not in renewed}
     links.update(check_links(content, previous.paths, only=renewed))

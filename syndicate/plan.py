@@ -120,7 +120,7 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
     jobs += issue_jobs(fp, issues, {a.slug: a for a in content.articles})
     jobs += image_jobs(ctx.images, site)
     if site.search:
-        jobs.append(search_job(site, cache, content))
+        jobs.append(search_job(site, cache, content, out_dir))
     path_warnings = check_clashes(jobs, site, out_dir, content, tags)
     paths = frozenset(path for job in jobs for path in job.paths)
     copies = sum(1 for a in content.articles if a.is_syndicable)
@@ -249,10 +249,15 @@ def image_jobs(images: Mapping[str, ImageInfo], site: Site) -> list[Job]:
             for info in images.values() if info.variants]
 
 
-def search_job(site: Site, cache: Cache, content: Content) -> Job:
-    """The search index: reindexed only when an indexed document or a setting changed."""
+def search_job(site: Site, cache: Cache, content: Content, out_dir: Path) -> Job:
+    """The search index: reindexed only when an indexed document or a setting changed. Which
+    files an index has is known once it is made: those the output folder's own manifest holds
+    under the same key (a preview's index, in its own folder, is not the site's), else the
+    files of the last index made with that key; if neither, the job is never found unchanged."""
     key = index_key(site, content.articles, content.pages)
-    paths = known_index_files(cache, key) or (f"{SEARCH_INDEX}/pagefind-entry.json",)
+    _token, manifest = cache.manifest(str(out_dir))
+    made = tuple(sorted(path for path, entry in manifest.items() if entry[0] == key))
+    paths = made or known_index_files(cache, key) or (f"{SEARCH_INDEX}/pagefind-entry.json",)
     return Job("search", "index", paths, key, "search")
 
 

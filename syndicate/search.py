@@ -1,9 +1,10 @@
 """The site's search index, made by Pagefind: fully static, read by the browser in chunks.
 
 Pagefind's binary comes with its Python package, so indexing needs no network. Each
-article and stand-alone page is written, into a temporary folder at the path it has on the
-site, as a small HTML document made from its Markdown body (title, byline, body; no
-navigation or offer to pollute results); the binary indexes that folder in one run, and the
+article and stand-alone page is written, into a scratch folder in the site's cache folder
+(nothing goes elsewhere on the machine) at the path it has on the site, as a small HTML
+document made from its Markdown body (title, byline, body; no navigation or offer to
+pollute results); the binary indexes that folder in one run, and the
 index files are read back as bytes and written like every other output: staged, then
 committed with the rest of the build.
 
@@ -20,6 +21,7 @@ it is made: the plan takes the list from the last index made with the same key.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +37,7 @@ from .urls import SEARCH_INDEX
 INDEX_FOLDER = SEARCH_INDEX  # paths: urls.py
 # What the browser needs of Pagefind's output: the loader, the WebAssembly, the index. Its
 # ready-made interfaces are left out: the theme's search page has its own.
+_SCRATCH = "search-scratch-"
 _LEFT_OUT = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 
 
@@ -114,7 +117,12 @@ def _index(site: Site, documents: Sequence[SearchDocument], timeout: float) -> M
     binary = get_executable()
     if binary is None:
         raise FileNotFoundError("the Pagefind binary is missing; reinstall syndicate-ssg")
-    with tempfile.TemporaryDirectory(prefix="syndicate-search-") as scratch:
+    # The scratch folder lives in the site's cache folder, never elsewhere on the machine; one
+    # that a killed build left behind goes now (builds of a site take turns under its lock).
+    site.cache_dir.mkdir(parents=True, exist_ok=True)
+    for left in site.cache_dir.glob(f"{_SCRATCH}*"):
+        shutil.rmtree(left, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=site.cache_dir) as scratch:
         pages, bundle = Path(scratch, "site"), Path(scratch, "index")
         for document in documents:
             path = pages.joinpath(*_file_for(document.url).parts)

@@ -73,6 +73,21 @@ def test_unchanged_site_is_not_reindexed(site: Path, monkeypatch: pytest.MonkeyP
     assert len([n for n in after if n.startswith("pagefind/fragment/")]) == 3
 
 
+def test_a_preview_between_two_builds_leaves_the_sites_index_whole(site: Path) -> None:
+    """A preview (drafts in, its own folder) makes an index of its own; the next build of the
+    site must still know which files its own index has, not delete all but one of them."""
+    (site.parent / "content/sketch.md").write_text(article("Rough Sketch", draft="true", body="Not ready for readers."))
+    build_site(site)
+    out = site.parent / "output"
+    before = index_files(out)
+    build_site(site, include_drafts=True, mark_drafts=True, output_dir=site.parent / ".preview")
+    assert index_files(site.parent / ".preview") != before  # the draft is in the preview's index
+    os.utime(site.parent / "content/lanterns.md", ns=(1, 1))  # touched, not changed: the build must plan
+    report = build_site(site)
+    assert report.deleted == 0 and report.written == 0
+    assert index_files(out) == before
+
+
 def test_index_is_deterministic(write_site: Callable[..., Path], tmp_path: Path) -> None:
     site = write_site(PAGES)
     build_site(site)
@@ -179,3 +194,23 @@ def test_a_site_with_nothing_to_index_builds_and_indexes_its_first_article(write
     (empty.parent / "content/first.md").write_text(article("First Light", body="Lamps lit at dusk."))
     build_site(empty)
     assert "pagefind/pagefind-entry.json" in index_files(out)
+
+
+def test_pagefind_works_inside_the_cache_folder_and_a_killed_builds_scratch_goes(site: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                                 tmp_path: Path) -> None:
+    """Nothing is written outside the output folder and the cache: Pagefind's scratch folder
+    is in the cache folder, and one left by a killed build is removed by the next."""
+    elsewhere = tmp_path / "machine-temp"
+    elsewhere.mkdir()
+    monkeypatch.setenv("TMPDIR", str(elsewhere))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    cache = site.parent / ".syndicate-cache"
+    left = cache / "search-scratch-killed" / "site"
+    left.mkdir(parents=True)
+    (left / "index.html").write_text("<html></html>")
+    build_site(site)
+    assert index_files(site.parent / "output")
+    assert not list(elsewhere.iterdir())
+    assert not list(cache.glob("search-scratch-*"))
