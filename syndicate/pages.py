@@ -57,7 +57,6 @@ from .urls import (
     STYLESHEET,
     TAGS_INDEX,
     absolute_url,
-    alias_file,
     author_path,
     index_path,
     relative_url,
@@ -318,9 +317,11 @@ def render_catalogue(theme: Theme, ctx: PageContext, listings: Sequence[Listing]
                                                      listings=list(listings)))
 def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
     """The page left at an old address: browsers follow the refresh at once, search engines
-    the canonical link, and anyone else the visible link. Links are relative, so it works
-    in the preview and under any deploy path; no template, so no theme can drop the way on."""
-    href = escape(relative_url(alias_file(alias), target))
+    the canonical link, and anyone else the visible link. Links are absolute: a host may serve
+    an old address with or without its final `/`, and a relative link would resolve against
+    the wrong folder in one of the two (the preview maps them to itself); no template, so no
+    theme can drop the way on."""
+    href = escape(absolute_url(site.url, target))
     name = escape(title)
     return (
         "<!DOCTYPE html>\n"

@@ -288,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = found.read_bytes() if found is not None else _FALLBACK_404
         ctype = _content_type(found.name if found is not None else "404.html")
         if ctype.startswith("text/html"):
-            if status == HTTPStatus.NOT_FOUND and preview.site_url:
+            if preview.site_url and (status == HTTPStatus.NOT_FOUND or b'http-equiv="refresh"' in data[:1024]):
                 data = localize_links(data, preview.site_url)
             data = inject_client(data, preview.state, preview.reload)
         self._send(status, data, ctype, {}, with_body)
@@ -382,5 +382,7 @@ def inject_client(html: bytes, state: BuildState, reload: bool) -> bytes:
 
 
 def localize_links(html: bytes, site_url: str) -> bytes:
-    """The 404 page links absolutely (it is served at any depth); in a preview, to the preview."""
-    return html.replace(f'href="{escape(site_url)}'.encode(), b'href="/')
+    """The 404 page and the redirect pages at old addresses link absolutely (they are served
+    at any depth, with or without a final `/`); in a preview, to the preview."""
+    site = escape(site_url).encode()
+    return html.replace(b'href="' + site, b'href="/').replace(b"url=" + site, b"url=/")

@@ -32,7 +32,7 @@ MARKER = b'data-syndicate="live-reload"'
 @pytest.fixture
 def site_file(write_site: Callable[..., Path]) -> Path:
     return write_site({
-        "content/first.md": article("First Light", body="The original words."),
+        "content/first.md": article("First Light", body="The original words.", aliases="[/old-first/]"),
         "content/sketch.md": article("Rough Sketch", draft="true", body="Not ready."),
         "content/later.md": article("Later Words", date="2099-01-01", body="Not yet."),
         "content/pages/about.md": '---\ntitle: "About"\n---\nAbout us.\n',
@@ -122,6 +122,15 @@ def test_builds_drafts_marked_into_its_own_folder(server: PreviewServer, site_fi
     assert heading is not None and heading.findtext("span[@class='badge']") == "Draft"
     assert server.folder == site_file.parent / ".syndicate-cache" / "serve"
     assert not (site_file.parent / "output").exists()
+
+
+def test_an_old_address_redirects_within_the_preview(server: PreviewServer) -> None:
+    """A redirect page links absolutely to the site; the preview maps that to itself."""
+    status, body = get(server, "/old-first/")
+    assert status == 200
+    page = lxml.html.fromstring(body)
+    assert page.find(".//meta[@http-equiv='refresh']").get("content") == "0; url=/articles/first/"
+    assert page.find(".//body//a").get("href") == "/articles/first/"
 
 
 def test_folder_urls_serve_index_and_redirect_without_slash(server: PreviewServer) -> None:
