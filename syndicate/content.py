@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -338,8 +339,11 @@ def _read(source: SourceFile, problems: Problems) -> bytes | None:
 
 
 def normalize_text(text: str) -> str:
-    """Unix line ends and no control characters: how every Markdown file is read, always."""
-    return strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Unix line ends, no control characters, and composed accents (NFC: an "É" typed as E
+    and a combining accent is the same tag, slug and word as the usual "É"): how every
+    Markdown file is read, always."""
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Problem:

@@ -159,3 +159,16 @@ def test_check_reports_leftover_template_code_outside_code(write_site: Callable[
                             capture_output=True, text=True, check=False)
     as_errors = [line.replace(": warning: ", ": ", 1) for line in expected]  # --strict: each warning once, as an error
     assert strict.returncode == 1 and [line for line in strict.stderr.splitlines() if "template code" in line] == as_errors
+
+
+def test_an_accent_typed_as_a_combining_mark_is_the_same_tag(write_site: Callable[..., Path]) -> None:
+    """"Étude" typed as E plus a combining accent (as some keyboards and file systems store it)
+    and the usual "Étude" are one tag with one page, not two."""
+    composed, decomposed = "\u00c9tude de cas", "E\u0301tude de cas"
+    site = write_site({"content/a.md": article("A", tags=f'["{composed}"]'),
+                       "content/b.md": article("B", date="2024-04-01", tags=f'["{decomposed}"]')})
+    build_site(site)
+    tags = sorted(p.name for p in (site.parent / "output/tags").iterdir() if p.is_dir())
+    assert tags == ["\u00e9tude-de-cas"]
+    page = (site.parent / "output/tags/\u00e9tude-de-cas/index.html").read_text()
+    assert page.count("/articles/a/") == 1 and page.count("/articles/b/") == 1
