@@ -251,7 +251,9 @@ class Fields:
         return Fields(self.doc, value, (*self.prefix, key))
 
     def when(self, key: str, tz: ZoneInfo) -> datetime | None:
-        """A date or datetime; one written without a zone is in the site's time zone."""
+        """A date or datetime in the site's time zone: one written without a zone is in it, one
+        written with another offset is moved to it (the same instant), so the date a page
+        shows, the archive's year and the date in the article's address all agree."""
         value = self.data.get(key)
         if value is None:
             return None
@@ -262,7 +264,7 @@ class Fields:
                 self._fail(key, f"'{self._name(key)}' is not a valid date: '{value}' (use YYYY-MM-DD or ISO 8601)")
                 return None
         if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=tz)
+            return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
         if isinstance(value, date):
             return datetime.combine(value, time(), tz)
         self._fail(key, f"'{self._name(key)}' is not a valid date: '{value}' (use YYYY-MM-DD or ISO 8601)")

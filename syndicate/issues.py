@@ -166,7 +166,7 @@ def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[A
         count = fields.integer("latest", 0)
         if not count or date is None or articles is None:
             return ()
-        day = date.date()  # in the zone the date was written in (the site's, by default)
+        day = date.date()  # in the site's time zone, as every date is read
         found = [a for a in articles if a.is_syndicable and not a.is_draft and a.date.astimezone(date.tzinfo).date() <= day]
         if not found:
             doc.problem(("latest",), f"no syndicable article is published on or before {day.isoformat()} for 'latest'")

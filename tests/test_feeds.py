@@ -112,17 +112,18 @@ def test_updated_date_shows_everywhere(write_site: Callable[..., Path]) -> None:
     out = site.parent / "output"
     atom = feedparser.parse((out / "atom.xml").read_bytes())
     revised = next(e for e in atom.entries if e.title == "Revised")
-    assert revised.updated == "2024-06-30T10:00:00+02:00" and revised.published.startswith("2024-05-01")
-    assert atom.feed.updated == "2024-06-30T10:00:00+02:00"  # the newest change, not the newest article
+    # The same instant, written in the site's time zone (UTC here), as every date is read.
+    assert revised.updated == "2024-06-30T08:00:00+00:00" and revised.published.startswith("2024-05-01")
+    assert atom.feed.updated == "2024-06-30T08:00:00+00:00"  # the newest change, not the newest article
     items = {i["title"]: i for i in json.loads((out / "feed.json").read_text())["items"]}
-    assert items["Revised"]["date_modified"] == "2024-06-30T10:00:00+02:00"
+    assert items["Revised"]["date_modified"] == "2024-06-30T08:00:00+00:00"
     assert items["Unrevised"]["date_modified"] == items["Unrevised"]["date_published"]
     page = lxml.html.parse(str(out / "articles/a/index.html")).getroot()
     json_ld = json.loads(page.find(".//script[@type='application/ld+json']").text)
-    assert json_ld["dateModified"] == "2024-06-30T10:00:00+02:00"
+    assert json_ld["dateModified"] == "2024-06-30T08:00:00+00:00"
     byline = " ".join(page.find_class("byline")[0].text_content().split())
     assert byline.endswith("Updated 30 June 2024")
-    assert page.find(".//meta[@property='article:modified_time']").get("content") == "2024-06-30T10:00:00+02:00"
+    assert page.find(".//meta[@property='article:modified_time']").get("content") == "2024-06-30T08:00:00+00:00"
     assert "Updated" not in lxml.html.parse(str(out / "articles/b/index.html")).getroot().find_class("byline")[0].text_content()
     assert "<loc>https://scratch.example.org/articles/a/</loc><lastmod>2024-06-30</lastmod>" in (out / "sitemap.xml").read_text()
 @pytest.mark.parametrize(("name", "version"), [("feed.xml", "rss20"), ("atom.xml", "atom10")])

@@ -176,3 +176,17 @@ def test_verify_follows_a_backlink_through_an_alias(write_site: Callable[..., Pa
     result = CliRunner().invoke(main, ["verify", str(reprint), "--article", "queue", "--timeout", "2", "--site", str(site)])
     assert result.exit_code == 0, result.output
     assert f"through {old}" in result.output
+
+
+def test_the_date_in_the_address_is_the_date_the_page_shows(write_site: Callable[..., Path]) -> None:
+    """Written at another offset, an article's date is the site's calendar day everywhere: in
+    its address, on its page, in the archive (half past midnight in Berlin is still 2019 in UTC)."""
+    yaml = BASIC_SITE + 'timezone: Europe/Berlin\npermalinks:\n  article: "{year}/{month}/{day}/{slug}/"\n'
+    site = write_site({"content/eve.md": article("New Year's Eve", date="2019-12-31T23:30:00-01:00")}, yaml)
+    build_site(site)
+    out = site.parent / "output"
+    assert (out / "2020/01/01/eve/index.html").is_file()
+    byline = " ".join(lxml.html.parse(str(out / "2020/01/01/eve/index.html")).getroot().find_class("byline")[0].text_content().split())
+    assert "1 January 2020" in byline
+    archive = lxml.html.parse(str(out / "archive/index.html")).getroot()
+    assert [h.text_content().strip() for h in archive.iter("h2")] == ["2020"]
