@@ -227,7 +227,8 @@ class Renderer:
 
             attribution = self.attribution(article)
             paths = dict(zip(COPY_EXTENSIONS, job.paths[1:], strict=True))
-            copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths, self.assets)
+            copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths, self.assets,
+                                                 self.ctx.images.get(article.image))
             result.problems += problems
             for fmt, data in copies.items():
                 self._emit(result, paths[fmt], data)

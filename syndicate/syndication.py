@@ -34,8 +34,11 @@ if TYPE_CHECKING:  # the sanitizer, the CSS inliner and lxml load in builds that
     import lxml.html
     import nh3
 
+    from .images import ImageInfo
+
 COPY_TEMPLATES = {"html": "snippet.html", "text": "snippet.txt", "markdown": "snippet.md"}
 SNIPPET_MAX_BYTES = 100_000  # Gmail clips messages larger than about 102 KB
+EMAIL_WIDTH = 560  # what an image may fill in the 600-pixel column e-mail programs show
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
     "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "ol",
@@ -122,23 +125,31 @@ def sanitize(html: str, article_url: str, slug: str) -> str:
 
 
 def copy_context(site: Site, article: Article, body: Body, attribution: Attribution,
-                 assets: Collection[str] = ()) -> dict[str, Any]:
+                 assets: Collection[str] = (), lead_image: ImageInfo | None = None) -> dict[str, Any]:
     """The context of snippet.html, snippet.txt and snippet.md (all overridable templates).
 
     `image` is the lead image as an e-mail can show it (absolute URL), or "" when there is
     none, when it is SVG with no raster twin in `assets` (rasters.py), or when the body shows
-    it already; SVG images in the body are swapped or left out the same way."""
+    it already; SVG images in the body are swapped or left out the same way. With the lead
+    image's copies (`lead_image`), it is the copy about 1200 pixels wide: turned upright, as
+    mail programs that ignore a photo's EXIF orientation would not, and `image_width` is what
+    it fills of a 560-pixel column, so a small image is never stretched."""
     authors = [{"name": a.name, "url": a.url or absolute_url(site.url, author_path(a.id))} for a in article.authors]
     html = email_images(body.html, assets)
     lead = raster_image(article.image, assets) if article.image else None
-    image = absolute_url(site.url, lead.lstrip("/")) if lead and lead.startswith("/") else lead or ""
+    image_width = 0
     if lead and f'src="{lead}"' in html:
-        image = ""
+        lead = None
+    elif lead and lead_image is not None and lead.lstrip("/") == lead_image.path.lstrip("/"):
+        lead = "/" + lead_image.og_path.lstrip("/")
+        image_width = min(EMAIL_WIDTH, dict((path, w) for w, path in lead_image.variants).get(lead_image.og_path, lead_image.width))
+    image = absolute_url(site.url, lead.lstrip("/")) if lead and lead.startswith("/") else lead or ""
     return {
         "site": site,
         "article": article,
         "body": Markup(absolutize_root_paths(html, site.url)),
         "image": image,
+        "image_width": image_width,  # 0: not known
         "image_alt": article.image_alt or article.title,
         "attribution": attribution,
         "statement": attribution.statement_html,
@@ -149,12 +160,13 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
 
 
 def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
-                      paths: Mapping[str, str], assets: Collection[str] = ()) -> tuple[dict[str, bytes], list[Problem]]:
+                      paths: Mapping[str, str], assets: Collection[str] = (),
+                      lead_image: ImageInfo | None = None) -> tuple[dict[str, bytes], list[Problem]]:
     """The three copies of one article (by format: html, text, markdown), each checked by the
     gate, with the problems it found: the build reports them all and then writes nothing.
     `paths` names each copy in those problems; `assets` are the site's files, where a raster
     twin of an SVG image is looked for."""
-    copies = _render_copies(theme, site, article, body, attribution, assets)
+    copies = _render_copies(theme, site, article, body, attribution, assets, lead_image)
     problems: list[Problem] = []
     for fmt, data in copies.items():
         missing = verify_copy(data.decode(), fmt, attribution)
@@ -177,12 +189,12 @@ def syndicated_item(site: Site, article: Article, body: Body | None, attribution
 
 
 def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
-                   assets: Collection[str]) -> dict[str, bytes]:
+                   assets: Collection[str], lead_image: ImageInfo | None) -> dict[str, bytes]:
     """The three copies of one article, sanitized and inlined, not yet checked."""
-    context = copy_context(site, article, body, attribution, assets)
+    context = copy_context(site, article, body, attribution, assets, lead_image)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
-    clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub('<img width="560"', clean))
+    clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub(f'<img width="{EMAIL_WIDTH}"', clean))
     import css_inline
 
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)

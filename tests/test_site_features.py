@@ -212,3 +212,31 @@ def test_bad_identity_settings_are_reported_with_their_line(write_site: Callable
         build_site(site)
     shown = [f"{Path(p.path).name}:{p.line}: {p.message}" for p in caught.value.problems]
     assert any(line.startswith(message) for line in shown), shown
+
+
+def test_copies_show_the_upright_lead_image_copy_at_a_width_that_never_stretches(write_site: Callable[..., Path]) -> None:
+    """Mail programs that ignore EXIF orientation would show a phone photo on its side, and
+    `width="560"` stretched a small image: a copy uses the upright resized copy, at its width."""
+    from PIL import Image
+
+    photo = Image.new("RGB", (2000, 1000), (200, 120, 40))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned a quarter: 1000 wide, 2000 high
+    big, small = io.BytesIO(), io.BytesIO()
+    photo.save(big, "JPEG", exif=exif)
+    Image.new("RGB", (300, 200), (10, 90, 160)).save(small, "PNG")
+    site = write_site({
+        "content/a.md": article("A", image="images/turned.jpg", image_alt='"A desk"'),
+        "content/b.md": article("B", date="2024-04-01", image="images/small.png", image_alt='"A bell"'),
+        "content/images/turned.jpg": big.getvalue(), "content/images/small.png": small.getvalue(),
+    })
+    build_site(site)
+    out = site.parent / "output"
+    lead = lxml.html.fromstring((out / "syndicate/a.html").read_bytes()).find(".//p[@class='lead-image']/img")
+    assert lead is not None and lead.get("src") == "https://scratch.example.org/images/turned-800w.jpg"
+    assert lead.get("width") == "560"
+    with Image.open(out / "images/turned-800w.jpg") as shown:
+        assert shown.size == (800, 1600) and shown.getexif().get(0x0112) is None  # upright, whatever reads it
+    lead = lxml.html.fromstring((out / "syndicate/b.html").read_bytes()).find(".//p[@class='lead-image']/img")
+    assert lead is not None and lead.get("src") == "https://scratch.example.org/images/small.png"
+    assert lead.get("width") == "300"
