@@ -743,3 +743,21 @@ def test_a_list_of_links_in_the_article_is_kept_and_the_menu_is_not(tmp_path: Pa
     other = tmp_path / "other"
     assert run_import(source, "--into", other).exit_code == 0
     assert "1 link(s) relative to the page became plain text" in (other / "import-report.md").read_text()
+
+
+def test_back_to_top_links_and_share_button_tables_are_left_out(tmp_path: Path) -> None:
+    source = tmp_path / "furniture.html"
+    source.write_text(
+        "<html><head><title>The Night Desk</title></head><body><header><a href='/'>Harbour Notes</a></header>"
+        "<article><h1>The Night Desk</h1><p>By Ana Lima, 4 May 2023.</p>"
+        + "".join(f"<p>Night {n}: the desk answers fewer calls after ten, and every one of them matters more to the person "
+                  "who makes it, because nobody rings a hotel at that hour for a small reason or to ask about breakfast.</p>"
+                  for n in range(1, 5)) +
+        "<p>We keep a list of what the day shift left open, so the night shift can close some of it before morning.</p>"
+        '<table><tr><td><a href="https://social.example/share">Tweet</a></td><td></td></tr></table>'
+        '<p><a href="#top">Go Top</a></p></article><footer>Harbour Notes, 2023</footer></body></html>', encoding="utf-8")
+    site = tmp_path / "site"
+    assert run_import(source, "--into", site).exit_code == 0
+    _, body = read_article(site / "content" / "the-night-desk.md")
+    assert "Tweet" not in body and "Go Top" not in body and "|" not in body
+    assert body.rstrip().endswith("before morning.")

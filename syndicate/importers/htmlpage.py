@@ -207,7 +207,9 @@ def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...]) ->
 
 def _is_chrome(block: Block) -> bool:
     """A short navigation or sharing line that the extractor kept ("Read other posts", "Share this:")."""
-    return block.kind == "p" and len(block.text.split()) <= 6 and bool(CHROME_LINE.match(block.text) or END_LINE.match(block.text))
+    # (a table too: sharing buttons are often laid out as one, "Tweet" in its only cell)
+    return block.kind in ("p", "table") and len(block.text.split()) <= 6 and bool(
+        CHROME_LINE.match(block.text) or END_LINE.match(block.text))
 
 
 def _locate(block: Block, units: tuple[Unit, ...]) -> Block:

@@ -48,7 +48,8 @@ END_LINE = re.compile(
     r"read (other|more) (posts|articles)$|back to (the )?(blog|top|articles|posts)$|get (my|our) (content|posts|articles|newsletter)\b|"
     r"no spam\b|sign up for (my|our)\b|join (my|our) (newsletter|mailing list)\b)", re.IGNORECASE)
 CHROME_LINE = re.compile(
-    r"^(share|tweet|pin( it)?|e-?mail|print|facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|telegram|pocket|"
+    r"^(share|tweet|ツイート|シェア|pin( it)?|e-?mail|print|facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|telegram|pocket|"
+    r"(go|back) to top|go top|top|↑|"
     r"like|reply|advertisement|sponsored|(like )?loading\s*(\.{3}|…)|skip to (main )?content|search|menu|home|"
     r"subscribe|sign up|log ?in|click to (tweet|share|email|print)\b.*|read more\b.*|continue reading\b.*|"
     r"\d+ min(ute)?s? read|(photo|image)( credit)?:.*|join \d[\d,]* other subscribers|enter your e-?mail.*)$", re.IGNORECASE)
