@@ -315,7 +315,7 @@ def render_catalogue(theme: Theme, ctx: PageContext, listings: Sequence[Listing]
     description = f"Every article on {ctx.site.title} that you may reprint, with each author's terms and ready-made copies."
     return theme.render("catalogue.html", ctx.common(CATALOGUE, f"Reprint catalogue | {ctx.site.title}", description,
                                                      listings=list(listings)))
-def render_redirect(site: Site, alias: str, target: str, title: str, canonical: str) -> str:
+def render_redirect(site: Site, target: str, title: str, canonical: str) -> str:
     """The page left at an old address: browsers follow the refresh at once, search engines
     the canonical link, and anyone else the visible link. Links are absolute: a host may serve
     an old address with or without its final `/`, and a relative link would resolve against

@@ -348,7 +348,7 @@ class Renderer:
 
     def _job_alias(self, job: Job, result: JobResult) -> None:
         document = self.documents[job.source]
-        html = render_redirect(self.site, job.name, document.path, document.title, canonical_url(self.site, document))
+        html = render_redirect(self.site, document.path, document.title, canonical_url(self.site, document))
         self._emit(result, job.paths[0], html.encode())
 
     def _job_redirects(self, job: Job, result: JobResult) -> None:
