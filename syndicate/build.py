@@ -31,7 +31,7 @@ from . import incremental
 from .attribution import Statements
 from .cache import Cache, Manifest, Memory
 from .config import load_site
-from .content import BodyStore, LazyMarkdown, load_content, scan_content
+from .content import BodyStore, LazyMarkdown, load_content, problems_beside_settings, scan_content
 from .errors import Problem, Problems, SiteError
 from .issues import issue_problems, load_issues
 from .marker import Seen
@@ -52,7 +52,10 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
     """Build the site; raises SiteError (every problem and warning at once) and leaves output untouched."""
     options = options or BuildOptions()
     started = time.perf_counter()
-    site = load_site(site_file)
+    try:
+        site = load_site(site_file)
+    except SiteError as exc:  # the content's own problems too: an error in site.yaml hides nothing
+        raise exc.with_warnings(problems_beside_settings(site_file, options)) from None
     out_dir = (options.output_dir or site.root / "output").absolute()
     with build_lock(site.cache_dir, site.root):
         seen = folder_view(out_dir, stage_folder(out_dir, site.cache_dir), options.dry_run, options.memory is None and options.jobs != 1)

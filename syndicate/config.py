@@ -34,8 +34,10 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
-def load_site(site_file: Path | str) -> Site:
-    """Read and validate site.yaml; raises SiteError naming every problem at once."""
+def load_site(site_file: Path | str, *, lenient: bool = False) -> Site:
+    """Read and validate site.yaml; raises SiteError naming every problem at once. `lenient`:
+    a site.yaml that can be read at all gives its Site, defaults standing in for the values
+    in error (to look for the content's own problems beside them)."""
     site_path = Path(site_file).absolute()
     shown = display_path(site_path, Path.cwd())
     try:
@@ -106,7 +108,8 @@ def load_site(site_file: Path | str) -> Site:
     )
     problems.extend(doc.problems)
     problems.extend(warnings)
-    problems.raise_if_any()
+    if not lenient:
+        problems.raise_if_any()
     return site
 
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__, codec
 from .cache import Cache, content_hash, digest
-from .errors import Problem, Problems, display_path, warning
+from .errors import Problem, Problems, SiteError, display_path, warning
 from .fields import Fields, is_web_url, parse_yaml, strip_controls, suggestion
 from .frontmatter import has_front_matter, is_markdown, read_aliases, read_authors, read_tags
 from .leftovers import find_template_syntax
-from .model import Article, Asset, Body, Original, Page, Site, Tag, reading_minutes
+from .model import Article, Asset, Body, BuildOptions, Original, Page, Site, Tag, build_time, reading_minutes
 from .parallel import parallel_map, progress_bar
 from .urls import alias_file, article_path, is_safe_slug, page_file, slugify
 
@@ -176,6 +176,31 @@ def load_content(
         scheduled=tuple(sort_articles(a for a in scheduled if not include_drafts)),
         links=links,
     )
+
+
+def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> list[Problem]:
+    """The content's own problems and warnings, for a run stopped by errors in site.yaml: one
+    report holds them all. Only when site.yaml names its authors (else every article would be
+    reported for its author), and never anything from the cache."""
+    from .config import load_site
+    from .issues import is_issue
+    from .pages import resolve_menu
+
+    try:
+        site = load_site(site_file, lenient=True)
+    except SiteError:
+        return []
+    if not site.authors:
+        return []
+    problems = Problems()
+    sources, assets = scan_content(site, problems)
+    try:
+        content = load_content(site, include_drafts=options.include_drafts, now=build_time(options),
+                               cache=Cache(None, None, site.authors), jobs=1, scanned=(sources, assets))
+        resolve_menu(site, content.pages, has_newsletter=any(is_issue(s) for s in sources))
+    except SiteError as exc:
+        return [*problems.items, *exc.problems]
+    return [*problems.items, *content.warnings]
 
 
 def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,

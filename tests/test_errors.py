@@ -324,6 +324,30 @@ def test_a_problem_in_one_file_hides_no_warning_in_another(write_site: Callable[
     ]
 
 
+def test_an_error_in_site_yaml_hides_no_problem_in_the_content(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every problem of the run in one report: a bad setting does not stop the content from
+    being checked (with the setting's default standing in), nor the menu once pages load."""
+    site = write_site({"content/a.md": article(date="soon"), "content/b.md": article("B", body="![](pics/x.png)"),
+                       "content/pics/x.png": b"\x89PNG"}, BASIC_SITE + 'date_format: "%A %Q"\n')
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["check"])
+    assert code == 1
+    assert err.splitlines() == [
+        "site.yaml:8: 'date_format' has an unknown directive '%Q' (known: %d %-d %m %-m %y %Y %B %b %A %a %H %M %%)",
+        "content/a.md:3: 'date' is not a valid date: 'soon' (use YYYY-MM-DD or ISO 8601)",
+        "content/b.md:6: warning: image 'pics/x.png' has no alt text",
+        "2 errors, 1 warning",
+    ]
+    (site.parent / "content/a.md").write_text(article())
+    (site.parent / "site.yaml").write_text(BASIC_SITE + 'date_format: "%A %Q"\nmenu: [home, contact]\n')
+    code, _out, err = run(["check"])
+    assert code == 1
+    assert err.splitlines()[:2] == [
+        "site.yaml:8: 'date_format' has an unknown directive '%Q' (known: %d %-d %m %-m %y %Y %B %b %A %a %H %M %%)",
+        "site.yaml:9: menu names page 'contact', which is not a published page (pages: none in content/pages/)",
+    ]
+
+
 def test_an_unknown_snippet_slug_names_the_command_not_site_yaml(write_site: Callable[..., Path]) -> None:
     site = write_site(GOOD)
     code, out, err = run(["snippet", "goood", "--site", str(site)])
