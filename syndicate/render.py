@@ -376,15 +376,16 @@ class Renderer:
         result.files[asset.path] = (file_digest, stat.st_size)
         if self.keep:
             result.rendered[asset.path] = asset.source.read_bytes()
-        if self.stage is not None and not self._asset_on_disk(asset):
+        if self.stage is not None and not self._asset_on_disk(asset, file_digest):
             self.stage.put_file(asset.path, asset.source)
             result.staged.append(asset.path)
 
-    def _asset_on_disk(self, asset: Asset) -> bool:
+    def _asset_on_disk(self, asset: Asset, file_digest: str) -> bool:
         assert self.stage is not None
         target = os.path.join(self.stage.out_dir, asset.path)
-        if asset.path in self.old:
-            return False  # the manifest knows it, and its key changed: copy it again
+        previous = self.old.get(asset.path)
+        if previous is not None:  # the manifest knows it: the same source file (size, mtime) is there already
+            return previous[1] == file_digest and os.path.exists(target)
         try:  # no trusted manifest: the disk is the truth (the hard link an earlier build made, or equal bytes)
             if os.path.islink(target):
                 return False

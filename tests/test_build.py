@@ -243,6 +243,19 @@ def test_clean_removes_stale_files_and_rerenders(tiny_site: Path) -> None:
     assert report.deleted >= 1
 
 
+def test_clean_with_nothing_changed_writes_nothing(tiny_site: Path) -> None:
+    """--clean renders everything again, but a file whose bytes (or, for a copied file, whose
+    source) did not change is not written, and is not counted as written."""
+    build_site(tiny_site)
+    output = tiny_site.parent / "output"
+    assets = [p for p in output.rglob("*") if p.is_file() and p.suffix in (".svg", ".png", ".jpg")]
+    assert assets, "the tiny site copies files as they are"
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file() and p.name != ".syndicate-output"}
+    report = build_site(tiny_site, clean=True)
+    assert report.written == 0 and report.deleted == 0
+    assert before == {p: p.stat().st_mtime_ns for p in before}
+
+
 def test_corrupt_cache_is_rebuilt_not_trusted(tiny_site: Path, tmp_path: Path) -> None:
     build_site(tiny_site)
     for path in (tiny_site.parent / ".syndicate-cache").glob("cache.sqlite*"):
