@@ -761,3 +761,20 @@ def test_back_to_top_links_and_share_button_tables_are_left_out(tmp_path: Path) 
     _, body = read_article(site / "content" / "the-night-desk.md")
     assert "Tweet" not in body and "Go Top" not in body and "|" not in body
     assert body.rstrip().endswith("before morning.")
+
+
+def test_the_date_in_the_pages_address_beats_a_guess_and_tag_links_are_tags() -> None:
+    from syndicate.importers.htmlpage import extract_html
+
+    body = "".join(f"<p>Paragraph {n}: the desk keeps a notebook of every promise it makes to a caller, and reads it "
+                   "aloud at the start of each shift so nobody forgets one.</p>" for n in range(1, 6))
+    page = ('<html><head><title>Promises Kept</title><link rel="canonical" href="https://desk.example/2020/09/promises/">'
+            "</head><body><h1>Promises Kept</h1>" + body +
+            '<p>Filed under <a href="/tags/promises/">promises</a> and <a href="/tags/night-shift/">night shift</a>.</p>'
+            "<footer>© 2025 Desk Notes</footer></body></html>")
+    found = extract_html(page)
+    assert found.published is not None and found.published[0] == date(2020, 9, 1)
+    assert found.published[1].how == "the page's address"
+    assert found.tags == ("promises", "night shift")
+    cloud = page.replace("<footer>", "".join(f'<a href="/tags/t{n}/">t{n}</a>' for n in range(12)) + "<footer>")
+    assert extract_html(cloud).tags == ()  # a tag cloud is the site's tags, not this page's

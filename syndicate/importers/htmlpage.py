@@ -70,8 +70,8 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         units=units,
         title=title,
         author=_author(meta.author if meta else None, units),
-        published=_published(meta.date if meta else None, data, units),
-        tags=tuple(meta.tags or meta.categories or ()) if meta else (),
+        published=_published(meta.date if meta else None, data, units, own_url),
+        tags=tuple((meta.tags or meta.categories or []) if meta else []) or _page_tags(tree),
         summary=(meta.description or "") if meta else "",
         page_url=own_url,
         canonical=canonical if canonical and _host(canonical) != _host(own_url) else "",
@@ -189,20 +189,45 @@ def _author(found: str | None, units: tuple[Unit, ...]) -> Found | None:
     return Found("; ".join(names), "byline" if bylined else "page metadata", SURE if bylined else LIKELY)
 
 
-def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...]) -> tuple[date, Found] | None:
-    """The date trafilatura found, and how sure: written in the markup, shown on the page, or inferred."""
+_TAG_LINK = re.compile(r"/(?:tags?|categor(?:y|ies))/[^/?#]+(?:/|\.html)?$", re.IGNORECASE)
+_NO_TAG = frozenset({"uncategorized", "uncategorised", "未分類", "general"})
+
+
+def _page_tags(tree: lxml.html.HtmlElement) -> tuple[str, ...]:
+    """Tags the page marks as such when the metadata reader found none: `article:tag`
+    properties, else links with rel="tag" (as WordPress writes them), else links to the old
+    site's tag or category pages, when they are a few (many are a tag cloud, not this page's)."""
+    found = [m.get("content") or "" for m in tree.iter("meta") if (m.get("property") or "").lower() == "article:tag"]
     if not found:
-        return None
+        found = [" ".join(a.text_content().split()) for a in tree.iter("a") if "tag" in (a.get("rel") or "").lower().split()]
+    if not found:
+        linked = [" ".join(a.text_content().split()) for a in tree.iter("a") if _TAG_LINK.search(a.get("href") or "")]
+        found = linked if len(set(linked)) <= 8 else []
+    return tuple(dict.fromkeys(t.strip() for t in found if t.strip() and t.strip().casefold() not in _NO_TAG))
+
+
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)/(0[1-9]|1[0-2])(?:/(0[1-9]|[12]\d|3[01]))?/")
+
+
+def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...], own_url: str = "") -> tuple[date, Found] | None:
+    """The date trafilatura found, and how sure: written in the markup, shown on the page, or
+    inferred. An inferred one (from a footer's year, a date in a link) yields to the date in
+    the page's own address (`/2020/09/`), which the page was filed under."""
+    dated = _URL_DATE.search(urlsplit(own_url).path + "/") if own_url else None
+    from_url = (date(int(dated[1]), int(dated[2]), int(dated[3] or 1)), Found(
+        f"{dated[1]}-{dated[2]}-{dated[3] or '01'}", "the page's address", LIKELY)) if dated else None
+    if not found:
+        return from_url
     try:
         value = date.fromisoformat(found[:10])
     except ValueError:
-        return None
+        return from_url
     raw = data if isinstance(data, str) else data.decode("utf-8", "replace")
     if value.isoformat() in raw:
         return value, Found(value.isoformat(), "page metadata", SURE)
     if any(date_in(unit.text) == value for unit in units if len(unit.text) < 200):
         return value, Found(value.isoformat(), "a date shown on the page", LIKELY)
-    return value, Found(value.isoformat(), "inferred from the page, not written on it", GUESS)
+    return from_url or (value, Found(value.isoformat(), "inferred from the page, not written on it", GUESS))
 
 
 def _is_chrome(block: Block) -> bool:
