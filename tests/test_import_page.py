@@ -778,3 +778,26 @@ def test_the_date_in_the_pages_address_beats_a_guess_and_tag_links_are_tags() ->
     assert found.tags == ("promises", "night shift")
     cloud = page.replace("<footer>", "".join(f'<a href="/tags/t{n}/">t{n}</a>' for n in range(12)) + "<footer>")
     assert extract_html(cloud).tags == ()  # a tag cloud is the site's tags, not this page's
+
+
+def test_a_text_copy_quoting_html_is_a_text_copy_and_a_site_wide_description_is_no_summary(tmp_path: Path) -> None:
+    from syndicate.importers.htmlpage import extract_html
+
+    text = tmp_path / "copied.txt"
+    text.write_text("Hello Markup\n\nBy Ana Lima, 4 May 2023\n\n"
+                    + "\n\n".join(f"Step {n}: the desk wrote its first page by hand, and kept it short so that anyone "
+                                  "on the next shift could change it without asking." for n in range(1, 5))
+                    + "\n\nThe whole page:\n\n<html><body><h1>Hello, world!</h1><p>Hi.</p></body></html>\n\n"
+                    "That is all it took to start.\n", encoding="utf-8")
+    site = tmp_path / "site"
+    result = run_import(text, "--into", site)
+    assert result.exit_code == 0, result.output
+    front, _ = read_article(site / "content" / "hello-markup.md")
+    assert front["title"] == "Hello Markup"
+    page = ("<html><head><title>Counting Calls // Ana Lima</title><meta name='description' content='Ana Lima writes about "
+            "front desks, kettles and queues.'></head><body><h1>Counting Calls</h1>"
+            + "".join(f"<p>Part {n}: every call is counted by the hour it came in, so the rota can follow the calls instead "
+                      "of the clock, which is what the callers wanted all along.</p>" for n in range(1, 5)) + "</body></html>")
+    assert extract_html(page).summary == ""  # the site's description on every page, not this article's
+    own = page.replace("Ana Lima writes about front desks, kettles and queues.", "How a desk learned to count its calls.")
+    assert extract_html(own).summary == "How a desk learned to count its calls."

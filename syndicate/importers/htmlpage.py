@@ -72,7 +72,7 @@ def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page"
         author=_author(meta.author if meta else None, units),
         published=_published(meta.date if meta else None, data, units, own_url),
         tags=tuple((meta.tags or meta.categories or []) if meta else []) or _page_tags(tree),
-        summary=(meta.description or "") if meta else "",
+        summary=_own_description(meta.description, meta.sitename or _title_tail(tree.findtext(".//title"), title), title) if meta else "",
         page_url=own_url,
         canonical=canonical if canonical and _host(canonical) != _host(own_url) else "",
         site_name=(meta.sitename or "") if meta else "",
@@ -191,6 +191,24 @@ def _author(found: str | None, units: tuple[Unit, ...]) -> Found | None:
 
 _TAG_LINK = re.compile(r"/(?:tags?|categor(?:y|ies))/[^/?#]+(?:/|\.html)?$", re.IGNORECASE)
 _NO_TAG = frozenset({"uncategorized", "uncategorised", "未分類", "general"})
+
+
+def _title_tail(page_title: str | None, title: Found | None) -> str:
+    """What the page's <title> adds after the article's title: usually the site's name."""
+    page_title = " ".join((page_title or "").split())
+    if not title or not page_title.startswith(title.value) or page_title == title.value:
+        return ""
+    return re.split(r"\s+(?:[-|–—·:»~•]|//?)\s+", page_title[len(title.value):].strip(" -|–—·:»~•/"))[0]
+
+
+def _own_description(description: str | None, site_name: str | None, title: Found | None) -> str:
+    """The page's description, unless it is the site's (many themes put the site's own on every
+    page): one that names the site is taken for the site's."""
+    description = " ".join((description or "").split())
+    name = " ".join((site_name or "").split()).casefold()
+    if len(name) >= 8 and name in description.casefold() and not (title and name in title.value.casefold()):
+        return ""
+    return description
 
 
 def _page_tags(tree: lxml.html.HtmlElement) -> tuple[str, ...]:

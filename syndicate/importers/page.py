@@ -170,7 +170,9 @@ def _read(source: str, language: str, original_url: str = "") -> tuple[Extract, 
     except OSError as exc:
         raise SiteError.one(source, 1, f"cannot read the file: {exc.strerror or exc}") from None
     identity = str(path.absolute())
-    if _HTML_SIGNS.search(raw[:20000]):
+    # A saved page opens with its markup (a doctype, a tag, a "saved from" comment); a text
+    # copy opens with words, even when it quotes HTML further down (a code sample).
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and _HTML_SIGNS.search(raw[:20000]):
         return extract_html(raw, said_url=original_url), identity
     return extract_text(_decode(raw), language), identity
 
