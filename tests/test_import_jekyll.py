@@ -292,3 +292,17 @@ def test_old_addresses_fall_on_the_day_jekyll_wrote_them(tmp_path: Path, timezon
     assert yaml.safe_load((site / "site.yaml").read_text())["title"] == "Tide Notes"
     build_site(site / "site.yaml")
     assert (site / "output" / "harbour" / "night" / "2020" / "01" / old_day / "late-shift.html").is_file()
+
+
+def test_kramdown_math_keeps_its_tex_as_written(tmp_path: Path) -> None:
+    """kramdown leaves `$$…$$` alone; ours would read `_{t}` as emphasis and `\\_` as `_`."""
+    tex = r"{\mathcal{X}_{t-1}, \mathcal{X}_{t}, a*b} and x\_y"
+    post = f"---\ntitle: Sums\n---\nInline $${tex}$$ here.\n\n$$\n\\sum_{{i=1}}^{{n}} x_i\n$$\n"
+    root = write_tree(tmp_path / "old", {"_config.yml": "title: T\n", "_posts/2020-01-01-sums.md": post})
+    site = tmp_path / "new"
+    assert run("jekyll", root, "--into", site).exit_code == 0
+    build_site(site / "site.yaml")
+    page = next((site / "output").rglob("sums*/index.html"), None) or next((site / "output").rglob("sums.html"))
+    text = page_text(page)
+    assert f"$${tex}$$" in text
+    assert r"$$ \sum_{i=1}^{n} x_i $$" in text

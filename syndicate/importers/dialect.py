@@ -69,8 +69,16 @@ def convert_kramdown(text: str) -> str:
         part = _KRAMDOWN_TOC.sub("[TOC]", part)
         part = _KRAMDOWN_EXTENSION.sub("", part)
         part = _KRAMDOWN_LINE.sub("", part)
-        return _KRAMDOWN_TRAILING.sub("", part)
+        part = _KRAMDOWN_TRAILING.sub("", part)
+        return _KRAMDOWN_MATH.sub(lambda m: "$$" + _MATH_SPECIAL.sub(r"\\\1", m[1]) + "$$", part)
     return map_prose(text, change)
+
+
+# kramdown reads `$$…$$` as math and leaves its TeX alone; in our Markdown `_` and `*` in it
+# would become emphasis and `\_` an underscore. Escaped, the TeX shows as written, for a
+# math script (MathJax, KaTeX) the theme may load.
+_KRAMDOWN_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_MATH_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|-])")
 
 
 def normalize_lists(text: str) -> str:
