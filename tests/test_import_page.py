@@ -778,6 +778,8 @@ def test_the_date_in_the_pages_address_beats_a_guess_and_tag_links_are_tags() ->
     assert found.tags == ("promises", "night shift")
     cloud = page.replace("<footer>", "".join(f'<a href="/tags/t{n}/">t{n}</a>' for n in range(12)) + "<footer>")
     assert extract_html(cloud).tags == ()  # a tag cloud is the site's tags, not this page's
+    impossible = page.replace("/2020/09/promises/", "/2021/02/30/promises/")
+    assert extract_html(impossible).published is not None  # no such day in the address: the guess stands, no crash
 
 
 def test_a_text_copy_quoting_html_is_a_text_copy_and_a_site_wide_description_is_no_summary(tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ _SKIP_TAGS = frozenset({
 })
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BYLINE = re.compile(r"\bby\s+(.{2,60})", re.IGNORECASE)
-_TITLE_TAIL = re.compile(r"^\s+(?:[-|–—·:»~•]|//?)\s+\S")  # " - Site", " // Site", " / Site"
+_SEPARATOR = r"\s+(?:[-|–—·:»~•]|//?)\s+"  # between a page title's parts: " - ", " // ", " / ", " · "
+_TITLE_TAIL = re.compile(rf"^{_SEPARATOR}\S")
 
 
 def extract_html(data: bytes | str, page_url: str = "", kind: str = "saved page", said_url: str = "") -> Extract:
@@ -198,7 +199,7 @@ def _title_tail(page_title: str | None, title: Found | None) -> str:
     page_title = " ".join((page_title or "").split())
     if not title or not page_title.startswith(title.value) or page_title == title.value:
         return ""
-    return re.split(r"\s+(?:[-|–—·:»~•]|//?)\s+", page_title[len(title.value):].strip(" -|–—·:»~•/"))[0]
+    return re.split(_SEPARATOR, page_title[len(title.value):].strip(" -|–—·:»~•/"))[0]
 
 
 def _own_description(description: str | None, site_name: str | None, title: Found | None) -> str:
@@ -231,9 +232,7 @@ def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...], ow
     """The date trafilatura found, and how sure: written in the markup, shown on the page, or
     inferred. An inferred one (from a footer's year, a date in a link) yields to the date in
     the page's own address (`/2020/09/`), which the page was filed under."""
-    dated = _URL_DATE.search(urlsplit(own_url).path + "/") if own_url else None
-    from_url = (date(int(dated[1]), int(dated[2]), int(dated[3] or 1)), Found(
-        f"{dated[1]}-{dated[2]}-{dated[3] or '01'}", "the page's address", LIKELY)) if dated else None
+    from_url = _date_in_address(own_url)
     if not found:
         return from_url
     try:
@@ -246,6 +245,18 @@ def _published(found: str | None, data: bytes | str, units: tuple[Unit, ...], ow
     if any(date_in(unit.text) == value for unit in units if len(unit.text) < 200):
         return value, Found(value.isoformat(), "a date shown on the page", LIKELY)
     return from_url or (value, Found(value.isoformat(), "inferred from the page, not written on it", GUESS))
+
+
+def _date_in_address(url: str) -> tuple[date, Found] | None:
+    """`/2020/09/` or `/2020/09/15/` in the page's own address: the day, or the month's first."""
+    dated = _URL_DATE.search(urlsplit(url).path + "/") if url else None
+    if dated is None:
+        return None
+    try:
+        value = date(int(dated[1]), int(dated[2]), int(dated[3] or 1))
+    except ValueError:  # /2021/02/30/
+        return None
+    return value, Found(value.isoformat(), "the page's address", LIKELY)
 
 
 def _is_chrome(block: Block) -> bool:
