@@ -803,3 +803,36 @@ def test_a_text_copy_quoting_html_is_a_text_copy_and_a_site_wide_description_is_
     assert extract_html(page).summary == ""  # the site's description on every page, not this article's
     own = page.replace("Ana Lima writes about front desks, kettles and queues.", "How a desk learned to count its calls.")
     assert extract_html(own).summary == "How a desk learned to count its calls."
+
+
+def test_a_japanese_text_copy_finds_its_title_byline_and_date(tmp_path: Path) -> None:
+    """Prose without spaces between words has no stop words to count, and its dates are
+    written 2023年5月4日 or 5月 4, 2023: such a copy imported nothing ("no title found")."""
+    source = tmp_path / "asa.txt"
+    source.write_text(
+        "受付の朝\n\nby 山田花子\n\n投稿日: 5月 4, 2023\n\n"
+        "朝の受付では、最初のお客様に笑顔で挨拶することがいちばん大切です。小さな一言が、その日一日の雰囲気を大きく変えてくれます。\n\n"
+        "私たちのチームでは、開店の十分前に集まり、前の日に残った問い合わせを全員で確認します。誰が何を引き継ぐのか、声に出して決めます。\n\n"
+        "こうした習慣は地味ですが、続けるほどにお客様からの信頼が増えていくのを感じています。明日も同じように始めます。\n",
+        encoding="utf-8")
+    site = tmp_path / "site"
+    result = run_import(source, "--into", site)
+    assert result.exit_code == 0, result.output
+    article_file = next((site / "content").glob("*.md"))
+    front, body = read_article(article_file)
+    assert front["title"] == "受付の朝" and front["date"] == date(2023, 5, 4)
+    assert authors(site)[front["author"]]["name"] == "山田花子"
+    assert body.startswith("朝の受付では") and "明日も同じように始めます。" in body
+
+
+def test_a_filing_line_under_the_title_is_neither_title_nor_body(tmp_path: Path) -> None:
+    source = tmp_path / "filed.txt"
+    source.write_text("Harbour Notes\n\nThe Second Till\n\n// under Queues\n\n"
+                      + "\n\n".join(f"Part {n}: when the line reaches the door, open the second till, and say so out loud "
+                                    "so that the people at the back know it is coming." for n in range(1, 4)) + "\n",
+                      encoding="utf-8")
+    site = tmp_path / "site"
+    assert run_import(source, "--into", site).exit_code == 0
+    front, body = read_article(site / "content" / "the-second-till.md")
+    assert front["title"] == "The Second Till"
+    assert body.startswith("Part 1:") and "under Queues" not in body

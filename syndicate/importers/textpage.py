@@ -32,9 +32,16 @@ _DATES = (
     re.compile(r"\b(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<day>\d{1,2})\b"),
     re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.IGNORECASE),
     re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.IGNORECASE),
+    # Chinese, Japanese and Korean dates (2020年9月15日, 2020년 9월 15일), WordPress's Japanese
+    # "9月 15, 2020", and 2020/09/15 or 2020.09.15 as many Asian sites write them.
+    re.compile(r"(?P<year>\d{4})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<day>\d{1,2})\s*[日일]?"),
+    re.compile(r"(?P<m>\d{1,2})\s*[月월]\s*(?P<day>\d{1,2})\s*[,，日일]?\s*(?P<year>\d{4})"),
+    re.compile(r"\b(?P<year>\d{4})[/.](?P<m>\d{1,2})[/.](?P<day>\d{1,2})\b"),
 )
-_BY = re.compile(r"(?:^|\s|\|)(?:by|written by|author:)\s+((?:[A-Z][\w'’.-]*\s?){1,4})", re.IGNORECASE)
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_BY = re.compile(rf"(?:^|\s|\|)(?:by|written by|author:)\s+((?:[A-Z{_CJK_CHARS}][\w'’.-]*\s?){{1,4}})", re.IGNORECASE)
 _META_LINE = re.compile(r"\b(posted|published|updated|written|by|min(?:ute)?s? read|comments?)\b", re.IGNORECASE)
+_FILED = re.compile(r"^(?://\s*)?(?:(?:posted|filed)\s+)?(?:under|in|categor(?:y|ies):?|tags?:)\s+\S.{0,60}$", re.IGNORECASE)  # "// under Plone"
 _READING_TIME = re.compile(r"\b\d+\s+min(?:ute)?s?\s+read\b", re.IGNORECASE)
 _HASHTAGS = re.compile(r"^(?:#[\w-]+\s*){1,12}$")
 _DATELINE = re.compile(r"^(?:posted|published|updated|written|last updated)\b.{0,40}$", re.IGNORECASE)
@@ -53,8 +60,9 @@ CHROME_LINE = re.compile(
     r"like|reply|advertisement|sponsored|(like )?loading\s*(\.{3}|…)|skip to (main )?content|search|menu|home|"
     r"subscribe|sign up|log ?in|click to (tweet|share|email|print)\b.*|read more\b.*|continue reading\b.*|"
     r"\d+ min(ute)?s? read|(photo|image)( credit)?:.*|join \d[\d,]* other subscribers|enter your e-?mail.*)$", re.IGNORECASE)
+_CJK = re.compile(f"[{_CJK_CHARS}]")
 _MARKER = re.compile(r"^(?P<marker>[•·▪◦‣*+–-]|\d{1,2}[.)])\s+(?P<text>\S.*)$")
-_TERMINAL = re.compile(r"[.!?:;,…\"”'’]$")
+_TERMINAL = re.compile(r"[.!?:;,…\"”'’。！？、」』）]$")  # Latin and CJK sentence ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +112,15 @@ def _unit(line: _Line) -> Unit:
 
 def _is_good(text: str, stoplist: frozenset[str]) -> bool:
     words = re.findall(r"[\w'’]+", text.lower())
-    if len(text) < LENGTH_LOW or not words or CHROME_LINE.match(text):
+    # Chinese, Japanese and Korean prose has no spaces between words to count stop words in,
+    # and says in 35 characters what English says in 70: a line mostly of them is prose.
+    cjk = len(_CJK.findall(text)) >= 0.4 * len(text)
+    if len(text) < (LENGTH_LOW // 2 if cjk else LENGTH_LOW) or not words or CHROME_LINE.match(text):
         return False
     linked = sum(end - start for start, end, _h, _k in find_links(text))
-    stops = sum(1 for w in words if w in stoplist) / len(words)
-    return stops >= STOPWORDS_LOW and linked / len(text) <= MAX_LINK_DENSITY
+    if linked / len(text) > MAX_LINK_DENSITY:
+        return False
+    return cjk or sum(1 for w in words if w in stoplist) / len(words) >= STOPWORDS_LOW
 
 
 def _byline_at(lines: list[_Line], good: list[bool]) -> int | None:
@@ -144,10 +156,14 @@ def _heading(lines: list[_Line], good: list[bool], byline: int | None) -> tuple[
         return title, author, published, start
     first_good = next((i for i, g in enumerate(good) if g), 0)
     title_at = first_good - 1
-    while title_at >= 0 and (CHROME_LINE.match(lines[title_at].text) or len(lines[title_at].text.split()) > 16):
+    while title_at >= 0 and (CHROME_LINE.match(lines[title_at].text) or len(lines[title_at].text.split()) > 16
+                             or _FILED.match(lines[title_at].text)):
         title_at -= 1
     title = Found(lines[title_at].text, "the line before the first paragraph", GUESS) if title_at >= 0 else None
-    return title, None, None, title_at + 1
+    start = title_at + 1
+    while start < first_good and _FILED.match(lines[start].text):
+        start += 1  # "// under Plone" is the old site's filing, not the article's
+    return title, None, None, start
 
 
 def _end_of_body(lines: list[_Line], good: list[bool], start: int) -> int:
@@ -249,7 +265,7 @@ def date_in(text: str) -> date | None:
 
 def _name(text: str) -> str:
     words = text.replace("|", " ").split()
-    while words and (not words[-1][:1].isupper() or words[-1].lower() in {"on", "in", "posted", "published"}):
+    while words and (not (words[-1][:1].isupper() or _CJK.match(words[-1])) or words[-1].lower() in {"on", "in", "posted", "published"}):
         words.pop()
     return " ".join(words).rstrip(".,")
 
