@@ -126,7 +126,9 @@ class Cache:
         if folder is not None:
             self._db = self._open(folder)
         self.memory = memory if self._db is not None else None
-        self._manifests: dict[str, Manifest] = {}  # the rows as read, so a build writes only what changed
+        # Each folder's manifest as read (token, rows): read once per build (the plan and the
+        # render both ask), and the rows a build rewrites are only those that changed.
+        self._manifests: dict[str, tuple[str, Manifest]] = {}
         if self.memory is not None and self.memory.generation != self._generation():
             self.memory.tables["state"].clear()  # another process built since: read afresh
             self.memory.files = None
@@ -283,10 +285,11 @@ class Cache:
         """The manifest kept for an output folder (incremental.py): its token and its entries,
         ("", {}) when there is none. Kept as rows of plain columns, so that an edit rewrites
         the few rows it changed, not a value the size of the site."""
+        if folder in self._manifests:
+            return self._manifests[folder]
         if self.memory is not None and folder in self.memory.manifests and os.getpid() == self._pid:
-            token, entries = self.memory.manifests[folder]
-            self._manifests[folder] = entries
-            return token, entries
+            self._manifests[folder] = self.memory.manifests[folder]
+            return self._manifests[folder]
         token = self.get_state(f"manifest-token:{folder}")
         db = self._reader()
         if db is None or not isinstance(token, str):
@@ -298,7 +301,7 @@ class Cache:
             return "", {}
         entries = {_read_path(p): (j, d, s) for p, j, d, s in rows
                    if type(p) in (str, bytes) and type(j) is str and type(d) is str and type(s) is int}
-        self._manifests[folder] = entries
+        self._manifests[folder] = (token, entries)
         return token, entries
 
     def put_manifest(self, folder: str, token: str, entries: Manifest) -> None:
@@ -306,7 +309,7 @@ class Cache:
         last, in one transaction (a build that read none rewrites them all)."""
         if self._db is None:
             return
-        stored = self._manifests.get(folder)
+        stored = self._manifests[folder][1] if folder in self._manifests else None
         changed = [(folder, _stored_path(path), *entry) for path, entry in entries.items()
                    if stored is None or stored.get(path) != entry]
         gone = [(folder, _stored_path(path)) for path in stored.keys() - entries.keys()] if stored is not None else []
@@ -317,7 +320,7 @@ class Cache:
             ("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", changed),
             ("INSERT OR REPLACE INTO state VALUES (?, ?)", [(f"manifest-token:{folder}", self.dumps(token))]),
         ])
-        self._manifests[folder] = entries
+        self._manifests[folder] = (token, entries)
         if self.memory is not None:
             self.memory.manifests[folder] = (token, entries)
 
