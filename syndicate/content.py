@@ -197,9 +197,12 @@ def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> li
     try:
         content = load_content(site, include_drafts=options.include_drafts, now=build_time(options),
                                cache=Cache(None, None, site.authors), jobs=1, scanned=(sources, assets))
-        resolve_menu(site, content.pages, has_newsletter=any(is_issue(s) for s in sources))
     except SiteError as exc:
         return [*problems.items, *exc.problems]
+    try:
+        resolve_menu(site, content.pages, has_newsletter=any(is_issue(s) for s in sources))
+    except SiteError as exc:  # with the content's warnings, which a menu problem does not hide
+        return [*problems.items, *exc.problems, *content.warnings]
     return [*problems.items, *content.warnings]
 
 
