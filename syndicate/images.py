@@ -47,10 +47,14 @@ class ImageInfo:
     key: str  # changes when the original's file does
 
     @property
+    def og_copy(self) -> tuple[int, str]:
+        """(width, site path) of the copy closest to 1200 px wide (or of the original when it is smaller)."""
+        fitting = [(width, path) for width, path in self.variants if width <= OG_WIDTH]
+        return fitting[-1] if fitting else (self.width, self.path)
+
+    @property
     def og_path(self) -> str:
-        """The copy closest to 1200 px wide (or the original when it is smaller)."""
-        fitting = [path for width, path in self.variants if width <= OG_WIDTH]
-        return fitting[-1] if fitting else self.path
+        return self.og_copy[1]
 
     def srcset(self, href: Mapping[str, str]) -> str:
         """`href` maps each site path to the link this page uses for it."""

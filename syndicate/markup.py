@@ -60,7 +60,6 @@ class _StrictAttrLists(AttrListTreeprocessor):
 class _StrictAttrListExtension(AttrListExtension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
         md.treeprocessors.register(_StrictAttrLists(md), "attr_list", 8)
-        md.preprocessors.register(_QuotedFences(md), "quoted_fences", 26)  # just before fenced_code_block
         md.registerExtension(self)
 
 
@@ -377,6 +376,7 @@ class MarkdownRenderer:
         if self._md is None:
             md = markdown.Markdown(extensions=[*_extension_objects(), _StrictAttrListExtension()], output_format="html")
             md.treeprocessors.register(_InlineProcessor(md), "inline", _INLINE_PRIORITY)
+            md.preprocessors.register(_QuotedFences(md), "quoted_fences", 26)  # just before fenced_code_block
             _guard_processors(md)
             _fix_lookups(md)
             _fix_whitespace_pass(md)

@@ -15,7 +15,8 @@ waiting) and hangs for good when the answer holding the index passes its 2 MiB r
 The index is one job of the plan. Its key covers every indexed document's source and
 listing fields and the settings, so a build where none of those changed does not reindex.
 Pagefind names its files by content hash, so which files the index has is only known once
-it is made: the plan takes the list from the last index made with the same key.
+it is made: the plan takes the list from the output folder's manifest (the files it holds
+under the same key), else from the last index made with that key (plan.search_job).
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from .model import Article, Body, Page, Site
 from .urls import SEARCH_INDEX
 
 INDEX_FOLDER = SEARCH_INDEX  # paths: urls.py
+_SCRATCH = "search-scratch-"  # Pagefind's working folders, in the site's cache folder
 # What the browser needs of Pagefind's output: the loader, the WebAssembly, the index. Its
 # ready-made interfaces are left out: the theme's search page has its own.
-_SCRATCH = "search-scratch-"
 _LEFT_OUT = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
 
 

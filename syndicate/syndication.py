@@ -141,8 +141,8 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
     if lead and f'src="{lead}"' in html:
         lead = None
     elif lead and lead_image is not None and lead.lstrip("/") == lead_image.path.lstrip("/"):
-        lead = "/" + lead_image.og_path.lstrip("/")
-        image_width = min(EMAIL_WIDTH, dict((path, w) for w, path in lead_image.variants).get(lead_image.og_path, lead_image.width))
+        shown_width, shown = lead_image.og_copy
+        lead, image_width = "/" + shown.lstrip("/"), min(EMAIL_WIDTH, shown_width)
     image = absolute_url(site.url, lead.lstrip("/")) if lead and lead.startswith("/") else lead or ""
     return {
         "site": site,
@@ -341,9 +341,7 @@ def gate_problems(source: str, copy_name: str, template: str, missing: Sequence[
 def file_sizes(*files: Mapping[str, tuple[str, int] | tuple[str, str, int]], over: int = -1) -> dict[str, int]:
     """Output path -> size, from the build's manifests and job results (facts end with the size);
     with `over`, only the files larger than that."""
-    if over >= 0:
-        return {path: facts[-1] for found_files in files for path, facts in found_files.items() if facts[-1] > over}
-    return {path: facts[-1] for found_files in files for path, facts in found_files.items()}
+    return {path: facts[-1] for found_files in files for path, facts in found_files.items() if facts[-1] > over}
 
 
 def oversized_copies(articles: Sequence[Article], *files: Mapping[str, tuple[str, int] | tuple[str, str, int]]) -> list[Problem]:
