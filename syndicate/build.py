@@ -74,6 +74,7 @@ def build(site_file: Path | str = "site.yaml", options: BuildOptions | None = No
             except SiteError as exc:
                 raise exc.with_warnings(site.warnings) from None
             _keep_memos(run)
+            run.lingering = run if options.exits_after else None  # a cycle no collection reaches before the exit (see model)
             return replace(report, seconds=time.perf_counter() - started)
         finally:
             # The preview server keeps most of this build for the next one: a full collection of it would stall the next save.
@@ -100,6 +101,7 @@ class _Run:
     signature: str = ""
     snapshot: incremental.Snapshot | None = None  # to keep once this build has succeeded
     patched: bool = False
+    lingering: object = None
 
 
 @dataclass(slots=True)
@@ -197,8 +199,7 @@ def _render(run: _Run, plan: Plan) -> _Rendered:
 
 
 def _gate(run: _Run, warnings: Sequence[Problem], rendered: _Rendered | None = None) -> None:
-    """The one place that decides: an error fails the build, and so does a warning with --strict.
-    A failed build throws its stage away: the output folder is never touched."""
+    """The one place that decides: an error, or a warning with --strict, fails the build and throws its stage away."""
     shown = [w.as_error() for w in warnings] if run.options.strict else warnings
     found = [p for result in (rendered.results if rendered else {}).values() for p in result.problems]
     if any(p.is_error for p in (*shown, *found)):

@@ -123,8 +123,8 @@ def build_command(site_file: Path, output_dir: Path | None, drafts: bool, jobs: 
     from .build import build
     from .model import BuildOptions
 
-    options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict,
-                           output_dir=output_dir, use_cache=not no_cache, progress=sys.stderr.isatty())
+    options = BuildOptions(include_drafts=drafts, jobs=jobs, clean=clean, strict=strict, output_dir=output_dir,
+                           use_cache=not no_cache, progress=sys.stderr.isatty(), exits_after=True)
     signal.signal(signal.SIGTERM, _interrupt)
     report = build(site_file, options)
     if not quiet:

@@ -60,6 +60,7 @@ what the marker lists.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -67,7 +68,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import Cache, Manifest, Memory, digest
-from .content import Content, LazyMarkdown, SourceFile, read_entries
+from .content import Content, LazyMarkdown, LinkFacts, PackedLinkFacts, SourceFile, read_entries
 from .highlight import PYGMENTS_VERSION
 from .issues import TEMPLATES as NEWSLETTER_TEMPLATES
 from .issues import Issue
@@ -196,16 +197,18 @@ class Snapshot:
 
 def take_snapshot(frame: str, scanned: Scanned, plan: Plan) -> Snapshot:
     files, assets = scanned
+    kept = replace(plan, content=replace(plan.content, links=PackedLinkFacts.pack(plan.content.links)))
     return Snapshot(frame, {s.rel: (s.size, s.mtime_ns) for s in files}, [(a.path, a.size, a.mtime_ns) for a in assets],
-                    plan, {a.source: index for index, a in enumerate(plan.content.articles)})
+                    kept, {a.source: index for index, a in enumerate(plan.content.articles)})
 
 
 def save_snapshot(cache: Cache, out_dir: Path, snapshot: Snapshot) -> None:
     """Keep a full plan for the next build: its head (frame, file stats) apart from the rest,
     so that a build which cannot patch it never loads the whole plan."""
-    head = {"frame": snapshot.frame, "sources": snapshot.sources, "assets": snapshot.assets}
-    cache.put_state(f"snapshot-head:{out_dir}", head)
-    cache.put_signed(f"snapshot:{out_dir}", replace(snapshot, sources={}, assets=[]))
+    pair = secrets.token_hex(8)  # the head and its plan are written apart: only the pair written together counts
+    cache.put_signed(f"snapshot:{out_dir}", (pair, replace(snapshot, sources={}, assets=[])))
+    cache.put_state(f"snapshot-head:{out_dir}", {"frame": snapshot.frame, "sources": snapshot.sources,
+                                                 "assets": snapshot.assets, "pair": pair})
 
 
 def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scanned, out_dir: Path) -> Snapshot | None:
@@ -218,9 +221,12 @@ def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scan
     if not isinstance(head, dict) or head.get("frame") != frame or _changed(head["sources"], head["assets"], scanned) is None:
         return None
     stored = cache.get_signed(f"snapshot:{out_dir}")
-    if not isinstance(stored, Snapshot) or stored.frame != frame:
+    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != head.get("pair"):
         return None
-    return replace(stored, sources=head["sources"], assets=head["assets"])
+    plan = stored[1]
+    if not isinstance(plan, Snapshot) or plan.frame != frame:
+        return None
+    return replace(plan, sources=head["sources"], assets=head["assets"])
 
 
 def _changed(known: Mapping[str, tuple[int, int]], known_assets: list[tuple[str, int, int]],
@@ -279,7 +285,7 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
     entries, rendered = read
     articles = list(previous.articles)
     renewed: dict[str, Article] = {}
-    links = dict(previous.links)
+    links: dict[str, LinkFacts] = {}
     body_files = dict(previous.body_files)
     for source in changed:
         entry, before = entries[source.rel], articles[positions[source.shown]]
@@ -302,7 +308,7 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
         body_files=body_files,
         bodies=previous.bodies if cache.enabled else {**previous.bodies, **rendered},
         warnings=tuple(sorted(warnings, key=lambda w: w.path)),  # stable: a file's own order stays
-        links=links,
+        links=PackedLinkFacts.pack(previous.links).replaced(links),
     )
     return content, renewed
 

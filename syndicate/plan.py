@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 from .cache import Cache, digest
@@ -64,10 +64,11 @@ if TYPE_CHECKING:
     from .incremental import Fingerprints
 
 
-# Types kept between builds are not slotted (see model.py): a plan is stored whole.
-@dataclass(frozen=True)
-class Job:
-    """One unit of rendering: it produces `paths`, and its `key` changes when they would."""
+class Job(NamedTuple):
+    """One unit of rendering: it produces `paths`, and its `key` changes when they would.
+
+    A tuple: the kept plan holds ten thousand, unpickled by every build that patches it, and
+    a tuple comes back without the dictionary a class instance carries."""
 
     kind: str
     name: str

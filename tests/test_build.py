@@ -453,6 +453,24 @@ def test_a_patched_rebuild_still_warns_about_anchors_another_article_lost(write_
     assert report.warnings == (warning("content/a.md", 6, "link '/articles/b/#intro' points at a missing anchor '#intro'"),)
 
 
+def test_a_plan_patched_from_the_cache_checks_anchors_against_the_kept_link_facts(write_site: Callable[..., Path]) -> None:
+    """The kept plan packs each document's links and heading ids: a patch reads them back for
+    the articles it checks, as a full plan would have them."""
+    site = write_site({
+        "content/a.md": article("A", body="A summary that stays.\n\nSee [the intro](/articles/b/#intro)."),
+        "content/b.md": article("B", date="2024-04-01", body="## Intro\n\nHello.\n\n## Later\n\nMore [back](/articles/a/)."),
+    })
+    assert not build_site(site).warnings
+    a = site.parent / "content/a.md"
+    a.write_text(a.read_text().replace("[the intro](/articles/b/#intro)", "[later](/articles/b/#later), [gone](/articles/b/#gone)"))
+    report = build_site(site)
+    assert report.patched
+    assert report.warnings == (warning("content/a.md", 8, "link '/articles/b/#gone' points at a missing anchor '#gone'"),)
+    a.write_text(a.read_text().replace(", [gone](/articles/b/#gone)", ""))
+    report = build_site(site)
+    assert report.patched and not report.warnings
+
+
 def test_no_cache_rewrites_no_file_whose_bytes_are_already_there(tiny_site: Path) -> None:
     build_site(tiny_site)
     out = tiny_site.parent / "output"

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicate.codec import Codec, CodecError, decode, encode
+from syndicate.content import LinkFacts, PackedLinkFacts
 from syndicate.errors import Problem
 from syndicate.model import Author, Body, Heading, Reprint, Tag
 
@@ -161,6 +162,24 @@ def test_any_plain_value_round_trips(value: object) -> None:
     assert decode(encode(value)) == value
 
 
+_FACTS = st.dictionaries(
+    st.text(max_size=12),
+    st.builds(LinkFacts, st.tuples(*[st.text(max_size=8)] * 2) | st.just(()), st.lists(st.text(max_size=8), max_size=4).map(tuple),
+              st.lists(st.integers(0, 10**6), max_size=3).map(tuple)),
+    max_size=6,
+)
+
+
+@given(_FACTS, _FACTS)
+def test_packed_link_facts_read_back_as_written_and_replaced(facts: dict[str, LinkFacts], changed: dict[str, LinkFacts]) -> None:
+    packed = PackedLinkFacts.pack(facts)
+    assert dict(packed.items()) == facts and len(packed) == len(facts) and packed == facts
+    replaced = packed.replaced(changed)
+    assert dict(replaced.items()) == {**facts, **changed} and len(replaced) == len({**facts, **changed})
+    assert dict(pickle.loads(pickle.dumps(replaced)).items()) == {**facts, **changed}
+    assert dict(packed.items()) == facts  # replacing shares the packed facts, never changes them
+
+
 def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The plan kept between builds is a signed pickle: a cache from another machine (another
     key) or a home where no key can be kept means planning afresh, with the same output."""
@@ -180,13 +199,41 @@ def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path
         assert signing_key() is None
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))
         signing_key.cache_clear()
-        build_site(tiny_site)  # keeps a plan signed with this key
+        # The plan this key signed two builds ago is not the one the last build's head describes
+        # (that build could keep no plan): a head is used only with the plan written with it.
+        greeting.write_text(greeting.read_text() + "\nA line under this key.\n")
+        assert not build_site(tiny_site).patched  # keeps a plan signed with this key
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
         greeting.write_text(greeting.read_text() + "\nOne more line.\n")
         assert build_site(tiny_site).patched
         assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
         assert (tmp_path / "another-machine/syndicate/signing-key").stat().st_mode & 0o077 == 0
     finally:
         signing_key.cache_clear()
+
+
+def test_a_kept_plan_that_is_not_a_plain_file_is_not_read(tiny_site: Path, tmp_path: Path) -> None:
+    """The cache folder is untrusted: a pipe or a link where a kept plan was is a miss (a pipe
+    must not be waited on forever), and the build plans afresh with the same output."""
+    import os
+
+    greeting = tiny_site.parent / "content/greeting.md"
+    build_site(tiny_site)
+    kept = sorted((tiny_site.parent / ".syndicate-cache").glob("signed-*.pickle"))
+    assert len(kept) == 2  # the plan and the compiled templates
+    greeting.write_text(greeting.read_text() + "\nA line to patch.\n")
+    assert build_site(tiny_site).patched
+    for number, replacement in enumerate(("pipe", "link")):
+        for path in kept:
+            path.unlink()
+            if replacement == "pipe":
+                os.mkfifo(path)
+            else:
+                path.symlink_to(tmp_path / "elsewhere.pickle")
+        (tmp_path / "elsewhere.pickle").write_bytes(b"\0" * 64)
+        greeting.write_text(greeting.read_text() + f"\nLine {number} after the {replacement}.\n")
+        assert not build_site(tiny_site).patched
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 def test_the_manifest_is_rows_an_edit_rewrites_only_where_it_changed(tiny_site: Path, tmp_path: Path) -> None:
