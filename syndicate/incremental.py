@@ -206,9 +206,8 @@ def save_snapshot(cache: Cache, out_dir: Path, snapshot: Snapshot) -> None:
     """Keep a full plan for the next build: its head (frame, file stats) apart from the rest,
     so that a build which cannot patch it never loads the whole plan."""
     pair = secrets.token_hex(8)  # the head and its plan are written apart: only the pair written together counts
-    cache.put_signed(f"snapshot:{out_dir}", (pair, replace(snapshot, sources={}, assets=[])))
-    cache.put_state(f"snapshot-head:{out_dir}", {"frame": snapshot.frame, "sources": snapshot.sources,
-                                                 "assets": snapshot.assets, "pair": pair})
+    cache.put_signed(f"snapshot:{out_dir}", (pair, replace(snapshot, sources={}, assets=[], positions={})))
+    cache.put_signed(f"snapshot-head:{out_dir}", (pair, snapshot.frame, snapshot.sources, snapshot.assets))
 
 
 def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scanned, out_dir: Path) -> Snapshot | None:
@@ -217,16 +216,20 @@ def last_snapshot(cache: Cache, memory: Memory | None, frame: str, scanned: Scan
         return memory.snapshot if memory.snapshot.frame == frame else None
     if not cache.enabled:
         return None
-    head = cache.get_state(f"snapshot-head:{out_dir}")
-    if not isinstance(head, dict) or head.get("frame") != frame or _changed(head["sources"], head["assets"], scanned) is None:
+    head = cache.get_signed(f"snapshot-head:{out_dir}", counted=False)
+    if not isinstance(head, tuple) or len(head) != 4 or head[1] != frame:
+        return None
+    pair, _frame, sources, assets = head
+    if _changed(sources, assets, scanned) is None:
         return None
     stored = cache.get_signed(f"snapshot:{out_dir}")
-    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != head.get("pair"):
+    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != pair:
         return None
-    plan = stored[1]
-    if not isinstance(plan, Snapshot) or plan.frame != frame:
+    kept = stored[1]
+    if not isinstance(kept, Snapshot) or kept.frame != frame:
         return None
-    return replace(plan, sources=head["sources"], assets=head["assets"])
+    positions = {a.source: index for index, a in enumerate(kept.plan.content.articles)}  # quicker made than unpickled
+    return replace(kept, sources=sources, assets=assets, positions=positions)
 
 
 def _changed(known: Mapping[str, tuple[int, int]], known_assets: list[tuple[str, int, int]],
@@ -314,7 +317,7 @@ def patch_content(site: Site, previous: Content, positions: Mapping[str, int], c
 
 
 def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Content, renewed: set[str],
-               near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+               near: Mapping[str, tuple[Article | None, Article | None]], related: Mapping[str, list[Article]],
                tags: dict[Tag, list[Article]], issues: Sequence[Issue] = ()) -> list[Job]:
     """The last plan's jobs with the keys that show the renewed articles' bodies made again:
     their own pages and copies, the feeds, the feeds of their tags, and the newsletter issues

@@ -197,7 +197,6 @@ class Article:
     updated: datetime | None = None
     source_hash: str = ""
     meta_hash: str = ""  # what listing pages show: changes when the front matter does
-    topic_key: str = ""  # slug and tag slugs: what related articles are chosen by
     aliases: tuple[str, ...] = ()  # old site paths ("blog/pit-stop/") that redirect here
     aliases_line: int = 1  # where `aliases` was typed, for messages about them
 
@@ -210,6 +209,12 @@ class Article:
     def author_names(self) -> str:
         """Every author's name, as a byline says them: "Jane Doe and Sam Lee"."""
         return join_names([author.name for author in self.authors])
+
+    @property
+    def topic_key(self) -> str:
+        """Its slug and its tags' slugs: what related articles are chosen by. Made when asked,
+        not kept: the stored plan (incremental.py) unpickles every field of every article."""
+        return f"{self.slug}\0{'|'.join(tag.slug for tag in self.tags)}"
 
     @property
     def is_syndicable(self) -> bool:

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -401,7 +402,7 @@ def _json_ld(data: dict[str, Any]) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 12) -> dict[str, list[Article]]:
+def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 12) -> Related:
     """For each article, up to `limit` others sharing the most tags, nearest in date first.
 
     Candidates are the `window` nearest neighbours in each shared tag's date order, so the
@@ -415,7 +416,7 @@ def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 
     for slug, members in by_tag.items():
         for offset, index in enumerate(members):
             position[(slug, index)] = offset
-    result: dict[str, list[Article]] = {}
+    picks: list[list[int]] = []
     for index, article in enumerate(articles):
         scores: dict[int, int] = {}
         for tag in article.tags:
@@ -424,17 +425,64 @@ def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 
             for other in members[max(0, at - window) : at + window + 1]:
                 if other != index:
                     scores[other] = scores.get(other, 0) + 1
-        ranked = sorted(scores, key=lambda o: (-scores[o], abs(o - index), o))[:limit]
-        result[article.slug] = [articles[o] for o in ranked]
-    return result
+        picks.append(sorted(scores, key=lambda o: (-scores[o], abs(o - index), o))[:limit])
+    return Related(tuple(articles), picks)
 
 
-def neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, Article | None]]:
+class _ByPosition:
+    """Articles found by their place in the site's newest-first order, which a plan kept
+    between builds (incremental.py) pickles as one reference to that order: a dictionary of
+    ten thousand small tuples or lists, one an article, was a tenth of its load."""
+
+    __slots__ = ("_articles", "_places")
+
+    def __init__(self, articles: tuple[Article, ...]) -> None:
+        self._articles = articles
+        self._places: dict[str, int] | None = None
+
+    def _place(self, slug: str) -> int:
+        if self._places is None:
+            self._places = {article.slug: index for index, article in enumerate(self._articles)}
+        return self._places[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return (article.slug for article in self._articles)
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+
+class Neighbours(_ByPosition, Mapping[str, tuple[Article | None, Article | None]]):
     """(newer, older) for each article in the site's newest-first order."""
-    found = {}
-    for index, article in enumerate(articles):
-        newer = articles[index - 1] if index > 0 else None
-        older = articles[index + 1] if index + 1 < len(articles) else None
-        found[article.slug] = (newer, older)
-    return found
+
+    __slots__ = ()
+
+    def __getitem__(self, slug: str) -> tuple[Article | None, Article | None]:
+        index, articles = self._place(slug), self._articles
+        return articles[index - 1] if index > 0 else None, articles[index + 1] if index + 1 < len(articles) else None
+
+    def __reduce__(self) -> tuple[type[Neighbours], tuple[tuple[Article, ...]]]:
+        return Neighbours, (self._articles,)
+
+
+class Related(_ByPosition, Mapping[str, list[Article]]):
+    """Each article's related articles (related_articles), kept as places in the site's order."""
+
+    __slots__ = ("_picks", "_width")
+    _NONE = 0xFFFF_FFFF
+
+    def __init__(self, articles: tuple[Article, ...], picks: Sequence[Sequence[int]] | array[int], width: int = 3) -> None:
+        super().__init__(articles)
+        self._width = width
+        if isinstance(picks, array):
+            self._picks = picks
+        else:  # `width` places an article, the unused ones _NONE: one array for the whole site
+            self._picks = array("L", [place for chosen in picks for place in [*chosen, *[self._NONE] * (width - len(chosen))]])
+
+    def __getitem__(self, slug: str) -> list[Article]:
+        start = self._place(slug) * self._width
+        return [self._articles[place] for place in self._picks[start : start + self._width] if place != self._NONE]
+
+    def __reduce__(self) -> tuple[type[Related], tuple[tuple[Article, ...], array[int], int]]:
+        return Related, (self._articles, self._picks, self._width)
 

@@ -25,7 +25,7 @@ from .images import ImageInfo, lead_images
 from .issues import Issue
 from .model import Article, Page, Site, Tag
 from .output import stage_folder, twin_folder
-from .pages import PageContext, neighbours, related_articles, resolve_menu
+from .pages import Neighbours, PageContext, Related, related_articles, resolve_menu
 from .paths import check_output_paths
 from .rasters import svg_warnings
 from .search import index_key, known_index_files
@@ -83,8 +83,8 @@ class Plan:
 
     content: Content
     ctx: PageContext
-    near: dict[str, tuple[Article | None, Article | None]]
-    related: dict[str, list[Article]]
+    near: Mapping[str, tuple[Article | None, Article | None]]
+    related: Mapping[str, list[Article]]
     tags: dict[Tag, list[Article]]
     fp: Fingerprints
     jobs: list[Job]
@@ -114,7 +114,7 @@ def page_context(site: Site, theme: Theme, content: Content, now: datetime, show
 
 def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: Fingerprints, cache: Cache,
               out_dir: Path, issues: tuple[Issue, ...] = ()) -> Plan:
-    near = neighbours(content.articles)
+    near = Neighbours(content.articles)
     related = related_cached(cache, content.articles)
     tags = tag_index(content.articles)
     jobs = plan_outputs(site, content, theme, fp, near, related, tags)
@@ -130,8 +130,8 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
                 path_warnings)
 
 
-def article_job(fp: Fingerprints, article: Article, near: dict[str, tuple[Article | None, Article | None]],
-                related: dict[str, list[Article]]) -> Job:
+def article_job(fp: Fingerprints, article: Article, near: Mapping[str, tuple[Article | None, Article | None]],
+                related: Mapping[str, list[Article]]) -> Job:
     """The article's page, then its copies in the order of urls.COPY_EXTENSIONS."""
     newer, older = near[article.slug]
     paths = [page_file(article.path)]
@@ -156,7 +156,7 @@ def feeds_job(site: Site, fp: Fingerprints, articles: Sequence[Article]) -> Job:
 
 
 def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
-                 near: dict[str, tuple[Article | None, Article | None]], related: dict[str, list[Article]],
+                 near: Mapping[str, tuple[Article | None, Article | None]], related: Mapping[str, list[Article]],
                  tags: dict[Tag, list[Article]]) -> list[Job]:
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
@@ -286,13 +286,13 @@ def by_author(site: Site, articles: Sequence[Article]) -> dict[str, list[Article
     return found
 
 
-def related_cached(cache: Cache, articles: Sequence[Article]) -> dict[str, list[Article]]:
+def related_cached(cache: Cache, articles: Sequence[Article]) -> Related:
     """Related articles depend only on the order, slugs and tags: reuse them while those hold."""
     key = digest("\n".join(a.topic_key for a in articles))
     state = cache.get_state("related")
     if isinstance(state, dict) and state.get("key") == key:
-        by_slug = {a.slug: a for a in articles}
-        return {slug: [by_slug[s] for s in others] for slug, others in state["slugs"].items()}
+        place = {a.slug: index for index, a in enumerate(articles)}
+        return Related(tuple(articles), [[place[s] for s in state["slugs"].get(a.slug, ())] for a in articles])
     related = related_articles(articles)
     cache.put_state("related", {"key": key, "slugs": {slug: [a.slug for a in others] for slug, others in related.items()}})
     return related

@@ -3,6 +3,7 @@ discarded, and neither ever shows a traceback or changes the site."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import random
@@ -199,10 +200,10 @@ def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path
         assert signing_key() is None
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-machine"))
         signing_key.cache_clear()
-        # The plan this key signed two builds ago is not the one the last build's head describes
-        # (that build could keep no plan): a head is used only with the plan written with it.
+        # The plan this key signed two builds ago, with the file stats it was made from: a patch
+        # reads again every file changed since (the build without a key kept nothing).
         greeting.write_text(greeting.read_text() + "\nA line under this key.\n")
-        assert not build_site(tiny_site).patched  # keeps a plan signed with this key
+        assert build_site(tiny_site).patched
         assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
         greeting.write_text(greeting.read_text() + "\nOne more line.\n")
         assert build_site(tiny_site).patched
@@ -210,6 +211,28 @@ def test_a_kept_plan_is_used_only_under_this_users_key(tiny_site: Path, tmp_path
         assert (tmp_path / "another-machine/syndicate/signing-key").stat().st_mode & 0o077 == 0
     finally:
         signing_key.cache_clear()
+
+
+def test_a_kept_plan_is_used_only_with_the_record_written_with_it(tiny_site: Path, tmp_path: Path) -> None:
+    """The plan and the file stats it was made from are two files: an older plan beside a newer
+    record (a build stopped between the two writes, a file restored) is never patched."""
+    import shutil
+
+    cache = tiny_site.parent / ".syndicate-cache"
+    greeting, waiting = tiny_site.parent / "content/greeting.md", tiny_site.parent / "content/waiting.md"
+    build_site(tiny_site)
+    older = {path.name: path.read_bytes() for path in cache.glob("signed-*.pickle")}
+    waiting.write_text(waiting.read_text().replace("title:", "title: Now", 1))
+    assert not build_site(tiny_site).patched  # a new title: a new plan and record
+    newer = {path.name: path.read_bytes() for path in cache.glob("signed-*.pickle")}
+    out = (tiny_site.parent / "output").absolute()
+    plan = f"signed-{hashlib.sha256(f'snapshot:{out}'.encode()).hexdigest()[:24]}.pickle"
+    assert older[plan] != newer[plan]
+    shutil.copyfile(cache / plan, tmp_path / "newer-plan")
+    (cache / plan).write_bytes(older[plan])
+    greeting.write_text(greeting.read_text() + "\nA body line.\n")
+    assert not build_site(tiny_site).patched
+    assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
 
 
 def test_a_kept_plan_that_is_not_a_plain_file_is_not_read(tiny_site: Path, tmp_path: Path) -> None:
@@ -220,7 +243,7 @@ def test_a_kept_plan_that_is_not_a_plain_file_is_not_read(tiny_site: Path, tmp_p
     greeting = tiny_site.parent / "content/greeting.md"
     build_site(tiny_site)
     kept = sorted((tiny_site.parent / ".syndicate-cache").glob("signed-*.pickle"))
-    assert len(kept) == 2  # the plan and the compiled templates
+    assert len(kept) == 3  # the plan, its head (the file stats it was made from) and the compiled templates
     greeting.write_text(greeting.read_text() + "\nA line to patch.\n")
     assert build_site(tiny_site).patched
     for number, replacement in enumerate(("pipe", "link")):
