@@ -130,14 +130,21 @@ def main(argv: list[str] | None = None) -> int:
         sampler = TreeSampler(process.pid, args.interval) if can_sample else None
         if sampler:
             sampler.start()
-        timed_out = False
-        try:
-            returncode = process.wait(timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(process.pid, signal.SIGKILL)
-            returncode = process.wait()
+        # A blocking wait, with a timer for the timeout: Popen.wait(timeout=...) polls, with
+        # sleeps doubling up to 50 ms, and so added up to 50 ms to every figure (measured: a
+        # 0.22 s build reported as 0.27 s).
+        expired = threading.Event()
+
+        def time_out() -> None:
+            expired.set()
+            stop_build(signal.SIGKILL, None)
+
+        timer = threading.Timer(args.timeout, time_out)
+        timer.start()
+        returncode = process.wait()
         seconds = time.perf_counter() - start
+        timer.cancel()
+        timed_out = expired.is_set()
         busy_after = busy_cpu_seconds()
         if sampler:
             sampler.done.set()

@@ -261,6 +261,9 @@ class Cache:
         if secret is None or self._db is None or self.folder is None or os.getpid() != self._pid:
             return
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        for stale in self.folder.glob(".signed-*"):  # a killed build's half-written file (builds hold the site's lock)
+            with contextlib.suppress(OSError):
+                stale.unlink()
         draft = self.folder / f".signed-{secrets.token_hex(8)}"
         try:
             with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:

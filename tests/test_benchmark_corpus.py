@@ -76,3 +76,28 @@ def test_pelican_plugin_writes_the_same_copies_as_syndicate(
 def test_parity_site_loads_no_installed_pelican_plugin(corpus: types.ModuleType, tmp_path: Path) -> None:
     corpus.make_corpus(5, tmp_path, formats=("pelican",))
     assert "\nPLUGINS = []" in (tmp_path / "pelican" / "pelicanconf.py").read_text()
+
+
+def test_measure_reports_a_builds_exit_and_stops_one_that_runs_past_its_timeout(tmp_path: Path) -> None:
+    """measure.py waits for the build itself (no polling, which added up to 50 ms to every
+    figure) and still stops a build that runs past its timeout, with everything it started."""
+    import json
+    import subprocess
+
+    def measure(timeout: float, *command: str) -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, str(BENCHMARKS / "measure.py"), "--timeout", str(timeout), "--log", str(tmp_path / "log"),
+             "--cwd", str(tmp_path), "--", *command],
+            capture_output=True, text=True, check=True, timeout=60,
+        )
+        return json.loads(done.stdout)
+
+    finished = measure(30, sys.executable, "-c", "import sys; print('built'); sys.exit(3)")
+    assert finished["returncode"] == 3 and finished["timed_out"] is False
+    assert (tmp_path / "log").read_text() == "built\n"
+    marker = tmp_path / "still-running"
+    stopped = measure(0.5, "sh", "-c", f"(sleep 3; touch {marker}) & sleep 20")
+    assert stopped["timed_out"] is True and stopped["returncode"] != 0
+    assert float(stopped["seconds"]) < 10  # type: ignore[arg-type]
+    subprocess.run(["sleep", "3.5"], check=True)
+    assert not marker.exists()  # the whole session was stopped, the build's own children too
