@@ -121,9 +121,10 @@ class Renderer:
 
     def run_all(self, todo: list[Job], jobs: int, progress: bool = False) -> dict[Job, JobResult]:
         self._prefetch(todo)
-        for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
-            self.attribution(article)
         workers = jobs if len(todo) > PARALLEL_JOBS_FROM else 1
+        if workers != 1:
+            for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
+                self.attribution(article)
         # The listings and feeds first, the many small article jobs after: workers then finish
         # together instead of one of them starting the tag pages at the end.
         ordered = sorted(todo, key=lambda job: job.kind == "article")
