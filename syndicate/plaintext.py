@@ -83,10 +83,14 @@ def code_span(code: str) -> str:
     return f"{fence}{pad}{code}{pad}{fence}"
 
 
-def code_block(code: str) -> str:
-    """A fenced code block no line of the code can close early."""
+def code_block(code: str, language: str = "") -> str:
+    """A fenced code block no line of the code can close early, with its language (the
+    editor's platform highlights it by that)."""
     fence = "`" * max(3, max((len(run) for run in re.findall("`+", code)), default=0) + 1)
-    return f"{fence}\n{code}\n{fence}"
+    return f"{fence}{language}\n{code}\n{fence}"
+
+
+_LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.-]{0,30}")  # a fence's info word: never a backtick or a space
 _MARKERS = {"em": "*", "i": "*", "strong": "**", "b": "**", "code": "`"}
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table",
            "ul", "ol", "hr", "figure", "figcaption", "dl", "dt", "dd", "section", "article", "header", "footer"}
@@ -115,6 +119,7 @@ class _Converter:
         self.lists: list[list[int]] = []  # [ordered, counter]
         self.quote = 0
         self.pre = 0
+        self.language = ""  # of the code block being read (`<code class="language-x">`), for its fence
         self.heading = 0
         self.cells: list[str] = []
         self.rows: list[str] = []
@@ -135,7 +140,7 @@ class _Converter:
         if self.pre:
             block = text.strip("\n")
             if block:
-                self._emit(block if not self.markdown else code_block(block), wrap=False)
+                self._emit(block if not self.markdown else code_block(block, self.language), wrap=False)
             return
         text = _fold(text)
         if not text:
@@ -214,6 +219,9 @@ class _Converter:
         elif kind == _CODE:
             if self.markdown and not self.pre:
                 self.code.append(len(self.inline))
+            elif self.pre:
+                self.language = next((name.removeprefix("language-") for name in (element.get("class") or "").split()
+                                      if name.startswith("language-") and _LANGUAGE.fullmatch(name[9:])), "")
         elif kind == _BREAK:
             self.inline.append("\n" if self.pre else "  \n" if self.markdown else " ")
         elif kind == _IMAGE:
@@ -257,6 +265,7 @@ class _Converter:
                 self.quote = max(0, self.quote - 1)
             elif kind == _PRE:
                 self.pre = max(0, self.pre - 1)
+                self.language = ""
             elif kind == _HEADING:
                 self.heading = 0
         elif kind == _MARK:
