@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import PIL  # the package alone, for its version; Image loads with the first image read (a build without any never pays for it)
 
@@ -99,6 +100,37 @@ def lead_images(site: Site, articles: Iterable[Article], assets: Iterable[Asset]
     if sizes != known:
         cache.put_state("image-sizes", sizes)
     return found, warnings
+
+
+def is_raster(path: str) -> bool:
+    """An image file every mail program shows (not SVG), by its name."""
+    return PurePosixPath(path).suffix.lower() in (*_FORMATS, ".gif")
+
+
+def body_images(links: Iterable[str], assets: Mapping[str, Asset]) -> list[Asset]:
+    """The site's raster images among a body's site-root links, each once, in order."""
+    found: dict[str, Asset] = {}
+    for link in links:
+        path = unquote(link.split("#", 1)[0].split("?", 1)[0]).lstrip("/")
+        asset = assets.get(path)
+        if asset is not None and is_raster(path):
+            found.setdefault(path, asset)
+    return list(found.values())
+
+
+def shown_widths(images: Iterable[Asset]) -> dict[str, int]:
+    """Each image's width as shown (a photo EXIF turns is measured turned), by its site path;
+    one that cannot be read is left out. Only the header is read."""
+    from PIL import Image
+
+    found: dict[str, int] = {}
+    for asset in images:
+        try:
+            with Image.open(asset.source) as image:
+                found[asset.path] = _upright(image)[0]
+        except (OSError, ValueError, Image.DecompressionBombError):
+            continue
+    return found
 
 
 def _upright(image: Image.Image) -> tuple[int, int]:

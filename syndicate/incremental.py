@@ -325,9 +325,10 @@ def patch_jobs(site: Site, fp: Fingerprints, jobs: Sequence[Job], content: Conte
     says whether it shows the body)."""
     replaced: dict[tuple[str, str], Job] = {}
     by_slug = {tag.slug: (tag, members) for tag, members in tags.items()}
+    assets = {asset.path: asset for asset in content.assets}
     for article in content.articles:
         if article.slug in renewed:
-            replaced["article", article.slug] = article_job(fp, article, near, related)
+            replaced["article", article.slug] = article_job(fp, article, near, related, content, assets)
             for tag in article.tags:
                 replaced["tag", tag.slug] = tag_job(site, fp, *by_slug[tag.slug])
     if renewed:

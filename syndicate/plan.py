@@ -21,9 +21,9 @@ from .cache import Cache, digest
 from .content import Content
 from .errors import Problem, SiteError, display_path, warning
 from .highlight import PYGMENTS_VERSION
-from .images import ImageInfo, lead_images
+from .images import ImageInfo, body_images, lead_images
 from .issues import Issue
-from .model import Article, Page, Site, Tag
+from .model import Article, Asset, Page, Site, Tag
 from .output import stage_folder, twin_folder
 from .pages import Neighbours, PageContext, Related, related_articles, resolve_menu
 from .paths import check_output_paths
@@ -131,14 +131,19 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
 
 
 def article_job(fp: Fingerprints, article: Article, near: Mapping[str, tuple[Article | None, Article | None]],
-                related: Mapping[str, list[Article]]) -> Job:
-    """The article's page, then its copies in the order of urls.COPY_EXTENSIONS."""
+                related: Mapping[str, list[Article]], content: Content, assets: Mapping[str, Asset]) -> Job:
+    """The article's page, then its copies in the order of urls.COPY_EXTENSIONS. The copies
+    give each image in the body its own width when it is narrower than an e-mail's column:
+    their key holds those images' sizes and times."""
     newer, older = near[article.slug]
     paths = [page_file(article.path)]
+    images: list[str] = []
     if article.is_syndicable:
         paths += copy_paths(article.slug).values()
+        found = body_images(content.links[article.source].links, assets)
+        images = [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in found]
     key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
-                 *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]))
+                 *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]), *images)
     return Job("article", article.slug, tuple(paths), key, article.source)
 
 
@@ -161,7 +166,8 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     """Every output of the build, with the key that says whether it must be rendered again."""
     articles = content.articles
     base = fp.base
-    jobs = [article_job(fp, article, near, related) for article in articles]
+    assets = {asset.path: asset for asset in content.assets}
+    jobs = [article_job(fp, article, near, related, content, assets) for article in articles]
     for page in content.pages:
         jobs.append(Job("page", page.slug, (page_file(page.path),), digest(fp.pages["page.html"], page.source_hash), page.source))
     jobs += alias_jobs(site, content, base)

@@ -22,7 +22,7 @@ from .cache import content_hash, digest
 from .content import BodyStore
 from .errors import Problem, SiteError
 from .highlight import site_stylesheets
-from .images import resized_copies
+from .images import body_images, resized_copies, shown_widths
 from .model import Article, Asset, Page, Site, Tag
 from .output import Stage
 from .pages import (
@@ -228,8 +228,9 @@ class Renderer:
 
             attribution = self.attribution(article)
             paths = dict(zip(COPY_EXTENSIONS, job.paths[1:], strict=True))
+            images = body_images(self.content.links[article.source].links, self.assets)
             copies, problems = syndicated_copies(self.theme, self.site, article, body, attribution, paths, self.assets,
-                                                 self.ctx.images.get(article.image))
+                                                 self.ctx.images.get(article.image), shown_widths(images) if images else {})
             result.problems += problems
             for fmt, data in copies.items():
                 self._emit(result, paths[fmt], data)

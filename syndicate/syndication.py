@@ -16,8 +16,9 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from html import escape
+from html import escape, unescape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from markupsafe import Markup
 
@@ -53,7 +54,8 @@ _ATTRIBUTES = {
     "th": {"colspan", "rowspan", "align", "scope"},
     "ol": {"start"},
 }
-_IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)")
+_IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)([^>]*)>")
+_SRC_ATTRIBUTE = re.compile(r'\ssrc="([^"]*)"')
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)")
 
 
@@ -160,13 +162,13 @@ def copy_context(site: Site, article: Article, body: Body, attribution: Attribut
 
 
 def syndicated_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
-                      paths: Mapping[str, str], assets: Collection[str] = (),
-                      lead_image: ImageInfo | None = None) -> tuple[dict[str, bytes], list[Problem]]:
+                      paths: Mapping[str, str], assets: Collection[str] = (), lead_image: ImageInfo | None = None,
+                      widths: Mapping[str, int] | None = None) -> tuple[dict[str, bytes], list[Problem]]:
     """The three copies of one article (by format: html, text, markdown), each checked by the
     gate, with the problems it found: the build reports them all and then writes nothing.
     `paths` names each copy in those problems; `assets` are the site's files, where a raster
-    twin of an SVG image is looked for."""
-    copies = _render_copies(theme, site, article, body, attribution, assets, lead_image)
+    twin of an SVG image is looked for; `widths` the pixel widths of the site's images in the body."""
+    copies = _render_copies(theme, site, article, body, attribution, assets, lead_image, widths or {})
     problems: list[Problem] = []
     for fmt, data in copies.items():
         missing = verify_copy(data.decode(), fmt, attribution)
@@ -189,12 +191,12 @@ def syndicated_item(site: Site, article: Article, body: Body | None, attribution
 
 
 def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attribution: Attribution,
-                   assets: Collection[str], lead_image: ImageInfo | None) -> dict[str, bytes]:
+                   assets: Collection[str], lead_image: ImageInfo | None, widths: Mapping[str, int]) -> dict[str, bytes]:
     """The three copies of one article, sanitized and inlined, not yet checked."""
     context = copy_context(site, article, body, attribution, assets, lead_image)
     raw = theme.render("snippet.html", context)
     clean = sanitize(raw, attribution.article_url, article.slug)
-    clean = _IMG_WITHOUT_ALT.sub('<img alt=""', _IMG_WITHOUT_WIDTH.sub(f'<img width="{EMAIL_WIDTH}"', clean))
+    clean = _IMG_WITHOUT_ALT.sub('<img alt=""', email_widths(clean, site.url, widths))
     import css_inline
 
     html = css_inline.inline_fragment(clean, snippet_css(theme), apply_width_attributes=True)
@@ -205,6 +207,20 @@ def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attri
     markdown = theme.render("snippet.md", {**context, "body": MarkdownText(markdown_body),
                                            "statement": MarkdownText(attribution.statement_markdown)})
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
+
+
+def email_widths(html: str, site_url: str, widths: Mapping[str, int]) -> str:
+    """A width on every <img> that has none, as e-mail needs (Outlook ignores CSS widths and
+    shows an image at its own size): an image of the site's narrower than the column keeps
+    its own width, so it is never stretched; any other fills the column."""
+
+    def width(match: re.Match[str]) -> str:
+        src = _SRC_ATTRIBUTE.search(match[1])
+        url = unescape(src[1]) if src else ""
+        path = unquote(url[len(site_url):].split("#", 1)[0].split("?", 1)[0]) if url.startswith(site_url) else ""
+        return f'<img width="{min(EMAIL_WIDTH, widths.get(path, EMAIL_WIDTH))}"{match[1]}>'
+
+    return _IMG_WITHOUT_WIDTH.sub(width, html)
 
 
 def wrap_text(text: str) -> str:

@@ -234,3 +234,36 @@ def test_line_start_escaping_takes_its_shortcut_only_where_nothing_would_change(
     from syndicate.plaintext import _MD_LINE_START, _escaped_start, escape_line_starts
 
     assert escape_line_starts(text) == _MD_LINE_START.sub(_escaped_start, text)
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (180, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_email_copies_never_stretch_a_small_image_and_follow_its_file(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    """Outlook shows an <img> at its width attribute: a badge of the site's 120 pixels wide
+    keeps 120, a wide photo and an image from elsewhere fill the 560-pixel column, and a new
+    file of another width gives the copies its width at the next build."""
+    from .conftest import clean_build, outputs
+
+    body = ("A badge: ![badge](/images/badge.png)\n\nA photo: ![photo](/images/wide%20photo.png)\n\n"
+            "From elsewhere: ![remote](https://img.example.net/pic.png)\n")
+    site = write_site({"content/a.md": article("A", body=body), "content/images/badge.png": _png(120, 40),
+                       "content/images/wide photo.png": _png(1400, 300)})
+    build_site(site)
+
+    def widths() -> dict[str, str | None]:
+        snippet = (site.parent / "output/syndicate/a.html").read_text()
+        return {attributes["alt"] or "": attributes.get("width") for tag, attributes in elements(snippet) if tag == "img"}
+
+    assert widths() == {"badge": "120", "photo": "560", "remote": "560"}
+    (site.parent / "content/images/badge.png").write_bytes(_png(300, 100))
+    build_site(site)
+    assert widths() == {"badge": "300", "photo": "560", "remote": "560"}
+    assert outputs(site) == clean_build(site, tmp_path)
