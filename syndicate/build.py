@@ -40,7 +40,6 @@ from .model import build_time as build_time  # the build's clock, also used by `
 from .output import Stage, abandon, build_lock, check_ownership, commit, folder_view, open_stage, stage_folder
 from .parallel import Beside, kept_until_the_end
 from .plan import Job, Plan, make_plan, page_context
-from .rasters import raster_twins
 from .search import remember_index_files
 from .theme import Theme
 
@@ -163,7 +162,7 @@ def _plan(run: _Run, scanned: incremental.Scanned) -> Plan:
         raise exc.with_warnings(content.warnings) from None
     content, ctx = page_context(site, run.theme, content, run.now, options.mark_drafts or options.include_drafts, cache,
                                 has_newsletter=bool(issues))
-    fp = incremental.fingerprints(site, run.theme, ctx, raster_twins([a.path for a in content.assets]))
+    fp = incremental.fingerprints(site, run.theme, ctx, content.assets)
     plan = make_plan(site, run.theme, content, ctx, fp, cache, run.out_dir, issues)
     run.snapshot = incremental.take_snapshot(run.frame, scanned, plan)
     if cache.enabled and not options.dry_run:

@@ -70,6 +70,7 @@ from . import __version__
 from .cache import Cache, Manifest, Memory, digest
 from .content import Content, LazyMarkdown, LinkFacts, PackedLinkFacts, SourceFile, read_entries
 from .highlight import PYGMENTS_VERSION
+from .images import is_raster
 from .issues import TEMPLATES as NEWSLETTER_TEMPLATES
 from .issues import Issue
 from .marker import Record as WrittenRecord
@@ -77,6 +78,7 @@ from .marker import Seen
 from .model import Article, Asset, BuildOptions, BuildReport, Site, Tag
 from .pages import PageContext
 from .plan import Job, Plan, article_job, check_links, feeds_job, issue_jobs, search_job, tag_job
+from .rasters import raster_twins
 from .theme import Theme
 
 Scanned = tuple[list[SourceFile], list[Asset]]
@@ -97,8 +99,12 @@ class Fingerprints:
     newsletter: str = ""  # the newsletter's templates (issues.TEMPLATES), mixed with `base`
 
 
-def fingerprints(site: Site, theme: Theme, ctx: PageContext, twins: Sequence[str] = ()) -> Fingerprints:
-    """`twins`: the raster images that stand in for SVGs in copies (rasters.raster_twins)."""
+def fingerprints(site: Site, theme: Theme, ctx: PageContext, assets: Sequence[Asset] = ()) -> Fingerprints:
+    """`assets`: the site's files, for the raster images that stand in for SVGs in copies
+    (rasters.raster_twins) and, in newsletters, the size of every image (the e-mail shows a
+    narrow one at its own width): an issue is made again when one of them changes."""
+    twins = raster_twins([asset.path for asset in assets])
+    images = [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets if is_raster(a.path)]
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
                   *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
@@ -106,7 +112,7 @@ def fingerprints(site: Site, theme: Theme, ctx: PageContext, twins: Sequence[str
         "authors.html", "search.html", "catalogue.html")}
     copies = digest(PYGMENTS_VERSION, theme.fingerprint("snippet.html"), theme.fingerprint("snippet.txt"),
                     theme.fingerprint("snippet.md"), theme.fingerprint("snippet.css"), *twins)
-    newsletter = digest(base, PYGMENTS_VERSION, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins)
+    newsletter = digest(base, PYGMENTS_VERSION, *(theme.fingerprint(name) for name in NEWSLETTER_TEMPLATES), *twins, *images)
     return Fingerprints(base, pages, copies, {path: info.key for path, info in ctx.images.items()}, newsletter)
 
 

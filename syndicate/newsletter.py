@@ -26,7 +26,7 @@ import email
 import email.policy
 import email.utils
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -43,12 +43,26 @@ from .cache import digest
 from .errors import Problem, warning
 from .fields import strip_controls
 from .highlight import email_css
+from .images import is_raster, shown_widths
 from .issues import Issue
 from .markup import html_to_text
-from .model import Article, Body, Newsletter, Original, Site
+from .model import Article, Asset, Body, Newsletter, Original, Site
 from .pages import PageContext
 from .plaintext import WIDTH, html_to_plain_and_markdown
-from .syndication import _ATTRIBUTES, _TAGS, Attribution, copy_context, file_sizes, fold, gate_problems, links_and_text, sanitize, wrap_text
+from .syndication import (
+    _ATTRIBUTES,
+    _TAGS,
+    Attribution,
+    copy_context,
+    email_widths,
+    file_sizes,
+    fold,
+    gate_problems,
+    links_and_text,
+    sanitize,
+    site_images,
+    wrap_text,
+)
 from .theme import Theme
 from .urls import NEWSLETTER_ARCHIVE, NEWSLETTER_FEED, absolute_url, absolutize_root_paths, author_path, issue_files, page_file, relative_url
 
@@ -60,7 +74,6 @@ FILE_TEMPLATES = {"web": "newsletter.html", "html": "newsletter-email.html", "te
 # After the preheader, invisible characters fill the inbox's preview line, so no client pulls
 # the "view in browser" line or the first heading in after the text the editor chose.
 _SPACER = Markup("&#847;&zwnj;&nbsp;" * 90)
-_IMG_WITHOUT_WIDTH = re.compile(r"<img(?![^>]*\swidth=)")
 _HEADING = re.compile(r"<(/?)h([1-5])\b")
 
 Attributions = Callable[[Article], Attribution]
@@ -74,7 +87,7 @@ class Sources:
     articles: Mapping[str, Article]
     bodies: Mapping[str, Body]
     attribution: Attributions
-    assets: Collection[str]
+    assets: Mapping[str, Asset]  # by site path
 
     def of(self, issue: Issue) -> tuple[Article, ...]:
         return tuple(self.articles[slug] for slug in issue.slugs)
@@ -110,7 +123,9 @@ def _entries(site: Site, issue: Issue, sources: Sources) -> list[Entry]:
         if issue.mode == "full":
             copy = copy_context(site, article, sources.bodies[article.body_key], found, sources.assets)
             clean = sanitize(str(copy["body"]), found.article_url, article.slug)
-            body = Markup(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', _demote_headings(clean)))
+            images = [sources.assets[path] for path in site_images(clean, site.url) if path in sources.assets]
+            widths = shown_widths(image for image in images if is_raster(image.path)) if images else {}
+            body = Markup(email_widths(_demote_headings(clean), site.url, widths, CONTENT_WIDTH))
             body_text = html_to_plain_and_markdown(clean)[0]
             image = copy["image"]
         entries.append(Entry(

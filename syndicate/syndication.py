@@ -209,18 +209,22 @@ def _render_copies(theme: Theme, site: Site, article: Article, body: Body, attri
     return {"html": (html.strip() + "\n").encode(), "text": text.encode(), "markdown": markdown.encode()}
 
 
-def email_widths(html: str, site_url: str, widths: Mapping[str, int]) -> str:
+def email_widths(html: str, site_url: str, widths: Mapping[str, int], column: int = EMAIL_WIDTH) -> str:
     """A width on every <img> that has none, as e-mail needs (Outlook ignores CSS widths and
-    shows an image at its own size): an image of the site's narrower than the column keeps
-    its own width, so it is never stretched; any other fills the column."""
+    shows an image at its own size): an image of the site's narrower than the column keeps its
+    own width (`widths`, by site path), so it is never stretched; any other fills the column."""
+    return _IMG_WITHOUT_WIDTH.sub(lambda m: f'<img width="{min(column, widths.get(_site_path(m[1], site_url), column))}"{m[1]}>', html)
 
-    def width(match: re.Match[str]) -> str:
-        src = _SRC_ATTRIBUTE.search(match[1])
-        url = unescape(src[1]) if src else ""
-        path = unquote(url[len(site_url):].split("#", 1)[0].split("?", 1)[0]) if url.startswith(site_url) else ""
-        return f'<img width="{min(EMAIL_WIDTH, widths.get(path, EMAIL_WIDTH))}"{match[1]}>'
 
-    return _IMG_WITHOUT_WIDTH.sub(width, html)
+def site_images(html: str, site_url: str) -> list[str]:
+    """The site paths of the site's own images without a width in sanitized HTML (every src absolute)."""
+    return [path for match in _IMG_WITHOUT_WIDTH.finditer(html) if (path := _site_path(match[1], site_url))]
+
+
+def _site_path(attributes: str, site_url: str) -> str:
+    src = _SRC_ATTRIBUTE.search(attributes)
+    url = unescape(src[1]) if src else ""
+    return unquote(url[len(site_url):].split("#", 1)[0].split("?", 1)[0]) if url.startswith(site_url) else ""
 
 
 def wrap_text(text: str) -> str:

@@ -384,6 +384,31 @@ def issue(articles: str = "articles: [a]", mode: str = "full", date_: str = "202
     return f"---\ntitle: \"Issue\"\ndate: {date_}\n{articles}\nmode: {mode}\n---\n{body}\n"
 
 
+def test_a_full_issue_never_stretches_a_small_image_and_follows_its_file(write_site: Callable[..., Path], tmp_path: Path) -> None:
+    """The issue's e-mail gives a badge of the site its own width (Outlook shows an <img> at its
+    width attribute) and a wide image the 552-pixel column; a new file of another width
+    remakes the issue at the next build."""
+    from .conftest import clean_build, outputs
+    from .test_syndication import _png
+
+    site = write_site({
+        "content/a.md": article("A", body="A badge: ![badge](/badge.png)\n\nA photo: ![photo](/photo.png)"),
+        "content/badge.png": _png(90, 30), "content/photo.png": _png(1200, 400),
+        "content/newsletters/n.md": issue(),
+    }, SCRATCH)
+    build_site(site)
+
+    def widths() -> dict[str, str | None]:
+        email = lxml.html.fromstring((site.parent / "output/newsletter/n/email.html").read_bytes())
+        return {img.get("alt"): img.get("width") for img in email.iter("img") if img.get("alt") in ("badge", "photo")}
+
+    assert widths() == {"badge": "90", "photo": "552"}
+    (site.parent / "content/badge.png").write_bytes(_png(200, 60))
+    build_site(site)
+    assert widths() == {"badge": "200", "photo": "552"}
+    assert outputs(site) == clean_build(site, tmp_path)
+
+
 def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[..., Path]) -> None:
     paragraph = "A long paragraph about queues and the people who stand in them. " * 30
     body = "\n\n".join([paragraph] * 30)  # each article's own copy stays under 100 KB; the two together do not
