@@ -338,7 +338,10 @@ def _swap(stage: Stage, token: str, writes: list[str], deletes: list[str], ours:
         else:
             apply_changes(twin, stage.folder, writes, deletes, ours, keep_staged=False)
             # The old folder, now the twin, is as its record described it but where the user or this commit changed it.
-            times = refreshed_times(twin, record.folders, touched | (only or set())) if steady and record and record.folders else None
+            # Else its folders are measured now, in the commit that had to compare them all anyway: so the next
+            # commit (an author's next save) looks only at the folders it writes in.
+            times = (refreshed_times(twin, record.folders, touched | (only or set())) if steady and record and record.folders
+                     else folder_times(twin, folders))
             _write_stamp(twin, token, times)  # its marker stays the old one: the next commit links the new one in
     except OSError:
         pass  # the twin is only a head start: unvouched for, the next commit compares it all

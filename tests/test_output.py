@@ -340,6 +340,24 @@ def test_the_twin_follows_every_change_the_user_makes_in_the_output_folder(tiny_
     assert without_marker(view(twin)) == without_marker(view(out))
 
 
+def test_the_save_after_the_twin_is_made_measures_only_the_folders_it_writes_in(
+        tiny_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit that makes the twin measures the twin's folders (it walked them all anyway),
+    so the next one, an author's next save, does not look at every folder again."""
+    build_site(tiny_site)
+    greeting = tiny_site.parent / "content/greeting.md"
+    greeting.write_text(greeting.read_text() + "\nA first save: the twin is made.\n")
+    build_site(tiny_site)
+    measured: list[int] = []
+    real = syndicate.output.folder_times
+    monkeypatch.setattr(syndicate.output, "folder_times", lambda root, folders: measured.append(len(set(folders))) or real(root, folders))
+    greeting.write_text(greeting.read_text() + "\nThe next save.\n")
+    assert build_site(tiny_site).patched
+    assert measured == []
+    assert without_marker(view(tiny_site.parent / "output")) == clean_build(tiny_site, tmp_path)
+    assert_the_marker_lists_every_folder(tiny_site.parent / "output")
+
+
 # The disk is the truth: what the record says is checked against it on every build.
 
 
