@@ -33,6 +33,9 @@ _OTHER_URL = re.compile(r"(?<![\w.+-])([A-Za-z][A-Za-z0-9+.-]*)://[^\s<>]*[^\s<>
 _HTML_LINK = re.compile(r"<a\s[^<>]*\bhref\s*=[^<>]*>", re.IGNORECASE)  # other markup is text, shown as typed
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_HOST = re.compile(r"^https?://[^/?#\s]*[A-Za-z0-9]", re.IGNORECASE)
+_BROKEN_MARKDOWN_LINK = re.compile(r"\[[^\[\]\n]+\]\([^)\n]{0,200}\)?")  # `[text](` that no link pattern took whole
+_ADDRESS_WITHOUT_DOMAIN = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?![\w@-]|\.[\w-])")  # helene@example
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,22 @@ def check_statement(source: str) -> list[str]:
     if tag := _HTML_LINK.search(source):
         problems.append(f"an HTML link ('{tag[0][:40]}') in the statement would be shown as text; write it as "
                         "[text](https://...) or as a bare URL")
+    links = _explicit_links(source, validate=False)
+    for start, end, _text, href in links:
+        if _scheme(href) == "mailto" and "@" not in href:
+            problems.append(f"link '{href}' in the statement has no e-mail address; write mailto:name@example.org")
+        elif _scheme(href) in ("http", "https") and not _HOST.match(href):
+            problems.append(f"link '{href}' in the statement has no host; write the whole address, https://example.org/...")
+        taken.append((start, end))
+    for match in _BROKEN_MARKDOWN_LINK.finditer(source):
+        if not any(start <= match.start() < end for start, end in taken):
+            # Shown as typed, brackets and all, with the address (if any) linked on its own or not at all.
+            problems.append(f"'{match[0][:60]}' in the statement is not a whole Markdown link: write "
+                            "[text](https://...), the address complete and without spaces, then ')'")
+    for match in _ADDRESS_WITHOUT_DOMAIN.finditer(source):
+        if not any(start <= match.start() < end for start, end in taken):
+            problems.append(f"'{match[0]}' in the statement looks like an e-mail address but has no domain "
+                            "ending, so it would not be a link; write it in full (name@example.org)")
     return list(dict.fromkeys(problems))
 
 

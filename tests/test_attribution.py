@@ -72,6 +72,20 @@ def test_non_web_schemes_are_rejected(statement: str) -> None:
     assert check_statement(statement)
 
 
+@pytest.mark.parametrize(("statement", "says"), [
+    ("More at [my notebook](https://notes.example.org/x?a=1&b=2 and at example.org.", "not a whole Markdown link"),
+    ("More at [my notebook]() today.", "not a whole Markdown link"),
+    ("More at [my notebook](https://notes example.org/x).", "not a whole Markdown link"),
+    ("Write to [the desk](mailto:).", "has no e-mail address"),
+    ("See [the site](https://).", "has no host"),
+    ("Write to desk@example or visit example.org.", "'desk@example' in the statement looks like an e-mail address"),
+], ids=["no-closing-parenthesis", "empty-target", "space-in-address", "empty-mailto", "no-host", "address-without-domain"])
+def test_a_link_that_would_break_in_every_copy_is_an_error(statement: str, says: str) -> None:
+    """Each of these went out in every copy as brackets and half a link, or as dead text."""
+    problems = check_statement(statement)
+    assert len(problems) == 1 and says in problems[0]
+
+
 def test_plain_statement_passes() -> None:
     assert check_statement("Copyright, Ann. Visit www.example.com and [blog](https://b.example.org).") == []
 
