@@ -306,3 +306,37 @@ def test_kramdown_math_keeps_its_tex_as_written(tmp_path: Path) -> None:
     text = page_text(page)
     assert f"$${tex}$$" in text
     assert r"$$ \sum_{i=1}^{n} x_i $$" in text
+
+
+def test_collections_with_output_are_imported_and_other_underscore_folders_are_reported(tmp_path: Path) -> None:
+    """A blog that keeps its posts in collections (one per language) lost them all without a
+    word. Dated documents of a published collection are articles at their collection's
+    addresses, undated ones pages; a collection Jekyll does not publish, or a folder that is
+    no collection, is named in the report with how many documents it holds."""
+    config = ("title: Two Tongues\nurl: https://tongues.example\ncollections_dir: writing\ncollections:\n"
+              "  posts_en:\n    output: true\n    permalink: /:year/:month/:title/\n"
+              "  guides:\n    output: true\n  notes:\n    output: false\n")
+    root = write_tree(tmp_path / "old", {
+        "_config.yml": config,
+        "writing/_posts_en/2021-03-04-first-light.md": "---\ntitle: First Light\n---\nDawn words.\n",
+        "writing/_posts_en/undated-but-dated.md": "---\ntitle: Dated Inside\ndate: 2022-05-06\n---\nWords.\n",
+        "writing/_guides/setup/intro.md": "---\ntitle: Setting Up\n---\nA guide.\n",
+        "writing/_notes/2020-01-01-private.md": "---\ntitle: Private\n---\nKept back.\n",
+        "_scraps/2020-02-02-scrap.md": "---\ntitle: Scrap\n---\nNever published.\n",
+    })
+    site = tmp_path / "new"
+    result = run("jekyll", root, "--into", site)
+    assert result.exit_code == 0, result.output
+    meta, body = read_article(site / "content" / "first-light.md")
+    assert meta["title"] == "First Light" and meta["aliases"] == ["/2021/03/first-light/"] and "Dawn words." in body
+    dated, _ = read_article(site / "content" / "undated-but-dated.md")
+    assert str(dated["date"]).startswith("2022-05-06") and dated["aliases"] == ["/2022/05/undated-but-dated/"]
+    page, _ = read_article(site / "content" / "pages" / "intro.md")
+    assert page["title"] == "Setting Up" and page["aliases"] == ["/guides/setup/intro.html"]
+    assert not list((site / "content").rglob("private.md")) and not list((site / "content").rglob("scrap.md"))
+    report = (site / "import-report.md").read_text()
+    assert "writing/_notes/:1: 1 document(s) not imported: Jekyll publishes none of them (its collection has `output: false`)" in report
+    assert "_scraps/:1: 1 document(s) not imported" in report
+    assert "articles:  2" in result.output and "pages:     1" in result.output
+    build_site(site / "site.yaml")
+    assert (site / "output" / "2021" / "03" / "first-light" / "index.html").is_file()

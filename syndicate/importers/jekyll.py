@@ -41,6 +41,7 @@ EXCLUDED = ("Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json",
             "CHANGELOG.md", "Dockerfile", "docker-compose.yml", "netlify.toml", "gemfiles")
 TEMPLATE_NAMES = ("feed.xml", "atom.xml", "rss.xml", "sitemap.xml", "robots.txt", "404.html", "404.md", "search.json")
 SKIPPED = "skipped"
+_THEME_FOLDERS = {"_layouts", "_includes", "_sass", "_data", "_site", "_plugins", "_posts", "_drafts", "_config"}
 _TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}|\{\{-?(.*?)-?\}\}", re.DOTALL)
 _LISTING = re.compile(r"\{%-?\s*for\s+\w+\s+in\s+(?:site\.|paginator)|\{\{-?\s*paginator\.")
 _SITE_VARIABLES = {"site.url", "site.baseurl", "site.github.url", "site.url|append:site.baseurl", "site.baseurl|prepend:site.url"}
@@ -73,11 +74,29 @@ def read_jekyll(source_dir: Path) -> SourceSite:
     included = {str(x).strip("/") for x in config.get("include") or [] if isinstance(x, str)}
     posts: list[_Post] = []
     files: list[StaticFile] = []
+    collections = _collections(config, style)
+    unpublished: dict[str, int] = {}  # documents of folders Jekyll does not publish, by folder
     for path in walk(root):
         relative = path.relative_to(root).as_posix()
         parts = relative.split("/")
+        folder = next((f for f in ("/".join(parts[:2]), parts[0]) if f in collections), "") if len(parts) > 1 else ""
+        collection = collections.get(folder)
+        if collection is not None and parts[0] not in excluded:
+            if collection[1] is None:  # output: false
+                unpublished[folder] = unpublished.get(folder, 0) + path.name.lower().endswith(DOC_SUFFIXES)
+                continue
+            post = _read_document(root, path, relative, False, False, pattern, zone, notes, (*collection, folder))
+            if isinstance(post, Problem):
+                notes.append(post)
+            elif isinstance(post, _Post):
+                posts.append(post)
+            elif post is None:
+                files.append(StaticFile(path, relative, relative))
+            continue
         if parts[0] in excluded or relative in excluded or any(p.startswith("_") and p not in included for p in parts[:-1]
                                                                 if p not in ("_posts", "_drafts")):
+            if len(parts) > 1 and parts[0].startswith("_") and parts[0] not in _THEME_FOLDERS and parts[0] not in excluded:
+                unpublished[parts[0]] = unpublished.get(parts[0], 0) + path.name.lower().endswith(DOC_SUFFIXES)
             continue
         in_posts = "_posts" in parts[:-1]
         in_drafts = parts[0] == "_drafts"
@@ -93,6 +112,11 @@ def read_jekyll(source_dir: Path) -> SourceSite:
             notes.append(post)
         elif isinstance(post, _Post):
             posts.append(post)
+    for folder, count in sorted(unpublished.items()):
+        if count:
+            why = ("its collection has `output: false`" if folder in collections
+                   else "it is not a collection in _config.yml with `output: true`")
+            notes.append(Problem(f"{folder}/", 1, f"{count} document(s) not imported: Jekyll publishes none of them ({why})"))
     by_url = _addresses(posts)
     authors = _authors(root)
     docs = tuple(doc for post in posts if (doc := _document(post, by_url)) is not None)
@@ -152,9 +176,30 @@ def _authors(root: Path) -> dict[str, AuthorInfo]:
     return {}
 
 
+def _collections(config: Mapping[str, Any], style: str) -> dict[str, tuple[str, str | None]]:
+    """The collections of `_config.yml` by folder (`_label`, under `collections_dir`): each
+    label with its permalink pattern, None for one Jekyll does not publish (`output: false`)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    declared = config.get("collections")
+    entries = declared.items() if isinstance(declared, Mapping) else ((label, {}) for label in declared or [] if isinstance(declared, list))
+    default = "/:collection/:path/" if style == "pretty" else "/:collection/:path:output_ext"
+    base = str(config.get("collections_dir") or "").strip("/")
+    for label, settings in entries:
+        if not isinstance(label, str) or label in ("posts", "drafts"):
+            continue
+        settings = settings if isinstance(settings, Mapping) else {}
+        permalink = settings.get("permalink")
+        published = settings.get("output") is True
+        folder = f"{base}/_{label}" if base else f"_{label}"
+        found[folder] = (label, (str(permalink) if isinstance(permalink, str) else default) if published else None)
+    return found
+
+
 def _read_document(root: Path, path: Path, relative: str, in_posts: bool, in_drafts: bool, pattern: str,
-                   zone: dt.tzinfo, notes: list[Problem]) -> _Post | Problem | str | None:
-    """A post or page, None for a static file (no front matter), SKIPPED for a template."""
+                   zone: dt.tzinfo, notes: list[Problem],
+                   collection: tuple[str, str | None, str] | None = None) -> _Post | Problem | str | None:
+    """A post or page, None for a static file (no front matter), SKIPPED for a template. A
+    document of a collection (`collection`: its label and permalink) is a post when it is dated."""
     name = path.name
     if not name.lower().endswith(DOC_SUFFIXES + (".xml", ".txt", ".json", ".css", ".scss", ".sass", ".js")):
         return None
@@ -175,11 +220,23 @@ def _read_document(root: Path, path: Path, relative: str, in_posts: bool, in_dra
     if in_posts and file_date is None:
         return Problem(relative, 1, "a post's file name must start with its date (2016-01-01-title.md); not imported")
     meta = split.meta
+    if collection is not None and collection[1] is not None:
+        from .meta import read_when
+
+        inside = relative.removeprefix(collection[2] + "/").rsplit(".", 1)[0]
+        pattern = collection[1].replace(":collection", collection[0]).replace(":path", inside).replace(":name", stem)
+        in_posts = file_date is not None or read_when(meta.get("date")) is not None
+        if not in_posts and ":" in pattern.replace(":title", "").replace(":output_ext", ""):
+            pattern = ""  # an undated document under a dated address: none to keep
+        pattern = pattern.replace(":title", file_slug).replace(":output_ext", ".html") if not in_posts else pattern
     is_page = not (in_posts or in_drafts)
     slug = str(meta.get("slug") or file_slug)
     if is_page and stem == "index":
         slug = relative.rsplit("/", 2)[-2] if "/" in relative else stem
-    old = "" if in_drafts else _old_path(meta, relative, slug, file_date, is_page, pattern, name, zone)
+    if collection is not None and is_page:
+        old = pattern.lstrip("/")
+    else:
+        old = "" if in_drafts else _old_path(meta, relative, slug, file_date, is_page, pattern, name, zone)
     return _Post(path, relative, split, slug, old, file_date, is_page, in_drafts)
 
 
