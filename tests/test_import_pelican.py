@@ -163,3 +163,24 @@ def test_restructuredtext_messages_are_reported_not_published() -> None:
     messages = [str(item) for item in notes.items]
     assert any("unknowndirective" in m and m.startswith("talk.rst:16:") for m in messages), messages
     assert any("<iframe> became a link" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("plugins", ["[]", "['pelican.plugins.yaml_metadata']"])
+def test_metadata_between_dashes_is_read_as_pelican_reads_it(tmp_path: Path, plugins: str) -> None:
+    """Pelican reads Markdown metadata as `Key: value` lines, between `---` lines too: a `#`
+    in a title is part of it, and HTML in a value is text. Only a YAML metadata plugin makes
+    it YAML (where `#` starts a comment)."""
+    html = "constraints: <ul> <li>Theme: fir.</li> </ul>\n" if plugins == "[]" else ""  # not YAML
+    post = f"---\ntitle: Realtime sync #1\ndate: 2023-11-11\n{html}tags: sync, maps\n---\nThe first part.\n"
+    root = write_tree(tmp_path / "old", {"pelicanconf.py": f"SITENAME = 'Notes'\nPLUGINS = {plugins}\n",
+                                         "content/sync-1.md": post})
+    site = tmp_path / "new"
+    result = run(root, "--into", site)
+    assert result.exit_code == 0, result.output
+    [path] = (site / "content").glob("*.md")
+    meta, body = read_article(path)
+    if plugins == "[]":
+        assert meta["title"] == "Realtime sync #1" and meta["tags"] == ["sync", "maps"]
+    else:
+        assert meta["title"] == "Realtime sync"  # as the YAML plugin showed it
+    assert body.strip() == "The first part."

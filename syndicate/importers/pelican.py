@@ -144,7 +144,7 @@ def _read(path: Path, shown: str, rel: str, is_page: bool, settings: Mapping[str
         meta, lines, body, body_line = _rst_metadata(text)
     elif is_html:
         meta, lines, body, body_line = _html_metadata(text)
-    elif text.startswith("---\n"):
+    elif text.startswith("---\n") and _reads_yaml(settings):
         split = split_source(text, shown)
         if isinstance(split, Problem):
             notes.append(split)
@@ -176,14 +176,29 @@ def _read(path: Path, shown: str, rel: str, is_page: bool, settings: Mapping[str
     return _Doc(path, shown, rel, meta, lines, body, body_line, is_page, slug, old, is_rst, is_html)
 
 
+def _reads_yaml(settings: Mapping[str, Any]) -> bool:
+    """Whether the site's Markdown metadata is YAML: only through a plugin (`yaml_metadata`,
+    `pelican-yaml-metadata`); Pelican itself reads `Key: value` lines, between `---` lines too."""
+    plugins = settings.get("PLUGINS") or []
+    return isinstance(plugins, list | tuple) and any("yaml" in str(plugin).lower() for plugin in plugins)
+
+
 def _markdown_metadata(text: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
-    """Pelican's Markdown metadata: `Key: value` lines at the top, up to the first blank line."""
+    """Pelican's Markdown metadata, as Python-Markdown's `meta` extension reads it: `Key: value`
+    lines at the top (a value goes on over indented lines), up to the first blank line, or
+    between a `---` line and a `---` or `...` line. Values are text: `Title: Notes #1` keeps its `#1`."""
     meta: dict[str, Any] = {}
     lines: dict[str, int] = {}
     rows = text.split("\n")
+    fenced = bool(rows) and rows[0].rstrip() == "---"
     number = 0
     last = ""
     for number, row in enumerate(rows):
+        if fenced and number == 0:
+            continue
+        if fenced and row.rstrip() in ("---", "..."):
+            number += 1  # the closing line is not the body's
+            break
         match = _METADATA_LINE.match(row)
         if match:
             last = match[1].lower()
