@@ -423,8 +423,45 @@ class MarkdownRenderer:
             links=tuple(facts.links),
             ids=tuple(dict.fromkeys(facts.ids)),
             link_lines=tuple(facts.links.values()),
-            notes=tuple(facts.notes),
+            notes=tuple(sorted([*facts.notes, *list_shape_notes(text)])),
         )
+
+
+_LIST_LINE = re.compile(r"( *)(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+_FENCE_START = re.compile(r"( *)(`{3,}|~{3,})")
+
+
+def list_shape_notes(text: str) -> list[tuple[int, str]]:
+    """Warnings, by line, for two shapes written the CommonMark way (GitHub, most editors) that
+    Python-Markdown reads otherwise, silently: a list item nested by fewer than four spaces
+    (run into the item above, or made its sibling) and a fenced code block inside a list item
+    (shown as one line of inline code: fences are read at the left margin only)."""
+    notes: list[tuple[int, str]] = []
+    parent = -1  # the marker indent of the list item above, while a list goes on; -1 outside lists
+    fence = ""  # the fence that opened the code block at the left margin we are in
+    for number, line in enumerate(text.expandtabs(4).split("\n"), start=1):
+        if fence:  # inside a code block: to its closing fence (indented like it when it is in a list)
+            closing = line.lstrip(" ")
+            fence = "" if closing.startswith(fence) and not closing[len(fence):].strip(fence[0] + " ") else fence
+            continue
+        if parent < 0 and line.startswith("    "):
+            continue  # an indented code block, its lines shown as typed
+        if opening := _FENCE_START.match(line):
+            if opening[1] and parent >= 0:
+                notes.append((number, "a fenced code block inside a list item is shown as one line of inline code; "
+                                      "end the list before it, or indent the code by 8 spaces without the fence lines"))
+            fence, parent = opening[2], parent if opening[1] else -1
+            continue
+        item = _LIST_LINE.match(line)
+        if item:
+            indent = len(item[1])
+            if parent >= 0 and parent < indent < parent + 4:
+                notes.append((number, f"this list item is indented {indent - parent} space(s) under the one above, so it "
+                                      "is not nested in it (it runs into it or follows it); nested items need 4 spaces more"))
+            parent = indent if parent < 0 or indent < parent or indent >= parent + 4 else parent
+        elif line.strip() and not line.startswith(" "):
+            parent = -1
+    return notes
 
 
 def _extension_objects() -> list[Extension]:

@@ -225,3 +225,20 @@ def test_fenced_code_inside_a_blockquote_is_code_in_the_quote() -> None:
     assert [p.text_content() for p in quote.findall("p")] == ["Read this:", "Then compile."]
     assert tree.find("pre/code").text_content() == "> a fence that quotes\n"  # a fence's own '>' stays text
     assert tree.find("blockquote[2]/blockquote/pre/code").text_content() == "nested\n"
+
+
+def test_lists_nested_the_commonmark_way_and_fences_in_list_items_are_warned_about_at_their_lines(
+        write_site: Callable[..., Path]) -> None:
+    """Python-Markdown nests a list item only 4 spaces under its parent, and reads fences at the
+    left margin only: written as GitHub reads them, these went wrong on the page and in every
+    copy without a word. An indented code block showing such a list is left alone."""
+    body = ("1. Heat the cream.\n   - Not to a boil.\n2. Bust the cache:\n\n   ```sh\n   gh cache delete --all\n   ```\n\n"
+            "3. Done.\n    - Nested the way Markdown here reads it.\n\nA list shown as code:\n\n    - a\n      - b\n")
+    site = write_site({"content/a.md": article("A", body=body)})
+    warnings = [str(w) for w in build_site(site).warnings]
+    assert warnings == [
+        "content/a.md:7: warning: this list item is indented 3 space(s) under the one above, so it is not nested in it "
+        "(it runs into it or follows it); nested items need 4 spaces more",
+        "content/a.md:10: warning: a fenced code block inside a list item is shown as one line of inline code; end the list "
+        "before it, or indent the code by 8 spaces without the fence lines",
+    ]
