@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, SiteError
-from ..urls import permalink_problem
+from ..urls import permalink_problem, slugify
 from .dialect import Notes, line_of, map_prose, normalize_lists, renumber_headings
 from .htmltomd import html_to_markdown, video_link
 from .markdown import escape_text
@@ -306,11 +306,12 @@ def _addresses(docs: list[_Doc]) -> dict[str, str]:
     """Old site paths by the names `ref` and `relref` use: the path under content/, and the file name."""
     found: dict[str, str] = {}
     for doc in docs:
-        found.setdefault(doc.rel, doc.old_path)
-        found.setdefault(doc.rel.rsplit("/", 1)[-1], doc.old_path)
-        if doc.rel.endswith(("/index.md", "/index.markdown")):
-            found.setdefault(doc.rel.rsplit("/", 1)[0], doc.old_path)
-            found.setdefault(doc.rel.rsplit("/", 2)[-2], doc.old_path)
+        rel = doc.rel.lower()  # Hugo lowers every page's path, and finds `ref` targets by it
+        found.setdefault(rel, doc.old_path)
+        found.setdefault(rel.rsplit("/", 1)[-1], doc.old_path)
+        if rel.endswith(("/index.md", "/index.markdown")):
+            found.setdefault(rel.rsplit("/", 1)[0], doc.old_path)
+            found.setdefault(rel.rsplit("/", 2)[-2], doc.old_path)
     return found
 
 
@@ -416,11 +417,15 @@ def _shortcode(name: str, args: Mapping[str, str], inner: str, addresses: Mappin
     if name in ("ref", "relref"):
         target = args.get("0") or args.get("path") or ""
         path, _, anchor = target.partition("#")
+        path = path.strip("/")  # `ref "page/#section"` names the page as `ref "page"` does
         if not path:
             return f"#{anchor}" if anchor else None
-        found = addresses.get(path.lstrip("/"))
+        taxonomy, _, term = path.partition("/")
+        if taxonomy in ("tags", "categories") and "/" not in term:
+            return f"/tags/{slugify(term)}/" if term else "/tags/"  # Hugo's term pages are our tag pages
+        found = addresses.get(path.lower())
         if found is None:
-            found = addresses.get(path.rsplit("/", 1)[-1])
+            found = addresses.get(path.rsplit("/", 1)[-1].lower())
         if found is None:
             return None
         return "/" + found + (f"#{anchor}" if anchor else "")
