@@ -215,7 +215,8 @@ class _Converter:
     def code(self, element: lxml.html.HtmlElement) -> str:
         code_element = element.find("code")
         classes = " ".join(x for x in (element.get("class"), code_element.get("class") if code_element is not None else None) if x)
-        language = re.search(r"(?:language|lang|brush)[-:]\s*([\w+#-]+)", classes)
+        language = re.search(r"(?:language|lang|brush)[-:]\s*([\w+#-]+)", classes) or re.fullmatch(
+            r"code ([\w+#-]+) literal-block", classes)  # docutils: <pre class="code python literal-block">
         text = element.text_content().strip("\n")
         fence = "~~~" if "```" in text else "```"
         return f"{fence}{language[1] if language else ''}\n{text}\n{fence}"

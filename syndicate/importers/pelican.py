@@ -328,6 +328,24 @@ def _links(doc: _Doc, addresses: Mapping[str, str], static: set[str], notes: Not
     return _LINK.sub(replace, doc.body)
 
 
+# The options Pelican's `code-block` and `sourcecode` accept (its Pygments directive), which
+# docutils' own `code` refuses, dropping the whole block: they only style the highlighting.
+_PELICAN_CODE_OPTIONS = ("anchorlinenos", "classprefix", "hl_lines", "lineanchors", "linenos", "linenospecial",
+                         "linenostart", "linenostep", "lineseparator", "linespans", "nobackground", "noclasses",
+                         "nowrap", "tagsfile", "tagurlformat")
+
+
+def _register_pelican_code_block() -> None:
+    from docutils.parsers.rst import directives
+    from docutils.parsers.rst.directives.body import CodeBlock
+
+    class PelicanCodeBlock(CodeBlock):  # type: ignore[misc]  # docutils has no type hints
+        option_spec = {**CodeBlock.option_spec, **dict.fromkeys(_PELICAN_CODE_OPTIONS, directives.unchanged)}
+
+    for name in ("code-block", "sourcecode"):
+        directives.register_directive(name, PelicanCodeBlock)
+
+
 def rst_to_markdown(text: str, first_line: int, notes: Notes) -> str:
     """reStructuredText through docutils (no file inclusion) into Markdown; `.. raw:: html`
     goes through the same HTML conversion as the rest (an embed becomes a link, a script goes)."""
@@ -335,6 +353,7 @@ def rst_to_markdown(text: str, first_line: int, notes: Notes) -> str:
 
     from docutils.core import publish_parts
 
+    _register_pelican_code_block()
     errors = io.StringIO()
     overrides = {"file_insertion_enabled": False, "raw_enabled": True, "report_level": 2, "halt_level": 5,
                  "warning_stream": errors, "input_encoding": "unicode", "doctitle_xform": False,
