@@ -44,6 +44,7 @@ class Issue:
     slugs: tuple[str, ...]  # its articles, in order: each published and syndicable when it was read
     is_draft: bool = False
     source_hash: str = ""
+    links: tuple[tuple[str, int], ...] = ()  # the site-root paths the introduction links to, with their lines in the file
 
     @property
     def path(self) -> str:
@@ -149,6 +150,7 @@ def _read_issue(site: Site, source: SourceFile, articles: Sequence[Article] | No
         source=source.shown, name=name, title=title, date=date, mode=mode,
         preheader=fields.text("preheader"), intro_html=body.html, slugs=tuple(a.slug for a in chosen),
         is_draft=is_draft, source_hash=content_hash(data),
+        links=tuple((link, body_line + max(1, line) - 1) for link, line in zip(body.links, body.link_lines, strict=True)),
     )
 
 

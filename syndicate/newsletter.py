@@ -123,9 +123,7 @@ def _entries(site: Site, issue: Issue, sources: Sources) -> list[Entry]:
         if issue.mode == "full":
             copy = copy_context(site, article, sources.bodies[article.body_key], found, sources.assets)
             clean = sanitize(str(copy["body"]), found.article_url, article.slug)
-            images = [sources.assets[path] for path in site_images(clean, site.url) if path in sources.assets]
-            widths = shown_widths(image for image in images if is_raster(image.path)) if images else {}
-            body = Markup(email_widths(_demote_headings(clean), site.url, widths, CONTENT_WIDTH))
+            body = Markup(_sized_images(_demote_headings(clean), site, sources))
             body_text = html_to_plain_and_markdown(clean)[0]
             image = copy["image"]
         entries.append(Entry(
@@ -138,6 +136,14 @@ def _entries(site: Site, issue: Issue, sources: Sources) -> list[Entry]:
             credit=found.original,
         ))
     return entries
+
+
+def _sized_images(html: str, site: Site, sources: Sources) -> str:
+    """Every image with a width, as e-mail needs: a small one of the site's its own (never
+    stretched), any other the column's (syndication.email_widths)."""
+    images = [sources.assets[path] for path in site_images(html, site.url) if path in sources.assets]
+    widths = shown_widths(image for image in images if is_raster(image.path)) if images else {}
+    return email_widths(html, site.url, widths, CONTENT_WIDTH)
 
 
 def _demote_headings(html: str) -> str:
@@ -164,7 +170,7 @@ def _content(theme: Theme, site: Site, issue: Issue, sources: Sources) -> tuple[
     assert newsletter is not None  # load_issues refuses issues without the settings
     issue_url = absolute_url(site.url, issue.path)
     entries = _entries(site, issue, sources)
-    intro = sanitize(absolutize_root_paths(issue.intro_html, site.url), issue_url, "intro")
+    intro = _sized_images(sanitize(absolutize_root_paths(issue.intro_html, site.url), issue_url, "intro"), site, sources)
     context: dict[str, Any] = {
         "site": site, "newsletter": newsletter, "issue": issue, "entries": entries, "mode": issue.mode,
         "intro": Markup(intro), "issue_url": issue_url, "archive_url": absolute_url(site.url, NEWSLETTER_ARCHIVE),

@@ -124,6 +124,8 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
         jobs.append(search_job(site, cache, content, out_dir))
     path_warnings = check_clashes(jobs, site, out_dir, content, tags)
     paths = frozenset(path for job in jobs for path in job.paths)
+    path_warnings += tuple(warning(issue.source, line, f"broken internal link '{link}'") for issue in issues
+                           for link, line in issue.links if not _link_target(link, "", paths))
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = len(FEED_FILES) + len(tags)  # every tag has a feed: articles with `syndicate: false` as summaries
     return Plan(content, ctx, near, related, tags, fp, jobs, paths, check_links(content, paths), copies, feeds, issues,
@@ -373,10 +375,8 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
         lines = []
         for index, link in enumerate(facts.links):
             line = facts.lines[index] if index < len(facts.lines) else 1
-            target, _, anchor = link.partition("#")
-            target, anchor = unquote(target.split("?", 1)[0]).lstrip("/"), unquote(anchor)  # `a%20b.png` is the file `a b.png`
-            file = page_file(document.path) if not target else next(
-                (f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
+            file = _link_target(link, document.path, paths)
+            anchor = unquote(link.partition("#")[2])
             if file is None:
                 lines.append(warning(document.source, line, f"broken internal link '{link}'"))
             elif anchor and not ids_by_file:
@@ -388,6 +388,14 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
         if lines:
             found[document.source] = lines
     return found
+
+
+def _link_target(link: str, page: str, paths: frozenset[str]) -> str | None:
+    """The output file a site-root link leads to (`page`'s own for an anchor alone), or None."""
+    target = unquote(link.partition("#")[0].split("?", 1)[0]).lstrip("/")  # `a%20b.png` is the file `a b.png`
+    if not target:
+        return page_file(page)
+    return next((f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)
 
 
 def in_document_order(content: Content, by_source: dict[str, list[Problem]]) -> list[Problem]:

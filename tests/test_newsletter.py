@@ -409,6 +409,27 @@ def test_a_full_issue_never_stretches_a_small_image_and_follows_its_file(write_s
     assert outputs(site) == clean_build(site, tmp_path)
 
 
+def test_an_issues_introduction_has_its_images_sized_and_its_links_checked(write_site: Callable[..., Path]) -> None:
+    """The editor's own introduction is read like an article: its images get a width in the
+    e-mail, and a link or an image that leads nowhere is a warning at its line (an error under
+    --strict), where it went out without a word."""
+    from .test_syndication import _png
+
+    intro = "A badge: ![badge](/badge.png)\n\nA [lost page](/articles/nowhere/) and ![gone](/gone.png).\n"
+    site = write_site({"content/a.md": article("A"), "content/badge.png": _png(90, 30),
+                       "content/newsletters/n.md": issue(body=intro)}, SCRATCH)
+    report = build_site(site)
+    assert [str(w) for w in report.warnings] == [
+        "content/newsletters/n.md:9: warning: broken internal link '/articles/nowhere/'",
+        "content/newsletters/n.md:9: warning: broken internal link '/gone.png'",
+    ]
+    email = lxml.html.fromstring((site.parent / "output/newsletter/n/email.html").read_bytes())
+    widths = {img.get("alt"): img.get("width") for img in email.iter("img")}
+    assert widths["badge"] == "90" and widths["gone"] == "552"
+    with pytest.raises(SiteError):
+        build_site(site, strict=True)
+
+
 def test_an_email_past_100_kb_warns_and_fails_under_strict(write_site: Callable[..., Path]) -> None:
     paragraph = "A long paragraph about queues and the people who stand in them. " * 30
     body = "\n\n".join([paragraph] * 30)  # each article's own copy stays under 100 KB; the two together do not
