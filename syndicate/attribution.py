@@ -197,7 +197,7 @@ def check_statement(source: str) -> list[str]:
             problems.append(f"link '{href}' in the statement has no host; write the whole address, https://example.org/...")
         taken.append((start, end))
     for match in _BROKEN_MARKDOWN_LINK.finditer(source):
-        if not any(start <= match.start() < end for start, end in taken):
+        if not any(start < match.end() and match.start() < end for start, end in taken):  # said already
             # Shown as typed, brackets and all, with the address (if any) linked on its own or not at all.
             problems.append(f"'{match[0][:60]}' in the statement is not a whole Markdown link: write "
                             "[text](https://...), the address complete and without spaces, then ')'")
