@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -69,7 +69,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def show_warnings(warnings: tuple[Problem, ...]) -> None:
+def show_warnings(warnings: Sequence[Problem]) -> None:
     """Each warning of a successful run, once, as `path:line: warning: message`."""
     for problem in warnings:
         click.echo(str(problem), err=True)
@@ -150,9 +150,10 @@ def check_command(site_file: Path, strict: bool) -> None:
     except SiteError as exc:
         problems.extend(exc.problems)
     registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
-    if problems or registry.problems:
-        raise SiteError([*problems, *registry.problems])
-    show_warnings(report.warnings)
+    listed = [p.as_error() if strict else p for p in registry.problems]  # a missing saved file is a warning
+    if problems or any(p.is_error for p in listed):
+        raise SiteError([*problems, *listed])
+    show_warnings([*report.warnings, *listed])
     listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
     click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from .errors import Problem, display_path
+from .errors import Problem, display_path, warning
 from .fields import is_web_url, strip_controls
 from .model import Reprinted
 
@@ -144,7 +144,7 @@ def _entry(site_root: Path, shown: str, index: int, item: yaml.Node, known: set[
         # Taken as typed: YAML 1.1 would make `article: no` False and `article: 1.10` 1.1.
         values[key] = strip_controls(str(value_node.value)).strip()
         lines[key] = key_line
-    before = len(problems)
+    before = sum(p.is_error for p in problems)
     url, file_text = values.get("url", ""), values.get("file", "")
     file_path: Path | None = None
     if url and file_text:
@@ -157,15 +157,15 @@ def _entry(site_root: Path, shown: str, index: int, item: yaml.Node, known: set[
         file_path = (site_root / file_text).absolute()
         if not file_text.lower().endswith(FILE_SUFFIXES):
             problems.append(Problem(shown, lines["file"], f"'file' must be a saved page (.html) or a newsletter (.eml), not '{file_text}'"))
-        elif not file_path.is_file():
-            problems.append(Problem(shown, lines["file"], f"file '{file_text}' not found (paths are relative to the folder of site.yaml)"))
+        elif not file_path.is_file():  # the entry stays: verify reports it as broken and goes on with the others
+            problems.append(warning(shown, lines["file"], f"file '{file_text}' not found (paths are relative to the folder of site.yaml)"))
     article = values.get("article", "")
     if not article:
         problems.append(Problem(shown, lines.get("article", line), f"entry {index} needs 'article': the slug of the reprinted article"))
     elif known is not None and article not in known:
         hint = _close(article, known)
         problems.append(Problem(shown, lines["article"], f"unknown article '{article}' (not a syndicated article's slug){hint}"))
-    if len(problems) > before:
+    if sum(p.is_error for p in problems) > before:
         return None
     return RegistryEntry(source=url or file_text, article=article, publication=values.get("publication", ""),
                          url=url, file=file_path, line=line)

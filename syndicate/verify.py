@@ -179,7 +179,7 @@ def verify_reprints(site_file: Path | str, sources: Sequence[str], *, article: s
     if article is not None and article not in expected:
         raise UsageProblem(f"--article '{article}' is not a syndicated article{_hint(article, expected)}")
     registry = load_registry(site.root, expected)
-    if registry.problems:
+    if any(p.is_error for p in registry.problems):
         raise SiteError(registry.problems)
     reprints = _reprints(registry, sources, article)
     results: list[Result] = []

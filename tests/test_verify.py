@@ -460,16 +460,35 @@ def test_check_reports_registry_problems(site: Path) -> None:
     shown = str(site.parent / "reprints.yaml")
     assert result.stderr.splitlines() == [
         f"{shown}:1: 'url' must be an absolute http(s) URL, not 'ftp://weekly.example/a'",
-        f"{shown}:3: file 'missing.eml' not found (paths are relative to the folder of site.yaml)",
         f"{shown}:4: unknown article 'queu' (not a syndicated article's slug); did you mean queue?",
         f"{shown}:6: entry 3 has both 'url' and 'file'; keep one",
         f"{shown}:10: unknown key 'colour' in entry 4 (known: url, file, article, publication)",
         f"{shown}:11: entry 5 must be a mapping with 'url' or 'file', and 'article'",
-        "6 errors, 0 warnings",
+        f"{shown}:3: warning: file 'missing.eml' not found (paths are relative to the folder of site.yaml)",
+        "5 errors, 1 warning",
     ]
     (site.parent / "reprints.yaml").write_text("- url: https://weekly.example/c\n  article: lobby\n", "utf-8")
     result = CliRunner().invoke(main, ["check", "--site", str(site)])
     assert result.exit_code == 0 and result.stderr.endswith("syndicated copies checked, 1 reprints listed\n")
+
+
+def test_a_saved_reprint_that_is_gone_is_reported_and_the_others_are_still_verified(site: Path, tmp_path: Path) -> None:
+    """One stale entry (its saved file deleted) stopped check, build and verify for every
+    other reprint. It is a warning for check (an error under --strict), and verify reports
+    that entry as broken and goes on with the rest."""
+    page = site.parent / "kept.html"
+    page.write_text(html_page(snippet(site)), "utf-8")
+    (site.parent / "reprints.yaml").write_text(
+        "- file: kept.html\n  article: queue\n- file: gone.html\n  article: queue\n", "utf-8")
+    shown = str(site.parent / "reprints.yaml")
+    checked = CliRunner().invoke(main, ["check", "--site", str(site)])
+    assert checked.exit_code == 0, checked.output
+    assert f"{shown}:3: warning: file 'gone.html' not found (paths are relative to the folder of site.yaml)" in checked.stderr
+    assert CliRunner().invoke(main, ["check", "--strict", "--site", str(site)]).exit_code == 1
+    result = verify(site)
+    assert result.exit_code == 1
+    assert lines(result)[0] == "OK kept.html (queue)"
+    assert "BROKEN gone.html (queue): fetch: cannot read gone.html: No such file or directory" in lines(result)
 
 
 def test_backlink_through_one_of_the_sites_own_redirect_pages(site: Path, tmp_path: Path) -> None:
