@@ -330,6 +330,9 @@ class ReprintChecker:
         titled = sorted((s for s, e in self.expected.items() if _title(e) and _title(e) in page.text),
                         key=lambda s: -len(_title(self.expected[s])))
         both = [s for s in linked if s in titled]
+        carried = [s for s in titled if self.expected[s].opening and self.expected[s].opening in page.text]
+        if carried and not set(carried) & set(both):
+            return carried  # a reprint that lost its link back, linking to another article it names
         if both:
             return self._carried(page, both)
         if titled:
@@ -470,7 +473,9 @@ class ReprintChecker:
             if chain.dead:
                 dead.append(f"{' → '.join(chain.urls)}: {chain.status}")
         if dead:
-            return Check("backlink", False, f"the link back is dead: {dead[0]}", tuple(dead[1:]))
+            # A link named like the article that leads nowhere: another address, or a shortener gone dead.
+            return Check("backlink", False, f"no link back to {expected.url}; the link that names it leads to {dead[0]}",
+                         tuple(dead[1:]))
         return Check("backlink", False, f"no link back to {expected.url}")
 
     def _alias(self, href: str) -> str | None:

@@ -358,6 +358,14 @@ def test_an_article_that_links_to_another_is_checked_as_itself_only(two_authors:
     both.write_text(html_page(snippet(two_authors) + "<hr>" + snippet(two_authors, "lobby")), "utf-8")
     result = verify(two_authors, str(both))
     assert [line for line in lines(result) if not line.startswith(" ")] == [f"OK {both} (queue)", f"OK {both} (lobby)"]
+    # A reprint that lost its link back still links to the other article and names it: it is
+    # checked as the article it carries, and told it has no link back, not another's statement.
+    lost = tmp_path / "lost.html"
+    lost.write_text(html_page(snippet(two_authors).replace(f'href="{ARTICLE_URL}"', 'href="https://elsewhere.example/"')), "utf-8")
+    result = verify(two_authors, str(lost))
+    [verdict] = [line for line in lines(result) if not line.startswith(" ")]
+    assert verdict.startswith(f"BROKEN {lost} (queue): backlink: no link back to {ARTICLE_URL}; the link that names it "
+                              "leads to https://elsewhere.example/: ")  # then why, as the resolver says it
 
 
 # Which article, JSON, the registry, the status file and `reprints: show` ----------------------
