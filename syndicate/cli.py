@@ -150,10 +150,10 @@ def check_command(site_file: Path, strict: bool) -> None:
     except SiteError as exc:
         problems.extend(exc.problems)
     registry = load_registry(site_file.absolute().parent, known)  # reprints.yaml, when there is one
-    listed = [p.as_error() if strict else p for p in registry.problems]  # a missing saved file is a warning
-    if problems or any(p.is_error for p in listed):
-        raise SiteError([*problems, *listed])
-    show_warnings([*report.warnings, *listed])
+    entries = [p.as_error() if strict else p for p in registry.problems]  # a missing saved file is a warning
+    if problems or any(p.is_error for p in entries):
+        raise SiteError([*problems, *entries])
+    show_warnings([*report.warnings, *entries])
     listed = f", {len(registry.entries)} reprints listed" if registry.path.exists() else ""
     click.echo(f"ok: {report.articles} articles, {report.pages} pages, {report.copies} syndicated copies checked{listed}", err=True)
 

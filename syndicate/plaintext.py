@@ -123,6 +123,7 @@ class _Converter:
         self.heading = 0
         self.cells: list[str] = []
         self.rows: list[str] = []
+        self.table: list[list[str]] = []  # plain text: the rows' cells, aligned at the table's end
         self.skip = 0
         self.code: list[int] = []  # where each open inline <code>'s text starts (Markdown only)
         self.list_item_open = False
@@ -139,8 +140,8 @@ class _Converter:
         self.ink = False
         if self.pre:
             block = text.strip("\n")
-            if block:
-                self._emit(block if not self.markdown else code_block(block, self.language), wrap=False)
+            if block:  # plain text: indented by four, so code stands apart from the prose
+                self._emit(code_block(block, self.language) if self.markdown else _indented(block), wrap=False)
             return
         text = _fold(text)
         if not text:
@@ -242,12 +243,13 @@ class _Converter:
         """An element closes."""
         if kind < _INLINE:
             if kind == _ROW:
+                if self.cells and not self.markdown:
+                    self.table.append(self.cells)  # laid out when the table ends, its columns aligned
                 row = " | ".join(self.cells)
                 if row and self.markdown:
                     row = "| " + row + " |"
                     if not self.rows:
                         row += "\n|" + "---|" * len(self.cells)
-                if row:
                     self.rows.append(row)
                 self.cells = []
                 self.inline = []
@@ -290,8 +292,8 @@ class _Converter:
             if self.cells:
                 self.cells[-1] = cell
         elif kind == _TABLE:
-            self.blocks.append("\n".join(self.rows))
-            self.rows = []
+            self.blocks.append("\n".join(self.rows) if self.markdown else _aligned(self.table) if self.table else "")
+            self.rows, self.table = [], []
         elif kind == _SKIP:
             self.skip = max(0, self.skip - 1)
 
@@ -299,7 +301,12 @@ class _Converter:
         href, start = self.links.pop()
         self.ink = True
         text = " ".join("".join(self.inline[start:]).split())
-        if href and not href.startswith("#"):
+        fragment = href.partition("#")[2]
+        if fragment.startswith("fnref:"):  # a footnote's way back to its reference: nothing to follow on paper
+            del self.inline[start:]
+        elif fragment.startswith("fn:"):  # a footnote reference: its number, the note being in the copy
+            self.inline[start:] = [f"\\[{text}\\]" if self.markdown else f"[{text}]"]
+        elif href and not href.startswith("#"):
             if self.markdown:
                 self.inline[start:] = [f"[{text}]({markdown_destination(href)})"]
             elif text.rstrip("/") != href.rstrip("/") and text.rstrip("/") not in (_bare(href), href[7:]):
@@ -317,6 +324,21 @@ class _Converter:
         if self.inline:
             self._flush()
         return "\n\n".join(b for b in self.blocks if b.strip()) + "\n"
+
+
+def _indented(code: str) -> str:
+    return "\n".join("    " + line if line else line for line in code.split("\n"))
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """A plain-text table: columns padded to their widest cell, two spaces apart, the first
+    row (the head, in a Markdown table) underlined. A cell may hold '|' without splitting."""
+    columns = max(len(row) for row in rows)
+    rows = [row + [""] * (columns - len(row)) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
 
 def _fold(text: str) -> str:

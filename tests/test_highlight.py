@@ -83,13 +83,14 @@ def test_snippet_carries_inline_colours(code_site: Path) -> None:
 
 def test_markdown_copy_fences_keep_the_language_and_the_text_copy_keeps_the_code(code_site: Path) -> None:
     """The editor's platform highlights a fenced block by its language; an unknown language
-    is named as written, an indented block has none, and the text copy has the code as typed."""
+    is named as written, an indented block has none, and the text copy has the code as typed,
+    indented by four so it stands apart from the prose."""
     markdown = (code_site / "syndicate/code.md").read_text()
     assert '```python\ndef greet(name):\n    # say hello\n    return "Hello, " + name\n```' in markdown
     assert "```klingon-script\nqaStaH nuq <here>\n```" in markdown
     assert "```\nan indented block\n```" in markdown
     text = (code_site / "syndicate/code.txt").read_text()
-    assert 'def greet(name):\n    # say hello\n    return "Hello, " + name' in text and "```" not in text
+    assert '    def greet(name):\n        # say hello\n        return "Hello, " + name' in text and "```" not in text
 
 
 def test_feed_items_keep_classes_without_inline_styles(code_site: Path) -> None:

@@ -267,3 +267,21 @@ def test_email_copies_never_stretch_a_small_image_and_follow_its_file(write_site
     build_site(site)
     assert widths() == {"badge": "300", "photo": "560", "remote": "560"}
     assert outputs(site) == clean_build(site, tmp_path)
+
+
+def test_text_copies_align_tables_number_footnotes_and_indent_code() -> None:
+    """Read on paper: a cell holding '|' must not read as two cells, a footnote reference is
+    its number (the note is in the copy, so no address to the site's), and code stands apart."""
+    from syndicate.plaintext import html_to_plain_and_markdown
+
+    html = ('<p>Whisk.<sup id="fnref:y"><a class="footnote-ref" href="https://s.example/a/#fn:y">1</a></sup></p>'
+            "<table><thead><tr><th>part</th><th>note</th></tr></thead>"
+            "<tbody><tr><td>toolchain</td><td>ABI | codegen</td></tr></tbody></table>"
+            "<pre><code>make all\n  make test</code></pre>"
+            '<div class="footnote"><ol><li id="fn:y"><p>Fresh only.&#160;'
+            '<a class="footnote-backref" href="https://s.example/a/#fnref:y">&#8617;</a></p></li></ol></div>')
+    plain, markdown_copy = html_to_plain_and_markdown(html)
+    assert plain == ("Whisk.[1]\n\npart       note\n---------  -------------\ntoolchain  ABI | codegen\n\n"
+                     "    make all\n      make test\n\n1. Fresh only.\n")
+    assert "Whisk.\\[1\\]" in markdown_copy and "| toolchain | ABI \\| codegen |" in markdown_copy
+    assert "fnref" not in markdown_copy and "#fn:" not in markdown_copy
