@@ -199,3 +199,28 @@ def test_metadata_between_dashes_is_read_as_pelican_reads_it(tmp_path: Path, plu
     else:
         assert meta["title"] == "Realtime sync"  # as the YAML plugin showed it
     assert body.strip() == "The first part."
+
+
+def test_own_addresses_continued_fields_and_titles_written_as_the_first_heading(tmp_path: Path) -> None:
+    """`save_as` and `url` are where Pelican wrote a document (its old address); a
+    reStructuredText field goes on over indented lines; a Markdown file whose title is its
+    first heading (read by a plugin of the site) comes in with that title, and says so."""
+    rst = ("Release day\n###########\n\n:date: 2015-06-01\n:summary: We tagged the server\n    and the client today.\n"
+           ":lang: fr\n\nThe body.\n")
+    root = write_tree(tmp_path / "old", {
+        "pelicanconf.py": "SITENAME = 'Notes'\nPLUGINS = ['simplereader']\n",
+        "content/release.rst": rst,
+        "content/pages/keys.md": "Title: Keys\nsave_as: keys/index.html\n\nMy keys.\n",
+        "content/pages/cv.md": "Title: CV\nurl: resume/\nsave_as: resume/index.html\n\nWork.\n",
+        "content/2020-01-14-weather.md": "Date: 2020-01-14\n\n# Cold weather\n\nIt snowed.\n",
+    })
+    site = tmp_path / "new"
+    result = run(root, "--into", site)
+    assert result.exit_code == 0, result.output
+    release, body = read_article(site / "content" / "release-day.md")
+    assert release["summary"] == "We tagged the server and the client today." and body.strip() == "The body."
+    assert read_article(site / "content" / "pages" / "keys.md")[0]["aliases"] == ["/keys/"]
+    assert read_article(site / "content" / "pages" / "cv.md")[0]["aliases"] == ["/resume/"]
+    weather, text = read_article(site / "content" / "cold-weather.md")
+    assert weather["title"] == "Cold weather" and text.strip() == "It snowed."
+    assert "the title is the first heading, which the site's plugins read" in (site / "import-report.md").read_text()

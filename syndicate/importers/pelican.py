@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 }
 MARKUP = (".md", ".markdown", ".mkd", ".mdown", ".rst", ".html", ".htm")
 _METADATA_LINE = re.compile(r"^([A-Za-z][\w-]*):\s*(.*)$")
+_LEADING_HEADING = re.compile(r"\s*#[ \t]+([^\n#][^\n]*?)[ \t#]*(?:\n|$)")  # `# The title` as the body's first line
 _LINK = re.compile(r"(?:\{(filename|static|attach|tag|category|author|index)\}|\|(filename|static|attach|tag|category)\|)"
                    r"([^\s\"')\]>]*)")
 
@@ -152,8 +153,17 @@ def _read(path: Path, shown: str, rel: str, is_page: bool, settings: Mapping[str
         meta, lines, body, body_line = dict(split.meta), dict(split.lines), split.body, split.body_line
     else:
         meta, lines, body, body_line = _markdown_metadata(text)
+    if not meta.get("title") and not is_rst and not is_html and (heading := _LEADING_HEADING.match(body)):
+        # Pelican skips a file without Title; sites that write the title as the first heading have
+        # a plugin read it there (as the report says), and this is what it would have read.
+        meta["title"], body = heading[1].strip(), body[heading.end():].lstrip("\n")
+        lines["title"] = body_line
+        notes.append(Problem(shown, body_line, "no Title metadata: the title is the first heading, which the site's "
+                                               "plugins read (Pelican alone skips such a file); check it"))
     if not meta.get("title"):
-        notes.append(Problem(shown, 1, "no Title metadata; not imported (Pelican skips it too)"))
+        plugins = [str(p) for p in settings.get("PLUGINS") or [] if isinstance(p, str)]
+        unless = f", unless one of the site's plugins gives it one: {', '.join(plugins)}" if plugins else ""
+        notes.append(Problem(shown, 1, f"no Title metadata; not imported (Pelican skips it too{unless})"))
         return None
     status = str(meta.get("status") or "").lower()
     if status == "draft":
@@ -172,7 +182,8 @@ def _read(path: Path, shown: str, rel: str, is_page: bool, settings: Mapping[str
     source_text = str(meta["title"]) if settings.get("SLUGIFY_SOURCE") != "basename" else stem
     slug = str(meta.get("slug") or pelican_slug(source_text))
     when = read_when(meta.get("date"))
-    old = "" if meta.get("draft") else _fill(str(settings["PAGE_URL" if is_page else "ARTICLE_URL"]), slug, when, meta)
+    old = "" if meta.get("draft") else _own_address(meta) or _fill(str(settings["PAGE_URL" if is_page else "ARTICLE_URL"]),
+                                                                  slug, when, meta)
     return _Doc(path, shown, rel, meta, lines, body, body_line, is_page, slug, old, is_rst, is_html)
 
 
@@ -181,6 +192,13 @@ def _reads_yaml(settings: Mapping[str, Any]) -> bool:
     `pelican-yaml-metadata`); Pelican itself reads `Key: value` lines, between `---` lines too."""
     plugins = settings.get("PLUGINS") or []
     return isinstance(plugins, list | tuple) and any("yaml" in str(plugin).lower() for plugin in plugins)
+
+
+def _own_address(meta: Mapping[str, Any]) -> str:
+    """The address a document gives itself (`url`, else the file `save_as` writes), which
+    Pelican uses instead of ARTICLE_URL or PAGE_URL: "umap/index.html" is "umap/"."""
+    own = str(meta.get("url") or meta.get("save_as") or "").strip().lstrip("/")
+    return own.removesuffix("index.html") if own.endswith("/index.html") or own == "index.html" else own
 
 
 def _markdown_metadata(text: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
@@ -227,14 +245,20 @@ def _rst_metadata(text: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
         index += 2
         if index < len(rows) and rows[index].strip() and set(rows[index].strip()) <= set("=-~#*^+`"):
             index += 1
+    last = ""
     while index < len(rows):
         row = rows[index]
         match = re.match(r"^:([\w-]+):\s*(.*)$", row)
         if match:
-            meta[match[1].lower()] = match[2].strip()
-            lines[match[1].lower()] = index + 1
+            last = match[1].lower()
+            meta[last] = match[2].strip()
+            lines[last] = index + 1
+        elif last and row[:1] in (" ", "\t") and row.strip():  # a field's value goes on over indented lines
+            meta[last] = f"{meta[last]} {row.strip()}".strip()
         elif row.strip():
             break
+        else:
+            last = ""  # a blank line ends a field's value
         index += 1
     return meta, lines, "\n".join(rows[index:]), index + 1
 
