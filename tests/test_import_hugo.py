@@ -290,3 +290,24 @@ def test_ref_finds_pages_as_hugo_does_with_anchors_any_case_and_term_pages(tmp_p
     _, body = read_article(next((site / "content").rglob("links.md")))
     assert body.strip() == "[cold](/posts/11-s3/#glacier), [also](/posts/11-s3/#glacier), [tag](/tags/s3/), [all](/tags/)"
     assert "shortcode" not in (site / "import-report.md").read_text()
+
+
+def test_bundle_folders_come_in_lower_case_as_hugo_published_them(tmp_path: Path) -> None:
+    """Hugo lowers every path it publishes: a bundle in `AWS/` was at `/posts/aws/...`, its
+    images too. Kept in capitals, the bundle's files and its old addresses made two folders
+    that differ only in case (63 warnings on a real blog) and the old image addresses died."""
+    post = "---\ntitle: Storage\ndate: 2024-01-01\n---\n![diagram](assets/Diagram.png)\n"
+    root = write_tree(tmp_path / "old", {
+        "hugo.toml": 'title = "Notes"\nbaseURL = "https://notes.example/"\n',
+        "content/posts/AWS/_index.md": "---\ntitle: AWS\n---\n", "content/posts/AWS/thumb.png": PNG,
+        "content/posts/AWS/11-S3/index.md": post, "content/posts/AWS/11-S3/assets/Diagram.png": PNG,
+    })
+    site = tmp_path / "new"
+    assert CliRunner().invoke(main, ["import", "hugo", str(root), "--into", str(site)]).exit_code == 0
+    assert (site / "content/posts/aws/11-s3/assets/Diagram.png").is_file() and (site / "content/posts/aws/thumb.png").is_file()
+    assert not (site / "content/posts/AWS").exists()
+    report = build_site(site / "site.yaml")
+    assert not [w for w in report.warnings if "letter case" in str(w)]
+    assert (site / "output/posts/aws/11-s3/assets/Diagram.png").is_file()
+    page = lxml.html.fromstring((site / "output/articles/11-s3/index.html").read_bytes())
+    assert [img.get("src") for img in page.iter("img")] == ["../../posts/aws/11-s3/assets/Diagram.png"]

@@ -83,7 +83,9 @@ def read_hugo(source_dir: Path) -> SourceSite:
             continue
         in_bundle = next((b for b in bundles if rel.startswith(b + "/")), None)
         if not name.lower().endswith(DOC_SUFFIXES) or (in_bundle and not name.startswith("index.")):
-            files.append(StaticFile(path, rel, shown))  # a bundle's images stay beside its article
+            # A bundle's images stay beside its article, in the folder Hugo published them in (lower case).
+            target = f"{folder.lower()}/{name}" if lower and folder else rel
+            files.append(StaticFile(path, target, shown))
             continue
         text = read_text(path, shown)
         split = split_source(text, shown) if isinstance(text, str) else text
@@ -256,7 +258,7 @@ def _document_paths(path: Path, shown: str, rel: str, folder: str, text: SourceT
     if lower:
         old, slug = old.lower(), slug.lower()
     is_page = not section or section in ("page", "pages", "about")
-    doc_folder = folder if in_bundle else ""
+    doc_folder = (folder.lower() if lower else folder) if in_bundle else ""  # where Hugo published it, and its images
     return _Doc(path, shown, rel, text, slug, re.sub(r"/{2,}", "/", old).lstrip("/"), doc_folder, is_page)
 
 
