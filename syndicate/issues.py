@@ -191,7 +191,7 @@ def _choose_articles(fields: Fields, date: datetime | None, articles: Sequence[A
             doc.problem(("articles",), f"'{slug}' in 'articles' is not a published article (drafts and future-dated ones cannot go out){hint}")
         elif not article.is_syndicable:
             doc.problem(("articles",), (
-                f"'{slug}' cannot go in a newsletter: it is not syndicable (its author has no reprint terms, or it has syndicate: false)"))
+                f"'{slug}' cannot go in a newsletter: it is not syndicable ({article.why_not_syndicable})"))
         elif article in chosen:
             doc.problem(("articles",), f"'{slug}' is listed twice in 'articles'")
         else:

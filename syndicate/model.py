@@ -222,6 +222,17 @@ class Article:
         return self.syndicate and all(author.reprint is not None for author in self.authors)
 
     @property
+    def why_not_syndicable(self) -> str:
+        """What keeps it from syndication, as a message says it ("" when nothing does)."""
+        if not self.syndicate:
+            return "it has syndicate: false"
+        without = [author.id for author in self.authors if author.reprint is None]
+        if not without:
+            return ""
+        who = "its author" if len(self.authors) == 1 else "its co-author" if len(without) == 1 else "its co-authors"
+        return f"{who} {', '.join(repr(a) for a in without)} {'has' if len(without) == 1 else 'have'} no reprint terms"
+
+    @property
     def reading_minutes(self) -> int:
         return reading_minutes(self.word_count)
 
