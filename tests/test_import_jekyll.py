@@ -340,3 +340,17 @@ def test_collections_with_output_are_imported_and_other_underscore_folders_are_r
     assert "articles:  2" in result.output and "pages:     1" in result.output
     build_site(site / "site.yaml")
     assert (site / "output" / "2021" / "03" / "first-light" / "index.html").is_file()
+
+
+def test_a_post_with_no_body_is_reported_with_the_link_its_theme_showed(tmp_path: Path) -> None:
+    """A "link post" whose only content is a front matter key its theme showed came in as an
+    empty article, and two of them as identical empty feed items, without a word."""
+    root = write_tree(tmp_path / "old", {
+        "_config.yml": "title: Links\n",
+        "_posts/2025-11-08-shared.md": "---\ntitle: Shared from the wire\nxlink: https://wire.example/story\n---\n",
+    })
+    site = tmp_path / "new"
+    assert run("jekyll", root, "--into", site).exit_code == 0
+    assert ("_posts/2025-11-08-shared.md:1: no body text: imported as an empty article (its front matter holds "
+            "xlink: https://wire.example/story, which the old theme may have shown); write its text or leave it out"
+            ) in (site / "import-report.md").read_text()

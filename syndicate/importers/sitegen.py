@@ -199,6 +199,11 @@ def _plan(doc: SourceDoc, source: SourceSite, site: SiteFolder, targets: set[str
     author_ids = _authors(doc, source, site, notes)
     summary = next((s for key in SUMMARY_KEYS if (s := plain_summary(meta.get(key)))), "")
     is_draft = doc.is_draft or read_flag(meta.get("draft")) is True or read_flag(meta.get("published")) is False
+    if not doc.body.strip():
+        links = [f"{key}: {value}" for key, value in meta.items() if isinstance(value, str) and value.startswith(("http://", "https://"))]
+        held = f" (its front matter holds {', '.join(links[:2])}, which the old theme may have shown)" if links else ""
+        notes.append(Problem(doc.source, doc.line, f"no body text: imported as an empty article{held}; write its text "
+                                                   "or leave it out"))
     draft = ArticleDraft(
         title=title, date=when, author=author_ids[0], coauthors=tuple(author_ids[1:]), body=_without_title(doc.body, title),
         source=doc.source, tags=tuple(read_names([meta.get("tags"), meta.get("categories"), meta.get("category")])),
