@@ -322,6 +322,8 @@ def test_collections_with_output_are_imported_and_other_underscore_folders_are_r
         "writing/_posts_en/undated-but-dated.md": "---\ntitle: Dated Inside\ndate: 2022-05-06\n---\nWords.\n",
         "writing/_guides/setup/intro.md": "---\ntitle: Setting Up\n---\nA guide.\n",
         "writing/_notes/2020-01-01-private.md": "---\ntitle: Private\n---\nKept back.\n",
+        "en/index.html": ("---\ntitle: English\n---\n{% assign pinned = site.posts_en | where: 'pinned', true %}\n"
+                          "{% for post in pinned %}<a href=\"{{ post.url }}\">{{ post.title }}</a>{% endfor %}\n"),
         "_scraps/2020-02-02-scrap.md": "---\ntitle: Scrap\n---\nNever published.\n",
     })
     site = tmp_path / "new"
@@ -337,6 +339,7 @@ def test_collections_with_output_are_imported_and_other_underscore_folders_are_r
     report = (site / "import-report.md").read_text()
     assert "writing/_notes/:1: 1 document(s) not imported: Jekyll publishes none of them (its collection has `output: false`)" in report
     assert "_scraps/:1: 1 document(s) not imported" in report
+    assert "en/index.html:1: a listing Jekyll filled from the site's posts; not imported" in report
     assert "articles:  2" in result.output and "pages:     1" in result.output
     build_site(site / "site.yaml")
     assert (site / "output" / "2021" / "03" / "first-light" / "index.html").is_file()

@@ -43,7 +43,10 @@ TEMPLATE_NAMES = ("feed.xml", "atom.xml", "rss.xml", "sitemap.xml", "robots.txt"
 SKIPPED = "skipped"
 _THEME_FOLDERS = {"_layouts", "_includes", "_sass", "_data", "_site", "_plugins", "_posts", "_drafts", "_config"}
 _TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}|\{\{-?(.*?)-?\}\}", re.DOTALL)
-_LISTING = re.compile(r"\{%-?\s*for\s+\w+\s+in\s+(?:site\.|paginator)|\{\{-?\s*paginator\.")
+# A page Jekyll filled with the site's posts: a loop over `site.…` or the paginator, or over a
+# list first assigned from them (`{% assign pinned = site.posts_he | where: … %}`).
+_LISTING = re.compile(r"\{%-?\s*for\s+\w+\s+in\s+(?:site\.|paginator)|\{\{-?\s*paginator\."
+                      r"|\{%-?\s*assign\s+\w+\s*=\s*(?:site\.(?:posts|collections|categories|tags)|paginator)")
 _SITE_VARIABLES = {"site.url", "site.baseurl", "site.github.url", "site.url|append:site.baseurl", "site.baseurl|prepend:site.url"}
 _PATH_FILTER = re.compile(r"""^(['"])([^'"]*)\1\s*\|\s*(?:relative_url|absolute_url|prepend:\s*site\.(?:base)?url)\s*$""")
 
