@@ -71,6 +71,10 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> YamlDoc:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        if exc.context == "while scanning a quoted scalar" and exc.context_mark:  # found only where the text ends
+            line = exc.context_mark.line + 1 + line_offset
+            doc.problems.append(Problem(path, line, "invalid YAML: a quoted value is never closed; add the closing quote"))
+            return doc
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         doc.problems.append(Problem(path, line, f"invalid YAML: {exc.problem or exc.context}"))

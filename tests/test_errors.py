@@ -45,7 +45,7 @@ CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
       "content/a.md:6: 'draft' must be true or false, not 'maybe'",
       "content/a.md:7: 'original' must be a mapping of keys to values"]),
     ("yaml_syntax_error", {"content/a.md": "---\ntitle: \"unclosed\ndate: 2024-01-01\n---\nx\n"}, BASIC_SITE,
-     ["content/a.md:3: invalid YAML: found unexpected end of stream"]),
+     ["content/a.md:2: invalid YAML: a quoted value is never closed; add the closing quote"]),  # where it opens
     ("yaml_not_mapping", {"content/a.md": "---\n- just\n- a list\n---\nx\n"}, BASIC_SITE,
      ["content/a.md:2: expected a mapping of keys to values"]),
     ("duplicate_key", {"content/a.md": article(title="One") .replace("date:", "title: Two\ndate:")}, BASIC_SITE,
