@@ -124,7 +124,7 @@ def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: 
         jobs.append(search_job(site, cache, content, out_dir))
     path_warnings = check_clashes(jobs, site, out_dir, content, tags)
     paths = frozenset(path for job in jobs for path in job.paths)
-    path_warnings += tuple(warning(issue.source, line, f"broken internal link '{link}'") for issue in issues
+    path_warnings += tuple(warning(issue.source, line, _broken(link)) for issue in issues
                            for link, line in issue.links if not _link_target(link, "", paths))
     copies = sum(1 for a in content.articles if a.is_syndicable)
     feeds = len(FEED_FILES) + len(tags)  # every tag has a feed: articles with `syndicate: false` as summaries
@@ -378,7 +378,7 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
             file = _link_target(link, document.path, paths)
             anchor = unquote(link.partition("#")[2])
             if file is None:
-                lines.append(warning(document.source, line, f"broken internal link '{link}'"))
+                lines.append(warning(document.source, line, _broken(link)))
             elif anchor and not ids_by_file:
                 ids_by_file.update((page_file(d.path), set(content.links[d.source].ids)) for d in documents)
             if file is not None and anchor and file in ids_by_file and anchor not in ids_by_file[file]:
@@ -388,6 +388,14 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
         if lines:
             found[document.source] = lines
     return found
+
+
+def _broken(link: str) -> str:
+    """An image is named as one: its copies would carry a broken picture, not just a dead link."""
+    path = link.partition("#")[0].split("?", 1)[0]
+    if path.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")):
+        return f"image '{link}' not found among the site's files (a broken picture on the page and in every copy)"
+    return f"broken internal link '{link}'"
 
 
 def _link_target(link: str, page: str, paths: frozenset[str]) -> str | None:

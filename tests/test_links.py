@@ -93,7 +93,8 @@ def test_anchors_and_images_in_raw_html_are_checked_like_markdown(write_site: Ca
     })
     report = build_site(site)
     assert sorted(map(str, report.warnings)) == [
-        "content/a.md:12: warning: broken internal link '/pics/gone.png'",
+        "content/a.md:12: warning: image '/pics/gone.png' not found among the site's files (a broken picture on the page "
+        "and in every copy)",
         "content/b.md:6: warning: link '/articles/a/#nothing' points at a missing anchor '#nothing'",
     ]
     page = (site.parent / "output/articles/a/index.html").read_text()
@@ -182,5 +183,7 @@ def test_percent_encoded_links_find_their_files_and_anchors(write_site: Callable
         "content/pics/sea notes.txt": "tides\n",
     })
     report = build_site(site)
-    assert [str(w) for w in report.warnings] == ["content/a.md:12: warning: broken internal link '/pics/no%20such.png'"]
+    assert [str(w) for w in report.warnings] == [
+        "content/a.md:12: warning: image '/pics/no%20such.png' not found among the site's files (a broken picture on the "
+        "page and in every copy)"]
     assert (site.parent / "output/pics/fun chart.png").is_file()

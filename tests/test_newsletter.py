@@ -421,7 +421,8 @@ def test_an_issues_introduction_has_its_images_sized_and_its_links_checked(write
     report = build_site(site)
     assert [str(w) for w in report.warnings] == [
         "content/newsletters/n.md:9: warning: broken internal link '/articles/nowhere/'",
-        "content/newsletters/n.md:9: warning: broken internal link '/gone.png'",
+        "content/newsletters/n.md:9: warning: image '/gone.png' not found among the site's files (a broken picture on "
+        "the page and in every copy)",
     ]
     email = lxml.html.fromstring((site.parent / "output/newsletter/n/email.html").read_bytes())
     widths = {img.get("alt"): img.get("width") for img in email.iter("img")}
