@@ -41,7 +41,7 @@ EXCLUDED = ("Gemfile", "Gemfile.lock", "node_modules", "vendor", "package.json",
             "CHANGELOG.md", "Dockerfile", "docker-compose.yml", "netlify.toml", "gemfiles")
 TEMPLATE_NAMES = ("feed.xml", "atom.xml", "rss.xml", "sitemap.xml", "robots.txt", "404.html", "404.md", "search.json")
 SKIPPED = "skipped"
-_THEME_FOLDERS = {"_layouts", "_includes", "_sass", "_data", "_site", "_plugins", "_posts", "_drafts", "_config"}
+_THEME_FOLDERS = frozenset({"_layouts", "_includes", "_sass", "_data", "_site", "_plugins", "_posts", "_drafts", "_config"})
 _TAG = re.compile(r"\{%-?\s*(\w+)(.*?)-?%\}|\{\{-?(.*?)-?\}\}", re.DOTALL)
 # A page Jekyll filled with the site's posts: a loop over `site.…` or the paginator, or over a
 # list first assigned from them (`{% assign pinned = site.posts_he | where: … %}`).
