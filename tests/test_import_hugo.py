@@ -311,3 +311,24 @@ def test_bundle_folders_come_in_lower_case_as_hugo_published_them(tmp_path: Path
     assert (site / "output/posts/aws/11-s3/assets/Diagram.png").is_file()
     page = lxml.html.fromstring((site / "output/articles/11-s3/index.html").read_bytes())
     assert [img.get("src") for img in page.iter("img")] == ["../../posts/aws/11-s3/assets/Diagram.png"]
+
+
+@pytest.mark.parametrize("layout", ["folder", "table"])
+def test_the_default_languages_title_and_author_are_the_sites(tmp_path: Path, layout: str) -> None:
+    """Hugo shows the default language's `title` and `params` (config/_default/languages.en.toml
+    or `[languages.en]`): the site came in as "Site Old" by Unknown Author."""
+    language = 'title = "robk.uk"\n[params.author]\nname = "RobK"\n'
+    files: dict[str, str | bytes] = {"content/posts/one.md": "---\ntitle: One\ndate: 2024-01-01\n---\nWords.\n"}
+    if layout == "folder":
+        files |= {"config/_default/hugo.toml": 'baseURL = "https://robk.example/"\ntitle = "Generic"\n',
+                  "config/_default/languages.en.toml": 'languageCode = "en"\n' + language}
+    else:
+        files |= {"hugo.toml": 'baseURL = "https://robk.example/"\ntitle = "Generic"\n[languages.en]\n'
+                               + language.replace("[params.author]", "[languages.en.params.author]")}
+    root = write_tree(tmp_path / "old", files)
+    site = tmp_path / "new"
+    assert CliRunner().invoke(main, ["import", "hugo", str(root), "--into", str(site)]).exit_code == 0
+    settings = yaml.safe_load((site / "site.yaml").read_text())
+    assert settings["title"] == "robk.uk" and [a["name"] for a in settings["authors"].values()] == ["RobK"]
+    meta, _ = read_article(next((site / "content").rglob("one.md")))
+    assert meta["author"] == next(iter(settings["authors"]))

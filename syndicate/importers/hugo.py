@@ -58,6 +58,7 @@ def read_hugo(source_dir: Path) -> SourceSite:
     if not root.is_dir():
         raise SiteError.one(str(source_dir), 1, "no such folder (give the Hugo site's folder, the one with hugo.toml)")
     config, notes = _config(root)
+    config = _with_default_language(config)
     content_dirs = [(folder, prefix) for folder, prefix in _mounted(config, root, "content") if folder.is_dir()]
     if not content_dirs:
         raise SiteError.one(str(source_dir), 1, "no content folder: is this a Hugo site?")
@@ -207,6 +208,19 @@ def _config(root: Path) -> tuple[dict[str, Any], list[Problem]]:
         else:
             merged.update(data)
     return merged, notes
+
+
+def _with_default_language(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings of the default language (`[languages.en]`, or config/_default/languages.en.toml)
+    over the site's: Hugo shows that language's `title` and `params` (its author among them)."""
+    language = str(config.get("defaultcontentlanguage") or "en").lower()
+    languages = config.get("languages")
+    own = (languages.get(language) if isinstance(languages, Mapping) else None) or config.get(f"languages.{language}")
+    if not isinstance(own, Mapping):
+        return config
+    own = _lower_keys(dict(own))
+    params = {**(config.get("params") or {}), **(own.get("params") or {})}
+    return {**config, **{key: value for key, value in own.items() if key != "params"}, "params": params}
 
 
 def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
