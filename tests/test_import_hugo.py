@@ -332,3 +332,20 @@ def test_the_default_languages_title_and_author_are_the_sites(tmp_path: Path, la
     assert settings["title"] == "robk.uk" and [a["name"] for a in settings["authors"].values()] == ["RobK"]
     meta, _ = read_article(next((site / "content").rglob("one.md")))
     assert meta["author"] == next(iter(settings["authors"]))
+
+
+def test_a_declared_taxonomy_is_tags_and_refs_to_its_terms_lead_to_them(tmp_path: Path) -> None:
+    """A theme's own taxonomy (`series`) groups posts as tags do: its terms come in as tags,
+    and `ref "series/…"` leads to the tag's page (a real blog had 277 such refs)."""
+    post = "---\ntitle: {title}\ndate: 2024-0{n}-01\nseries: [Cloud Basics]\ntags: [aws]\n---\n{body}\n"
+    root = write_tree(tmp_path / "old", {
+        "hugo.toml": ('title = "Notes"\nbaseURL = "https://notes.example/"\n'
+                      '[taxonomies]\ntag = "tags"\ncategory = "categories"\nseries = "series"\n'),
+        "content/posts/one.md": post.format(title="One", n=1, body='Part of [the series]({{< ref "series/cloud-basics" >}}).'),
+    })
+    site = tmp_path / "new"
+    assert CliRunner().invoke(main, ["import", "hugo", str(root), "--into", str(site)]).exit_code == 0
+    meta, body = read_article(next((site / "content").rglob("one.md")))
+    assert meta["tags"] == ["aws", "Cloud Basics"] and body.strip() == "Part of [the series](/tags/cloud-basics/)."
+    report = build_site(site / "site.yaml")
+    assert not [w for w in report.warnings if "broken" in str(w)]

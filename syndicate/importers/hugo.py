@@ -28,7 +28,7 @@ from ..urls import permalink_problem, slugify
 from .dialect import Notes, line_of, map_prose, normalize_lists, renumber_headings
 from .htmltomd import html_to_markdown, video_link
 from .markdown import escape_text
-from .meta import read_when, split_author_names
+from .meta import read_names, read_when, split_author_names
 from .sitegen import SourceDoc, SourceSite, StaticFile
 from .sourcefiles import SourceText, read_text, split_source, walk
 
@@ -37,6 +37,7 @@ CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml"
 DOC_SUFFIXES = (".md", ".markdown", ".mdown", ".html", ".htm")
 OTHER_MARKUP = (".org", ".adoc", ".asciidoc", ".rst", ".pandoc", ".pdc", ".ipynb")
 _ANY_LANGUAGE = "*"
+DEFAULT_TAXONOMIES = frozenset({"tags", "categories"})
 _TAXONOMY_LINK = re.compile(r"(\]\(|href=[\"'])/(?:categories|tags)/")
 _SHORTCODE = re.compile(r"\{\{([<%])/\*(.*?)\*/[>%]\}\}|\{\{([<%])\s*(/?)\s*([\w.-][\w./-]*)(.*?)\s*[>%]\}\}", re.DOTALL)
 
@@ -123,7 +124,7 @@ def read_hugo(source_dir: Path) -> SourceSite:
     }
     return SourceSite(
         kind="Hugo", origin=str(source_dir), settings=settings, pattern=pattern,
-        docs=tuple(_convert(doc, addresses) for doc in docs), files=tuple(files),
+        docs=tuple(_convert(doc, addresses, _taxonomies(config)) for doc in docs), files=tuple(files),
         default_author=default[0] if default else "", notes=tuple(notes),
     )
 
@@ -331,9 +332,18 @@ def _addresses(docs: list[_Doc]) -> dict[str, str]:
     return found
 
 
-def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
+def _taxonomies(config: Mapping[str, Any]) -> frozenset[str]:
+    """The site's taxonomies by their plural (`[taxonomies] series = "series"`), tags and
+    categories when it declares none: each is a set of our tags."""
+    declared = config.get("taxonomies")
+    if not isinstance(declared, Mapping):
+        return DEFAULT_TAXONOMIES
+    return frozenset(str(plural).lower() for plural in declared.values() if isinstance(plural, str))
+
+
+def _convert(doc: _Doc, addresses: Mapping[str, str], taxonomies: frozenset[str]) -> SourceDoc:
     notes = Notes(doc.shown)
-    body = convert_shortcodes(doc.text.body, doc.text.body_line, addresses, notes)
+    body = convert_shortcodes(doc.text.body, doc.text.body_line, addresses, notes, taxonomies)
     if doc.path.suffix.lower() in (".html", ".htm"):
         body = html_to_markdown(body, notes, doc.text.body_line)
     else:
@@ -342,6 +352,9 @@ def _convert(doc: _Doc, addresses: Mapping[str, str]) -> SourceDoc:
     meta = dict(doc.text.meta)
     if meta.get("draft") is None and meta.get("status") == "draft":
         meta["draft"] = True
+    terms = [meta.get(name) for name in sorted(taxonomies - DEFAULT_TAXONOMIES) if meta.get(name)]
+    if terms:  # another taxonomy's terms (a theme's `series`) are tags of ours too
+        meta["tags"] = [*read_names([meta.get("tags")]), *read_names(terms)]
     return SourceDoc(
         source=doc.shown, meta=meta, lines=doc.text.lines, body=body, slug=doc.slug, old_path=doc.old_path,
         is_page=doc.is_page, folder=doc.folder, notes=tuple(notes.items),
@@ -372,7 +385,8 @@ def markdown_inside_html(text: str) -> str:
     return "\n".join(lines)
 
 
-def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str], notes: Notes) -> str:
+def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str], notes: Notes,
+                       taxonomies: frozenset[str] = DEFAULT_TAXONOMIES) -> str:
     """Shortcodes with a Markdown equivalent become it; others stay as written, reported."""
     out: list[str] = []
     position = 0
@@ -398,7 +412,7 @@ def convert_shortcodes(body: str, first_line: int, addresses: Mapping[str, str],
         if name in PAIRED and (closed := end.search(body, position)) is not None:
             inner = body[position:closed.start()]
             position = closed.end()
-        converted = _shortcode(name, args, inner, addresses)
+        converted = _shortcode(name, args, inner, addresses, taxonomies)
         if converted is None and end.search(body, position):
             kept.append(name)
         if converted is None:
@@ -429,7 +443,8 @@ def _arguments(text: str) -> dict[str, str]:
     return found
 
 
-def _shortcode(name: str, args: Mapping[str, str], inner: str, addresses: Mapping[str, str]) -> str | None:
+def _shortcode(name: str, args: Mapping[str, str], inner: str, addresses: Mapping[str, str],
+               taxonomies: frozenset[str]) -> str | None:
     if name in ("ref", "relref"):
         target = args.get("0") or args.get("path") or ""
         path, _, anchor = target.partition("#")
@@ -437,7 +452,7 @@ def _shortcode(name: str, args: Mapping[str, str], inner: str, addresses: Mappin
         if not path:
             return f"#{anchor}" if anchor else None
         taxonomy, _, term = path.partition("/")
-        if taxonomy in ("tags", "categories") and "/" not in term:
+        if taxonomy in taxonomies and "/" not in term:
             return f"/tags/{slugify(term)}/" if term else "/tags/"  # Hugo's term pages are our tag pages
         found = addresses.get(path.lower())
         if found is None:
