@@ -349,3 +349,25 @@ def test_a_declared_taxonomy_is_tags_and_refs_to_its_terms_lead_to_them(tmp_path
     assert meta["tags"] == ["aws", "Cloud Basics"] and body.strip() == "Part of [the series](/tags/cloud-basics/)."
     report = build_site(site / "site.yaml")
     assert not [w for w in report.warnings if "broken" in str(w)]
+
+
+def test_folders_with_spaces_and_symbols_have_the_addresses_hugo_gave_them(tmp_path: Path) -> None:
+    """Hugo publishes `Terraform on AWS with SRE & IaC/` as `terraform-on-aws-with-sre-iac/`:
+    the old addresses (and the bundle's folder) follow, where they kept spaces and '&' and
+    were left out of `_redirects`."""
+    from syndicate.importers.hugo import sanitize_path
+
+    assert sanitize_path("posts/Terraform on AWS with SRE & IaC/02-basics") == "posts/Terraform-on-AWS-with-SRE-IaC/02-basics"
+    root = write_tree(tmp_path / "old", {
+        "hugo.toml": 'title = "Notes"\nbaseURL = "https://notes.example/"\n',
+        "content/posts/Terraform on AWS with SRE & IaC/02-basics/index.md": "---\ntitle: Basics\ndate: 2024-01-01\n---\n![m](m.png)\n",
+        "content/posts/Terraform on AWS with SRE & IaC/02-basics/m.png": PNG,
+    })
+    site = tmp_path / "new"
+    assert CliRunner().invoke(main, ["import", "hugo", str(root), "--into", str(site)]).exit_code == 0
+    [path] = (site / "content").rglob("*.md")
+    meta, _ = read_article(path)
+    assert meta["aliases"] == ["/posts/terraform-on-aws-with-sre-iac/02-basics/"]
+    assert (site / "content/posts/terraform-on-aws-with-sre-iac/02-basics/m.png").is_file()
+    build_site(site / "site.yaml")
+    assert "/posts/terraform-on-aws-with-sre-iac/02-basics/ /articles/02-basics/ 301" in (site / "output/_redirects").read_text()

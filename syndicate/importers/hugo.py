@@ -16,6 +16,7 @@ import json
 import re
 import shlex
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,7 +87,7 @@ def read_hugo(source_dir: Path) -> SourceSite:
         in_bundle = next((b for b in bundles if rel.startswith(b + "/")), None)
         if not name.lower().endswith(DOC_SUFFIXES) or (in_bundle and not name.startswith("index.")):
             # A bundle's images stay beside its article, in the folder Hugo published them in (lower case).
-            target = f"{folder.lower()}/{name}" if lower and folder else rel
+            target = f"{sanitize_path(folder.lower() if lower else folder)}/{name}" if folder else rel
             files.append(StaticFile(path, target, shown))
             continue
         text = read_text(path, shown)
@@ -251,6 +252,23 @@ def urlize(text: str) -> str:
     return re.sub(r"[^\w.\-~]", "", text)
 
 
+def sanitize_path(path: str) -> str:
+    """A path as Hugo publishes it (its `paths.Sanitize`): a run of spaces is one '-' (none at
+    the start), and characters a path may not hold ('&', '?', quotes...) are left out."""
+    out: list[str] = []
+    hyphen = False
+    for index, char in enumerate(path):
+        if char.isalnum() or char in "./\\_#+~-@" or unicodedata.category(char).startswith("M") or (
+                char == "%" and re.fullmatch(r"[0-9A-Fa-f]{2}", path[index + 1 : index + 3])):
+            if hyphen:
+                out.append("-")
+                hyphen = False
+            out.append(char)
+        elif char.isspace() and out:
+            hyphen = True
+    return "".join(out)
+
+
 def _document_paths(path: Path, shown: str, rel: str, folder: str, text: SourceText, permalinks: Mapping[str, str],
                     lower: bool, ugly: bool, in_bundle: bool) -> _Doc:
     meta = text.meta
@@ -264,16 +282,16 @@ def _document_paths(path: Path, shown: str, rel: str, folder: str, text: SourceT
         old = url.strip().lstrip("/")
     elif section and section in permalinks:
         when = read_when(meta.get("date")) or read_when(meta.get("publishdate"))
-        old = _fill(permalinks[section], meta, when, section, slug, filename, title)
+        old = sanitize_path(_fill(permalinks[section], meta, when, section, slug, filename, title))
     else:
         parent = (folder.rsplit("/", 1)[0] if "/" in folder else "") if stem == "index" else folder
         last = str(meta.get("slug") or "").strip() or filename
-        old = f"{parent}/{last}" if parent else last
+        old = sanitize_path(f"{parent}/{last}" if parent else last)
         old = old + (".html" if ugly else "/")
     if lower:
         old, slug = old.lower(), slug.lower()
     is_page = not section or section in ("page", "pages", "about")
-    doc_folder = (folder.lower() if lower else folder) if in_bundle else ""  # where Hugo published it, and its images
+    doc_folder = sanitize_path(folder.lower() if lower else folder) if in_bundle else ""  # where Hugo published it and its images
     return _Doc(path, shown, rel, text, slug, re.sub(r"/{2,}", "/", old).lstrip("/"), doc_folder, is_page)
 
 
