@@ -147,6 +147,7 @@ def load_content(
     """
     problems = Problems()
     sources, assets = scanned if scanned is not None else scan_content(site, problems)
+    has_newsletter = any(s.rel.startswith(ISSUES_FOLDER) for s in sources)
     sources = [s for s in sources if not s.rel.startswith(ISSUES_FOLDER)]
     known = cache.file_hashes()
     entry_keys: dict[str, str] = {}
@@ -200,6 +201,9 @@ def load_content(
     _check_duplicates(articles, pages, problems)
     _check_images(articles, assets, image_lines, problems)
     problems.extend(warnings)  # a problem in one file never hides a warning in another
+    if problems and not any(entry.document is None and rel.startswith("pages/") for rel, entry in parsed.items()):
+        # The menu is checked once the pages are known; with every page read, an article's error hides no menu problem.
+        problems.extend(_menu_problems(site, [p for p in pages if include_drafts or not p.is_draft], has_newsletter))
     problems.raise_if_any()
 
     visible = [a for a in _share_tags(articles) if include_drafts or not a.is_draft]
@@ -217,6 +221,16 @@ def load_content(
         scheduled=tuple(sort_articles(a for a in scheduled if not include_drafts)),
         links=links,
     )
+
+
+def _menu_problems(site: Site, pages: list[Page], has_newsletter: bool) -> list[Problem]:
+    from .pages import resolve_menu
+
+    try:
+        resolve_menu(site, pages, has_newsletter=has_newsletter)
+    except SiteError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _share_tags(articles: list[Article]) -> list[Article]:
@@ -244,7 +258,6 @@ def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> li
     reported for its author), and never anything from the cache."""
     from .config import load_site
     from .issues import is_issue
-    from .pages import resolve_menu
 
     try:
         site = load_site(site_file, lenient=True)
@@ -259,11 +272,7 @@ def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> li
                                cache=Cache(None, None, site.authors), jobs=1, scanned=(sources, assets))
     except SiteError as exc:
         return [*problems.items, *exc.problems]
-    try:
-        resolve_menu(site, content.pages, has_newsletter=any(is_issue(s) for s in sources))
-    except SiteError as exc:  # with the content's warnings, which a menu problem does not hide
-        return [*problems.items, *exc.problems, *content.warnings]
-    return [*problems.items, *content.warnings]
+    return [*problems.items, *_menu_problems(site, list(content.pages), any(is_issue(s) for s in sources)), *content.warnings]
 
 
 def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,

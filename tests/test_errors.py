@@ -350,6 +350,21 @@ def test_an_error_in_site_yaml_hides_no_problem_in_the_content(write_site: Calla
     ]
 
 
+def test_an_articles_error_hides_no_menu_problem(write_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The menu is checked against the pages once they are read: an error in an article stopped
+    the run before, and a menu naming a missing page went unreported until it was fixed."""
+    site = write_site({"content/a.md": article(date="soon"), "content/pages/about.md": "---\ntitle: About\n---\nUs.\n"},
+                      BASIC_SITE + "menu: [home, about, contact]\n")
+    monkeypatch.chdir(site.parent)
+    code, _out, err = run(["check"])
+    assert code == 1
+    assert err.splitlines() == [
+        "content/a.md:3: 'date' is not a valid date: 'soon' (use YYYY-MM-DD or ISO 8601)",
+        "site.yaml:8: menu names page 'contact', which is not a published page (pages: about)",
+        "2 errors, 0 warnings",
+    ]
+
+
 def test_an_unknown_snippet_slug_names_the_command_not_site_yaml(write_site: Callable[..., Path]) -> None:
     site = write_site(GOOD)
     code, out, err = run(["snippet", "goood", "--site", str(site)])
