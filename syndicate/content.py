@@ -257,7 +257,7 @@ def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> li
     report holds them all. Only when site.yaml names its authors (else every article would be
     reported for its author), and never anything from the cache."""
     from .config import load_site
-    from .issues import is_issue
+    from .issues import is_issue, issue_problems
 
     try:
         site = load_site(site_file, lenient=True)
@@ -267,12 +267,15 @@ def problems_beside_settings(site_file: Path | str, options: BuildOptions) -> li
         return []
     problems = Problems()
     sources, assets = scan_content(site, problems)
+    # The issues' own problems too, when site.yaml's newsletter section could be read.
+    issues = issue_problems(site, sources, options.include_drafts) if site.newsletter else []
     try:
         content = load_content(site, include_drafts=options.include_drafts, now=build_time(options),
                                cache=Cache(None, None, site.authors), jobs=1, scanned=(sources, assets))
     except SiteError as exc:
-        return [*problems.items, *exc.problems]
-    return [*problems.items, *_menu_problems(site, list(content.pages), any(is_issue(s) for s in sources)), *content.warnings]
+        return [*problems.items, *exc.problems, *issues]
+    menu = _menu_problems(site, list(content.pages), any(is_issue(s) for s in sources))
+    return [*problems.items, *menu, *issues, *content.warnings]
 
 
 def read_entries(site: Site, sources: Sequence[SourceFile], cache: Cache,

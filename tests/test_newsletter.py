@@ -808,3 +808,14 @@ def test_an_article_kept_out_of_an_issue_is_told_why(write_site: Callable[..., P
     assert [str(p) for p in failed.value.problems] == [
         "content/newsletters/n.md:4: 'duo' cannot go in a newsletter: it is not syndicable "
         "(its co-author 'bo' has no reprint terms)"]
+
+
+def test_an_error_in_site_yaml_hides_no_problem_of_an_issue(write_site: Callable[..., Path]) -> None:
+    """One report holds every problem: a bad setting in site.yaml no longer hides an issue's."""
+    site = write_site({"content/a.md": article("A"), "content/newsletters/n.md": issue(mode="digest")},
+                      SCRATCH + 'date_format: "%Q"\n')
+    with pytest.raises(SiteError) as failed:
+        build_site(site)
+    messages = [str(p) for p in failed.value.problems]
+    assert any("site.yaml:13: 'date_format'" in m for m in messages), messages
+    assert "content/newsletters/n.md:5: 'mode' must be full or summary, not 'digest'" in messages
