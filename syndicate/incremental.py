@@ -106,7 +106,7 @@ def fingerprints(site: Site, theme: Theme, ctx: PageContext, assets: Sequence[As
     twins = raster_twins([asset.path for asset in assets])
     images = [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets if is_raster(a.path)]
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
-                  *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))
+                  ctx.style_version, *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))  # every page links the styles by version
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
         "index.html", "article.html", "page.html", "tag.html", "author.html", "archive.html", "404.html", "tags.html",
         "authors.html", "search.html", "catalogue.html")}

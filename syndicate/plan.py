@@ -107,9 +107,14 @@ def page_context(site: Site, theme: Theme, content: Content, now: datetime, show
     warnings of lead images that cannot be read."""
     images, unreadable = lead_images(site, content.articles, content.assets, cache)
     content = replace(content, warnings=(*content.warnings, *unreadable)) if unreadable else content
-    style_version = digest(theme.sources.get("style.css", ""))[:10]
+    style_version = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in _statics(site)))[:10]
     return content, PageContext(site, resolve_menu(site, content.pages, has_newsletter), now, show_drafts, style_version, images,
                                 has_newsletter=has_newsletter)
+
+
+def _statics(site: Site) -> tuple[str, ...]:
+    """The theme's files every page links with `?v=`: their version changes with any of them."""
+    return ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
 
 
 def make_plan(site: Site, theme: Theme, content: Content, ctx: PageContext, fp: Fingerprints, cache: Cache,
@@ -196,8 +201,7 @@ def plan_outputs(site: Site, content: Content, theme: Theme, fp: Fingerprints,
     pages_key = digest(base, everything, *(p.slug for p in content.pages), *(t.slug for t in tags))
     jobs.append(Job("sitemap", "sitemap", (SITEMAP, ROBOTS), pages_key, "sitemap"))
     jobs.append(Job("404", "404", (NOT_FOUND,), fp.pages["404.html"], "404.html"))
-    statics = ("style.css", "code-light.css", "code-dark.css", *(("search.js",) if site.search else ()))
-    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in statics))
+    styles_key = digest(PYGMENTS_VERSION, *(theme.fingerprint(name) for name in _statics(site)))
     scripts = (SEARCH_SCRIPT,) if site.search else ()
     jobs.append(Job("stylesheet", "style.css", (STYLESHEET, *CODE_STYLESHEETS.values(), *scripts), styles_key, theme.shown("style.css")))
     if site.search:

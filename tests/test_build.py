@@ -56,6 +56,16 @@ def add_footer_override(root: Path) -> None:
     (root / "templates/footer.html").write_text('<footer><p>Local footer for {{ site.title }}</p></footer>\n')
 
 
+def add_override(root: Path, name: str, extra: str) -> None:
+    """The theme's own file (made from Pygments' style when it has none) copied into templates/ and
+    changed: every page links it by a new version."""
+    from syndicate import theme
+
+    own = Path(theme.__file__).parent / "theme" / name
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / name).write_text((own.read_text() if own.exists() else "") + extra)
+
+
 EDITS: dict[str, Callable[[Path], None]] = {
     "article_body": lambda root: edit(root / "content/greeting.md", "it's that simple.", "it's that simple, really."),
     # waiting.md has no summary: its first paragraph is its summary on every listing page.
@@ -67,6 +77,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "tag_spelling": lambda root: edit(root / "content/waiting.md", "tags: [waiting, front desk]", "tags: [Waiting, front desk]"),
     "tag_order": lambda root: edit(root / "content/waiting.md", "tags: [waiting, front desk]", "tags: [front desk, waiting]"),
     "template": lambda root: add_footer_override(root),
+    "stylesheet": lambda root: add_override(root, "style.css", "body { color: #222; }\n"),
+    "code_stylesheet": lambda root: add_override(root, "code-light.css", "pre { tab-size: 4; }\n"),
     "config": lambda root: edit(root / "site.yaml", 'title: "Counter Notes"', 'title: "Counter Notes Weekly"'),
     "statement": lambda root: edit(root / "site.yaml", "visit www.example.com/ada", "visit www.example.org/ada"),
     "deletion": lambda root: (root / "content/chairs.md").unlink(),
@@ -584,3 +596,26 @@ def test_a_value_nobody_asked_for_stops_its_child(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # reaped: no zombie left behind
+
+
+def test_every_page_links_the_stylesheets_by_a_version_that_follows_each_of_them(tiny_site: Path, tmp_path: Path) -> None:
+    """Pages link style.css and the code stylesheets with `?v=`, so a browser or a host's cache
+    fetches them again when they change: the version follows each of them, on every page, in
+    an incremental build as in a clean one (it once followed style.css only, and only on the
+    pages that happened to be rendered again)."""
+    import re
+
+    def versions() -> set[str]:
+        out = tiny_site.parent / "output"
+        return {v for page in out.rglob("*.html") for v in re.findall(r'(?:style|code-light|code-dark)\.css\?v=(\w+)', page.read_text())}
+
+    build_site(tiny_site)
+    first = versions()
+    assert len(first) == 1
+    for name in ("style.css", "code-light.css"):
+        add_override(tiny_site.parent, name, f"/* {name} changed */\n")
+        build_site(tiny_site)
+        now = versions()
+        assert len(now) == 1 and now != first, name
+        assert outputs(tiny_site) == clean_build(tiny_site, tmp_path)
+        first = now
