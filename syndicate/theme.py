@@ -178,6 +178,13 @@ class Theme:
         except TemplateError as exc:
             path, line = _template_frame(exc, self) or (self.shown(name), 1)
             raise SiteError.one(path, line, f"template error: {exc.message or exc}") from None
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # An expression of the template that fails as it runs (`{{ 1/0 }}`, `{{ year + "x" }}`):
+            # the user's to fix, at its line. Raised outside any template, it is our bug, and keeps its traceback.
+            found = _template_frame(exc, self, innermost=True)
+            if found is None:
+                raise
+            raise SiteError.one(found[0], found[1], f"template error: {exc}") from None
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -244,16 +251,19 @@ def _template_files(folder: Path, root: Path, problems: list[Problem]) -> list[P
     return found
 
 
-def _template_frame(exc: BaseException, theme: Theme) -> tuple[str, int] | None:
-    """The innermost template file and line in the traceback: where the user must look."""
+def _template_frame(exc: BaseException, theme: Theme, *, innermost: bool = False) -> tuple[str, int] | None:
+    """The innermost template file and line in the traceback: where the user must look. With
+    `innermost`, only when the error was raised in that template's own code, not below it."""
     found = None
+    last_is_template = False
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith((".html", ".xml", ".txt", ".md")) and Path(filename).is_file():
+        last_is_template = filename.endswith((".html", ".xml", ".txt", ".md")) and Path(filename).is_file()
+        if last_is_template:
             found = (display_path(Path(filename), theme.site.root), tb.tb_lineno)
         tb = tb.tb_next
-    return found
+    return found if last_is_template or not innermost else None
 
 
 def _undefined_message(exc: UndefinedError) -> str:

@@ -66,3 +66,24 @@ def test_a_template_that_is_a_pipe_or_a_linked_folder_is_an_error(write_site: Ca
         "templates/partials:1: symlinked folders are not followed; use a real folder",
         "templates/snippet.css:1: not a regular file (a pipe, socket or device); remove it",
     ]
+
+
+@pytest.mark.parametrize(("template", "source", "message"), [
+    ("tags.html", '{% extends "base.html" %}{% block content %}\n{{ 1/0 }}{% endblock %}\n',
+     "templates/tags.html:2: template error: division by zero"),
+    ("footer.html", '<footer>{{ year + "x" }}</footer>\n',
+     "templates/footer.html:1: template error: unsupported operand type(s) for +: 'int' and 'str'"),
+])
+def test_an_expression_that_fails_as_the_template_runs_is_one_line_at_its_place(
+        write_site: Callable[..., Path], template: str, source: str, message: str) -> None:
+    """A template's own expression failing (`{{ 1/0 }}`) printed forty lines of Python traceback;
+    it is one `path:line: message` line, and the output is left as it was."""
+    site = write_site(GOOD)
+    build_site(site)
+    before = tree(site.parent / "output")
+    (site.parent / "templates").mkdir()
+    (site.parent / "templates" / template).write_text(source)
+    with pytest.raises(SiteError) as failed:
+        build_site(site)
+    assert [str(p) for p in failed.value.problems] == [message]
+    assert tree(site.parent / "output") == before
