@@ -353,6 +353,11 @@ def strftime(value: datetime, fmt: str) -> str:
 def format_date(value: datetime, style: str = "long", long_format: str = "%-d %B %Y") -> str:
     """Dates in words ("4 March 2019"), independent of the machine's locale: "long" is the
     site's `date_format`, "short" the archive's compact form; any other style is a format."""
+    if not isinstance(value, datetime):  # the template's own mistake: said at its line (Theme.render)
+        raise jinja2.TemplateRuntimeError(f"the date filter needs a date, not {type(value).__name__}")
     if style == "short":
         return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}"
+    unknown = next((m[0] for m in _DIRECTIVE.finditer(style) if m[2] not in _FIELDS), None) if style != "long" else None
+    if unknown is not None:
+        raise jinja2.TemplateRuntimeError(f"the date filter's format has an unknown directive '{unknown}' (known: {DATE_DIRECTIVES})")
     return strftime(value, long_format if style == "long" else style)

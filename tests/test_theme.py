@@ -73,6 +73,11 @@ def test_a_template_that_is_a_pipe_or_a_linked_folder_is_an_error(write_site: Ca
      "templates/tags.html:2: template error: division by zero"),
     ("footer.html", '<footer>{{ year + "x" }}</footer>\n',
      "templates/footer.html:1: template error: unsupported operand type(s) for +: 'int' and 'str'"),
+    ("footer.html", '<footer>{{ year|date("%Y") }}</footer>\n',
+     "templates/footer.html:1: template error: the date filter needs a date, not int"),
+    ("article.html", '{% extends "base.html" %}{% block content %}\n\n{{ article.date|date("%Q %d") }}{% endblock %}\n',
+     "templates/article.html:3: template error: the date filter's format has an unknown directive '%Q' "
+     "(known: %d %-d %m %-m %y %Y %B %b %A %a %H %M %%)"),
 ])
 def test_an_expression_that_fails_as_the_template_runs_is_one_line_at_its_place(
         write_site: Callable[..., Path], template: str, source: str, message: str) -> None:
