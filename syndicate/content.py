@@ -37,6 +37,8 @@ ARTICLE_KEYS = (
 )
 PAGE_KEYS = ("title", "summary", "slug", "draft", "date", "author", "aliases")
 ORIGINAL_KEYS = ("url", "site", "note")
+# The body `syndicate new` writes (scaffold.py): an article published with it still in it gets a warning.
+PLACEHOLDER = "Write your article here. Remove `draft: true` above when it is ready to publish."
 ISSUES_FOLDER = "newsletters/"  # content/newsletters/*.md are newsletter issues, read by issues.py
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 def _ignored(name: str) -> bool:
@@ -521,6 +523,9 @@ def _parse(site: Site, source: SourceFile, data: bytes, file_hash: str) -> _Pars
     else:
         document = _article(site, fields, source, slug, title, summary, is_draft, key, file_hash, warnings)
     aliases = read_aliases(fields)
+    if not is_draft and PLACEHOLDER in body_text:
+        line = body_line + body_text[: body_text.index(PLACEHOLDER)].count("\n")
+        warnings.append(warning(source.shown, line, "still has the placeholder text `syndicate new` wrote; write the article"))
     for line, code in find_template_syntax(body_text, body_line):
         warnings.append(warning(source.shown, line, (
             f"template code '{code}' is not run by syndicate and would show as text; "

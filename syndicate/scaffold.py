@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from . import DISTRIBUTION, __version__
+from .content import PLACEHOLDER
 from .errors import SiteError, display_path
 from .fields import strip_controls
 from .model import Article, BuildOptions, Site
@@ -88,7 +89,7 @@ def new_article(site: Site, title: str, author_id: str | None = None, today: dat
         raise SiteError.one(display_path(clash, Path.cwd().absolute()), 1,
                             f"an article with slug '{slug}' already exists; choose another title")
     day = today or datetime.now(site.tz).date()
-    text = NEW_ARTICLE.format(title=yaml_string(title), date=day.isoformat(), author=author_id)
+    text = NEW_ARTICLE.format(title=yaml_string(title), date=day.isoformat(), author=author_id, placeholder=PLACEHOLDER)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(path, "x", encoding="utf-8") as handle:
@@ -264,7 +265,7 @@ tags: []
 summary: ""
 draft: true
 ---
-Write your article here. Remove `draft: true` above when it is ready to publish.
+{placeholder}
 """
 
 # The Python every host builds with: the oldest the package supports, the one its own CI runs.

@@ -176,6 +176,13 @@ def test_new_writes_a_draft_and_prints_its_path(site_dir: Path) -> None:
     assert run("check", "--strict").exit_code == 0  # a draft is left out, not a warning
     report = build_site(site_dir / "site.yaml", include_drafts=True)
     assert report.articles == 1
+    # Published with the placeholder still in it: a warning (an error under --strict), not a page of it.
+    path = site_dir / "content/queues-that-move.md"
+    path.write_text(path.read_text("utf-8").replace("draft: true\n---", "draft: false\n---"), "utf-8")
+    strict = run("check", "--strict")
+    assert strict.exit_code == 1
+    assert strict.stderr.splitlines()[0] == (
+        "content/queues-that-move.md:9: still has the placeholder text `syndicate new` wrote; write the article")
 
 
 def test_new_refuses_to_overwrite(site_dir: Path) -> None:
