@@ -17,14 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 import PIL  # the package alone, for its version; Image loads with the first image read (a build without any never pays for it)
 
 from .cache import Cache, content_hash, digest
 from .errors import Problem, warning
 from .model import Article, Asset, Site
-from .urls import variant_path
+from .urls import link_path, variant_path
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -111,7 +110,7 @@ def body_images(links: Iterable[str], assets: Mapping[str, Asset]) -> list[Asset
     """The site's raster images among a body's site-root links, each once, in order."""
     found: dict[str, Asset] = {}
     for link in links:
-        path = unquote(link.split("#", 1)[0].split("?", 1)[0]).lstrip("/")
+        path = link_path(link)
         asset = assets.get(path)
         if asset is not None and is_raster(path):
             found.setdefault(path, asset)

@@ -104,7 +104,7 @@ def fingerprints(site: Site, theme: Theme, ctx: PageContext, assets: Sequence[As
     (rasters.raster_twins) and, in newsletters, the size of every image (the e-mail shows a
     narrow one at its own width): an issue is made again when one of them changes."""
     twins = raster_twins([asset.path for asset in assets])
-    images = [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets if is_raster(a.path)]
+    images = [a.stamp for a in assets if is_raster(a.path)]
     base = digest(site.fingerprint, str(ctx.now.year), str(ctx.show_drafts), str(ctx.has_newsletter), __version__,
                   ctx.style_version, *(f"{p.path}\0{p.title}\0{p.url}" for p in ctx.nav))  # every page links the styles by version
     pages = {name: digest(base, theme.fingerprint(name)) for name in (
@@ -126,7 +126,7 @@ def frame(site: Site, theme: Theme, options: BuildOptions, now: datetime, out_di
 def signature(frame: str, scanned: Scanned) -> str:
     """Everything a build reads, by name, size and mtime: equal signatures, equal output."""
     sources, assets = scanned
-    files = [f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources] + [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in assets]
+    files = [f"{s.rel}\0{s.size}\0{s.mtime_ns}" for s in sources] + [a.stamp for a in assets]
     return digest(frame, *files)
 
 

@@ -274,6 +274,11 @@ class Asset:
     size: int
     mtime_ns: int
 
+    @property
+    def stamp(self) -> str:
+        """Its path, size and mtime: what a key or a signature holds of a file it does not read."""
+        return f"{self.path}\0{self.size}\0{self.mtime_ns}"
+
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:

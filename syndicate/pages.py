@@ -426,7 +426,7 @@ def related_articles(articles: Sequence[Article], limit: int = 3, window: int = 
                 if other != index:
                     scores[other] = scores.get(other, 0) + 1
         picks.append(sorted(scores, key=lambda o: (-scores[o], abs(o - index), o))[:limit])
-    return Related(tuple(articles), picks)
+    return Related(tuple(articles), picks, width=limit)
 
 
 class _ByPosition:

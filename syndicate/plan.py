@@ -54,6 +54,7 @@ from .urls import (
     copy_paths,
     index_path,
     issue_files,
+    link_path,
     page_file,
     redirect_line,
     tag_feed_path,
@@ -148,7 +149,7 @@ def article_job(fp: Fingerprints, article: Article, near: Mapping[str, tuple[Art
     if article.is_syndicable:
         paths += copy_paths(article.slug).values()
         found = body_images(content.links[article.source].links, assets)
-        images = [f"{a.path}\0{a.size}\0{a.mtime_ns}" for a in found]
+        images = [a.stamp for a in found]
     key = digest(fp.pages["article.html"], fp.copies, fp.images.get(article.image, ""), article.source_hash, article.meta_hash,
                  *(a.meta_hash if a else "-" for a in (newer, older)), *(a.meta_hash for a in related[article.slug]), *images)
     return Job("article", article.slug, tuple(paths), key, article.source)
@@ -396,15 +397,14 @@ def check_links(content: Content, paths: frozenset[str], only: set[str] | None =
 
 def _broken(link: str) -> str:
     """An image is named as one: its copies would carry a broken picture, not just a dead link."""
-    path = link.partition("#")[0].split("?", 1)[0]
-    if path.lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")):
+    if link_path(link).lower().endswith((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")):
         return f"image '{link}' not found among the site's files (a broken picture on the page and in every copy)"
     return f"broken internal link '{link}'"
 
 
 def _link_target(link: str, page: str, paths: frozenset[str]) -> str | None:
     """The output file a site-root link leads to (`page`'s own for an anchor alone), or None."""
-    target = unquote(link.partition("#")[0].split("?", 1)[0]).lstrip("/")  # `a%20b.png` is the file `a b.png`
+    target = link_path(link)
     if not target:
         return page_file(page)
     return next((f for f in (target, page_file(target), f"{target}/index.html") if f in paths), None)

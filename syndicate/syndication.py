@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from functools import cache
 from html import escape, unescape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from markupsafe import Markup
 
@@ -29,7 +28,7 @@ from .model import Article, Body, Original, Site
 from .plaintext import WIDTH, MarkdownText, html_to_plain_and_markdown, markdown_destination, wrap_words
 from .rasters import email_images, raster_image
 from .theme import Theme
-from .urls import CATALOGUE, COPY_FOLDER, absolute_url, absolutize_root_paths, add_query, author_path, copy_paths, page_file
+from .urls import CATALOGUE, COPY_FOLDER, absolute_url, absolutize_root_paths, add_query, author_path, copy_paths, link_path, page_file
 
 if TYPE_CHECKING:  # the sanitizer, the CSS inliner and lxml load in builds that make copies or feeds
     import lxml.html
@@ -224,7 +223,7 @@ def site_images(html: str, site_url: str) -> list[str]:
 def _site_path(attributes: str, site_url: str) -> str:
     src = _SRC_ATTRIBUTE.search(attributes)
     url = unescape(src[1]) if src else ""
-    return unquote(url[len(site_url):].split("#", 1)[0].split("?", 1)[0]) if url.startswith(site_url) else ""
+    return link_path(url[len(site_url):]) if url.startswith(site_url) else ""
 
 
 def wrap_text(text: str) -> str:

@@ -173,6 +173,12 @@ def redirect_line(base_url: str, alias: str, target: str) -> str:
     return f"{base}/{quote(alias, safe=_PATH_SAFE)} {base}/{quote(target, safe=_URL_SAFE)} 301"
 
 
+def link_path(link: str) -> str:
+    """The site path a site-root link names: no fragment, no query, percent-decoded, no
+    leading '/' (`/pics/a%20b.png#x` is the file `pics/a b.png`)."""
+    return unquote(link.partition("#")[0].split("?", 1)[0]).lstrip("/")
+
+
 def page_file(site_path: str) -> str:
     """The file that serves a site path: a folder path is served by its index.html."""
     return f"{site_path}index.html" if site_path == "" or site_path.endswith("/") else site_path
