@@ -14,11 +14,12 @@ site, `syndicate-copies`, is the same site with reprint terms for two of the fou
 snippets, plain-text and Markdown copies, the manifest, the reprint offer on article pages and
 the statement in feed items are work the other tools do not do.
 
-A third pair, `syndicate-features` and `pelican-features`, adds what a 2026 blog has: a fenced
-code block in every other article (highlighted by both tools with Pygments), a lead image of
-its own in every fifth (JPEG, 1600x900) and, for syndicate, the copies and the Pagefind search
-index. syndicate resizes each lead image to several widths for `srcset`; Pelican copies the
-image as it is and builds no search index, so there the work differs, and the report says so.
+A third pair, `syndicate-features` and `pelican-features`, adds what a 2026 blog has, the
+same in both: a fenced code block in every other article (highlighted by both tools with
+Pygments), a lead image of its own in every fifth (JPEG, 1600x900) resized to the same widths
+with the same Pillow settings, and a Pagefind search index. Like the parity site it has no
+reprint terms, so both tools do the same work. `syndicate-features-copies` is that site with
+the copies site's reprint terms: the copies (with inline-coloured code) are syndicate's extra.
 
 Usage:
     python benchmarks/make_corpus.py --articles 1000 --out /tmp/corpus-1000
@@ -826,8 +827,8 @@ def write_hugo(corpus: Corpus, root: Path, version: tuple[int, int] | None) -> N
         write_text(path, "\n".join(front) + "\n" + article.body)
 
 
-# Site folders: the parity setup of each tool, syndicate with its syndicated copies, and the
-# features pair (code, images, and for syndicate copies and search).
+# Site folders: the parity setup of each tool, syndicate with its syndicated copies, the
+# features pair (code, images and search in both), and syndicate's features site with copies.
 FORMATS = (
     "syndicate",
     "syndicate-copies",
@@ -835,6 +836,7 @@ FORMATS = (
     "hugo",
     "syndicate-features",
     "pelican-features",
+    "syndicate-features-copies",
 )
 
 
@@ -865,6 +867,7 @@ def make_corpus(
             "syndicate": syndicate_article_path(target),
             "syndicate-copies": syndicate_article_path(target),
             "syndicate-features": syndicate_article_path(target),
+            "syndicate-features-copies": syndicate_article_path(target),
             "pelican": f"content/{target.slug}.md",
             "pelican-features": f"content/{target.slug}.md",
             "hugo": f"content/articles/{target.slug}.md",
@@ -873,10 +876,10 @@ def make_corpus(
     }
     base = find_theme_base(theme_base)
     manifest["theme_base"] = str(base) if base else None
-    for name in ("syndicate", "syndicate-copies", "syndicate-features"):
-        if name in formats:
-            reprint = name != "syndicate"
-            features = name == "syndicate-features"
+    for name in FORMATS:
+        if name.startswith("syndicate") and name in formats:
+            reprint = name.endswith("-copies")
+            features = name.startswith("syndicate-features")
             written = write_syndicate(
                 corpus, out_dir / name, base, reprint=reprint, features=features
             )

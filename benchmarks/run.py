@@ -562,8 +562,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--setups",
         default="parity,copies",
         help="syndicate's sites: parity (the same work as the others), copies (with its "
-        "syndicated copies), features (copies, code highlighting, lead images and search, "
-        "against Pelican with the same code and images; cold builds only); default: %(default)s",
+        "syndicated copies), features (code highlighting, lead images and search, against "
+        "Pelican doing the same; cold builds only), features-copies (features with the "
+        "copies); default: %(default)s",
     )
     parser.add_argument(
         "--scenarios",
@@ -601,8 +602,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown tool(s): {', '.join(sorted(unknown))}")
     args.setups = [name.strip() for name in args.setups.split(",") if name.strip()]
-    if not args.setups or set(args.setups) - {"parity", "copies", "features"}:
-        parser.error("--setups takes parity, copies, features or several of them")
+    if not args.setups or set(args.setups) - {"parity", "copies", "features", "features-copies"}:
+        parser.error("--setups takes parity, copies, features, features-copies or several of them")
     args.scenarios = ["cold", *(s.strip() for s in args.scenarios.split(",") if s.strip())]
     if set(args.scenarios) - set(SCENARIO_LABELS):
         parser.error(f"--scenarios takes {', '.join(SCENARIO_LABELS)}")
@@ -625,6 +626,7 @@ def variants(tools: Sequence[Tool], setups: Sequence[str], cores: Sequence[str])
         "parity": ("syndicate", "syndicate"),
         "copies": ("syndicate-copies", "copies"),
         "features": ("syndicate-features", "features"),
+        "features-copies": ("syndicate-features-copies", "features-copies"),
     }
     out = []
     for tool in tools:
@@ -632,11 +634,11 @@ def variants(tools: Sequence[Tool], setups: Sequence[str], cores: Sequence[str])
             names = [sites[setup] for setup in setups]
         else:
             names = [(tool.kind, tool.kind)]
-            if tool.kind == "pelican" and "features" in setups:
+            if tool.kind == "pelican" and {"features", "features-copies"} & set(setups):
                 names.append(("pelican-features", "pelican-features"))
         for site_name, key in names:
             label = SETUP_LABELS[site_name]
-            cold_only = site_name.endswith("-features")
+            cold_only = "-features" in site_name
             for core in cores:
                 if core == "one" and tool.kind == "pelican":
                     if "all" not in cores:

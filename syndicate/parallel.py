@@ -217,6 +217,11 @@ class Beside(Generic[R]):
         os.close(write)
         self._pid, self._pipe = pid, read
 
+    @property
+    def forked(self) -> bool:
+        """A child is computing the value (until it is asked for)."""
+        return bool(self._pid)
+
     def result(self) -> R:
         if self._value is None:
             self._value = self._receive() or (self._function(),)

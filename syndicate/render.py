@@ -42,7 +42,7 @@ from .pages import (
     render_tag_page,
     render_tags_index,
 )
-from .parallel import parallel_map, progress_bar
+from .parallel import Beside, parallel_map, progress_bar
 from .plan import Job, Plan, by_author, canonical_url, feed_articles, index_pages
 from .search import document_for_article, document_for_page, make_index
 from .theme import Theme, format_date
@@ -125,12 +125,25 @@ class Renderer:
         if workers != 1:
             for article in self.content.articles[:1]:  # parse the statements (a large pattern, compiled once) before forking
                 self.attribution(article)
+        # The search index is made beside the workers, by a process of its own: it mostly waits
+        # for Pagefind, which is a process of its own too, so the workers keep every core busy.
+        # Where no process can be forked for it, it is the workers' first job.
+        aside = [job for job in todo if job.kind == "search"]
+        index = Beside(lambda: [self.run(job) for job in aside], fork=workers != 1 and bool(aside))
+        if not index.forked:
+            aside = []
         # The listings and feeds first, the many small article jobs after: workers then finish
         # together instead of one of them starting the tag pages at the end.
-        ordered = sorted(todo, key=lambda job: job.kind == "article")
-        with progress_bar(len(todo) if progress else 0, "rendering") as step:
-            results = parallel_map(_render_one, self, ordered, workers, on_result=step)
-        done = dict(zip(ordered, results, strict=True))
+        ordered = sorted((job for job in todo if job not in aside), key=lambda job: (job.kind != "search", job.kind == "article"))
+        try:
+            with progress_bar(len(todo) if progress else 0, "rendering") as step:
+                results = parallel_map(_render_one, self, ordered, workers, on_result=step)
+                made = index.result() if aside else []
+                for result in made:
+                    step(result)
+        finally:
+            index.close()
+        done = dict(zip([*ordered, *aside], [*results, *made], strict=True))
         return {job: done[job] for job in todo}
 
     def _prefetch(self, todo: list[Job]) -> None:

@@ -1,16 +1,19 @@
 """The site's search index, made by Pagefind: fully static, read by the browser in chunks.
 
-Pagefind's binary comes with its Python package, so indexing needs no network. Each
-article and stand-alone page is written, into a scratch folder in the site's cache folder
-(nothing goes elsewhere on the machine) at the path it has on the site, as a small HTML
-document made from its Markdown body (title, byline, body; no navigation or offer to
-pollute results); the binary indexes that folder in one run, and the
-index files are read back as bytes and written like every other output: staged, then
-committed with the rest of the build.
+Pagefind's binary comes with its Python package, so indexing needs no network. Each article
+and stand-alone page goes to it as a small HTML document made from its Markdown body (title,
+byline, body; no navigation or offer to pollute results), with the URL it has on the site.
+The binary runs as a service on pipes: the documents go in on its standard input and the
+index comes back as bytes on its standard output, to be written like every other output:
+staged, then committed with the rest of the build. Nothing touches the disk on the way: on
+the command line, Pagefind needs every document as a file in a scratch folder (a folder
+each, for the URL) and writes its index there too; on a site of 5,000 articles those tens of
+thousands of small files took longer than the indexing itself.
 
-The binary is run as a command, not through the package's message service: the service
-reads each answer after a tenth-of-a-second pause (a site of 1,000 articles spent 100 s
-waiting) and hangs for good when the answer holding the index passes its 2 MiB read limit.
+The service's protocol is the one Pagefind's own Python and Node packages speak (a request
+is base64-encoded JSON and a comma); their Python client is not used: it reads each answer
+after a tenth-of-a-second pause (a site of 1,000 articles spent 100 s waiting) and hangs for
+good when the answer holding the index passes its 2 MiB read limit.
 
 The index is one job of the plan. Its key covers every indexed document's source and
 listing fields and the settings, so a build where none of those changed does not reindex.
@@ -21,14 +24,19 @@ under the same key), else from the last index made with that key (plan.search_jo
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .cache import Cache, digest
 from .errors import SiteError, one_line
@@ -36,7 +44,7 @@ from .model import Article, Body, Page, Site
 from .urls import SEARCH_INDEX
 
 INDEX_FOLDER = SEARCH_INDEX  # paths: urls.py
-_SCRATCH = "search-scratch-"  # Pagefind's working folders, in the site's cache folder
+_SCRATCH = "search-scratch-"  # Pagefind's working folders before it ran as a service
 # What the browser needs of Pagefind's output: the loader, the WebAssembly, the index. Its
 # ready-made interfaces are left out: the theme's search page has its own.
 _LEFT_OUT = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.", "pagefind-highlight.")
@@ -118,38 +126,87 @@ def _index(site: Site, documents: Sequence[SearchDocument], timeout: float) -> M
     binary = get_executable()
     if binary is None:
         raise FileNotFoundError("the Pagefind binary is missing; reinstall syndicate-ssg")
-    # The scratch folder lives in the site's cache folder, never elsewhere on the machine; one
-    # that a killed build left behind goes now (builds of a site take turns under its lock).
     site.cache_dir.mkdir(parents=True, exist_ok=True)
-    for left in site.cache_dir.glob(f"{_SCRATCH}*"):
+    for left in site.cache_dir.glob(f"{_SCRATCH}*"):  # what a killed build of an older release left
         shutil.rmtree(left, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=site.cache_dir) as scratch:
-        pages, bundle = Path(scratch, "site"), Path(scratch, "index")
-        for document in documents:
-            path = pages.joinpath(*_file_for(document.url).parts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(document.html, encoding="utf-8")
-        pages.mkdir(exist_ok=True)  # a site with nothing to index still gets an (empty) index
-        command = [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent",
-                   "--force-language", site.language.split("-")[0].lower()]
-        done = subprocess.run(command, capture_output=True, timeout=timeout, check=False, cwd=scratch,
-                              env={**os.environ, "NO_COLOR": "1"})
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
-            raise subprocess.SubprocessError(said[-1] if said else f"pagefind exited with status {done.returncode}")
-        return {path.relative_to(bundle).as_posix(): path.read_bytes() for path in bundle.rglob("*") if path.is_file()}
+    requests: list[dict[str, Any]] = [{"type": "NewIndex", "config": {"force_language": site.language.split("-")[0].lower()}}]
+    requests += [{"type": "AddFile", "index_id": 0, "url": d.url, "file_contents": d.html} for d in documents]
+    requests.append({"type": "GetFiles", "index_id": 0})
+    # Its complaints go to a file in the cache folder: a pipe nobody reads could fill and stop it.
+    with tempfile.TemporaryFile(dir=site.cache_dir) as said, \
+            subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=said,
+                             cwd=site.cache_dir, env={**os.environ, "NO_COLOR": "1"}) as service:
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            service.kill()
+
+        deadline = threading.Timer(timeout, expire)
+        deadline.start()
+        try:
+            answer = _converse(service, requests)
+        finally:
+            deadline.cancel()
+            service.wait()
+        if answer is None and expired.is_set():
+            raise subprocess.TimeoutExpired(str(binary), timeout)
+        if answer is None:
+            said.seek(0)
+            lines = said.read().decode(errors="replace").strip().splitlines()
+            raise subprocess.SubprocessError(lines[-1] if lines else f"pagefind exited with status {service.returncode}")
+    return {file["path"]: base64.b64decode(file["content"]) for file in answer["files"]}
 
 
-def _file_for(url: str) -> PurePosixPath:
-    """The file, relative to the folder indexed, that Pagefind turns back into `url`
-    (it drops a trailing index.html). URLs come from urls.py, which never makes `..`."""
-    relative = url.lstrip("/")
-    if not relative or relative.endswith("/") or not relative.endswith((".html", ".htm")):
-        relative = relative.rstrip("/") + "/index.html" if relative.strip("/") else "index.html"
-    path = PurePosixPath(relative)
-    if ".." in path.parts:
-        raise OSError(f"refusing to index a document outside the site: {url}")
-    return path
+def _converse(service: subprocess.Popen[bytes], requests: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Send every request and read the answers until the last one's: its payload, or None if
+    the service ended first. The requests go from a thread of their own, so the answers are
+    read while documents are still going in: a service that answered into a full pipe would
+    otherwise wait on this process while it waited to write."""
+    assert service.stdin is not None and service.stdout is not None
+    stdin, stdout = service.stdin, service.stdout
+    _widen(stdin.fileno())
+
+    def send() -> None:
+        with contextlib.suppress(OSError):  # the service ended: the reader finds out and says why
+            for number, payload in enumerate(requests, 1):
+                stdin.write(base64.b64encode(json.dumps({"message_id": number, "payload": payload}).encode()) + b",")
+            stdin.flush()
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    answered = False
+    try:
+        buffer, start = bytearray(), 0
+        while chunk := os.read(stdout.fileno(), 1 << 20):
+            scanned = len(buffer)  # the bytes before these hold no separator past `start`
+            buffer += chunk
+            while (end := buffer.find(b",", max(start, scanned))) >= 0:
+                answer = json.loads(base64.b64decode(bytes(buffer[start:end])))
+                start = end + 1
+                payload = answer.get("payload") or {}
+                if payload.get("type") == "Error":
+                    raise subprocess.SubprocessError(f"Pagefind: {payload.get('message') or 'an unknown error'}")
+                if answer.get("message_id") == len(requests):
+                    answered = True
+                    return payload
+            del buffer[:start]
+            start = 0
+        return None
+    finally:
+        if not answered:  # stopped half way: a sender still writing is freed by the service's end
+            service.kill()
+        with contextlib.suppress(OSError):
+            stdin.close()  # the service ends when its input does
+        sender.join()
+
+
+def _widen(pipe: int) -> None:
+    """A pipe of 1 MiB instead of 64 KiB: the sender runs that far ahead of Pagefind, which
+    then reads for a while without waiting for this process to be given a core again (on a
+    busy machine, it waited a sixth of the time)."""
+    with contextlib.suppress(AttributeError, OSError):  # Linux only; a lower limit keeps the default
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def _reason(exc: BaseException) -> str:

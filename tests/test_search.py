@@ -12,6 +12,7 @@ import lxml.html
 import pytest
 
 from syndicate.errors import SiteError
+from syndicate.plan import Job
 from syndicate.search import make_index
 
 from .conftest import BASIC_SITE, article, build_site, tree
@@ -151,10 +152,13 @@ def test_make_index_keeps_only_what_the_browser_needs(site: Path) -> None:
 @pytest.mark.parametrize(("script", "said"), [
     ("echo 'Error: the index folder is not writable' >&2; exit 3", "search index failed: Error: the index folder is not writable"),
     ("exec sleep 30", "search index failed: Pagefind took longer than 1 seconds"),
+    # An answer of the service's own: base64 JSON and a comma.
+    ("printf '%s,' \"$(printf '{\"message_id\": 1, \"payload\": {\"type\": \"Error\", \"message\": \"unknown language\"}}' | base64 -w0)\"; sleep 5",
+     "search index failed: Pagefind: unknown language"),
 ])
 def test_a_broken_or_stuck_pagefind_is_one_line(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 script: str, said: str) -> None:
-    """The binary runs as a command with a deadline: its own last word, or the deadline, is the message."""
+    """The service runs with a deadline: its own last word, or the deadline, is the message."""
     from syndicate.config import load_site
     from syndicate.search import SearchDocument
 
@@ -171,13 +175,8 @@ def test_a_broken_or_stuck_pagefind_is_one_line(site: Path, tmp_path: Path, monk
 def test_documents_land_where_pagefind_gives_back_their_urls(site: Path) -> None:
     """Pretty URLs, .html permalinks and nested folders come back as the same URLs in the index."""
     from syndicate.config import load_site
-    from syndicate.search import SearchDocument, _file_for
+    from syndicate.search import SearchDocument
 
-    assert str(_file_for("/articles/kettle/")) == "articles/kettle/index.html"
-    assert str(_file_for("/2019/03/04/pit-stop.html")) == "2019/03/04/pit-stop.html"
-    assert str(_file_for("/")) == "index.html"
-    with pytest.raises(OSError):
-        _file_for("/../etc/passwd.html")
     documents = [SearchDocument(url, f'<html lang="en"><body><main data-pagefind-body><h1>Doc {n}</h1></main></body></html>')
                  for n, url in enumerate(["/articles/kettle/", "/2019/03/04/pit-stop.html"])]
     files = make_index(load_site(site), documents)
@@ -198,8 +197,9 @@ def test_a_site_with_nothing_to_index_builds_and_indexes_its_first_article(write
 
 def test_pagefind_works_inside_the_cache_folder_and_a_killed_builds_scratch_goes(site: Path, monkeypatch: pytest.MonkeyPatch,
                                                                                  tmp_path: Path) -> None:
-    """Nothing is written outside the output folder and the cache: Pagefind's scratch folder
-    is in the cache folder, and one left by a killed build is removed by the next."""
+    """Nothing is written outside the output folder and the cache: Pagefind works from the
+    cache folder and writes nothing, and a scratch folder a killed build of an older release
+    left there is removed."""
     elsewhere = tmp_path / "machine-temp"
     elsewhere.mkdir()
     monkeypatch.setenv("TMPDIR", str(elsewhere))
@@ -214,3 +214,57 @@ def test_pagefind_works_inside_the_cache_folder_and_a_killed_builds_scratch_goes
     assert index_files(site.parent / "output")
     assert not list(elsewhere.iterdir())
     assert not list(cache.glob("search-scratch-*"))
+
+
+def test_thousands_of_answers_and_an_index_of_megabytes_come_through_the_pipes(site: Path) -> None:
+    """Pagefind answers each document, many answers to a read, and then sends the whole index
+    as one answer over many reads: every one must be taken apart where it ends."""
+    from syndicate.config import load_site
+    from syndicate.search import SearchDocument
+
+    documents = [SearchDocument(f"/articles/note-{n}/", f'<html lang="en"><body><main data-pagefind-body><h1>Note {n}</h1>'
+                                                        f"<p>Kettle number {n} boils at dawn. {' '.join(f'Spout {n * 40 + k} steams.' for k in range(40))}</p></main></body></html>")
+                 for n in range(3000)]
+    files = make_index(load_site(site), documents, timeout=120)
+    entry = json.loads(files["pagefind/pagefind-entry.json"])
+    assert entry["languages"]["en"]["page_count"] == 3000
+    assert sum(1 for name in files if "/fragment/" in name) == 3000
+    assert sum(map(len, files.values())) > 1 << 20  # in base64, more than a read of 1 MiB
+
+
+def test_with_workers_the_index_is_made_beside_them_and_comes_out_the_same(site: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index job runs in a process of its own beside the workers (it mostly waits for
+    Pagefind); what it stages and reports is what one process would have made."""
+    import syndicate.parallel
+    import syndicate.render
+
+    build_site(site, jobs=1)
+    alone = tree(site.parent / "output")
+    monkeypatch.setattr(syndicate.parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(syndicate.render, "PARALLEL_JOBS_FROM", 0)
+    makers = tmp_path / "makers"
+    real = syndicate.render.make_index
+
+    def noted(*args: object) -> dict[str, bytes]:
+        with makers.open("a") as note:
+            note.write(f"{os.getpid()}\n")
+        return real(*args)  # type: ignore[arg-type]
+
+    workers = tmp_path / "workers"
+    render_one = syndicate.render._render_one
+
+    def counted(renderer: syndicate.render.Renderer, job: Job) -> syndicate.render.JobResult:
+        with workers.open("a") as note:
+            note.write(f"{os.getpid()}\n")
+        return render_one(renderer, job)
+
+    monkeypatch.setattr(syndicate.render, "make_index", noted)
+    monkeypatch.setattr(syndicate.render, "_render_one", counted)
+    report = build_site(site, jobs=2, clean=True, output_dir=tmp_path / "beside")
+    (maker,) = makers.read_text().split()
+    assert maker != str(os.getpid()) and maker not in workers.read_text().split()
+    beside = tree(tmp_path / "beside")
+    assert beside.keys() == alone.keys()
+    assert {k: v for k, v in beside.items() if k != ".syndicate-output"} == {k: v for k, v in alone.items() if k != ".syndicate-output"}
+    assert report.written == len(alone) - 1  # every file but the marker (its times and token differ), which is not counted
