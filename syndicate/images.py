@@ -143,25 +143,48 @@ def _upright(image: Image.Image) -> tuple[int, int]:
 
 
 def resized_copies(info: ImageInfo, source: Path, cache_dir: Path | None) -> dict[str, bytes]:
-    """Each copy of one image (site path -> bytes), from the cache folder when all were made
+    """Each copy of one image (site path -> bytes), from the cache folder when they were made
     before. Each copy is resized from the next wider one (the widest from the original), which
-    takes a fifth off the time; so that a copy's bytes never depend on what the cache
-    held, a missing copy makes the whole chain again."""
+    takes a fifth off the time; so that a copy's bytes never depend on what the cache held,
+    the copies of an image are kept together, in one file, or made again together."""
     data = source.read_bytes()
     kind = _FORMATS[PurePosixPath(info.path).suffix.lower()]
-    base = content_hash(data)
-    cached = {path: cache_dir / f"{digest(base, str(width), PIL.__version__, RESIZING)}{PurePosixPath(path).suffix}"
-              for width, path in info.variants} if cache_dir else {}
-    if cached and all(target.is_file() for target in cached.values()):
-        return {path: target.read_bytes() for path, target in cached.items()}
-    copies: dict[str, bytes] = {}
+    widths = [width for width, _path in info.variants]
+    pack = cache_dir / f"{digest(content_hash(data), *map(str, widths), PIL.__version__, RESIZING)}.copies" if cache_dir else None
+    kept = _unpacked(pack, len(widths)) if pack is not None else None
+    if kept is not None:
+        return {path: copy for (_width, path), copy in zip(info.variants, kept, strict=True)}
+    made: dict[int, bytes] = {}
     _keep_freed_memory()
-    wider = _decoded(data, max(w for w, _ in info.variants))
-    for width, path in sorted(info.variants, reverse=True):
-        wider, copies[path] = _resize(wider, width, kind)
-        if path in cached:
-            _store(cached[path], copies[path])
-    return {path: copies[path] for _width, path in info.variants}
+    wider = _decoded(data, max(widths))
+    for width in sorted(widths, reverse=True):
+        wider, made[width] = _resize(wider, width, kind)
+    if pack is not None:
+        _store(pack, _packed([made[width] for width in widths]))
+    return {path: made[width] for width, path in info.variants}
+
+
+def _packed(copies: list[bytes]) -> bytes:
+    """The copies of one image in one file (one file to write and read, not one per width): a
+    first line with their lengths, then their bytes."""
+    return " ".join(str(len(copy)) for copy in copies).encode() + b"\n" + b"".join(copies)
+
+
+def _unpacked(pack: Path, count: int) -> list[bytes] | None:
+    """The copies kept in `pack`, or None when it is missing or not whole."""
+    try:
+        data = pack.read_bytes()
+    except OSError:
+        return None
+    head, _, rest = data.partition(b"\n")
+    try:
+        lengths = [int(length) for length in head.split()]
+    except ValueError:
+        return None
+    if len(lengths) != count or sum(lengths) != len(rest):
+        return None
+    starts = [sum(lengths[:number]) for number in range(count)]
+    return [rest[start : start + length] for start, length in zip(starts, lengths, strict=True)]
 
 
 @cache
