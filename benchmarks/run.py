@@ -580,7 +580,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per build")
     parser.add_argument(
-        "--interval", type=float, default=0.1, help="process-tree memory sampling period (s)"
+        "--interval", type=float, default=0.5, help="process-tree memory sampling period (s)"
     )
     parser.add_argument("--syndicate-cmd", help="command that runs syndicate's CLI")
     parser.add_argument("--pelican", help="pelican command (default: from PATH)")

@@ -268,3 +268,13 @@ def test_with_workers_the_index_is_made_beside_them_and_comes_out_the_same(site:
     assert beside.keys() == alone.keys()
     assert {k: v for k, v in beside.items() if k != ".syndicate-output"} == {k: v for k, v in alone.items() if k != ".syndicate-output"}
     assert report.written == len(alone) - 1  # every file but the marker (its times and token differ), which is not counted
+
+
+def test_the_index_is_in_the_sites_language(write_site: Callable[..., Path]) -> None:
+    """Pagefind stems words by language: a site in Brazilian Portuguese gets a Portuguese index."""
+    site = write_site({"content/cafe.md": article("Café Na Recepção", body="Os hóspedes chegam cedo e pedem café.")},
+                      BASIC_SITE + "language: pt-BR\n")
+    build_site(site)
+    files = index_files(site.parent / "output")
+    assert "pagefind/wasm.pt.pagefind" in files and "pagefind/wasm.en.pagefind" not in files
+    assert set(json.loads(files["pagefind/pagefind-entry.json"])["languages"]) == {"pt"}
