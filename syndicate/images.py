@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -183,8 +184,8 @@ def _unpacked(pack: Path, count: int) -> list[bytes] | None:
         return None
     if len(lengths) != count or sum(lengths) != len(rest):
         return None
-    starts = [sum(lengths[:number]) for number in range(count)]
-    return [rest[start : start + length] for start, length in zip(starts, lengths, strict=True)]
+    ends = list(accumulate(lengths))
+    return [rest[end - length : end] for end, length in zip(ends, lengths, strict=True)]
 
 
 @cache
